@@ -1,0 +1,5 @@
+import sys
+
+from wiredesk.cli import main
+
+sys.exit(main())

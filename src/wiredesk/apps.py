@@ -1,0 +1,6 @@
+from django.apps import AppConfig
+
+
+class WiredeskConfig(AppConfig):
+    name = "wiredesk"
+    verbose_name = "wiredesk"

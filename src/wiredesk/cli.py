@@ -1,0 +1,146 @@
+"""The `wiredesk` command. `wiredesk --help` and `wiredesk COMMAND --help` tell the rest."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from pathlib import Path
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = _parser()
+    args = parser.parse_args(argv)
+    if not getattr(args, "command", None):
+        parser.print_help()
+        return 2
+    return args.command(args)
+
+
+def _parser() -> argparse.ArgumentParser:
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument("--data", metavar="DIR", help="where wiredesk keeps everything (default: $WIREDESK_DATA or ./var)")
+    source = argparse.ArgumentParser(add_help=False)
+    source.add_argument("--source", metavar="SLUG", help="the agency or feed the copy comes from (default: $WIREDESK_DEFAULT_SOURCE or 'wire')")
+
+    parser = argparse.ArgumentParser(prog="wiredesk", description="Agency copy in, a live news site out.")
+    sub = parser.add_subparsers(metavar="COMMAND")
+
+    p = sub.add_parser("parse", parents=[common, source], help="print the stories in FILE as ninjs 2.2 JSON (no database)")
+    p.add_argument("file", metavar="FILE")
+    p.add_argument("--format", metavar="NAME", help="read as this format instead of detecting it")
+    p.set_defaults(command=cmd_parse)
+
+    p = sub.add_parser("ingest", parents=[common, source], help="store and publish each FILE; one JSON line per story")
+    p.add_argument("files", metavar="FILE", nargs="+")
+    p.set_defaults(command=cmd_ingest)
+
+    p = sub.add_parser("run", parents=[common], help="serve the site, watch the inbox and process deliveries")
+    p.add_argument("--host", default="127.0.0.1")
+    p.add_argument("--port", type=int, default=8000)
+    p.add_argument("--workers", type=int, default=2, help="processing threads (default 2)")
+    p.set_defaults(command=cmd_run)
+
+    p = sub.add_parser("migrate", parents=[common], help="create or update the database")
+    p.set_defaults(command=cmd_migrate)
+
+    p = sub.add_parser("demo", parents=[common], help="load the bundled demo wire (fictional stories)")
+    p.set_defaults(command=cmd_demo)
+    return parser
+
+
+def cmd_parse(args) -> int:
+    # Deliberately no Django here: parsing must work on a machine with no database at all.
+    from wiredesk import formats
+
+    path = Path(args.file)
+    try:
+        data = path.read_bytes()
+        context = formats.Context(source=args.source or os.environ.get("WIREDESK_DEFAULT_SOURCE", "wire"))
+        stories = formats.parse(data, context, format=args.format)
+    except OSError as exc:
+        return _fail(path, exc.strerror or str(exc))
+    except formats.FormatError as exc:
+        return _fail(path, str(exc))
+    json.dump([story.to_ninjs() for story in stories], sys.stdout, ensure_ascii=False, indent=2)
+    sys.stdout.write("\n")
+    return 0
+
+
+def cmd_ingest(args) -> int:
+    _django(args)
+    from wiredesk import pipeline
+
+    status = 0
+    for name in args.files:
+        path = Path(name)
+        try:
+            data = path.read_bytes()
+        except OSError as exc:
+            _fail(path, exc.strerror or str(exc))
+            status = 1
+            continue
+        delivery = pipeline.receive(data, source=args.source, transport="cli", filename=str(path))
+        for result in pipeline.process(delivery.pk):
+            line = {"file": str(path), **result.as_dict()}
+            if result.url:
+                line["url"] = _absolute(result.url)
+            print(json.dumps(line, ensure_ascii=False), flush=True)
+            if result.error:
+                status = 1
+    return status
+
+
+def cmd_run(args) -> int:
+    _django(args)
+    from django.conf import settings
+
+    from wiredesk import runner
+
+    if args.host not in settings.ALLOWED_HOSTS and args.host not in ("0.0.0.0", "::"):
+        settings.ALLOWED_HOSTS.append(args.host)
+    if args.host in ("0.0.0.0", "::"):
+        settings.ALLOWED_HOSTS.append("*")
+    runner.run(args.host, args.port, workers=args.workers)
+    return 0
+
+
+def cmd_migrate(args) -> int:
+    _django(args, verbosity=1)
+    return 0
+
+
+def cmd_demo(args) -> int:
+    _django(args)
+    from wiredesk import demo
+
+    counts = demo.load()
+    print(f"demo wire: {sum(counts.values())} stories ({', '.join(f'{n} {o}' for o, n in sorted(counts.items()))})")
+    return 0
+
+
+def _django(args, verbosity: int = 0) -> None:
+    """Point Django at the data folder, set it up, and bring the database schema up to date."""
+    if args.data:
+        os.environ["WIREDESK_DATA"] = str(Path(args.data).resolve())
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "wiredesk.settings")
+    import django
+    from django.core.management import call_command
+
+    django.setup()
+    call_command("migrate", verbosity=verbosity, interactive=False)
+
+
+def _absolute(url: str) -> str:
+    base = os.environ.get("WIREDESK_BASE_URL", "http://127.0.0.1:8000").rstrip("/")
+    return base + url
+
+
+def _fail(path: Path, reason: str) -> int:
+    print(f"wiredesk: {path}: {reason}", file=sys.stderr)
+    return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,176 @@
+"""The plain agency copy: what many agencies' text feeds look like once the markup is gone.
+
+    date 2024-11-14                       optional field lines (date, category)
+    Headline of the story                 optional: one line, then a blank line
+                                          
+    Washington, Nov 14 (IANS) - The lede  the dateline runs into the first paragraph
+                                          
+    Second paragraph...                   paragraphs are separated by blank lines
+
+Field lines may also run into the text on one line (`date 2024-11-14 Washington, Nov 14 US...`),
+as real feeds deliver them. Paragraph text is kept exactly as received.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+import unicodedata
+
+from wiredesk.formats import text
+from wiredesk.formats.errors import FormatError
+from wiredesk.story import Dateline, Story, Subject
+
+HEADLINE_MAX = 110
+
+_MONTHS = {
+    name: number
+    for number, names in enumerate(
+        [("jan", "january"), ("feb", "february"), ("mar", "march"), ("apr", "april"), ("may",),
+         ("jun", "june"), ("jul", "july"), ("aug", "august"), ("sep", "sept", "september"),
+         ("oct", "october"), ("nov", "november"), ("dec", "december")],
+        start=1)
+    for name in names
+}
+_MONTH = "|".join(sorted(_MONTHS, key=len, reverse=True))
+
+_DATE_FIELD = re.compile(r"\A[ \t]*date[ \t]*:?[ \t]+(\d{4}-\d{2}-\d{2})\b[ \t]*\n?", re.IGNORECASE)
+_CATEGORY_FIELD = re.compile(r"\A[ \t]*category[ \t]*:?[ \t]+([^\n]+?)[ \t]*(?:\n|\Z)", re.IGNORECASE)
+
+# A place is one to five capitalised words ("NEW DELHI", "Rio de Janeiro", "St. John's"),
+# optionally followed by a region ("WOODSIDE, Calif."). Lower-case joiners are allowed inside.
+_WORD = r"[A-Z\u00C0-\u024F][\w.'’\-]*"
+_PLACE = rf"{_WORD}(?:[ ](?:(?:de|da|do|del|di|du|la|le|of|upon|am|an|im|sur)[ ])?{_WORD}){{0,4}}"
+_REGION = rf"(?:,[ ]{_WORD}(?:[ ]{_WORD})?)?"
+_DATE = rf"(?:(?P<month>(?i:{_MONTH}))\.?[ ](?P<day>\d{{1,2}})|(?P<day2>\d{{1,2}})[ ](?P<month2>(?i:{_MONTH}))\.?)"
+_AGENCY = r"\([A-Z][A-Za-z0-9&.\- ]{0,30}\)"
+_SEPARATOR = r"[ \t]*(?:[-–—:][ \t]*)?"
+_DATELINE = re.compile(
+    rf"(?P<dateline>(?P<place>{_PLACE}){_REGION}"
+    rf"(?:,[ ]{_DATE}(?:[ ](?P<agency>{_AGENCY}))?|[ ](?P<agency2>{_AGENCY})))(?P<sep>{_SEPARATOR})(?=\S)"
+)
+# Sentence ends, unless the word before the stop is an abbreviation or an initial.
+_ABBREVIATIONS = {"mr", "mrs", "ms", "dr", "prof", "gen", "col", "lt", "sgt", "st", "sen", "rep", "gov",
+                  "jr", "sr", "inc", "ltd", "co", "corp", "no", "vs", "approx", "est", "dept", "univ"}
+_SENTENCE_END = re.compile(r"([.!?])([\"'”’)]*)\s+(?=[\"“‘(]?[A-Z0-9])")
+
+
+def parse(data: bytes, context) -> list[Story]:
+    body = text.decode(data).replace("\r\n", "\n").replace("\r", "\n")
+    fields, body = _read_fields(body)
+    blocks = [b.strip("\n") for b in re.split(r"\n[ \t]*\n", body)]
+    blocks = [b for b in blocks if b.strip()]
+    if not blocks:
+        raise FormatError("there is no story text")
+
+    headline = None
+    if len(blocks) > 1 and _looks_like_headline(blocks[0], blocks[1]):
+        headline = blocks.pop(0).strip()
+    # Leading white space is layout, not text: real feeds indent the first line.
+    paragraphs = [b.strip() for b in blocks]
+
+    story_date = fields.get("date") or context.received.date()
+    dateline, lede = _read_dateline(paragraphs[0], fields.get("date"), context.received.date())
+    if dateline and dateline.date and "date" not in fields:
+        story_date = dateline.date
+    if not lede:
+        raise FormatError("the first paragraph holds a dateline but no text")
+
+    derived = headline is None
+    if derived:
+        headline = derive_headline(lede)
+    subjects = [Subject(name=fields["category"], literal=f"category:{fields['category']}")] if "category" in fields else []
+    return [Story(
+        uri=f"urn:wiredesk:{_slug(context.source)}:{story_date.isoformat()}:{_slug(headline, words=8)}",
+        headline=headline,
+        headline_derived=derived,
+        paragraphs=paragraphs,
+        dateline=dateline,
+        firstcreated=context.received,
+        versioncreated=context.received,
+        subjects=subjects,
+        format="agency-copy",
+    )]
+
+
+def _read_fields(body: str) -> tuple[dict, str]:
+    fields: dict = {}
+    while True:
+        if "date" not in fields and (m := _DATE_FIELD.match(body)):
+            try:
+                fields["date"] = dt.date.fromisoformat(m.group(1))
+            except ValueError:
+                raise FormatError(f"the date field {m.group(1)!r} is not a real date") from None
+        elif "category" not in fields and (m := _CATEGORY_FIELD.match(body)):
+            fields["category"] = m.group(1)
+        else:
+            return fields, body
+        body = body[m.end():]
+
+
+def _looks_like_headline(first: str, second: str) -> bool:
+    if "\n" in first.strip():
+        return False
+    if _DATELINE.match(first.strip()):
+        return False
+    if _DATELINE.match(second.strip()):
+        return True
+    # Without a dateline to go by: a short line that does not end like a sentence.
+    return len(first.strip()) <= 150 and not first.rstrip().endswith((".", ",", ";"))
+
+
+def _read_dateline(first: str, field_date: dt.date | None, received: dt.date) -> tuple[Dateline | None, str]:
+    m = _DATELINE.match(first)
+    if not m:
+        return None, first
+    date = None
+    month = m.group("month") or m.group("month2")
+    if month:
+        day = int(m.group("day") or m.group("day2"))
+        date = _date_in_year(_MONTHS[month.lower()], day, field_date or received, exact=field_date is not None)
+    place = m.group("place").strip()
+    dateline = Dateline(text=m.group("dateline"), place=place, date=date, agency=(m.group("agency") or m.group("agency2") or "").strip("()") or None)
+    return dateline, first[m.end():]
+
+
+def _date_in_year(month: int, day: int, near: dt.date, *, exact: bool) -> dt.date | None:
+    """The dateline gives month and day; the year is the one that puts the date nearest `near`.
+
+    A dateline of Dec 31 on copy received on Jan 2 is last year's; with a date field, the field's
+    year is taken as is.
+    """
+    years = [near.year] if exact else [near.year - 1, near.year, near.year + 1]
+    candidates = []
+    for year in years:
+        try:
+            candidates.append(dt.date(year, month, day))
+        except ValueError:
+            continue
+    if not candidates:
+        return None
+    return min(candidates, key=lambda d: abs(d - near))
+
+
+def derive_headline(lede: str) -> str:
+    """The lede's first sentence, cut at a word boundary to at most HEADLINE_MAX characters."""
+    sentence = lede.strip()
+    for m in _SENTENCE_END.finditer(sentence):
+        before = sentence[: m.start(1)].rsplit(None, 1)[-1] if sentence[: m.start(1)].strip() else ""
+        word = before.lower().strip("\"“‘(")
+        if m.group(1) == "." and (word in _ABBREVIATIONS or len(word) == 1 or "." in word):
+            continue
+        sentence = sentence[: m.start(1) + 1] + m.group(2)
+        break
+    sentence = " ".join(sentence.split())
+    if sentence.endswith(".") and not sentence.endswith(".."):
+        sentence = sentence[:-1]
+    if len(sentence) <= HEADLINE_MAX:
+        return sentence
+    cut = sentence[: HEADLINE_MAX].rsplit(" ", 1)[0].rstrip(",;:-–— ")
+    return cut + "…"
+
+
+def _slug(value: str, words: int | None = None) -> str:
+    ascii_text = unicodedata.normalize("NFKD", value).encode("ascii", "ignore").decode().lower()
+    parts = re.findall(r"[a-z0-9]+", ascii_text)
+    return "-".join(parts[:words] if words else parts) or "story"

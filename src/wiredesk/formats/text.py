@@ -1,0 +1,37 @@
+"""Turning undeclared bytes into text, the way agency text arrives: mostly UTF-8, often not."""
+
+import codecs
+
+import charset_normalizer
+
+from wiredesk.formats.errors import FormatError
+
+_BOMS = (
+    (codecs.BOM_UTF8, "utf-8"),
+    (codecs.BOM_UTF32_LE, "utf-32-le"),
+    (codecs.BOM_UTF32_BE, "utf-32-be"),
+    (codecs.BOM_UTF16_LE, "utf-16-le"),
+    (codecs.BOM_UTF16_BE, "utf-16-be"),
+)
+# Controls that never occur in text. Wire control codes (SOH, STX, ETX...) are the 7901 and ANPA
+# formats' business; the plain copy refuses them rather than print them.
+_BINARY = set(range(0x00, 0x09)) | {0x0B, 0x0E, 0x0F} | set(range(0x10, 0x1A)) | {0x1C, 0x1D, 0x1E, 0x1F, 0x7F}
+
+
+def decode(data: bytes) -> str:
+    for bom, encoding in _BOMS:
+        if data.startswith(bom):
+            try:
+                return data[len(bom):].decode(encoding)
+            except UnicodeDecodeError as exc:
+                raise FormatError(f"the byte-order mark says {encoding}, but byte {exc.start} is not") from None
+    if any(b in _BINARY for b in data[:4096]):
+        raise FormatError("binary data, not text: control bytes where a story has letters")
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError:
+        pass
+    best = charset_normalizer.from_bytes(data, cp_isolation=["cp1252", "latin_1", "iso8859_15"]).best()
+    if best is None:
+        raise FormatError("the text encoding cannot be determined")
+    return str(best)

@@ -1,0 +1,58 @@
+"""The reader's site, rendered by Django from the database."""
+
+from django.conf import settings
+from django.core.paginator import Paginator
+from django.http import Http404
+from django.shortcuts import get_object_or_404, redirect, render
+
+from wiredesk.models import Story
+from wiredesk.publish.sections import section_name
+
+PAGE_SIZE = 30
+
+
+def site_context(request):
+    return {"site_name": settings.WIREDESK["SITE_NAME"], "language": settings.LANGUAGE_CODE}
+
+
+def _live():
+    return Story.objects.filter(current__isnull=False).select_related("current", "source").order_by("-published_at", "-pk")
+
+
+def _sections():
+    return [(slug, section_name(slug)) for slug in
+            Story.objects.filter(current__isnull=False).values_list("section", flat=True).distinct().order_by("section")]
+
+
+def home(request):
+    page = Paginator(_live(), PAGE_SIZE).get_page(request.GET.get("page"))
+    return render(request, "wiredesk/front.html", {"page": page, "sections": _sections(), "title": None})
+
+
+def section(request, slug):
+    stories = _live().filter(section=slug)
+    if not stories.exists():
+        raise Http404("No such section")
+    page = Paginator(stories, PAGE_SIZE).get_page(request.GET.get("page"))
+    return render(request, "wiredesk/front.html",
+                  {"page": page, "sections": _sections(), "title": section_name(slug), "current_section": slug})
+
+
+def article(request, story_id, slug):
+    story = get_object_or_404(_live(), pk=story_id)
+    if slug != story.slug:
+        return redirect(story, permanent=True)
+    copy = story.current.canonical
+    first, *rest = copy.paragraphs
+    dateline = copy.dateline.text if copy.dateline and first.startswith(copy.dateline.text) else None
+    return render(request, "wiredesk/article.html", {
+        "story": story,
+        "canonical": request.build_absolute_uri(story.get_absolute_url()),
+        "copy": copy,
+        "dateline": dateline,
+        # The dateline is shown as part of the first paragraph, exactly as the agency ran it.
+        "lede_rest": first[len(dateline):] if dateline else first,
+        "paragraphs": rest,
+        "section_name": section_name(story.section),
+        "disclaimer": settings.WIREDESK["DISCLAIMER"],
+    })

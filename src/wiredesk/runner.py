@@ -1,0 +1,67 @@
+"""`wiredesk run`: the site, the inbox watcher and the workers in one process.
+
+The task consumer owns the main thread because it installs the signal handlers that make
+Ctrl-C a clean stop; the web server, the watcher and the sweeper run beside it in threads.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+
+from django.conf import settings
+from django.db import close_old_connections
+from huey.contrib.djhuey import HUEY
+from waitress.server import create_server
+
+from wiredesk import pipeline
+from wiredesk.transports.inbox import Inbox, watch
+from wiredesk.wsgi import application
+
+log = logging.getLogger(__name__)
+
+
+def _every(seconds: float, stop: threading.Event, job) -> threading.Thread:
+    def loop():
+        while not stop.wait(seconds):
+            try:
+                job()
+            except Exception:
+                log.exception("background job %s failed; it runs again in %ss", job.__name__, seconds)
+            finally:
+                close_old_connections()
+
+    thread = threading.Thread(target=loop, name=job.__name__, daemon=True)
+    thread.start()
+    return thread
+
+
+def run(host: str, port: int, workers: int = 2, announce=print) -> None:
+    inbox = Inbox(settings.INBOX_DIR, settings.ARCHIVE_DIR)
+    server = create_server(application, host=host, port=port, threads=8, ident="wiredesk")
+    web = threading.Thread(target=server.run, name="web", daemon=True)
+    web.start()
+    observer = watch(inbox)
+    stop = threading.Event()
+    # Files left in the inbox while we were down, and deliveries stored but never processed.
+    inbox.scan(settle=0)
+    _every(1.0, stop, inbox.scan)
+    _every(settings.WIREDESK["SWEEP_SECONDS"], stop, pipeline.sweep)
+
+    shown_host = f"[{host}]" if ":" in host else host
+    announce(f"wiredesk is running\n"
+             f"  site:  http://{shown_host}:{server.effective_port}/\n"
+             f"  inbox: {settings.INBOX_DIR}  (drop agency copy here; a subfolder names the source)\n"
+             f"  data:  {settings.DATA_DIR}\n"
+             f"Press Ctrl-C to stop.", flush=True)
+    # A short, flat poll: an idle desk must still publish within a second of a file landing.
+    consumer = HUEY.create_consumer(workers=workers, worker_type="thread", periodic=False,
+                                    initial_delay=0.05, backoff=1.0, max_delay=0.05)
+    try:
+        consumer.run()
+    finally:
+        stop.set()
+        observer.stop()
+        server.close()
+        observer.join(timeout=5)
+        announce("wiredesk stopped.", flush=True)

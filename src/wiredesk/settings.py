@@ -1,0 +1,116 @@
+"""Settings from the environment, with defaults that run with nothing else installed.
+
+Every variable is listed in the README's configuration table.
+"""
+
+import os
+import secrets
+from pathlib import Path
+
+import dj_database_url
+
+
+def _env_bool(name: str, default: bool = False) -> bool:
+    return os.environ.get(name, str(default)).strip().lower() in {"1", "true", "yes", "on"}
+
+
+DATA_DIR = Path(os.environ.get("WIREDESK_DATA", "var")).resolve()
+DATA_DIR.mkdir(parents=True, exist_ok=True)
+INBOX_DIR = DATA_DIR / "inbox"
+ARCHIVE_DIR = DATA_DIR / "archive"
+
+
+def _secret_key() -> str:
+    if key := os.environ.get("WIREDESK_SECRET_KEY"):
+        return key
+    # Generated once per data folder, so sessions survive restarts without any set-up.
+    path = DATA_DIR / "secret_key"
+    if not path.exists():
+        path.write_text(secrets.token_urlsafe(50))
+        path.chmod(0o600)
+    return path.read_text().strip()
+
+
+SECRET_KEY = _secret_key()
+DEBUG = _env_bool("WIREDESK_DEBUG")
+ALLOWED_HOSTS = [h.strip() for h in os.environ.get("WIREDESK_ALLOWED_HOSTS", "localhost,127.0.0.1,[::1]").split(",") if h.strip()]
+
+INSTALLED_APPS = [
+    "django.contrib.staticfiles",
+    "huey.contrib.djhuey",
+    "wiredesk",
+]
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+]
+ROOT_URLCONF = "wiredesk.urls"
+WSGI_APPLICATION = "wiredesk.wsgi.application"
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "APP_DIRS": True,
+        "OPTIONS": {"context_processors": ["wiredesk.publish.views.site_context"]},
+    }
+]
+
+_sqlite = {
+    "ENGINE": "django.db.backends.sqlite3",
+    "NAME": DATA_DIR / "wiredesk.sqlite3",
+    # Checked on these machines: DEFERRED transactions gave "database is locked" under 4
+    # writers even with WAL; IMMEDIATE plus a generous timeout gave none.
+    "OPTIONS": {
+        "transaction_mode": "IMMEDIATE",
+        "timeout": 20,
+        "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
+    },
+}
+DATABASES = {"default": dj_database_url.parse(os.environ["DATABASE_URL"]) if os.environ.get("DATABASE_URL") else _sqlite}
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+LANGUAGE_CODE = os.environ.get("WIREDESK_LANGUAGE", "en")
+TIME_ZONE = os.environ.get("WIREDESK_TIME_ZONE", "UTC")
+USE_I18N = False
+USE_TZ = True
+
+STATIC_URL = "/static/"
+STATIC_ROOT = DATA_DIR / "static"
+
+# The queue only speeds things up; the database stays the source of truth (see pipeline.sweep).
+_redis_url = os.environ.get("WIREDESK_REDIS_URL")
+HUEY = {
+    "name": "wiredesk",
+    "immediate": False,
+    "huey_class": "huey.RedisHuey" if _redis_url else "huey.SqliteHuey",
+    **({"url": _redis_url} if _redis_url else {"filename": str(DATA_DIR / "queue.sqlite3")}),
+}
+TASKS = {
+    "default": {
+        "BACKEND": os.environ.get("WIREDESK_TASK_BACKEND", "huey.contrib.djhuey.tasks_backend.HueyBackend"),
+        "OPTIONS": {"enqueue_on_commit": True},
+    }
+}
+
+WIREDESK = {
+    "SITE_NAME": os.environ.get("WIREDESK_SITE_NAME", "wiredesk"),
+    "DISCLAIMER": os.environ.get(
+        "WIREDESK_DISCLAIMER",
+        "This post has been auto-published from an agency feed without any modifications "
+        "to the text and has not been reviewed by an editor",
+    ),
+    "DEFAULT_SOURCE": os.environ.get("WIREDESK_DEFAULT_SOURCE", "wire"),
+    # How often stored deliveries nobody processed (a lost task, a crash) are looked for.
+    "SWEEP_SECONDS": float(os.environ.get("WIREDESK_SWEEP_SECONDS", "5")),
+}
+
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "loggers": {
+        "wiredesk": {"handlers": ["console"], "level": os.environ.get("WIREDESK_LOG_LEVEL", "INFO")},
+        "huey": {"handlers": ["console"], "level": "WARNING"},
+    },
+}

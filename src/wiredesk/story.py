@@ -1,0 +1,147 @@
+"""The canonical Story every format maps into, shaped after IPTC ninjs 2.2.
+
+Pure Python on purpose: formats, the CLI's `parse` and the tests use it without a database.
+Field names follow ninjs so that `to_ninjs()` is a rename-free projection.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import hashlib
+import html
+import json
+from dataclasses import dataclass, field
+
+NINJS_VERSION = "2.2"
+NINJS_SCHEMA = "http://www.iptc.org/std/ninjs/ninjs-schema_2.2.json#"
+
+
+@dataclass(frozen=True)
+class Dateline:
+    """The dateline as the agency wrote it, and what could be read from it."""
+
+    text: str  # verbatim, e.g. "NEW DELHI, Nov 20 (IANS)"
+    place: str | None = None
+    date: dt.date | None = None
+    agency: str | None = None
+
+
+@dataclass(frozen=True)
+class Subject:
+    name: str
+    uri: str | None = None
+    literal: str | None = None
+
+
+@dataclass
+class Story:
+    uri: str
+    headline: str
+    paragraphs: list[str]
+    # None when the format carries no version: the desk then numbers versions itself.
+    version: int | None = None
+    headline_derived: bool = False
+    subheadline: str | None = None
+    dateline: Dateline | None = None
+    language: str | None = None
+    firstcreated: dt.datetime | None = None
+    versioncreated: dt.datetime | None = None
+    pubstatus: str = "usable"
+    urgency: int | None = None
+    by: str | None = None
+    slugline: str | None = None
+    subjects: list[Subject] = field(default_factory=list)
+    ednote: str | None = None
+    copyrightnotice: str | None = None
+    usageterms: str | None = None
+    format: str = ""
+
+    @property
+    def located(self) -> str | None:
+        return self.dateline.place if self.dateline else None
+
+    @property
+    def body_text(self) -> str:
+        return "\n\n".join(self.paragraphs)
+
+    def fingerprint(self) -> str:
+        """A hash of what readers would see and of what governs publication.
+
+        Receipt and creation times are left out: the same copy delivered twice, or by two
+        transports, must be recognised as unchanged.
+        """
+        content = {
+            "headline": self.headline,
+            "subheadline": self.subheadline,
+            "paragraphs": self.paragraphs,
+            "dateline": self.dateline.text if self.dateline else None,
+            "by": self.by,
+            "pubstatus": self.pubstatus,
+        }
+        blob = json.dumps(content, ensure_ascii=False, sort_keys=True).encode()
+        return hashlib.sha256(blob).hexdigest()
+
+    def to_dict(self) -> dict:
+        """Lossless JSON form, for storage; `from_dict` reads it back."""
+        return json.loads(json.dumps(dataclasses.asdict(self), default=_iso))
+
+    @classmethod
+    def from_dict(cls, data: dict) -> Story:
+        data = dict(data)
+        if data.get("dateline"):
+            d = dict(data["dateline"])
+            d["date"] = dt.date.fromisoformat(d["date"]) if d.get("date") else None
+            data["dateline"] = Dateline(**d)
+        data["subjects"] = [Subject(**s) for s in data.get("subjects", [])]
+        for key in ("firstcreated", "versioncreated"):
+            if data.get(key):
+                data[key] = dt.datetime.fromisoformat(data[key])
+        return cls(**data)
+
+    def to_ninjs(self, *, version: int | None = None) -> dict:
+        """The story as a ninjs 2.2 object (what `wiredesk parse` prints and the API serves)."""
+        version = version if version is not None else self.version
+        out: dict = {
+            "uri": self.uri,
+            "standard": {"name": "ninjs", "version": NINJS_VERSION, "schema": NINJS_SCHEMA},
+            "type": "text",
+            "representationtype": "full",
+            "pubstatus": self.pubstatus,
+            # ninjs has no "derived" flag: the role tells consumers the desk wrote this line.
+            "headlines": [{"role": "derived" if self.headline_derived else "main",
+                           "value": self.headline}],
+            "bodies": [
+                {"role": "main", "contenttype": "text/plain", "value": self.body_text,
+                 "charcount": len(self.body_text), "wordcount": len(self.body_text.split())},
+                {"role": "main", "contenttype": "text/html",
+                 "value": "".join(f"<p>{html.escape(p, quote=False)}</p>" for p in self.paragraphs)},
+            ],
+        }
+        if version is not None:
+            out["version"] = str(version)
+        if self.subheadline:
+            out["headlines"].append({"role": "sub", "value": self.subheadline})
+        for key in ("firstcreated", "versioncreated"):
+            if getattr(self, key):
+                out[key] = getattr(self, key).isoformat()
+        for key in ("language", "urgency", "by", "slugline", "ednote", "copyrightnotice", "usageterms"):
+            if getattr(self, key) is not None:
+                out[key] = getattr(self, key)
+        if self.dateline:
+            out["descriptions"] = [{"role": "dateline", "value": self.dateline.text}]
+            if self.dateline.place:
+                out["located"] = self.dateline.place
+            if self.dateline.agency:
+                out["infosources"] = [{"name": self.dateline.agency, "role": "originator"}]
+        if self.subjects:
+            out["subjects"] = [
+                {k: v for k, v in dataclasses.asdict(s).items() if v is not None} for s in self.subjects
+            ]
+        return out
+
+
+def _iso(value):
+    if isinstance(value, (dt.date, dt.datetime)):
+        return value.isoformat()
+    raise TypeError(f"cannot serialise {type(value).__name__}")

@@ -1,0 +1,9 @@
+from django.urls import path
+
+from wiredesk.publish import views
+
+urlpatterns = [
+    path("", views.home, name="home"),
+    path("section/<slug:slug>/", views.section, name="section"),
+    path("story/<int:story_id>/<slug:slug>/", views.article, name="article"),
+]

@@ -1,0 +1,40 @@
+import datetime as dt
+import os
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[1]
+CORPUS = Path(os.environ.get("WIREDESK_CORPUS", REPO.parent / "shared" / "corpus"))
+SEED = CORPUS / "seed" / "ians-2024-11-14-biden-xi-summit.agency-copy.txt"
+SEED_PUBLISHED = CORPUS / "seed" / "ians-2024-11-14-biden-xi-summit.as-published.txt"
+
+
+def pytest_configure(config):
+    if not SEED.exists():
+        raise pytest.UsageError(f"the test corpus is missing: {CORPUS} (set WIREDESK_CORPUS)")
+
+
+@pytest.fixture
+def ingest(db):
+    """Store and process copy as the CLI does; returns the results."""
+    from wiredesk import pipeline
+
+    def ingest(data: bytes, source="ians", received_at=None):
+        delivery = pipeline.receive(data, source=source, transport="test", received_at=received_at)
+        return pipeline.process(delivery.pk)
+
+    return ingest
+
+
+def story_copy(headline="Harbour cranes return to service", *, dateline="PORT SALVIN (HP) - ",
+               paragraphs=("The harbour's cranes worked again on Monday after a week of repairs.",
+                           "Dock workers said queues of lorries had cleared by noon."),
+               date="2026-11-24") -> bytes:
+    """Fictional agency copy for tests, built from parts."""
+    body = "\n\n".join([dateline + paragraphs[0], *paragraphs[1:]])
+    head = f"date {date}\n" if date else ""
+    return f"{head}{headline}\n\n{body}\n".encode() if headline else f"{head}{body}\n".encode()
+
+
+NOW = dt.datetime(2026, 11, 25, 9, 30, tzinfo=dt.UTC)

@@ -1,0 +1,109 @@
+"""Receive, process, publish: the desk's guarantees, against the real database."""
+
+import pytest
+from conftest import SEED, story_copy
+
+from wiredesk import formats, pipeline
+from wiredesk.models import Delivery, Story, StoryVersion
+
+
+def test_the_seed_story_is_published_once(ingest):
+    [result] = ingest(SEED.read_bytes())
+    assert result.outcome == "published"
+    assert result.version == 1
+    story = Story.objects.get()
+    assert result.url == story.get_absolute_url()
+    assert story.source.name == "IANS"
+
+
+def test_the_same_file_twice_publishes_one_story(ingest):
+    first = ingest(SEED.read_bytes())[0]
+    second = ingest(SEED.read_bytes())[0]
+    assert (first.outcome, second.outcome) == ("published", "unchanged")
+    assert second.url == first.url
+    assert Story.objects.count() == 1
+    assert StoryVersion.objects.count() == 1
+    # Both deliveries are kept: nothing received is thrown away.
+    assert Delivery.objects.filter(status="processed").count() == 2
+
+
+def test_new_copy_of_a_story_updates_it_at_the_same_url(ingest):
+    first = ingest(story_copy())[0]
+    second = ingest(story_copy(paragraphs=("The harbour's cranes worked again on Monday.",
+                                           "Queues cleared by noon, the port said.")))[0]
+    assert (second.outcome, second.version, second.url) == ("updated", 2, first.url)
+    story = Story.objects.get()
+    assert story.current.version == 2
+    assert story.current.canonical.paragraphs[1] == "Queues cleared by noon, the port said."
+    assert list(story.versions.order_by("version").values_list("version", flat=True)) == [1, 2]
+
+
+def test_the_same_copy_through_two_transports_is_one_story(db):
+    data = story_copy()
+    for transport in ("inbox", "cli"):
+        delivery = pipeline.receive(data, source="hp", transport=transport)
+        pipeline.process(delivery.pk)
+    assert Story.objects.count() == 1
+
+
+def test_unreadable_copy_is_kept_in_quarantine_with_its_reason(ingest):
+    [result] = ingest(b"\x00\x01\x02garbage")
+    assert result.outcome == "quarantined"
+    delivery = Delivery.objects.get()
+    assert delivery.status == "quarantined"
+    assert "binary" in delivery.error
+    assert bytes(delivery.data) == b"\x00\x01\x02garbage"
+    assert not Story.objects.exists()
+
+
+def test_a_bug_met_while_processing_quarantines_the_delivery_instead_of_crashing(db, monkeypatch):
+    delivery = pipeline.receive(story_copy(), source="hp", transport="test")
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("parser exploded")
+
+    monkeypatch.setattr(formats, "parse", broken)
+    [result] = pipeline.process(delivery.pk)
+    delivery.refresh_from_db()
+    assert result.outcome == "quarantined"
+    assert delivery.status == "quarantined"
+    assert "RuntimeError: parser exploded" in delivery.error
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_crash_after_receiving_loses_nothing_and_the_sweep_publishes_once(monkeypatch):
+    delivery = pipeline.receive(story_copy(), source="hp", transport="test")
+
+    # The worker dies half way through publishing: after the story row, before the version.
+    def crash(*args, **kwargs):
+        raise SystemExit("worker killed")
+
+    monkeypatch.setattr(StoryVersion.objects, "create", crash)
+    with pytest.raises(SystemExit):
+        pipeline.process(delivery.pk)
+    monkeypatch.undo()
+
+    delivery.refresh_from_db()
+    assert delivery.status == "received"
+    assert not Story.objects.exists()  # the half-done work was rolled back
+
+    assert pipeline.sweep(grace=pipeline.dt.timedelta(0)) == 1
+    assert pipeline.sweep(grace=pipeline.dt.timedelta(0)) == 0
+    assert Story.objects.count() == 1
+    assert StoryVersion.objects.count() == 1
+
+
+def test_processing_a_delivery_again_changes_nothing(ingest):
+    [first] = ingest(story_copy())
+    assert pipeline.process(first.delivery) == []  # already processed: left alone
+    [again] = pipeline.process(first.delivery, again=True)
+    assert (again.outcome, again.url) == ("unchanged", first.url)
+    assert StoryVersion.objects.count() == 1
+
+
+def test_a_delivery_keeps_the_exact_bytes_and_their_digest(db):
+    delivery = pipeline.receive(story_copy(), source="hp", transport="test")
+    stored = Delivery.objects.get(pk=delivery.pk)
+    assert bytes(stored.data) == story_copy()
+    assert stored.sha256 == pipeline.hashlib.sha256(story_copy()).hexdigest()
+    assert stored.status == "received"
