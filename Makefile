@@ -23,6 +23,9 @@ test-postgres:
 	@echo "== the suite on PostgreSQL"
 	$(BIN)/python scripts/with_postgres.py -- $(BIN)/pytest
 
+bench: setup
+	$(BIN)/python bench/publish_latency.py
+
 setup: $(VENV)/.installed
 
 # Reinstalled whenever the pinned dependencies change.

@@ -1,0 +1,57 @@
+"""`wiredesk ingest` as a user types it."""
+
+import json
+import os
+import sqlite3
+import subprocess
+import sys
+from pathlib import Path
+
+from conftest import SEED
+
+WIREDESK = str(Path(sys.executable).parent / "wiredesk")
+
+
+def ingest(data_dir, *args):
+    env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "WIREDESK_DATA", "DJANGO_SETTINGS_MODULE")}
+    result = subprocess.run([WIREDESK, "ingest", "--data", str(data_dir), *args], env=env,
+                            capture_output=True, text=True)
+    return result.returncode, [json.loads(line) for line in result.stdout.splitlines()], result.stderr
+
+
+def test_ingest_prints_one_json_line_per_story_and_is_unchanged_the_second_time(tmp_path):
+    status, [first], _ = ingest(tmp_path, "--source", "ians", str(SEED))
+    assert status == 0
+    assert first["file"] == str(SEED)
+    assert first["outcome"] == "published"
+    assert first["version"] == 1
+    assert first["uri"].startswith("urn:wiredesk:ians:2024-11-14:")
+    assert first["url"].startswith("http://127.0.0.1:8000/story/")
+
+    status, [second], _ = ingest(tmp_path, "--source", "ians", str(SEED))
+    assert status == 0
+    assert (second["outcome"], second["url"], second["uri"]) == ("unchanged", first["url"], first["uri"])
+
+
+def test_ingest_reports_quarantined_input_and_exits_1(tmp_path):
+    bad = tmp_path / "bad.txt"
+    bad.write_bytes(b"")
+    good = tmp_path / "good.txt"
+    good.write_bytes(b"Storm warning\n\nOSLO (HP) - Forecasters warned of a storm.\n")
+    status, lines, _ = ingest(tmp_path / "data", str(bad), str(good))
+    assert status == 1
+    assert [(line["file"], line["outcome"]) for line in lines] == [(str(bad), "quarantined"), (str(good), "published")]
+    assert "empty" in lines[0]["error"]
+
+
+def test_two_data_folders_never_meet(tmp_path):
+    ingest(tmp_path / "a", str(SEED))
+    _, [line], _ = ingest(tmp_path / "b", str(SEED))
+    assert line["outcome"] == "published"
+    assert (tmp_path / "a" / "wiredesk.sqlite3").exists() and (tmp_path / "b" / "wiredesk.sqlite3").exists()
+
+
+def test_the_embedded_database_is_sqlite_in_wal_mode(tmp_path):
+    ingest(tmp_path, str(SEED))
+    with sqlite3.connect(tmp_path / "wiredesk.sqlite3") as db:
+        assert db.execute("PRAGMA journal_mode").fetchone()[0] == "wal"

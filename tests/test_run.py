@@ -1,0 +1,119 @@
+"""`wiredesk run` as a user runs it: a real process, a real inbox, real HTTP, Ctrl-C to stop.
+
+It runs on the embedded default (SQLite in its own data folder) whatever database the rest of
+the suite uses, as `make run` does.
+"""
+
+import os
+import re
+import shutil
+import signal
+import sqlite3
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+from conftest import SEED
+
+WIREDESK = str(Path(sys.executable).parent / "wiredesk")
+
+
+def _env():
+    return {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "WIREDESK_DATA", "DJANGO_SETTINGS_MODULE")}
+
+
+@pytest.fixture
+def desk(tmp_path):
+    """A running desk; yields (base URL, data folder, process)."""
+    process = subprocess.Popen([WIREDESK, "run", "--data", str(tmp_path), "--port", "0"], env=_env(),
+                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    banner = []
+    for line in process.stdout:
+        banner.append(line)
+        if line.startswith("Press Ctrl-C"):
+            break
+    text = "".join(banner)
+    match = re.search(r"site:\s+(http://\S+?)/\n", text)
+    assert match, f"no banner: {text}"
+    assert f"inbox: {tmp_path / 'inbox'}" in text
+    yield match.group(1), tmp_path, process
+    if process.poll() is None:
+        process.kill()
+        process.wait()
+
+
+def get(url: str) -> str:
+    with urllib.request.urlopen(url, timeout=5) as response:
+        return response.read().decode()
+
+
+def wait_for(predicate, timeout=15.0):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if result := predicate():
+            return result
+        time.sleep(0.02)
+    raise AssertionError("timed out")
+
+
+def test_a_file_dropped_in_the_inbox_is_published_and_ctrl_c_stops_cleanly(desk):
+    base, data, process = desk
+    (data / "inbox" / "ians").mkdir(parents=True, exist_ok=True)
+    shutil.copy(SEED, data / "inbox" / "ians" / SEED.name)
+
+    link = wait_for(lambda: re.search(r'<h2><a href="(/story/[^"]+)">US President Joe Biden', get(base + "/")))
+    article = get(base + link.group(1))
+    assert '<span class="agency">IANS</span>' in article
+    assert "The Presidents previously met on the sidelines of the G20 summit in Bali in 2022" in article
+    # The file left the inbox for the archive once its bytes were safe in the database.
+    assert not (data / "inbox" / "ians" / SEED.name).exists()
+    assert len(list((data / "archive").rglob(SEED.name))) == 1
+
+    process.send_signal(signal.SIGINT)
+    output, _ = process.communicate(timeout=30)
+    assert process.returncode == 0
+    assert "wiredesk stopped." in output
+    assert "Traceback" not in output
+
+
+def test_bad_input_is_quarantined_and_the_desk_keeps_publishing(desk):
+    base, data, process = desk
+    (data / "inbox" / "garbage.bin").write_bytes(b"\x00\xff\x00\xfe not a story")
+    (data / "inbox" / "story.txt").write_bytes(
+        b"Ferry timetable changes\n\nPORT SALVIN (HP) - The ferry company changed its winter timetable.\n")
+    wait_for(lambda: "Ferry timetable changes" in get(base + "/"))
+    assert process.poll() is None
+
+    def quarantined():
+        with sqlite3.connect(f"file:{data / 'wiredesk.sqlite3'}?mode=ro", uri=True) as db:
+            return db.execute("select filename, error from wiredesk_delivery where status = 'quarantined'").fetchall()
+
+    [(filename, error)] = wait_for(quarantined)
+    assert filename == "garbage.bin" and "binary" in error
+
+    ingest = subprocess.run([WIREDESK, "ingest", "--data", str(data), str(data / "archive")], env=_env(),
+                            capture_output=True, text=True)
+    assert ingest.returncode == 1  # a folder is not copy: said, not crashed
+    assert "Is a directory" in ingest.stderr
+
+
+def test_files_left_in_the_inbox_while_stopped_are_taken_at_start(tmp_path):
+    (tmp_path / "inbox").mkdir()
+    (tmp_path / "inbox" / "early.txt").write_bytes(
+        b"Early bird story\n\nOSLO (HP) - This copy arrived before the desk started.\n")
+    process = subprocess.Popen([WIREDESK, "run", "--data", str(tmp_path), "--port", "0"], env=_env(),
+                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    try:
+        base = None
+        for line in process.stdout:
+            if m := re.search(r"site:\s+(http://\S+?)/$", line.rstrip()):
+                base = m.group(1)
+            if line.startswith("Press Ctrl-C"):
+                break
+        wait_for(lambda: "Early bird story" in get(base + "/"))
+    finally:
+        process.send_signal(signal.SIGINT)
+        process.communicate(timeout=30)
