@@ -34,24 +34,32 @@ _MONTHS = {
 }
 _MONTH = "|".join(sorted(_MONTHS, key=len, reverse=True))
 
-_DATE_FIELD = re.compile(r"\A[ \t]*date[ \t]*:?[ \t]+(\d{4}-\d{2}-\d{2})\b[ \t]*\n?", re.IGNORECASE)
-_CATEGORY_FIELD = re.compile(r"\A[ \t]*category[ \t]*:?[ \t]+([^\n]+?)[ \t]*(?:\n|\Z)", re.IGNORECASE)
+# Field names are lower case, as feeds write them: "Category 4 storm..." is a headline.
+_DATE_FIELD = re.compile(r"\A[ \t]*date[ \t]*:?[ \t]+(\d{4}-\d{2}-\d{2})\b[ \t]*\n?")
+_CATEGORY_FIELD = re.compile(r"\A[ \t]*category[ \t]*:?[ \t]+([^\n]+?)[ \t]*(?:\n|\Z)")
 
 # A place is one to five capitalised words ("NEW DELHI", "Rio de Janeiro", "St. John's"),
 # optionally followed by a region ("WOODSIDE, Calif."). Lower-case joiners are allowed inside.
 _WORD = r"[A-Z\u00C0-\u024F][\w.'’\-]*"
-_PLACE = rf"{_WORD}(?:[ ](?:(?:de|da|do|del|di|du|la|le|of|upon|am|an|im|sur)[ ])?{_WORD}){{0,4}}"
+_PLACE = rf"{_WORD}(?:[ ](?:(?:de|da|do|del|di|du|des|es|el|al|la|le|les|of|upon|am|an|im|sur|van|von|der|den|y|e)[ ])?{_WORD}){{0,4}}"
 _REGION = rf"(?:,[ ]{_WORD}(?:[ ]{_WORD})?)?"
-_DATE = rf"(?:(?P<month>(?i:{_MONTH}))\.?[ ](?P<day>\d{{1,2}})|(?P<day2>\d{{1,2}})[ ](?P<month2>(?i:{_MONTH}))\.?)"
+_DATE = (rf"(?:(?P<month>(?i:{_MONTH}))\.?[ ](?P<day>\d{{1,2}})|(?P<day2>\d{{1,2}})[ ](?P<month2>(?i:{_MONTH}))\.?)"
+         r"(?:,?[ ](?P<year>\d{4}))?")
 _AGENCY = r"\([A-Z][A-Za-z0-9&.\- ]{0,30}\)"
-_SEPARATOR = r"[ \t]*(?:[-–—:][ \t]*)?"
+_DASH = r"\s*[-–—:]\s*"
+# Text starts after the separator; a dateline with nothing after it still matches, so the
+# parser can say so. Without a dash, the text must start like a sentence: "On Monday, Mar 2 the
+# ferry..." is a lede, not a dateline. A place and an agency alone need the dash: "The Rowing
+# Club (HLRC) opened..." is a lede too.
+_TEXT = r"(?=[^\s\-–—:]|\s*\Z)"
 _DATELINE = re.compile(
     rf"(?P<dateline>(?P<place>{_PLACE}){_REGION}"
-    rf"(?:,[ ]{_DATE}(?:[ ](?P<agency>{_AGENCY}))?|[ ](?P<agency2>{_AGENCY})))(?P<sep>{_SEPARATOR})(?=\S)"
+    rf"(?:,[ ]{_DATE}(?:[ ](?P<agency>{_AGENCY}))?(?:{_DASH}{_TEXT}|\s+(?=[\"“‘(]?[A-Z0-9])|\s*\Z)"
+    rf"|[ ](?P<agency2>{_AGENCY}){_DASH}{_TEXT}))"
 )
 # Sentence ends, unless the word before the stop is an abbreviation or an initial.
 _ABBREVIATIONS = {"mr", "mrs", "ms", "dr", "prof", "gen", "col", "lt", "sgt", "st", "sen", "rep", "gov",
-                  "jr", "sr", "inc", "ltd", "co", "corp", "no", "vs", "approx", "est", "dept", "univ"}
+                  "jr", "sr", "inc", "ltd", "co", "corp", "vs", "approx", "est", "dept", "univ"}
 _SENTENCE_END = re.compile(r"([.!?])([\"'”’)]*)\s+(?=[\"“‘(]?[A-Z0-9])")
 
 
@@ -116,7 +124,12 @@ def _looks_like_headline(first: str, second: str) -> bool:
     if _DATELINE.match(second.strip()):
         return True
     # Without a dateline to go by: a short line that does not end like a sentence.
-    return len(first.strip()) <= 150 and not first.rstrip().endswith((".", ",", ";"))
+    ending = first.rstrip()
+    if ending.endswith(("\"", "”", "’", "'", ")")):
+        ending = ending.rstrip("\"”’')")
+        if ending.endswith(("!", "?")):
+            return False
+    return len(first.strip()) <= 150 and not ending.endswith((".", ",", ";", ":"))
 
 
 def _read_dateline(first: str, field_date: dt.date | None, received: dt.date) -> tuple[Dateline | None, str]:
@@ -127,28 +140,28 @@ def _read_dateline(first: str, field_date: dt.date | None, received: dt.date) ->
     month = m.group("month") or m.group("month2")
     if month:
         day = int(m.group("day") or m.group("day2"))
-        date = _date_in_year(_MONTHS[month.lower()], day, field_date or received, exact=field_date is not None)
+        if m.group("year"):
+            date = _date_or_none(int(m.group("year")), _MONTHS[month.lower()], day)
+        else:
+            date = _date_in_year(_MONTHS[month.lower()], day, field_date or received)
     place = m.group("place").strip()
-    dateline = Dateline(text=m.group("dateline"), place=place, date=date, agency=(m.group("agency") or m.group("agency2") or "").strip("()") or None)
+    dateline = Dateline(text=m.group("dateline").rstrip(" \t\n-–—:"), place=place, date=date, agency=(m.group("agency") or m.group("agency2") or "").strip("()") or None)
     return dateline, first[m.end():]
 
 
-def _date_in_year(month: int, day: int, near: dt.date, *, exact: bool) -> dt.date | None:
-    """The dateline gives month and day; the year is the one that puts the date nearest `near`.
+def _date_in_year(month: int, day: int, near: dt.date) -> dt.date | None:
+    """The dateline gives month and day; the year is the one that puts the date nearest `near`
+    (the date field, else the day of receipt). A Dec 31 dateline on copy received on Jan 2 is last
+    year's; a Jan 1 dateline under a Dec 31 date field (a UTC filing date) is next year's."""
+    candidates = [d for year in (near.year - 1, near.year, near.year + 1) if (d := _date_or_none(year, month, day))]
+    return min(candidates, key=lambda d: abs(d - near), default=None)
 
-    A dateline of Dec 31 on copy received on Jan 2 is last year's; with a date field, the field's
-    year is taken as is.
-    """
-    years = [near.year] if exact else [near.year - 1, near.year, near.year + 1]
-    candidates = []
-    for year in years:
-        try:
-            candidates.append(dt.date(year, month, day))
-        except ValueError:
-            continue
-    if not candidates:
+
+def _date_or_none(year: int, month: int, day: int) -> dt.date | None:
+    try:
+        return dt.date(year, month, day)
+    except ValueError:
         return None
-    return min(candidates, key=lambda d: abs(d - near))
 
 
 def derive_headline(lede: str) -> str:
@@ -159,6 +172,8 @@ def derive_headline(lede: str) -> str:
         word = before.lower().strip("\"“‘(")
         if m.group(1) == "." and (word in _ABBREVIATIONS or len(word) == 1 or "." in word):
             continue
+        if m.group(1) == "." and word == "no" and sentence[m.end():m.end() + 1].isdigit():
+            continue  # "No. 10", not the end of "voters said no."
         sentence = sentence[: m.start(1) + 1] + m.group(2)
         break
     sentence = " ".join(sentence.split())
