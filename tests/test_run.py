@@ -25,10 +25,9 @@ def _env():
     return {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "WIREDESK_DATA", "DJANGO_SETTINGS_MODULE")}
 
 
-@pytest.fixture
-def desk(tmp_path):
-    """A running desk; yields (base URL, data folder, process)."""
-    process = subprocess.Popen([WIREDESK, "run", "--data", str(tmp_path), "--port", "0"], env=_env(),
+def start(data):
+    """Start `wiredesk run` on `data`; returns (base URL, process) once its banner is out."""
+    process = subprocess.Popen([WIREDESK, "run", "--data", str(data), "--port", "0"], env=_env(),
                                stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     banner = []
     for line in process.stdout:
@@ -38,8 +37,15 @@ def desk(tmp_path):
     text = "".join(banner)
     match = re.search(r"site:\s+(http://\S+?)/\n", text)
     assert match, f"no banner: {text}"
-    assert f"inbox: {tmp_path / 'inbox'}" in text
-    yield match.group(1), tmp_path, process
+    assert f"inbox: {data / 'inbox'}" in text
+    return match.group(1), process
+
+
+@pytest.fixture
+def desk(tmp_path):
+    """A running desk; yields (base URL, data folder, process)."""
+    base, process = start(tmp_path)
+    yield base, tmp_path, process
     if process.poll() is None:
         process.kill()
         process.wait()
@@ -104,15 +110,8 @@ def test_files_left_in_the_inbox_while_stopped_are_taken_at_start(tmp_path):
     (tmp_path / "inbox").mkdir()
     (tmp_path / "inbox" / "early.txt").write_bytes(
         b"Early bird story\n\nOSLO (HP) - This copy arrived before the desk started.\n")
-    process = subprocess.Popen([WIREDESK, "run", "--data", str(tmp_path), "--port", "0"], env=_env(),
-                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    base, process = start(tmp_path)
     try:
-        base = None
-        for line in process.stdout:
-            if m := re.search(r"site:\s+(http://\S+?)/$", line.rstrip()):
-                base = m.group(1)
-            if line.startswith("Press Ctrl-C"):
-                break
         wait_for(lambda: "Early bird story" in get(base + "/"))
     finally:
         process.send_signal(signal.SIGINT)
