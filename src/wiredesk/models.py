@@ -68,7 +68,7 @@ class Story(models.Model):
 
     @property
     def was_updated(self) -> bool:
-        return self.current is not None and self.current.version > 1
+        return self.updated_at > self.published_at
 
 
 class StoryVersion(models.Model):

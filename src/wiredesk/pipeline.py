@@ -125,17 +125,20 @@ def _apply(delivery: Delivery, incoming: CanonicalStory) -> Result:
 def _publish(delivery: Delivery, incoming: CanonicalStory, story: Story | None, number: int) -> Story:
     now = timezone.now()
     if story is None:
+        published = incoming.firstcreated or now
         story = Story.objects.create(
             source=delivery.source, uri=incoming.uri, slug=_slug(incoming.headline),
-            section=section_for(incoming), published_at=incoming.firstcreated or now, updated_at=now,
+            section=section_for(incoming), published_at=published, updated_at=published,
         )
+    if story.current_id is not None:  # a new version of a story readers have seen
+        story.updated_at = incoming.versioncreated or now
     version = StoryVersion.objects.create(
         story=story, version=number, delivery=delivery,
         content=incoming.to_dict(), fingerprint=incoming.fingerprint(),
     )
     story.current = version
     story.section = section_for(incoming)
-    story.updated_at = incoming.versioncreated or now if number > 1 else story.published_at
+
     story.save(update_fields=["current", "section", "updated_at"])
     return story
 
