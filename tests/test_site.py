@@ -17,6 +17,7 @@ def test_the_article_shows_headline_dateline_agency_times_text_and_disclaimer(cl
     assert f'<time datetime="{story.published_at.isoformat()}">' in html
     assert f"Disclaimer: {settings.WIREDESK['DISCLAIMER']}</p>" in html
     assert f'<link rel="canonical" href="http://testserver{result.url}">' in html
+    assert '<a href="/section/news/" aria-current="page">News</a>' in html
 
 
 def test_the_disclaimer_is_configurable(client, ingest, settings):

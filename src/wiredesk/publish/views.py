@@ -54,5 +54,7 @@ def article(request, story_id, slug):
         "lede_rest": first[len(dateline):] if dateline else first,
         "paragraphs": rest,
         "section_name": section_name(story.section),
+        "sections": _sections(),
+        "current_section": story.section,
         "disclaimer": settings.WIREDESK["DISCLAIMER"],
     })
