@@ -55,6 +55,12 @@ class Story:
     ednote: str | None = None
     copyrightnotice: str | None = None
     usageterms: str | None = None
+    embargoed: dt.datetime | None = None
+    # What the agency says this version is: "update", "correction", "kill" (IPTC signal names).
+    signals: list[str] = field(default_factory=list)
+    correction: str | None = None  # the agency's correction note, for readers
+    genres: list[Subject] = field(default_factory=list)
+    keywords: list[str] = field(default_factory=list)
     format: str = ""
 
     @property
@@ -78,6 +84,8 @@ class Story:
             "dateline": self.dateline.text if self.dateline else None,
             "by": self.by,
             "pubstatus": self.pubstatus,
+            "embargoed": self.embargoed.isoformat() if self.embargoed else None,
+            "correction": self.correction,
         }
         blob = json.dumps(content, ensure_ascii=False, sort_keys=True).encode()
         return hashlib.sha256(blob).hexdigest()
@@ -94,7 +102,8 @@ class Story:
             d["date"] = dt.date.fromisoformat(d["date"]) if d.get("date") else None
             data["dateline"] = Dateline(**d)
         data["subjects"] = [Subject(**s) for s in data.get("subjects", [])]
-        for key in ("firstcreated", "versioncreated"):
+        data["genres"] = [Subject(**s) for s in data.get("genres", [])]
+        for key in ("firstcreated", "versioncreated", "embargoed"):
             if data.get(key):
                 data[key] = dt.datetime.fromisoformat(data[key])
         return cls(**data)
@@ -122,7 +131,7 @@ class Story:
             out["version"] = str(version)
         if self.subheadline:
             out["headlines"].append({"role": "sub", "value": self.subheadline})
-        for key in ("firstcreated", "versioncreated"):
+        for key in ("firstcreated", "versioncreated", "embargoed"):
             if getattr(self, key):
                 out[key] = getattr(self, key).isoformat()
         for key in ("language", "urgency", "by", "slugline", "ednote", "copyrightnotice", "usageterms"):
@@ -134,10 +143,16 @@ class Story:
                 out["located"] = self.dateline.place
             if self.dateline.agency:
                 out["infosources"] = [{"name": self.dateline.agency, "role": "originator"}]
-        if self.subjects:
-            out["subjects"] = [
-                {k: v for k, v in dataclasses.asdict(s).items() if v is not None} for s in self.subjects
-            ]
+        for key in ("subjects", "genres"):
+            if getattr(self, key):
+                out[key] = [{k: v for k, v in dataclasses.asdict(s).items() if v is not None}
+                            for s in getattr(self, key)]
+        if self.correction:
+            out.setdefault("descriptions", []).append({"role": "correction", "value": self.correction})
+        if self.keywords:
+            # ninjs 2.2 has no keywords field; they are subjects without a uri.
+            out.setdefault("subjects", []).extend({"name": k, "literal": f"keyword:{k}"} for k in self.keywords)
+        # ninjs 2.2 has no signals either: a kill is pubstatus "canceled", an update a higher version.
         return out
 
 
