@@ -107,3 +107,15 @@ def test_a_delivery_keeps_the_exact_bytes_and_their_digest(db):
     assert bytes(stored.data) == story_copy()
     assert stored.sha256 == pipeline.hashlib.sha256(story_copy()).hexdigest()
     assert stored.status == "received"
+
+
+def test_a_killed_story_leaves_the_site_and_its_versions_are_kept(client, ingest, monkeypatch):
+    [published] = ingest(story_copy())
+    story = Story.objects.get()
+    canceled = pipeline.formats.parse(story_copy(), pipeline.formats.Context(source="ians"))[0]
+    canceled.pubstatus = "canceled"
+    monkeypatch.setattr(pipeline.formats, "parse", lambda *a, **k: [canceled])
+    [killed] = ingest(b"kill")
+    assert (killed.outcome, killed.url) == ("killed", None)
+    assert client.get(published.url).status_code == 404
+    assert story.versions.count() == 2

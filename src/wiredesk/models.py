@@ -53,8 +53,9 @@ class Story(models.Model):
     slug = models.SlugField(max_length=80, allow_unicode=False)
     current = models.ForeignKey("StoryVersion", null=True, on_delete=models.PROTECT, related_name="+")
     section = models.SlugField(max_length=60, db_index=True)
-    published_at = models.DateTimeField(db_index=True)
-    updated_at = models.DateTimeField()
+    # Unset until readers first see the story: held and killed stories have none.
+    published_at = models.DateTimeField(null=True, db_index=True)
+    updated_at = models.DateTimeField(null=True)
 
     class Meta:
         verbose_name_plural = "stories"
@@ -68,7 +69,7 @@ class Story(models.Model):
 
     @property
     def was_updated(self) -> bool:
-        return self.updated_at > self.published_at
+        return self.published_at is not None and self.updated_at > self.published_at
 
 
 class StoryVersion(models.Model):

@@ -115,32 +115,33 @@ def _apply(delivery: Delivery, incoming: CanonicalStory) -> Result:
         lifecycle.StoredVersion(version=v, fingerprint=f)
         for v, f in (story.versions.values_list("version", "fingerprint") if story else [])
     ]
-    decision = lifecycle.decide(stored, incoming)
-    if decision.outcome in (Outcome.PUBLISHED, Outcome.UPDATED):
-        story = _publish(delivery, incoming, story, decision.version)
-    return Result(delivery=delivery.pk, outcome=decision.outcome, uri=incoming.uri,
-                  version=decision.version, url=story.get_absolute_url())
-
-
-def _publish(delivery: Delivery, incoming: CanonicalStory, story: Story | None, number: int) -> Story:
     now = timezone.now()
+    decision = lifecycle.decide(stored, incoming, live=bool(story and story.current_id), now=now)
+    if decision.outcome == Outcome.UNCHANGED:
+        return Result(delivery=delivery.pk, outcome=decision.outcome, uri=incoming.uri,
+                      version=decision.version, url=story.get_absolute_url() if story.current_id else None)
+
     if story is None:
-        published = incoming.firstcreated or now
-        story = Story.objects.create(
-            source=delivery.source, uri=incoming.uri, slug=_slug(incoming.headline),
-            section=section_for(incoming), published_at=published, updated_at=published,
-        )
-    if story.current_id is not None:  # a new version of a story readers have seen
-        story.updated_at = incoming.versioncreated or now
+        story = Story.objects.create(source=delivery.source, uri=incoming.uri, slug=_slug(incoming.headline),
+                                     section=section_for(incoming))
     version = StoryVersion.objects.create(
-        story=story, version=number, delivery=delivery,
+        story=story, version=decision.version, delivery=delivery,
         content=incoming.to_dict(), fingerprint=incoming.fingerprint(),
     )
-    story.current = version
-    story.section = section_for(incoming)
-
-    story.save(update_fields=["current", "section", "updated_at"])
-    return story
+    if decision.outcome in (Outcome.PUBLISHED, Outcome.UPDATED):
+        if story.published_at is None:
+            story.published_at = story.updated_at = incoming.firstcreated or now
+        else:
+            story.updated_at = incoming.versioncreated or now
+        story.current = version
+        story.section = section_for(incoming)
+    else:
+        # Held or killed: readers see nothing of it; the version is kept all the same.
+        story.current = None
+        log.info("%s %s v%s: %s", decision.outcome, incoming.uri, decision.version, decision.reason)
+    story.save(update_fields=["current", "section", "published_at", "updated_at"])
+    return Result(delivery=delivery.pk, outcome=decision.outcome, uri=incoming.uri, version=decision.version,
+                  url=story.get_absolute_url() if story.current_id else None)
 
 
 def _slug(headline: str) -> str:

@@ -6,6 +6,7 @@ pipeline only carries the decision out.
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass
 from enum import StrEnum
 
@@ -13,9 +14,11 @@ from wiredesk.story import Story
 
 
 class Outcome(StrEnum):
-    PUBLISHED = "published"  # a story readers have not seen before
+    PUBLISHED = "published"  # readers see a story they have not seen before
     UPDATED = "updated"  # a newer version replaces the text at the same URL
     UNCHANGED = "unchanged"  # nothing readers see changes
+    HELD = "held"  # stored, shown to nobody: withheld, under embargo, or no text to publish
+    KILLED = "killed"  # the agency canceled the story: it leaves the site
     QUARANTINED = "quarantined"  # the delivery could not be read; kept with the reason
 
 
@@ -29,27 +32,41 @@ class StoredVersion:
 class Decision:
     outcome: Outcome
     version: int  # the number the incoming copy is, or would have been, stored under
+    reason: str = ""
 
 
-def decide(stored: list[StoredVersion], incoming: Story) -> Decision:
-    """The rules, in the order a wire editor applies them."""
+def decide(stored: list[StoredVersion], incoming: Story, *, live: bool, now: dt.datetime) -> Decision:
+    """The rules, in the order a wire editor applies them. `live`: readers can see the story now."""
     latest = max(stored, key=lambda v: v.version, default=None)
     fingerprint = incoming.fingerprint()
 
-    # A story we have never seen is published.
-    if latest is None:
-        return Decision(Outcome.PUBLISHED, incoming.version or 1)
+    # First, is this news at all? The same copy again, or an older version arriving late,
+    # changes nothing, whatever it says.
+    if latest is not None:
+        if incoming.version is not None:
+            if incoming.version <= latest.version or fingerprint == latest.fingerprint:
+                return Decision(Outcome.UNCHANGED, min(incoming.version, latest.version))
+            number = incoming.version
+        else:
+            # The format has no version numbers: copy we already hold, in any version, is a
+            # re-send; different copy is the next version.
+            for known in stored:
+                if known.fingerprint == fingerprint:
+                    return Decision(Outcome.UNCHANGED, known.version)
+            number = latest.version + 1
+    else:
+        number = incoming.version or 1
 
-    # The agency numbers its versions: an older or equal one arriving late changes nothing,
-    # and a higher one replaces the text, unless its text is what readers already see.
-    if incoming.version is not None:
-        if incoming.version <= latest.version or fingerprint == latest.fingerprint:
-            return Decision(Outcome.UNCHANGED, min(incoming.version, latest.version))
-        return Decision(Outcome.UPDATED, incoming.version)
+    # A canceled story leaves the site, and a kill that comes first keeps it off.
+    if incoming.pubstatus == "canceled":
+        return Decision(Outcome.KILLED, number, "the agency canceled the story")
+    # Withheld or embargoed copy is kept, and shown to nobody.
+    if incoming.pubstatus == "withheld":
+        return Decision(Outcome.HELD, number, "the agency withheld the story")
+    if incoming.embargoed and incoming.embargoed > now:
+        return Decision(Outcome.HELD, number, f"embargoed until {incoming.embargoed.isoformat()}")
+    # An advisory with no story text is not an article.
+    if not incoming.paragraphs:
+        return Decision(Outcome.HELD, number, "no story text (an advisory or a notice)")
 
-    # The format has no version numbers: copy we already hold, in any version, is a re-send;
-    # different copy is the next version.
-    for known in stored:
-        if known.fingerprint == fingerprint:
-            return Decision(Outcome.UNCHANGED, known.version)
-    return Decision(Outcome.UPDATED, latest.version + 1)
+    return Decision(Outcome.UPDATED if live else Outcome.PUBLISHED, number)
