@@ -24,6 +24,7 @@ test-postgres:
 	$(BIN)/python scripts/with_postgres.py -- $(BIN)/pytest
 
 bench: setup
+	$(BIN)/python bench/formats.py
 	$(BIN)/python bench/publish_latency.py
 
 setup: $(VENV)/.installed

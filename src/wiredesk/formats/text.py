@@ -1,6 +1,7 @@
 """Turning undeclared bytes into text, the way agency text arrives: mostly UTF-8, often not."""
 
 import codecs
+import re
 
 import charset_normalizer
 
@@ -15,7 +16,7 @@ _BOMS = (
 )
 # Controls that never occur in text. Wire control codes (SOH, STX, ETX...) are the 7901 and ANPA
 # formats' business; the plain copy refuses them rather than print them.
-_BINARY = set(range(0x00, 0x09)) | {0x0B, 0x0E, 0x0F} | set(range(0x10, 0x1A)) | {0x1C, 0x1D, 0x1E, 0x1F, 0x7F}
+_BINARY = re.compile(rb"[\x00-\x08\x0b\x0e-\x19\x1c-\x1f\x7f]")
 
 
 def decode(data: bytes) -> str:
@@ -25,7 +26,7 @@ def decode(data: bytes) -> str:
                 return data[len(bom):].decode(encoding)
             except UnicodeDecodeError as exc:
                 raise FormatError(f"the byte-order mark says {encoding}, but byte {exc.start} is not") from None
-    if any(b in _BINARY for b in data[:4096]):
+    if _BINARY.search(data, 0, 4096):
         raise FormatError("binary data, not text: control bytes where a story has letters")
     try:
         return data.decode("utf-8")
