@@ -91,3 +91,15 @@ def _at(*ymd):
     import datetime as dt
 
     return dt.datetime(*ymd, 12, 0, tzinfo=dt.UTC)
+
+
+def test_a_dateline_kept_apart_from_the_text_is_set_before_the_lede(client, ingest, monkeypatch):
+    from wiredesk import pipeline
+    from wiredesk.story import Dateline, Story as Copy
+
+    copy = Copy(uri="urn:test:dateline", headline="Bridge opens", paragraphs=["The bridge opened.", "Cars crossed."],
+                dateline=Dateline(text="KESTON, March 3 (NW)", place="KESTON"))
+    monkeypatch.setattr(pipeline.formats, "parse", lambda *a, **k: [copy])
+    [result] = ingest(b"<nitf/>")
+    html = client.get(result.url).content.decode()
+    assert '<p><span class="dateline">KESTON, March 3 (NW)</span> — The bridge opened.</p>' in html

@@ -44,14 +44,19 @@ def article(request, story_id, slug):
         return redirect(story, permanent=True)
     copy = story.current.canonical
     first, *rest = copy.paragraphs
-    dateline = copy.dateline.text if copy.dateline and first.startswith(copy.dateline.text) else None
+    dateline = copy.dateline.text if copy.dateline else None
+    if dateline and first.startswith(dateline):
+        # Plain copy runs the dateline into the lede: shown exactly as the agency ran it.
+        lede_rest = first[len(dateline):]
+    else:
+        # XML formats keep it apart; set it before the lede the way wire copy reads.
+        lede_rest = f" — {first}" if dateline else first
     return render(request, "wiredesk/article.html", {
         "story": story,
         "canonical": request.build_absolute_uri(story.get_absolute_url()),
         "copy": copy,
         "dateline": dateline,
-        # The dateline is shown as part of the first paragraph, exactly as the agency ran it.
-        "lede_rest": first[len(dateline):] if dateline else first,
+        "lede_rest": lede_rest,
         "paragraphs": rest,
         "section_name": section_name(story.section),
         "sections": _sections(),
