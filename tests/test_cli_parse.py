@@ -128,7 +128,7 @@ def test_parse_directory_exits_2_with_one_line_saying_why(env, tmp_path):
 
 def test_parse_xml_exits_2_with_one_line_saying_why(env, tmp_path):
     path = tmp_path / "story.xml"
-    path.write_bytes(b'<?xml version="1.0" encoding="UTF-8"?>\n<nitf><head/><body/></nitf>\n')
+    path.write_bytes(b'<?xml version="1.0" encoding="UTF-8"?>\n<html><head/><body/></html>\n')
     assert_refused(wiredesk_parse(env, path), path, "XML")
 
 

@@ -401,8 +401,9 @@ def test_derive_headline_collapses_line_breaks_inside_the_sentence():
     pytest.param(fixture("empty.txt"), "empty", id="empty"),
     pytest.param(fixture("whitespace-only.txt"), "no story text", id="whitespace-only"),
     pytest.param(fixture("binary-garbage.bin"), "binary", id="binary-garbage"),
-    pytest.param(b'<?xml version="1.0" encoding="UTF-8"?>\n<nitf><body/></nitf>\n', "XML", id="xml"),
-    pytest.param(b'\xef\xbb\xbf  <?xml version="1.0"?><newsItem/>', "XML", id="xml-after-bom"),
+    pytest.param(b'<?xml version="1.0" encoding="UTF-8"?>\n<html><body/></html>\n', "XML", id="xml-of-no-known-format"),
+    pytest.param(b'\xef\xbb\xbf  <?xml version="1.0"?><newsItem/>', "XML declaration allowed only at the start", id="xml-declaration-after-spaces"),
+    pytest.param(b'<?xml version="1.0"?>\n<nitf><body>', "line 2", id="truncated-xml"),
     pytest.param(b'{"uri": "urn:x", "headlines": []}\n', "JSON", id="json-object"),
     pytest.param(b'[{"uri": "urn:x"}]\n', "JSON", id="json-array"),
 ])

@@ -6,16 +6,34 @@ The format is recognised from the bytes themselves, never from a file name.
 
 from __future__ import annotations
 
+import codecs
 import datetime as dt
+import io
 from dataclasses import dataclass, field
 
-from wiredesk.formats import agency_copy
+from lxml import etree
+
+from wiredesk.formats import agency_copy, feed, newsml1, newsml_g2, nitf, xml
 from wiredesk.formats.errors import FormatError
 from wiredesk.story import Story
 
 FORMATS = {
+    "nitf": nitf,
+    "newsml-g2": newsml_g2,
+    "newsml1": newsml1,
+    "feed": feed,
     "agency-copy": agency_copy,
 }
+
+# The root element names an XML format; no two formats share one.
+XML_ROOTS = {
+    "nitf": "nitf",
+    **dict.fromkeys(["newsItem", "newsMessage", "packageItem", "conceptItem", "knowledgeItem",
+                     "planningItem", "catalogItem", "catalog"], "newsml-g2"),
+    "NewsML": "newsml1",
+    **dict.fromkeys(["rss", "feed", "RDF"], "feed"),
+}
+_UTF16_BOMS = (codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)
 
 __all__ = ["FORMATS", "Context", "FormatError", "detect", "parse"]
 
@@ -32,11 +50,26 @@ def detect(data: bytes) -> str:
     head = data.lstrip(b"\xef\xbb\xbf \t\r\n")[:1]
     if not head:
         raise FormatError("the file is empty: there is no story text")
-    if head == b"<":
-        raise FormatError("this is XML (NITF, NewsML or a feed), which wiredesk cannot read yet")
+    if head == b"<" or data.startswith(_UTF16_BOMS):
+        root = _xml_root(data)
+        if root not in XML_ROOTS:
+            raise FormatError(f"XML whose root is <{root}> is not a format wiredesk reads "
+                              f"(NITF, NewsML-G2, NewsML 1.2, RSS or Atom)")
+        return XML_ROOTS[root]
     if head in (b"{", b"["):
         raise FormatError("this is JSON (ninjs), which wiredesk cannot read yet")
     return "agency-copy"
+
+
+def _xml_root(data: bytes) -> str:
+    """The root element's local name, read without parsing the rest of the document."""
+    try:
+        _, element = next(etree.iterparse(io.BytesIO(data), events=("start",), resolve_entities=False,
+                                          no_network=True, load_dtd=False))
+    except (etree.XMLSyntaxError, StopIteration):
+        xml.load(data)  # raises with the line and column of the fault
+        raise FormatError("the XML has no root element") from None
+    return xml.local(element.tag)
 
 
 def parse(data: bytes, context: Context | None = None, *, format: str | None = None) -> list[Story]:

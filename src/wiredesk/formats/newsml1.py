@@ -1,0 +1,316 @@
+"""NewsML 1.2 (AFP and others): every NewsItem with text is a story.
+
+    NewsML
+      NewsItem                          one story each; photos-only items are not stories
+        Identification/NewsIdentifier   ProviderId, DateId, NewsItemId, RevisionId (the version)
+        NewsManagement                  Status, StatusWillChange (embargo), Urgency, times
+        NewsComponent                   NewsLines, metadata, ContentItem(s), nested components
+          ContentItem/DataContent       inline NITF (body/body.content) or XHTML
+
+Components nest: the text may sit in the outer component or in an inner one beside photo
+components, whose captions are text too. The metadata that applies is the nearest one found
+going outwards from the component holding the text.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+
+from lxml import etree
+
+from wiredesk.formats import xml
+from wiredesk.formats.agency_copy import _read_dateline, derive_headline
+from wiredesk.formats.errors import FormatError
+from wiredesk.formats.feed import identifier_uri, inline_text, markup_paragraphs, root_tag
+from wiredesk.formats.times import parse_time
+from wiredesk.story import Dateline, Story, Subject
+
+_XML_LANG = "{http://www.w3.org/XML/1998/namespace}lang"
+
+# NewsML 1 Status names, and what ninjs calls them. An embargo without a time to lift it is
+# copy nobody may run yet: withheld.
+_STATUS = {"usable": "usable", "withheld": "withheld", "embargoed": "withheld", "canceled": "canceled",
+           "cancelled": "canceled"}
+_MEDIA = {"photo", "graphic", "video", "audio", "animation"}
+# A component in this role describes a picture beside it; its text is not a story.
+_CAPTION_ROLES = {"caption"}
+# IPTC Subject NewsCodes, top level: what readers can be shown for the codes agencies send most.
+_SUBJECT_NAMES = {
+    "01000000": "arts, culture and entertainment", "02000000": "crime, law and justice",
+    "03000000": "disaster and accident", "04000000": "economy, business and finance",
+    "05000000": "education", "06000000": "environmental issue", "07000000": "health",
+    "08000000": "human interest", "09000000": "labour", "10000000": "lifestyle and leisure",
+    "11000000": "politics", "12000000": "religion and belief", "13000000": "science and technology",
+    "14000000": "social issue", "15000000": "sport", "16000000": "unrest, conflicts and war",
+    "17000000": "weather",
+}
+_SUBJECT_URI = "http://cv.iptc.org/newscodes/subjectcode/"
+
+
+def sniff(data: bytes) -> bool:
+    """True for a NewsML 1.x document (root <NewsML>), judged from its first bytes. NewsML-G2's
+    roots are lower case (newsItem, newsMessage) and never match."""
+    root = root_tag(data)
+    return root is not None and root[0] == "NewsML"
+
+
+def parse(data: bytes, context) -> list[Story]:
+    root = xml.load(data)
+    if xml.local(root.tag) != "NewsML":
+        raise FormatError(f"the XML root is <{xml.local(root.tag)}>, not <NewsML>")
+    items = root.findall("NewsItem")
+    if not items:
+        raise FormatError("the NewsML document holds no NewsItem")
+    stories, problems = [], []
+    for number, item in enumerate(items, start=1):
+        try:
+            stories.append(_story(item, context))
+        except FormatError as exc:
+            problems.append(f"NewsItem {number}: {exc}")
+    if not stories:
+        raise FormatError("; ".join(problems))
+    return stories
+
+
+def _story(item: etree._Element, context) -> Story:
+    identifier = item.find("Identification/NewsIdentifier")
+    if identifier is None:
+        raise FormatError("no Identification/NewsIdentifier to tell the story apart")
+    revision = inline_text(identifier.find("RevisionId"))
+    version = int(revision) if revision and revision.isdigit() else None
+    management = item.find("NewsManagement")
+    if management is None:
+        raise FormatError("no NewsManagement: whether the story may be used is unknown")
+    pubstatus, embargoed = _status(management)
+
+    top = item.find("NewsComponent")
+    if top is None:
+        if item.find("Update") is not None:
+            raise FormatError("a partial update (Update elements) of an earlier revision, which wiredesk cannot apply")
+        raise FormatError("no NewsComponent: the item carries no story")
+    content = _text_item(top)
+    if content is None and pubstatus != "canceled":
+        _refuse_textless(top)
+    chain = list(content.iterancestors("NewsComponent")) if content is not None else [top]
+    data_content = content.find("DataContent") if content is not None else None
+    paragraphs = markup_paragraphs(data_content) if data_content is not None else []
+
+    firstcreated = parse_time(inline_text(management.find("FirstCreated")))
+    versioncreated = parse_time(inline_text(management.find("ThisRevisionCreated")))
+    versioncreated = versioncreated or firstcreated or context.received
+    firstcreated = firstcreated or versioncreated
+
+    headline = _line(chain, "HeadLine") or _nitf_headline(data_content)
+    derived = headline is None
+    if derived:
+        if not paragraphs:
+            raise FormatError("no HeadLine and no text to take one from")
+        # A dateline run into the lede is not part of the sentence the headline is made from.
+        _, lede = _read_dateline(paragraphs[0], None, firstcreated.date())
+        headline = derive_headline(lede if lede.strip() else paragraphs[0])
+
+    return Story(
+        uri=_uri(identifier, revision, context),
+        version=version,
+        headline=headline,
+        headline_derived=derived,
+        subheadline=_line(chain, "SubHeadLine"),
+        paragraphs=paragraphs,
+        dateline=_dateline(chain, context.received),
+        language=_language(chain, item),
+        firstcreated=firstcreated,
+        versioncreated=versioncreated,
+        pubstatus=pubstatus,
+        urgency=_urgency(management),
+        by=_line(chain, "ByLine") or _creators(chain),
+        slugline=_line(chain, "SlugLine") or inline_text(item.find("Identification/NameLabel")),
+        subjects=_subjects(chain),
+        ednote=_advisory(chain),
+        copyrightnotice=_line(chain, "CopyrightLine"),
+        usageterms=_line(chain, "RightsLine"),
+        embargoed=embargoed,
+        signals=(["update"] if version and version > 1 else []) + (["kill"] if pubstatus == "canceled" else []),
+        genres=[Subject(name=name, literal=f"genre:{name}")
+                for name in _formal_names(chain, "DescriptiveMetadata/Genre")],
+        keywords=_keywords(chain),
+        format="newsml1",
+    )
+
+
+def _uri(identifier: etree._Element, revision: str | None, context) -> str:
+    public = inline_text(identifier.find("PublicIdentifier"))
+    if public:
+        # The public identifier ends with the revision (":2", or ":2A" for a partial update);
+        # without it, every revision of the story shares the uri.
+        if revision:
+            public = re.sub(rf":{re.escape(revision)}[NAU]?$", "", public)
+        return identifier_uri(public, context.source)
+    parts = [inline_text(identifier.find(name)) for name in ("ProviderId", "DateId", "NewsItemId")]
+    if not all(parts):
+        raise FormatError("the NewsIdentifier has neither a PublicIdentifier nor ProviderId, DateId and NewsItemId")
+    return identifier_uri("urn:newsml:" + ":".join(parts), context.source)
+
+
+def _status(management: etree._Element) -> tuple[str, dt.datetime | None]:
+    name = _formal_name(management.find("Status"))
+    if name not in _STATUS:
+        raise FormatError(f"the Status is {name or 'missing'!r}: expected Usable, Embargoed, Withheld or Canceled")
+    change = management.find("StatusWillChange")
+    if change is not None and _STATUS[name] == "withheld":
+        when = parse_time(inline_text(change.find("DateAndTime")))
+        if _formal_name(change.find("FutureStatus")) == "usable" and when:
+            # Held until a known time and usable after it: that is what ninjs calls an embargo.
+            return "usable", when
+    return _STATUS[name], None
+
+
+def _text_item(top: etree._Element) -> etree._Element | None:
+    """The first ContentItem holding the story's text inline, outside any photo component."""
+    for content in top.iter("ContentItem"):
+        if _media_type(content) not in ("", "text") or content.find("DataContent") is None:
+            continue
+        chain = list(content.iterancestors("NewsComponent"))
+        if not _in_media_component(chain):
+            return content
+    return None
+
+
+def _in_media_component(chain: list[etree._Element]) -> bool:
+    for depth, component in enumerate(chain):
+        if _formal_name(component.find("Role")) in _CAPTION_ROLES:
+            return True
+        # The outermost component packages text and photos together: only what it holds
+        # directly says whether its own text belongs to a picture.
+        outermost = depth == len(chain) - 1
+        items = component.findall("ContentItem") if outermost else component.iter("ContentItem")
+        if any(_media_type(item) in _MEDIA for item in items):
+            return True
+    return False
+
+
+def _refuse_textless(top: etree._Element) -> None:
+    """A NewsItem without inline text is not a story, unless it is only its NewsLines (an alert)."""
+    referenced = [c.get("Href") for c in top.iter("ContentItem") if _media_type(c) in ("", "text") and c.get("Href")]
+    if referenced:
+        raise FormatError(f"the text is only referenced ({referenced[0]}), and wiredesk never fetches")
+    media = sorted({_media_type(c) for c in top.iter("ContentItem")} & _MEDIA)
+    if media:
+        raise FormatError(f"the item holds only {', '.join(media)} components and no story text")
+
+
+def _media_type(content: etree._Element) -> str:
+    return _formal_name(content.find("MediaType"))
+
+
+def _formal_name(element: etree._Element | None) -> str:
+    return (element.get("FormalName") or "").strip().lower() if element is not None else ""
+
+
+def _line(chain: list[etree._Element], name: str) -> str | None:
+    for component in chain:
+        if (value := inline_text(component.find(f"NewsLines/{name}"))) is not None:
+            return value
+    return None
+
+
+def _nitf_headline(data_content: etree._Element | None) -> str | None:
+    if data_content is None:
+        return None
+    found = data_content.xpath(".//*[local-name()='hedline']/*[local-name()='hl1']")
+    return inline_text(found[0]) if found else None
+
+
+def _descriptive(chain: list[etree._Element], path: str) -> list[etree._Element]:
+    """The elements at `path` in the nearest component that has any."""
+    for component in chain:
+        if found := component.findall(path):
+            return found
+    return []
+
+
+def _formal_names(chain: list[etree._Element], path: str) -> list[str]:
+    names: list[str] = []
+    for element in _descriptive(chain, path):
+        name = (element.get("FormalName") or "").strip()
+        if name and name not in names:
+            names.append(name)
+    return names
+
+
+def _dateline(chain: list[etree._Element], received: dt.datetime) -> Dateline | None:
+    text = _line(chain, "DateLine")
+    if text is None:
+        return None
+    stamps = _descriptive(chain, "DescriptiveMetadata/DateLineDate")
+    stamp = parse_time(inline_text(stamps[0])) if stamps else None
+    date = stamp.date() if stamp else None
+    read, _ = _read_dateline(text, date, received.date())
+    return Dateline(
+        text=text.rstrip(" \t\n-–—:"),
+        place=_city(chain) or (read.place if read else None),
+        date=date or (read.date if read else None),
+        agency=read.agency if read else None,
+    )
+
+
+def _city(chain: list[etree._Element]) -> str | None:
+    locations = _descriptive(chain, "DescriptiveMetadata/Location")
+    # The place the story was filed from comes first; places it is about after.
+    locations.sort(key=lambda location: location.get("HowPresent") != "Origin")
+    for location in locations:
+        for prop in location.findall("Property"):
+            if prop.get("FormalName") == "City" and (prop.get("Value") or "").strip():
+                return prop.get("Value").strip()
+    return None
+
+
+def _language(chain: list[etree._Element], item: etree._Element) -> str | None:
+    names = _formal_names(chain, "DescriptiveMetadata/Language")
+    return names[0] if names else item.get(_XML_LANG)
+
+
+def _urgency(management: etree._Element) -> int | None:
+    value = _formal_name(management.find("Urgency"))
+    return int(value) if value.isdigit() and 1 <= int(value) <= 9 else None
+
+
+def _creators(chain: list[etree._Element]) -> str | None:
+    names = _formal_names(chain, "AdministrativeMetadata/Creator/Party")
+    return ", ".join(names) or None
+
+
+def _subjects(chain: list[etree._Element]) -> list[Subject]:
+    subjects: list[Subject] = []
+    for code in _descriptive(chain, "DescriptiveMetadata/SubjectCode"):
+        for entry in code:
+            number = (entry.get("FormalName") or "").strip()
+            if not number or xml.local(entry.tag) == "SubjectQualifier":
+                continue
+            subject = Subject(name=_SUBJECT_NAMES.get(number, number), uri=_SUBJECT_URI + number,
+                              literal=f"subj:{number}")
+            if subject not in subjects:
+                subjects.append(subject)
+    return subjects
+
+
+def _advisory(chain: list[etree._Element]) -> str | None:
+    for component in chain:
+        notes = [inline_text(line.find("NewsLineText")) for line in component.findall("NewsLines/NewsLine")
+                 if _formal_name(line.find("NewsLineType")) == "advisoryline"]
+        if notes := [note for note in notes if note]:
+            return " ".join(notes)
+    return None
+
+
+def _keywords(chain: list[etree._Element]) -> list[str]:
+    found = [inline_text(line) for line in _descriptive(chain, "NewsLines/KeywordLine")]
+    # Keywords with a Role name what is in a picture, not what the story is about.
+    found += [prop.get("Value") for prop in _descriptive(chain, "DescriptiveMetadata/Property")
+              if prop.get("FormalName") == "Keyword" and not prop.get("Role")]
+    keywords: list[str] = []
+    for keyword in found:
+        keyword = " ".join((keyword or "").split())
+        if keyword and keyword not in keywords:
+            keywords.append(keyword)
+    return keywords
