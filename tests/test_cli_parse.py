@@ -134,7 +134,7 @@ def test_parse_xml_exits_2_with_one_line_saying_why(env, tmp_path):
 
 def test_parse_json_exits_2_with_one_line_saying_why(env, tmp_path):
     path = tmp_path / "story.json"
-    path.write_text('{"uri": "urn:x", "headlines": [{"value": "x"}]}\n', encoding="utf-8")
+    path.write_text('{"weather": "fine", "wind": 3}\n', encoding="utf-8")
     assert_refused(wiredesk_parse(env, path), path, "JSON")
 
 

@@ -404,8 +404,8 @@ def test_derive_headline_collapses_line_breaks_inside_the_sentence():
     pytest.param(b'<?xml version="1.0" encoding="UTF-8"?>\n<html><body/></html>\n', "XML", id="xml-of-no-known-format"),
     pytest.param(b'\xef\xbb\xbf  <?xml version="1.0"?><newsItem/>', "XML declaration allowed only at the start", id="xml-declaration-after-spaces"),
     pytest.param(b'<?xml version="1.0"?>\n<nitf><body>', "line 2", id="truncated-xml"),
-    pytest.param(b'{"uri": "urn:x", "headlines": []}\n', "JSON", id="json-object"),
-    pytest.param(b'[{"uri": "urn:x"}]\n', "JSON", id="json-array"),
+    pytest.param(b'{"uri": "urn:x", "headlines": []}\n', "neither a headline", id="ninjs-without-text"),
+    pytest.param(b'{"weather": "fine"}\n', "JSON, but neither ninjs", id="json-of-no-known-format"),
 ])
 def test_unreadable_input_raises_format_error_saying_why(data, reason):
     with pytest.raises(FormatError) as caught:

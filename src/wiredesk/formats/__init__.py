@@ -13,7 +13,18 @@ from dataclasses import dataclass, field
 
 from lxml import etree
 
-from wiredesk.formats import agency_copy, feed, newsml1, newsml_g2, nitf, xml
+from wiredesk.formats import (
+    agency_copy,
+    anpa1312,
+    dpa_digitalwires,
+    feed,
+    iptc7901,
+    newsml1,
+    newsml_g2,
+    ninjs,
+    nitf,
+    xml,
+)
 from wiredesk.formats.errors import FormatError
 from wiredesk.story import Story
 
@@ -22,6 +33,10 @@ FORMATS = {
     "newsml-g2": newsml_g2,
     "newsml1": newsml1,
     "feed": feed,
+    "ninjs": ninjs,
+    "dpa-digitalwires": dpa_digitalwires,
+    "iptc7901": iptc7901,
+    "anpa1312": anpa1312,
     "agency-copy": agency_copy,
 }
 
@@ -50,6 +65,11 @@ def detect(data: bytes) -> str:
     head = data.lstrip(b"\xef\xbb\xbf \t\r\n")[:1]
     if not head:
         raise FormatError("the file is empty: there is no story text")
+    # dpa's JSON carries some ninjs keys too, so it is asked first; both before the UTF-16 test,
+    # which JSON may also start with.
+    for name in ("dpa-digitalwires", "ninjs"):
+        if FORMATS[name].sniff(data):
+            return name
     if head == b"<" or data.startswith(_UTF16_BOMS):
         root = _xml_root(data)
         if root not in XML_ROOTS:
@@ -57,7 +77,11 @@ def detect(data: bytes) -> str:
                               f"(NITF, NewsML-G2, NewsML 1.2, RSS or Atom)")
         return XML_ROOTS[root]
     if head in (b"{", b"["):
-        raise FormatError("this is JSON (ninjs), which wiredesk cannot read yet")
+        raise FormatError("JSON, but neither ninjs nor dpa digitalwires: there is no uri or headline to go by")
+    # The wire headers differ in their priority: a digit in 7901, a letter in ANPA.
+    for name in ("anpa1312", "iptc7901"):
+        if FORMATS[name].sniff(data):
+            return name
     return "agency-copy"
 
 

@@ -23,7 +23,10 @@ def parse_time(value: str | None, zone: str = "UTC") -> dt.datetime | None:
     except ValueError:
         if m := _COMPACT.match(value):
             y, mo, d, h, mi, s, tz = m.groups()
-            parsed = dt.datetime(int(y), int(mo), int(d), int(h or 0), int(mi or 0), int(s or 0))
+            try:
+                parsed = dt.datetime(int(y), int(mo), int(d), int(h or 0), int(mi or 0), int(s or 0))
+            except ValueError:  # digits in the right places, but no real time (month 13)
+                return None
             if tz:
                 parsed = parsed.replace(tzinfo=_offset(tz))
         else:

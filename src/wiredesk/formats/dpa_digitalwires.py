@@ -1,0 +1,134 @@
+"""dpa digitalwires: dpa's own JSON for its wire API (not ninjs, though some names match).
+
+    {"format": "digitalwires@0.9.1", "urn": "urn:newsml:dpa.com:...", "version": 2,
+     "pubstatus": "usable", "signal": "sig:correction", "urgency": 3, "language": "de",
+     "headline": "...", "teaser": "...", "byline": "Von ..., dpa", "dateline": "Berlin (dpa) - ",
+     "article_html": "<section class=\"main\"><p>...</p></section>",
+     "ednotes": [{"role": "dpaednoterole:correctionshort", "ednote": "..."}],
+     "categories": [{"type": "dnltype:dpasubject", "name": "Partei", "qcode": "medtop:20000651"}], ...}
+
+The story reads as dpa's own renderings do (its NewsML-G2 and IPTC 7901): the teaser is the first
+paragraph, the dateline opens the first paragraph of the article, and the infobox (a fact box, shown
+to readers in dpa's HTML; its 7901 leaves it out) follows the article. The linkbox, a list of links
+whose addresses plain paragraphs cannot carry, is left out as both renderings do. The slugline is built the way
+dpa builds its 7901 keyword line, so both formats give the same one. A document is one entry, a
+list of entries, or an object with an "entries" list (the API's answer).
+"""
+
+from __future__ import annotations
+
+import re
+
+from wiredesk.formats.errors import FormatError
+from wiredesk.formats.iptc7901 import read_dateline, read_time
+from wiredesk.formats.ninjs import as_uri, html_paragraphs, load_json
+from wiredesk.story import Story, Subject
+
+_SNIFF = re.compile(rb'"format"\s*:\s*"digitalwires@|"article_html"\s*:')
+_SIGNALS = {"sig:update": "update", "sig:correction": "correction"}
+# The notes editors act on; contacts and the closing line stay with dpa.
+_EDNOTE_ROLES = ("dpaednoterole:editorialnote", "dpaednoterole:picture", "dpaednoterole:embargo")
+
+
+def sniff(data: bytes) -> bool:
+    head = data[:1024].lstrip(b"\xef\xbb\xbf \t\r\n")
+    return head[:1] in (b"{", b"[") and _SNIFF.search(head) is not None
+
+
+def parse(data: bytes, context) -> list[Story]:
+    doc = load_json(data)
+    if isinstance(doc, dict) and isinstance(doc.get("entries"), list):
+        doc = doc["entries"]
+    entries = doc if isinstance(doc, list) else [doc]
+    if not entries:
+        raise FormatError("the digitalwires document holds no entries")
+    return [_story(entry, context, f"entry {number}" if isinstance(doc, list) else "the entry")
+            for number, entry in enumerate(entries, start=1)]
+
+
+def _story(entry, context, where: str) -> Story:
+    if not isinstance(entry, dict):
+        raise FormatError(f"{where} is not a JSON object")
+    uri = _string(entry.get("urn"))
+    if not uri:
+        raise FormatError(f"{where} has no urn, dpa's id for the story")
+    headline = _string(entry.get("headline"))
+    if not headline:
+        raise FormatError(f"{where} has no headline")
+
+    article = html_paragraphs(entry["article_html"]) if _string(entry.get("article_html")) else []
+    dateline_text = _string(entry.get("dateline"))
+    if article and dateline_text and not article[0].startswith(dateline_text.rstrip(" -–")):
+        article[0] = f"{dateline_text.rstrip()} {article[0]}"
+    teaser = _string(entry.get("teaser"))
+    infobox = html_paragraphs(entry["infobox_html"]) if _string(entry.get("infobox_html")) else []
+    paragraphs = ([teaser] if teaser else []) + article + infobox
+
+    version_created = read_time(entry.get("version_created"))
+    categories = [c for c in _list(entry.get("categories")) if isinstance(c, dict) and _string(c.get("name"))]
+    notes = [n for n in _list(entry.get("ednotes")) if isinstance(n, dict) and _string(n.get("ednote"))]
+    # dpa's results services send no status; one that cannot be read is held.
+    pubstatus = entry.get("pubstatus") or "usable"
+    version = _int(entry.get("version"))
+    version = version if version and version > 0 else None  # versions count from 1
+    urgency = _int(entry.get("urgency"))
+    signals = ["kill"] if pubstatus == "canceled" else []
+    if (signal := _SIGNALS.get(_string(entry.get("signal")) or "")):
+        signals.append(signal)
+    return Story(
+        uri=as_uri(uri, context, "dpa-digitalwires"),
+        headline=" ".join(headline.split()),
+        paragraphs=paragraphs,
+        version=version,
+        subheadline=_string(entry.get("subhead")),
+        dateline=read_dateline(article[0], (version_created or context.received).date())
+        if article and dateline_text else None,
+        language=_string(entry.get("language")),
+        firstcreated=version_created if version == 1 else None,
+        versioncreated=version_created,
+        pubstatus=pubstatus if pubstatus in ("usable", "withheld", "canceled") else "withheld",
+        urgency=urgency if urgency in range(1, 10) else None,
+        by=_string(entry.get("byline")),
+        slugline=_slugline(entry),
+        subjects=[_concept(c) for c in categories if c.get("type") in ("dnltype:dpasubject", "dnltype:geosubject")]
+        + [Subject(name=c["name"], literal=f"category:{c['name']}")
+           for c in categories if c.get("type") == "dnltype:desk"],
+        genres=[_concept(c) for c in categories if c.get("type") == "dnltype:genre"],
+        keywords=[c["name"] for c in categories if c.get("type") == "dnltype:keyword"],
+        ednote="\n".join(n["ednote"] for n in notes if n.get("role") in _EDNOTE_ROLES) or None,
+        copyrightnotice=_string(entry.get("copyrightnotice")),
+        usageterms=_string(entry.get("usageterms")),
+        embargoed=read_time(entry.get("embargoed")),
+        signals=signals,
+        correction=next((n["ednote"] for n in notes if n.get("role") == "dpaednoterole:correctionshort"), None),
+        format="dpa-digitalwires",
+    )
+
+
+def _slugline(entry: dict) -> str | None:
+    """dpa's 7901 keyword line: subjects and places (places first outside German), then keywords,
+    joined by "/" for as long as the line stays under 69 characters."""
+    names = [_list(entry.get(key)) for key in ("dpasubject_names", "geosubject_names", "keyword_names")]
+    subjects, places, keywords = ([n for n in group if isinstance(n, str) and n.strip()] for group in names)
+    slugline = ""
+    for name in [*(subjects + places if entry.get("language") == "de" else places + subjects), *keywords]:
+        if len(slugline) + len(name) < 69:
+            slugline += ("/" if slugline else "") + name
+    return slugline or None
+
+
+def _concept(category: dict) -> Subject:
+    # dpa's qcodes ("medtop:20000651") are QCodes, not URIs: kept as the literal.
+    return Subject(name=category["name"], literal=_string(category.get("qcode")))
+
+
+def _int(value) -> int | None:
+    return value if isinstance(value, int) and not isinstance(value, bool) else None
+
+
+def _list(value) -> list:
+    return value if isinstance(value, list) else []
+
+
+def _string(value) -> str | None:
+    return value.strip() if isinstance(value, str) and value.strip() else None

@@ -1,0 +1,465 @@
+"""IPTC 7901, the agencies' wire text format (Recommendation 7901, revision 5, 1995).
+
+One message, as dpa sends it (control characters in angle brackets):
+
+    <SOH>bdt0412 2 pl 231  dpa 0412      header: service and number, priority, category, word count
+    Partei/Deutschland/Grüne/             keyword (slug) line
+    <STX>(Eil)                            heading: notes in brackets, the headline, the byline, "="
+    Grünen-Spitze tritt ab =
+    
+    Berlin (dpa) - Die Grünen-Spitze      text wrapped at ~69 columns, paragraphs between blank lines
+    zieht Konsequenzen.
+    
+    # Notizblock                          notes for editors, to the end of the text (dpa)
+    dpa abc yydd n1 sku                   closing line: desk and initials
+    <ETX>251037 Sep 24                    sent at: day, hour, minute, month, year
+    <EOT>
+
+A file may hold several messages. The format carries no id, so the uri is built from the content:
+the keyword when it names the story ("Storm-Weather"), else the headline, and the date sent; the
+same bytes again give the same uri. Take and version markers ("1st Ld", "UPDATE 2", "Berichtigung",
+"KILL") say what a message does to the story. Notes for editors go to ednote, never into the text.
+
+The helpers below the parser are shared with `anpa1312`, 7901's American ancestor.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from dataclasses import dataclass, field
+
+from wiredesk.formats.agency_copy import _read_dateline, _slug, derive_headline
+from wiredesk.formats.errors import FormatError
+from wiredesk.formats.times import parse_time
+from wiredesk.story import Dateline, Story, Subject
+
+_HEADER = re.compile(r"[ \t]*(?P<service>[A-Za-z][A-Za-z-]{0,9}?)(?P<number>\d{1,6})[ \t]+(?P<priority>\d)"
+                     r"[ \t]+(?P<category>\S{1,4})[ \t]+(?P<words>\d{1,6})\b(?P<rest>.*)")
+_SNIFF = re.compile(rb"[\x00\x16\s]*\x01[ \t]*[A-Za-z][A-Za-z-]{0,9}?\d{1,6}[ \t]+\d[ \t]+\S{1,4}[ \t]+\d{1,6}\b")
+_TRAILER = re.compile(r"(?P<day>\d{2})(?P<hour>\d{2})(?P<minute>\d{2})[ \t]+(?P<month>[^\W\d_]{3,4})\.?"
+                      r"[ \t]+(?P<year>\d{4}|\d{2})\b")
+# English, German and Spanish, the languages of the 7901 services seen so far.
+_MONTHS = {name: number for number, names in enumerate(
+    [("jan", "ene"), ("feb",), ("mar", "mär", "mrz"), ("apr", "abr"), ("may", "mai"), ("jun",), ("jul",),
+     ("aug", "ago"), ("sep",), ("oct", "okt"), ("nov",), ("dec", "dez", "dic")], start=1) for name in names}
+
+
+def sniff(data: bytes) -> bool:
+    """SOH, then a 7901 header: letters and a number, a priority digit, a category, a word count.
+    ANPA's header has a priority letter instead, so the two never both match."""
+    return _SNIFF.match(data[:512]) is not None
+
+
+def parse(data: bytes, context) -> list[Story]:
+    return [_story(header, text, trailer, context) for header, text, trailer in split_messages(decode_wire(data))]
+
+
+def _story(header: str, text: str, trailer: str, context) -> Story:
+    header_line, *keyword_lines = [line.strip() for line in header.split("\n") if line.strip()] or [""]
+    fields = _HEADER.match(header_line)
+    marks = Marks()
+    if fields:
+        marks.read_field(fields.group("rest"))
+    keyword = marks.read_keyword(" ".join(keyword_lines))
+
+    lines = re.sub(r"\A(?:[ \t]*\n)+", "", text).split("\n")
+    heading_end = _heading_end(lines)
+    heading = read_heading(lines[:heading_end], marks) if heading_end else Heading()
+    body, editors = split_editors_section("\n".join(lines[heading_end:]))
+    paragraphs = marks.take_notes(paragraphs_of(body))
+    if editors.strip():
+        marks.notes.append(editors.strip())
+    if paragraphs and CLOSING_LINE.match(paragraphs[-1]):
+        marks.notes.append(paragraphs.pop())
+
+    sent = _sent_at(trailer)
+    story_date = sent.date() if sent else context.received.date()
+    return build_story(
+        fmt="iptc7901", context=context, marks=marks, heading=heading, paragraphs=paragraphs,
+        keyword=keyword, story_date=story_date, sent=sent,
+        urgency=int(fields.group("priority")) if fields and fields.group("priority") != "0" else None,
+        category=fields.group("category") if fields else None,
+    )
+
+
+def _heading_end(lines: list[str]) -> int:
+    """The heading is the first lines up to one that ends with "="; it never spans a blank line.
+    Without "=", a lone short line that does not end like a sentence, then a blank line, is one."""
+    for number, line in enumerate(lines):
+        if not line.strip():
+            break
+        if line.rstrip().endswith("="):
+            return number + 1
+    first = lines[0].strip()
+    if len(lines) > 2 and first and not lines[1].strip() and len(first) <= 150 and not first.endswith(
+            (".", ",", ";", ":", "!", "?", '"', "”", "»")):
+        return 1
+    return 0
+
+
+def _sent_at(trailer: str) -> dt.datetime | None:
+    m = _TRAILER.search(trailer)
+    if not m or m.group("month").lower()[:3] not in _MONTHS:
+        return None
+    year = int(m.group("year")) + (2000 if len(m.group("year")) == 2 else 0)
+    month = _MONTHS[m.group("month").lower()[:3]]
+    return read_time(f"{year:04d}-{month:02d}-{m.group('day')}T{m.group('hour')}:{m.group('minute')}")
+
+
+# --- shared with anpa1312 ---------------------------------------------------------------------
+
+# Naive agency times are read in UTC: Context does not carry a source's time zone yet.
+ZONE = "UTC"
+
+
+def read_time(value) -> dt.datetime | None:
+    """An agency time, or None for one that is not a string or does not exist. parse_time raises
+    on a compact time with an impossible month or day ("20241399"), which must not stop a story."""
+    try:
+        return parse_time(value, ZONE) if isinstance(value, str) else None
+    except ValueError:
+        return None
+
+# Control codes that are transmission, not text. SOH, STX, ETX and EOT stay to split messages on,
+# US (a field separator) becomes a tab.
+_NOISE = bytes([0x00, *range(0x05, 0x09), 0x0B, 0x0C, *range(0x0E, 0x1F), 0x7F])
+_C1 = re.compile(rb"[\x80-\x9f]")
+
+
+def decode_wire(data: bytes, keep: bytes = b"") -> str:
+    """Wire bytes as text: control codes out, then UTF-8 if valid, else CP1252 when bytes 0x80-0x9F
+    occur (they are never Latin-1 text), else Latin-1. `keep` names control bytes a caller reads."""
+    data = data.translate(None, bytes(b for b in _NOISE if b not in keep)).replace(b"\x1f", b"\t")
+    data = data.removeprefix(b"\xef\xbb\xbf")
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError:
+        # The five bytes CP1252 leaves undefined are dropped: they are never text either.
+        text = data.decode("cp1252", errors="ignore") if _C1.search(data) else data.decode("latin-1")
+    return repair_mojibake(text.replace("\r\n", "\n").replace("\r", "\n"))
+
+
+# UTF-8 read as CP1252 and sent on as UTF-8 ("worldâ€™s", "GrÃ¼ne"): a UTF-8 lead byte and its
+# continuation bytes, as CP1252 shows them (its five undefined bytes show as the C1 controls they
+# are in Latin-1). Only the leads of Latin-1 letters (Â, Ã) and of punctuation and € (â) are
+# taken: other leads are letters too, and "Straße»" or "Ö°" must stay as they are.
+_UNDEFINED = "\x81\x8d\x8f\x90\x9d"
+_CONTINUATION = "[" + re.escape(bytes(range(0x80, 0xC0)).decode("cp1252", errors="ignore") + _UNDEFINED) + "]"
+_MOJIBAKE = re.compile(f"[ÂÃ]{_CONTINUATION}|â{_CONTINUATION}{{2}}")
+
+
+def repair_mojibake(text: str) -> str:
+    def back(m: re.Match) -> str:
+        try:
+            raw = b"".join(c.encode("latin-1") if c in _UNDEFINED else c.encode("cp1252") for c in m.group())
+            return raw.decode("utf-8")
+        except UnicodeError:
+            return m.group()
+    return _MOJIBAKE.sub(back, text)
+
+
+def split_messages(text: str) -> list[tuple[str, str, str]]:
+    """(header, text, trailer) of every message: SOH opens one, STX its text, ETX ends the text."""
+    parts = text.split("\x01")
+    if len(parts) > 1 and "\x02" not in parts[0]:
+        parts = parts[1:]  # what precedes the first SOH is line noise
+    messages = []
+    for part in parts:
+        if not part.strip("\x04 \t\n"):
+            continue
+        header, stx, rest = part.partition("\x02")
+        if not stx:
+            raise FormatError("a wire message has no text: its STX (start of text) is missing")
+        body, _, trailer = rest.partition("\x03")
+        messages.append((header, body.replace("\x04", ""), trailer.replace("\x04", "")))
+    if not messages:
+        raise FormatError("there is no wire message here: no SOH header and no STX text")
+    return messages
+
+
+@dataclass
+class Heading:
+    title: str | None = None
+    byline: str | None = None
+
+
+_KILL = re.compile(r"^\W*(?:mandatory\s*kill|kill(?:\W+kill)*|elimination|eliminar(?:\W+eliminar)*|annulation"
+                   r"|аннулирование|withdrawal|story\s+withdrawn|meldung\s+zurückgezogen)\W*$", re.I)
+# "Berichtigung: note" labels the note; "Corrects spelling of..." is the note.
+_CORRECTION = re.compile(r"^\W*(?:berichtigung|berichtigt|korrektur|correction|corrected|corrects|correctif"
+                         r"|rectificatif|versión corregida|corrección)\b(?P<label>\s*[:\-–])?\s*(?P<note>.*)",
+                         re.I | re.S)
+_ORDINAL = re.compile(r"\b(?P<n>\d{1,2})(?:st|nd|rd|th|\.)?\s*-?\s*"
+                      r"(?P<kind>ld|lead|writethru|write-?through|add|take)\b", re.I)
+_NUMBERED = re.compile(r"\b(?P<kind>update|take)\s*(?P<n>\d{1,2})\b", re.I)
+_UPDATE_WORDS = {"update", "updates", "updated", "writethru", "sub", "substitute", "aktualisierung", "actualización"}
+_REPEAT_WORDS = {"repeat", "refile", "rpt", "wiederholung", "répétition", "repetición"}
+_PRIORITY_WORDS = {"blitz": 1, "flash": 1, "eil": 2, "urgent": 2, "urgente": 2, "bulletin": 2, "dringend": 2}
+# Reuters and others flag the headline itself: "UPDATE 2-Storm hits coast", "URGENT: ...".
+_TITLE_PREFIX = re.compile(r"^(?:(?:UPDATE\s*\d+|CORRECTED|REFILE|RPT|URGENT|FLASH|BULLETIN)\s*[-:–]\s*)+")
+ADVISORY = re.compile(
+    r"^\W*(?:attention\s+(?:news\s+)?editors?|editor'?s'?\s+note|note\s+to\s+editors|eds?\s*:|editors\s*:"
+    r"|advisory\b|not\s+(?:intended\s+)?for\s+publication|achtung\s+redaktion|redaktioneller\s+hinweis"
+    r"|hinweis\s+(?:an|für)\s+die\s+redaktion|nicht\s+zur\s+veröffentlichung|atenci[oó]n\s+redacciones"
+    r"|aviso\s+a\s+(?:los\s+)?editores|note\s+aux\s+r[ée]dactions|à\s+l'attention\s+des\s+r[ée]dactions)", re.I)
+# In a note to editors an upper-case KILL is an instruction; in copy it could be a headline word.
+_UPPER_KILL = re.compile(r"\b(?:MANDATORY\s+)?KILL\b|\bELIMINATION\b")
+_EDS_CORRECTS = re.compile(r"^\W*(?:eds?\s*:\s*)?(?P<note>corrects?\b.*)", re.I | re.S)
+_BYLINE = re.compile(r"^(?:Von|By|Por|Par)\s+\S")
+
+
+@dataclass
+class Marks:
+    """What a message's markers say: its version, take, signals, and the notes for editors."""
+
+    signals: list[str] = field(default_factory=list)
+    version: int | None = None
+    take: int | None = None
+    kill: bool = False
+    correction: str | None = None
+    urgency: int | None = None
+    notes: list[str] = field(default_factory=list)
+
+    def signal(self, name: str) -> None:
+        if name not in self.signals:
+            self.signals.append(name)
+
+    def read_field(self, value: str) -> None:
+        for part in re.split(r"[,;]", value):
+            self.read_marker(part)
+
+    def read_keyword(self, value: str) -> str:
+        """The keyword line without its markers: "Storm-Weather, 1st Ld" is "Storm-Weather"."""
+        slug, *rest = value.split(",")
+        for part in rest:
+            if not self.read_marker(part):
+                slug += "," + part
+        return slug.strip()
+
+    def read_marker(self, text: str, *, note: bool = False) -> bool:
+        """Record what `text` marks, if it is nothing but markers ("1st Ld-Writethru", "KILL KILL");
+        False, and nothing recorded, otherwise. A `note` (in brackets) may also be a correction
+        with its text: "Berichtigung: ...", "Corrects the name in paragraph 2"."""
+        text = text.strip()
+        if _KILL.match(text):
+            self.kill = True
+            self.signal("kill")
+            return True
+        if (m := _CORRECTION.match(text)) and (note or not m.group("note").strip(" .:-")):
+            self.signal("correction")
+            said = " ".join((m.group("note") if m.group("label") else text).split())
+            self.correction = self.correction or (said if m.group("note").strip(" .:-") else None)
+            return True
+        counts = [*_ORDINAL.finditer(text), *_NUMBERED.finditer(text)]
+        words = [w.lower() for w in re.findall(r"[^\W\d_]+", _NUMBERED.sub(" ", _ORDINAL.sub(" ", text)))]
+        known = _UPDATE_WORDS | _REPEAT_WORDS | _PRIORITY_WORDS.keys()
+        if not (counts or words) or any(word not in known for word in words):
+            return False
+        for m in counts:
+            n, kind = int(m.group("n")), m.group("kind").lower()
+            if kind == "add":
+                self.take = max(self.take or 1, n + 1)  # the first add is the second take
+            elif kind == "take":
+                self.take = max(self.take or 1, n)
+            else:
+                self.version = max(self.version or 1, n + 1)  # the first lead is the second version
+                self.signal("update")
+        if _UPDATE_WORDS.intersection(words):
+            self.signal("update")
+        for word in words:
+            self.urgency = self.urgency or _PRIORITY_WORDS.get(word)
+        return True
+
+    def read_note(self, text: str) -> None:
+        """A note in brackets: a marker, or a note for editors."""
+        if not self.read_marker(text, note=True):
+            self.advise(text)
+
+    def advise(self, text: str) -> None:
+        self.notes.append(text)
+        if _UPPER_KILL.search(text):
+            self.kill = True
+            self.signal("kill")
+        if m := _EDS_CORRECTS.match(text):
+            self.signal("correction")
+            self.correction = self.correction or m.group("note").strip()
+
+    def take_notes(self, paragraphs: list[str]) -> list[str]:
+        """The paragraphs for readers: advisories, and notes in brackets before the text, go to the notes."""
+        kept = []
+        for paragraph in paragraphs:
+            if ADVISORY.match(paragraph):
+                self.advise(paragraph)
+            elif not kept and _bracketed(paragraph):
+                self.read_note(paragraph[1:-1].strip())
+            else:
+                kept.append(paragraph)
+        return kept
+
+    @property
+    def ednote(self) -> str | None:
+        return "\n\n".join(self.notes) or None
+
+
+def _depth(text: str) -> int:
+    return text.count("(") - text.count(")")
+
+
+def _bracketed(text: str) -> bool:
+    """All of `text` is one note in brackets: "(Corrects name)", not "(Un)fair play"."""
+    depth = 0
+    for number, char in enumerate(text):
+        depth += (char == "(") - (char == ")")
+        if depth == 0 and number < len(text) - 1:
+            return False
+    return text.startswith("(") and depth == 0
+
+
+def read_heading(lines: list[str], marks: Marks) -> Heading:
+    """Headline and byline from the heading lines (the last ends with "="); notes and markers go
+    to `marks`. A note in brackets may run over several lines."""
+    lines = [line.strip() for line in lines]
+    lines[-1] = lines[-1].rstrip("=").rstrip()
+    title: list[str] = []
+    byline = None
+    number = 0
+    while number < len(lines):
+        line = lines[number]
+        number += 1
+        if line.startswith("("):
+            end = number
+            while end < len(lines) and _depth(" ".join(lines[number - 1:end])) > 0:
+                end += 1
+            note = " ".join(lines[number - 1:end])
+            if _bracketed(note):
+                marks.read_note(note[1:-1].strip())
+                number = end
+                continue
+        bare = line.strip(" *-=:#")
+        if not bare or marks.read_marker(bare):
+            continue
+        if ADVISORY.match(line):
+            marks.advise(line)
+        elif title and not byline and _BYLINE.match(line):
+            byline = line
+        elif byline:
+            marks.advise(line)
+        else:
+            title.append(line)
+    headline = " ".join(" ".join(title).split())
+    if m := _TITLE_PREFIX.match(headline):
+        for mark in re.split(r"\s*[-:–]\s*", m.group()):
+            marks.read_marker(mark)
+        headline = headline[m.end():]
+    return Heading(headline or None, byline)
+
+
+# dpa's notepad, and a "not for publication" line, begin what only editors read.
+_EDITORS_SECTION = re.compile(
+    r"^[ \t]*(?:#+[ \t]*Notizblock\b|Notizblock[ \t]*$"
+    r"|\W*(?:the\s+following\s+(?:information|details?)\s+(?:is|are)\s+)?not\s+(?:intended\s+)?for\s+publication"
+    r"|\W*(?:die\s+folgenden\s+(?:informationen|angaben)\s+sind\s+)?nicht\s+zur\s+veröffentlichung)", re.I | re.M)
+
+
+def split_editors_section(text: str) -> tuple[str, str]:
+    m = _EDITORS_SECTION.search(text)
+    return (text[: m.start()], text[m.start():]) if m else (text, "")
+
+
+# dpa's closing line: the agency, then editors' initials and desk codes, all lower case.
+CLOSING_LINE = re.compile(r"^[a-zäöü]{2,8}(?:/[a-zäöü]+)?(?:[ ][a-zäöüß0-9/.-]{1,12}){1,8}$")
+_BULLET = re.compile(r"^[ \t]*\*[ \t]+(?=\S)")
+_TABLE_ROW = re.compile(r"^[ \t]*\|.*\|[ \t]*$")
+_TABLE_RULE = re.compile(r"^[ \t|:-]*-{3}[ \t|:-]*$")
+
+
+def paragraphs_of(text: str) -> list[str]:
+    """The paragraphs of wrapped wire text, each on one line again. A paragraph ends at a blank line
+    or where an indented line starts the next; a list item ("  * ") and a table row ("| a | b |")
+    are paragraphs of their own, without the bullet and the frame."""
+    paragraphs: list[str] = []
+    for block in re.split(r"\n[ \t]*\n", text):
+        current: list[str] = []
+        in_item = False
+        for line in block.split("\n"):
+            if not line.strip() or _TABLE_RULE.match(line):
+                continue
+            row = _TABLE_ROW.match(line)
+            bullet = _BULLET.match(line)
+            # An indented line starts a paragraph, except inside a list item, which it continues.
+            if row or bullet or not current or (line[:1] in " \t") != in_item:
+                paragraphs.append(" ".join(current))
+                current = []
+                in_item = bool(bullet)
+            if row:
+                paragraphs.append(" | ".join(cell.strip() for cell in line.strip().strip("|").split("|")).strip())
+            else:
+                current.append(line[bullet.end():].strip() if bullet else line.strip())
+        paragraphs.append(" ".join(current))
+    return [p for p in paragraphs if p]
+
+
+# "Berlin (dpa) - ", "Tel Aviv/Beirut (dpa) - ", "GROSSETO, Italy (AP) -- ": a place, what follows
+# it, the agency in brackets and a dash. agency_copy's reader, tried first, knows dated datelines
+# but wants an agency that starts in upper case.
+_WIRE_DATELINE = re.compile(
+    r"(?P<place>[A-ZÀ-Þ][^\s(),]*(?:[ /][^\s(),]+){0,4}?)(?:,[ ][^()\n]{1,40}?)?"
+    r"[ ]\((?P<agency>[^()\n]{1,40})\)[ \t]*(?:--|[-–—_:])[ \t]+(?=\S)")
+
+
+def read_dateline(paragraph: str, near: dt.date) -> Dateline | None:
+    dateline, _ = _read_dateline(paragraph, None, near)
+    if dateline:
+        return dateline
+    if m := _WIRE_DATELINE.match(paragraph):
+        return Dateline(text=m.group().rstrip(" \t-–—_:"), place=m.group("place"), agency=m.group("agency"))
+    return None
+
+
+def build_story(*, fmt: str, context, marks: Marks, heading: Heading, paragraphs: list[str], keyword: str,
+                story_date: dt.date, sent: dt.datetime | None, urgency: int | None, category: str | None,
+                slugline: str | None = None) -> Story:
+    """The Story of a wire message once its parts are read: the same rules for 7901 and ANPA."""
+    if not paragraphs and not heading.title and not marks.kill:
+        raise FormatError("the wire message has no headline and no text")
+    slugline = slugline or keyword.rstrip("/").strip() or None
+    # Only the first paragraph's: the article page sets the dateline before the first paragraph
+    # unless that paragraph opens with it, so one opening a later paragraph would show twice.
+    dateline = read_dateline(paragraphs[0], story_date) if paragraphs else None
+    headline, derived = heading.title, not heading.title
+    if derived:
+        lede = paragraphs[0] if paragraphs else ""
+        if dateline:
+            lede = lede[len(dateline.text):].lstrip(" \t-–—_:")
+        # Only a kill can come without any text; editors still need a line to know it by.
+        headline = derive_headline(lede) if lede.strip() else slugline or "Kill"
+    if marks.kill:
+        # A kill's text is the instruction to editors, not copy for readers.
+        marks.notes.extend(paragraphs)
+        paragraphs, dateline = [], None
+    # A keyword naming the story holds its versions together; a list of topics ("Partei/Grüne/")
+    # is shared by many stories, so then the headline does.
+    key = _slug(keyword, words=8) if keyword and "/" not in keyword else _slug(headline, words=8)
+    if marks.take and marks.take > 1:
+        key += f"-take-{marks.take}"
+    return Story(
+        uri=f"urn:wiredesk:{_slug(context.source)}:{fmt.removeprefix('iptc')}:{key}:{story_date.isoformat()}",
+        headline=headline,
+        headline_derived=derived,
+        paragraphs=paragraphs,
+        version=marks.version,
+        dateline=dateline,
+        # A later version's sending time is not when the story was first created.
+        firstcreated=sent if marks.version is None and not marks.signals else None,
+        versioncreated=sent,
+        pubstatus="canceled" if marks.kill else "usable",
+        urgency=urgency if urgency is not None else marks.urgency,
+        by=heading.byline,
+        slugline=slugline,
+        subjects=[Subject(name=category, literal=f"category:{category}")] if category else [],
+        ednote=marks.ednote,
+        signals=marks.signals,
+        correction=marks.correction,
+        format=fmt,
+    )
