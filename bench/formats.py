@@ -22,7 +22,7 @@ REPO = Path(__file__).resolve().parents[1]
 CORPUS = Path(os.environ.get("WIREDESK_CORPUS") or REPO.parent / "shared" / "corpus")
 RAW = {
     "xml": lambda data: etree.fromstring(data, etree.XMLParser(resolve_entities=False, no_network=True)),
-    "json": json.loads,
+    "json": lambda data: json.loads(data.decode("utf-8-sig", "replace")),
     "text": lambda data: data.decode("latin-1"),
 }
 
