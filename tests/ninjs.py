@@ -1,9 +1,10 @@
 """Strict, offline validation against IPTC ninjs 2.2, for any test that checks ninjs output.
 
-    from ninjs import ninjs_errors, ninjs_validator
+    from ninjs import assert_clean, ninjs_errors, ninjs_validator
 
     assert ninjs_errors(obj) == []             # readable failure: one line per error
     ninjs_validator().validate(obj)            # or the jsonschema validator itself
+    assert_clean(story)                        # a Story: valid ninjs out, and no mojibake
 
 The schemas come from the shared test corpus (../shared/corpus from the repository root, or
 $WIREDESK_CORPUS). Nothing is ever fetched: GeoJSON, which ninjs 2.2 references by URL, is
@@ -60,3 +61,28 @@ def _validator(corpus: Path) -> Draft202012Validator:
 def _refuse(uri: str):
     # Registry calls this for any reference it does not hold: offline means failing, not fetching.
     raise NoSuchResource(ref=uri)
+
+
+def assert_no_mojibake(story) -> None:
+    """UTF-8 read as CP1252 leaves these behind; no story of ours may carry them."""
+    blob = json.dumps(story.to_dict(), ensure_ascii=False)
+    assert "Ã" not in blob and "â€" not in blob
+
+
+def assert_clean(story) -> None:
+    """Valid ninjs 2.2 out, and no mojibake in anything the story holds."""
+    assert ninjs_errors(story.to_ninjs()) == []
+    assert_no_mojibake(story)
+
+
+def assert_read_or_refused(parse, variants, context) -> None:
+    """Damaged input is read into clean stories or refused with FormatError, never a crash."""
+    from wiredesk.formats import FormatError
+
+    for data in variants:
+        try:
+            stories = parse(data, context)
+        except FormatError:
+            continue
+        for story in stories:
+            assert ninjs_errors(story.to_ninjs()) == []

@@ -8,14 +8,13 @@ they lie (../shared/corpus, or $WIREDESK_CORPUS).
 from __future__ import annotations
 
 import datetime as dt
-import json
 import os
 import re
 from pathlib import Path
 
 import pytest
 from lxml import etree
-from ninjs import ninjs_errors
+from ninjs import assert_no_mojibake, ninjs_errors
 
 from wiredesk.formats import Context, FormatError, newsml_g2
 from wiredesk.story import Dateline, Story, Subject
@@ -47,9 +46,6 @@ def parse_one(data: bytes, source: str = "hpw") -> Story:
     return stories[0]
 
 
-def assert_no_mojibake(story: Story) -> None:
-    blob = json.dumps(story.to_dict(), ensure_ascii=False)
-    assert "Ã" not in blob and "â€" not in blob
 
 
 # --- one file per case ----------------------------------------------------------------------

@@ -12,7 +12,7 @@ import os
 from pathlib import Path
 
 import pytest
-from ninjs import ninjs_errors
+from ninjs import assert_no_mojibake, ninjs_errors
 
 from wiredesk.formats import Context, FormatError, nitf, xml
 from wiredesk.story import Dateline, Story, Subject
@@ -36,9 +36,6 @@ def parse_one(data: bytes, source: str = "hpw") -> Story:
     return stories[0]
 
 
-def assert_no_mojibake(story: Story) -> None:
-    blob = json.dumps(story.to_dict(), ensure_ascii=False)
-    assert "Ã" not in blob and "â€" not in blob
 
 
 # --- one file per case ----------------------------------------------------------------------
