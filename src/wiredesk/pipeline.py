@@ -145,10 +145,10 @@ def _apply(delivery: Delivery, incoming: CanonicalStory) -> Result:
 
 
 def _slug(headline: str) -> str:
-    slug = slugify(headline)[:60]
-    # Cut at a word boundary so the URL never ends in half a word.
-    if len(slugify(headline)) > 60 and "-" in slug:
-        slug = slug.rsplit("-", 1)[0]
+    slug = slugify(headline)
+    if len(slug) > 60:
+        # Cut at a word boundary so the URL never ends in half a word.
+        slug = slug[:60].rsplit("-", 1)[0] if "-" in slug[:60] else slug[:60]
     return slug or "story"
 
 
