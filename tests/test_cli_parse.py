@@ -155,3 +155,14 @@ def test_the_ninjs_validator_really_checks_date_times_and_uris():
     assert ninjs_errors({"uri": "urn:x:1", "versioncreated": "2026-11-25T10:00:00+00:00"}) == []
     assert ninjs_errors({"uri": "not a uri", "versioncreated": "yesterday"}) != []
     assert len(ninjs_errors({"uri": "not a uri", "versioncreated": "yesterday"})) == 2
+
+
+def test_parse_zone_reads_times_without_an_offset_in_that_zone(env, tmp_path):
+    path = tmp_path / "item.json"
+    path.write_bytes(b'{"uri": "urn:x:1", "headline": "Zone", "body_text": "Text.", "versioncreated": "2024-07-01T12:00:00"}')
+    [story] = assert_ninjs_array(wiredesk_parse(env, path, "--zone", "Asia/Kolkata"))
+    assert story["versioncreated"] == "2024-07-01T12:00:00+05:30"
+
+
+def test_parse_with_an_unknown_zone_exits_2_naming_it(env):
+    assert_refused(wiredesk_parse(env, SEED, "--zone", "Mars/Olympus"), SEED, "unknown time zone 'Mars/Olympus'")

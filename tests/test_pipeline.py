@@ -1,10 +1,12 @@
 """Receive, process, publish: the desk's guarantees, against the real database."""
 
+import datetime as dt
+
 import pytest
 from conftest import SEED, story_copy
 
 from wiredesk import formats, pipeline
-from wiredesk.models import Delivery, Story, StoryVersion
+from wiredesk.models import Delivery, Source, Story, StoryVersion
 
 
 def test_the_seed_story_is_published_once(ingest):
@@ -119,3 +121,13 @@ def test_a_killed_story_leaves_the_site_and_its_versions_are_kept(client, ingest
     assert (killed.outcome, killed.url) == ("killed", None)
     assert client.get(published.url).status_code == 404
     assert story.versions.count() == 2
+
+
+def test_times_without_an_offset_are_read_in_the_source_time_zone(db):
+    Source.objects.create(slug="pti", name="PTI", time_zone="Asia/Kolkata")
+    item = b'{"uri": "urn:x:1", "headline": "Zone", "body_text": "Text.", "versioncreated": "2024-07-01T12:00:00"}'
+    delivery = pipeline.receive(item, source="pti", transport="test")
+    [result] = pipeline.process(delivery.pk)
+    assert result.outcome == "published"
+    version = Story.objects.get().current
+    assert version.canonical.versioncreated == dt.datetime(2024, 7, 1, 6, 30, tzinfo=dt.UTC)

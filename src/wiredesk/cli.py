@@ -30,6 +30,7 @@ def _parser() -> argparse.ArgumentParser:
     p = sub.add_parser("parse", parents=[common, source], help="print the stories in FILE as ninjs 2.2 JSON (no database)")
     p.add_argument("file", metavar="FILE")
     p.add_argument("--format", metavar="NAME", help="read as this format instead of detecting it")
+    p.add_argument("--zone", metavar="TZ", default="UTC", help="time zone for times written without an offset (default UTC)")
     p.set_defaults(command=cmd_parse)
 
     p = sub.add_parser("ingest", parents=[common, source], help="store and publish each FILE; one JSON line per story")
@@ -57,7 +58,7 @@ def cmd_parse(args) -> int:
     path = Path(args.file)
     try:
         data = path.read_bytes()
-        context = formats.Context(source=args.source or os.environ.get("WIREDESK_DEFAULT_SOURCE", "wire"))
+        context = formats.Context(source=args.source or os.environ.get("WIREDESK_DEFAULT_SOURCE", "wire"), zone=args.zone)
         stories = formats.parse(data, context, format=args.format)
     except OSError as exc:
         return _fail(path, exc.strerror or str(exc))

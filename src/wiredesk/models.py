@@ -13,6 +13,8 @@ class Source(models.Model):
 
     slug = models.SlugField(unique=True)
     name = models.CharField(max_length=200)
+    # Agencies often write times without an offset; they are read in this zone.
+    time_zone = models.CharField(max_length=64, default="UTC", help_text="IANA name, such as Europe/Berlin")
     created_at = models.DateTimeField(default=timezone.now)
 
     def __str__(self):

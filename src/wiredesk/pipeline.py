@@ -78,8 +78,9 @@ def process(delivery_id: int, *, again: bool = False) -> list[Result]:
             delivery = Delivery.objects.select_for_update().select_related("source").get(pk=delivery_id)
             if delivery.status != Delivery.Status.RECEIVED and not again:
                 return []
-            context = formats.Context(source=delivery.source.slug, received=delivery.received_at)
             try:
+                context = formats.Context(source=delivery.source.slug, received=delivery.received_at,
+                                          zone=delivery.source.time_zone)
                 stories = formats.parse(bytes(delivery.data), context)
             except formats.FormatError as exc:
                 return [_quarantine(delivery, str(exc))]

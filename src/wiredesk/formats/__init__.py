@@ -10,6 +10,7 @@ import codecs
 import datetime as dt
 import io
 from dataclasses import dataclass, field
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from lxml import etree
 
@@ -59,6 +60,13 @@ class Context:
 
     source: str = "wire"  # the source's slug: part of the uris built for id-less formats
     received: dt.datetime = field(default_factory=lambda: dt.datetime.now(dt.UTC))
+    zone: str = "UTC"  # the source's time zone (IANA name), for times written without an offset
+
+    def __post_init__(self):
+        try:
+            ZoneInfo(self.zone)
+        except (ValueError, ZoneInfoNotFoundError):
+            raise FormatError(f"unknown time zone {self.zone!r}: use an IANA name such as Europe/Berlin") from None
 
 
 def detect(data: bytes) -> str:

@@ -25,8 +25,9 @@ from __future__ import annotations
 import re
 
 from wiredesk.formats.agency_copy import _date_in_year
-from wiredesk.formats.iptc7901 import (ADVISORY, Heading, Marks, build_story, decode_wire, paragraphs_of, read_time,
+from wiredesk.formats.iptc7901 import (ADVISORY, Heading, Marks, build_story, decode_wire, paragraphs_of,
                                        split_messages)
+from wiredesk.formats.times import parse_time
 from wiredesk.story import Story
 
 _SNIFF = re.compile(rb"[\x00\x16\s]*\x01[ \t]*[A-Za-z]\d{4}[^\n]*\n"
@@ -66,11 +67,11 @@ def _story(header: str, text: str, trailer: str, context) -> Story:
     header_lines: list[str] = []
     bylines: list[str] = []
     body: list[str] = []
-    sent = _sent_at(trailer)
+    sent = _sent_at(trailer, context.zone)
     for line in text.replace(_DC2, "").split("\n"):
         bare = line.strip()
         if m := _STAMP.match(bare):
-            sent = sent or _time(m)
+            sent = sent or _time(m, context.zone)
         elif bare.startswith("^"):
             content = bare[1:].strip()
             if content.endswith("="):
@@ -122,13 +123,13 @@ def _ascii_typography(text: str) -> str:
     return text.replace("``", "“").replace("''", "”").replace(" _ ", " — ")
 
 
-def _sent_at(trailer: str):
+def _sent_at(trailer: str, zone: str):
     for line in trailer.split("\n"):
         if m := _STAMP.match(line.strip()):
-            return _time(m)
+            return _time(m, zone)
     return None
 
 
-def _time(m: re.Match):
+def _time(m: re.Match, zone: str):
     stamp = f"20{m.group('year')}-{m.group('month')}-{m.group('day')}T{m.group('hour')}:{m.group('minute')}"
-    return read_time(stamp + ("Z" if m.group("zone") in ("GMT", "UTC") else ""))
+    return parse_time(stamp + ("Z" if m.group("zone") in ("GMT", "UTC") else ""), zone)

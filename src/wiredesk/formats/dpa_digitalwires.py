@@ -20,7 +20,8 @@ from __future__ import annotations
 import re
 
 from wiredesk.formats.errors import FormatError
-from wiredesk.formats.iptc7901 import read_dateline, read_time
+from wiredesk.formats.iptc7901 import read_dateline
+from wiredesk.formats.times import parse_time
 from wiredesk.formats.ninjs import as_uri, html_paragraphs, load_json
 from wiredesk.story import Story, Subject
 
@@ -64,7 +65,7 @@ def _story(entry, context, where: str) -> Story:
     infobox = html_paragraphs(entry["infobox_html"]) if _string(entry.get("infobox_html")) else []
     paragraphs = ([teaser] if teaser else []) + article + infobox
 
-    version_created = read_time(entry.get("version_created"))
+    version_created = parse_time(entry.get("version_created"), context.zone)
     categories = [c for c in _list(entry.get("categories")) if isinstance(c, dict) and _string(c.get("name"))]
     notes = [n for n in _list(entry.get("ednotes")) if isinstance(n, dict) and _string(n.get("ednote"))]
     # dpa's results services send no status; one that cannot be read is held.
@@ -98,7 +99,7 @@ def _story(entry, context, where: str) -> Story:
         ednote="\n".join(n["ednote"] for n in notes if n.get("role") in _EDNOTE_ROLES) or None,
         copyrightnotice=_string(entry.get("copyrightnotice")),
         usageterms=_string(entry.get("usageterms")),
-        embargoed=read_time(entry.get("embargoed")),
+        embargoed=parse_time(entry.get("embargoed"), context.zone),
         signals=signals,
         correction=next((n["ednote"] for n in notes if n.get("role") == "dpaednoterole:correctionshort"), None),
         format="dpa-digitalwires",

@@ -147,7 +147,7 @@ def _is_feed(root: etree._Element) -> bool:
 def _story(entry, feed, context, html_titles: bool) -> Story:
     uri = _uri(entry, context)
     paragraphs, body_language = _body(entry)
-    published, updated = _time(entry, "published"), _time(entry, "updated")
+    published, updated = _time(entry, "published", context.zone), _time(entry, "updated", context.zone)
     firstcreated = published or updated or context.received
     versioncreated = updated or published or context.received
 
@@ -322,9 +322,9 @@ def _headline(detail, html_titles: bool) -> str | None:
     return _plain(value)
 
 
-def _time(entry, key: str) -> dt.datetime | None:
+def _time(entry, key: str, zone: str) -> dt.datetime | None:
     # dict.get: feedparser's own get() answers `updated` with `published` (and a warning).
-    value = parse_time(dict.get(entry, key))
+    value = parse_time(dict.get(entry, key), zone)
     if value is None and (parsed := dict.get(entry, f"{key}_parsed")):
         # A date only feedparser can read; it gives it in UTC.
         value = dt.datetime(*parsed[:6], tzinfo=dt.UTC)

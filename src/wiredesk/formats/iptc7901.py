@@ -73,7 +73,7 @@ def _story(header: str, text: str, trailer: str, context) -> Story:
     if paragraphs and CLOSING_LINE.match(paragraphs[-1]):
         marks.notes.append(paragraphs.pop())
 
-    sent = _sent_at(trailer)
+    sent = _sent_at(trailer, context.zone)
     story_date = sent.date() if sent else context.received.date()
     return build_story(
         fmt="iptc7901", context=context, marks=marks, heading=heading, paragraphs=paragraphs,
@@ -98,28 +98,17 @@ def _heading_end(lines: list[str]) -> int:
     return 0
 
 
-def _sent_at(trailer: str) -> dt.datetime | None:
+def _sent_at(trailer: str, zone: str) -> dt.datetime | None:
     m = _TRAILER.search(trailer)
     if not m or m.group("month").lower()[:3] not in _MONTHS:
         return None
     year = int(m.group("year")) + (2000 if len(m.group("year")) == 2 else 0)
     month = _MONTHS[m.group("month").lower()[:3]]
-    return read_time(f"{year:04d}-{month:02d}-{m.group('day')}T{m.group('hour')}:{m.group('minute')}")
+    return parse_time(f"{year:04d}-{month:02d}-{m.group('day')}T{m.group('hour')}:{m.group('minute')}", zone)
 
 
 # --- shared with anpa1312 ---------------------------------------------------------------------
 
-# Naive agency times are read in UTC: Context does not carry a source's time zone yet.
-ZONE = "UTC"
-
-
-def read_time(value) -> dt.datetime | None:
-    """An agency time, or None for one that is not a string or does not exist. parse_time raises
-    on a compact time with an impossible month or day ("20241399"), which must not stop a story."""
-    try:
-        return parse_time(value, ZONE) if isinstance(value, str) else None
-    except ValueError:
-        return None
 
 # Control codes that are transmission, not text. SOH, STX, ETX and EOT stay to split messages on,
 # US (a field separator) becomes a tab.

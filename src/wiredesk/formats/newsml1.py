@@ -82,7 +82,7 @@ def _story(item: etree._Element, context) -> Story:
     management = item.find("NewsManagement")
     if management is None:
         raise FormatError("no NewsManagement: whether the story may be used is unknown")
-    pubstatus, embargoed = _status(management)
+    pubstatus, embargoed = _status(management, context.zone)
 
     top = item.find("NewsComponent")
     if top is None:
@@ -96,8 +96,8 @@ def _story(item: etree._Element, context) -> Story:
     data_content = content.find("DataContent") if content is not None else None
     paragraphs = markup_paragraphs(data_content) if data_content is not None else []
 
-    firstcreated = parse_time(inline_text(management.find("FirstCreated")))
-    versioncreated = parse_time(inline_text(management.find("ThisRevisionCreated")))
+    firstcreated = parse_time(inline_text(management.find("FirstCreated")), context.zone)
+    versioncreated = parse_time(inline_text(management.find("ThisRevisionCreated")), context.zone)
     versioncreated = versioncreated or firstcreated or context.received
     firstcreated = firstcreated or versioncreated
 
@@ -152,13 +152,13 @@ def _uri(identifier: etree._Element, revision: str | None, context) -> str:
     return identifier_uri("urn:newsml:" + ":".join(parts), context.source)
 
 
-def _status(management: etree._Element) -> tuple[str, dt.datetime | None]:
+def _status(management: etree._Element, zone: str) -> tuple[str, dt.datetime | None]:
     name = _formal_name(management.find("Status"))
     if name not in _STATUS:
         raise FormatError(f"the Status is {name or 'missing'!r}: expected Usable, Embargoed, Withheld or Canceled")
     change = management.find("StatusWillChange")
     if change is not None and _STATUS[name] == "withheld":
-        when = parse_time(inline_text(change.find("DateAndTime")))
+        when = parse_time(inline_text(change.find("DateAndTime")), zone)
         if _formal_name(change.find("FutureStatus")) == "usable" and when:
             # Held until a known time and usable after it: that is what ninjs calls an embargo.
             return "usable", when

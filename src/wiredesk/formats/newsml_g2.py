@@ -131,7 +131,7 @@ def _story(item: etree._Element, context) -> Story:
     # A status outside G2's three is no licence to publish.
     pubstatus = pubstatus if pubstatus in _STATUSES else "withheld"
     embargo = first(item_meta, "embargoed")
-    embargoed = parse_time(inline_text(embargo))
+    embargoed = parse_time(inline_text(embargo), context.zone)
     if embargo is not None and embargoed is None and pubstatus == "usable":
         pubstatus = "withheld"  # embargoed without a time: held until the agency says otherwise
 
@@ -153,9 +153,9 @@ def _story(item: etree._Element, context) -> Story:
         paragraphs=paragraphs,
         dateline=dateline,
         language=language,
-        firstcreated=(parse_time(inline_text(first(item_meta, "firstCreated")))
-                      or parse_time(inline_text(first(content_meta, "contentCreated")))),
-        versioncreated=parse_time(inline_text(first(item_meta, "versionCreated"))),
+        firstcreated=(parse_time(inline_text(first(item_meta, "firstCreated")), context.zone)
+                      or parse_time(inline_text(first(content_meta, "contentCreated")), context.zone)),
+        versioncreated=parse_time(inline_text(first(item_meta, "versionCreated")), context.zone),
         pubstatus=pubstatus,
         urgency=nitf.urgency(clean(inline_text(first(content_meta, "urgency")))),
         by=(clean(inline_text(first(content_meta, "by"))) or inline.by

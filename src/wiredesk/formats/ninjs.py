@@ -28,7 +28,8 @@ from lxml import etree
 
 from wiredesk.formats.agency_copy import _slug, derive_headline
 from wiredesk.formats.errors import FormatError
-from wiredesk.formats.iptc7901 import read_dateline, read_time, repair_mojibake
+from wiredesk.formats.iptc7901 import read_dateline, repair_mojibake
+from wiredesk.formats.times import parse_time
 from wiredesk.story import Dateline, Story, Subject
 
 _SNIFF_KEY = re.compile(rb'"(?:uri|headlines?|bodies|body_\w+|versioncreated|versionCreated|pubstatus|pubStatus'
@@ -75,7 +76,7 @@ def _story(item, context, where: str) -> Story:
     if not headline and not paragraphs:
         raise FormatError(f"{where} has neither a headline nor any text")
 
-    versioncreated = read_time(item.get("versioncreated"))
+    versioncreated = parse_time(item.get("versioncreated"), context.zone)
     descriptions = {_role(d): _string(d.get("value")) for d in _dicts(item.get("descriptions"))}
     located = _string(item.get("located"))
     near = (versioncreated or context.received).date()
@@ -108,7 +109,7 @@ def _story(item, context, where: str) -> Story:
         version=_number(item.get("version"), 1, None),
         dateline=dateline,
         language=_string(item.get("language")),
-        firstcreated=read_time(item.get("firstcreated")),
+        firstcreated=parse_time(item.get("firstcreated"), context.zone),
         versioncreated=versioncreated,
         pubstatus=pubstatus,
         urgency=_number(item.get("urgency"), 1, 9),
@@ -121,7 +122,7 @@ def _story(item, context, where: str) -> Story:
         ednote=_string(item.get("ednote")),
         copyrightnotice=_string(item.get("copyrightnotice")),
         usageterms=_string(item.get("usageterms")),
-        embargoed=read_time(item.get("embargoed", item.get("embargoeduntil"))),
+        embargoed=parse_time(item.get("embargoed", item.get("embargoeduntil")), context.zone),
         signals=(["kill"] if pubstatus == "canceled" else []) + (["correction"] if correction else []),
         correction=correction,
         format="ninjs",

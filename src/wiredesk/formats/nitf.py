@@ -80,10 +80,10 @@ def parse(data: bytes, context) -> list[Story]:
             raise FormatError("the NITF document has neither a headline (hl1 or title) nor body text")
         headline = derive_headline(paragraphs[0])
 
-    issued = (parse_time(attribute(first(docdata, "date.issue"), "norm"))
-              or parse_time(attribute(first(head, "pubdata"), "date.publication")))
+    issued = (parse_time(attribute(first(docdata, "date.issue"), "norm"), context.zone)
+              or parse_time(attribute(first(head, "pubdata"), "date.publication"), context.zone))
     status = (attribute(docdata, "management-status") or "usable").lower()
-    release = parse_time(attribute(first(docdata, "date.release"), "norm"))
+    release = parse_time(attribute(first(docdata, "date.release"), "norm"), context.zone)
     embargoed = release if status == "embargoed" or (release and issued and release > issued) else None
     # Copy the desk does not know how to release is not released: an embargo without a time is
     # "hold until told", and a status outside NITF's four is no licence to publish.

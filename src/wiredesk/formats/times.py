@@ -11,10 +11,10 @@ from zoneinfo import ZoneInfo
 _COMPACT = re.compile(r"(\d{4})(\d{2})(\d{2})(?:T(\d{2})(\d{2})(\d{2})?(?:[.,]\d+)?)?\s*(Z|[+-]\d{2}:?\d{2})?$", re.I)
 
 
-def parse_time(value: str | None, zone: str = "UTC") -> dt.datetime | None:
-    """An aware datetime, or None when `value` is empty or not a time. Naive times are read in
-    `zone`, the source's configured time zone."""
-    if not value or not value.strip():
+def parse_time(value: object, zone: str = "UTC") -> dt.datetime | None:
+    """An aware datetime, or None when `value` is empty, not a string or not a real time, which
+    must never stop a story. Naive times are read in `zone`, the source's configured time zone."""
+    if not isinstance(value, str) or not value.strip():
         return None
     value = value.strip()
     parsed = None
