@@ -4,7 +4,7 @@ For every corpus and fixture file a format reads, parse it many times with wired
 the bare parser alone (lxml for XML, json for JSON, a bytes decode for wire text), in one run,
 side by side. The ratio is what matters: machines differ, ratios much less.
 
-    python bench/formats.py [--seconds 1.0]
+    python bench/formats.py [--seconds 1.0] [--only nitf]
 """
 
 import argparse
@@ -45,6 +45,7 @@ def timed(fn, seconds: float) -> float:
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--seconds", type=float, default=0.3, help="time per file and parser")
+    parser.add_argument("--only", metavar="FORMAT", action="append", help="measure only this format (repeatable)")
     args = parser.parse_args()
 
     samples = defaultdict(list)
@@ -57,7 +58,7 @@ def main() -> None:
             stories = formats.parse(data)
         except formats.FormatError:
             continue
-        if stories:
+        if stories and (not args.only or name in args.only):
             samples[name].append((data, len(stories)))
 
     print(f"{'format':<14}{'files':>6}{'stories/s':>12}{'bare parse/s':>14}{'ratio':>8}")
