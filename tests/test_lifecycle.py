@@ -1,12 +1,13 @@
-"""The lifecycle rules on plain data, no database."""
+"""The lifecycle rules on plain data, no database: each test is one sentence of the rules."""
 
 import datetime as dt
 
 from wiredesk import lifecycle
-from wiredesk.lifecycle import Outcome, StoredVersion
-from wiredesk.story import Story
+from wiredesk.lifecycle import Known, Outcome, Policy, State, StoredVersion
+from wiredesk.story import Story, Subject
 
 NOW = dt.datetime(2026, 11, 25, 12, 0, tzinfo=dt.UTC)
+MINUTE = dt.timedelta(minutes=1)
 
 
 def story(text="Dock workers returned.", version=None, **fields):
@@ -14,85 +15,183 @@ def story(text="Dock workers returned.", version=None, **fields):
                  **fields)
 
 
-def decide(stored, incoming, live=None):
-    """The rule as the pipeline calls it; a story with stored versions is live unless told."""
-    return lifecycle.decide(stored, incoming, live=bool(stored) if live is None else live, now=NOW)
+def known(*stories, state=State.LIVE, desk_hold=False):
+    """The desk holding `stories`, stored as versions 1, 2, ... in that order."""
+    return Known(state, tuple(StoredVersion(number, s.fingerprint(), s.version, s.versioncreated)
+                              for number, s in enumerate(stories, start=1)), desk_hold)
 
 
-def stored(*stories_and_numbers):
-    return [StoredVersion(number, s.fingerprint()) for s, number in stories_and_numbers]
+def decide(held, incoming, **options):
+    return lifecycle.decide(held, incoming, now=NOW, **options)
 
+
+def outcome(held, incoming, **options):
+    decision = decide(held, incoming, **options)
+    return decision.outcome, decision.version
+
+
+# --- versions ---------------------------------------------------------------------------------
 
 def test_a_story_never_seen_is_published_as_version_1():
-    decision = decide([], story())
-    assert (decision.outcome, decision.version) == (Outcome.PUBLISHED, 1)
+    assert outcome(None, story()) == (Outcome.PUBLISHED, 1)
 
 
 def test_a_story_never_seen_keeps_the_agency_version_number():
-    assert decide([], story(version=4)).version == 4
+    assert decide(None, story(version=4)).version == 4
 
 
 def test_the_same_copy_again_is_unchanged():
-    decision = decide(stored((story(), 1)), story())
-    assert (decision.outcome, decision.version) == (Outcome.UNCHANGED, 1)
+    assert outcome(known(story()), story()) == (Outcome.UNCHANGED, 1)
 
 
 def test_new_copy_without_version_numbers_becomes_the_next_version():
-    decision = decide(stored((story(), 1)), story("Dock workers returned on Monday."))
-    assert (decision.outcome, decision.version) == (Outcome.UPDATED, 2)
+    assert outcome(known(story()), story("Dock workers returned on Monday.")) == (Outcome.UPDATED, 2)
 
 
 def test_an_old_text_resent_does_not_roll_the_story_back():
-    v1, v2 = story("First text."), story("Second text.")
-    decision = decide(stored((v1, 1), (v2, 2)), story("First text."))
-    assert (decision.outcome, decision.version) == (Outcome.UNCHANGED, 1)
+    assert outcome(known(story("First text."), story("Second text.")), story("First text.")) == (Outcome.UNCHANGED, 1)
 
 
 def test_a_higher_agency_version_replaces_the_text():
-    decision = decide(stored((story(version=1), 1)), story("Corrected text.", version=2))
-    assert (decision.outcome, decision.version) == (Outcome.UPDATED, 2)
+    assert outcome(known(story(version=1)), story("Corrected text.", version=2)) == (Outcome.UPDATED, 2)
 
 
 def test_an_older_agency_version_arriving_late_changes_nothing():
-    decision = decide(stored((story("Third.", version=3), 3)), story("Second.", version=2))
-    assert (decision.outcome, decision.version) == (Outcome.UNCHANGED, 2)
+    assert decide(known(story("Third.", version=3)), story("Second.", version=2)).outcome == Outcome.UNCHANGED
 
 
-def test_a_higher_version_with_the_same_text_changes_nothing():
-    decision = decide(stored((story(version=1), 1)), story(version=2))
-    assert decision.outcome == Outcome.UNCHANGED
+def test_with_equal_version_numbers_the_later_version_created_time_wins():
+    first = story("First.", version=1, versioncreated=NOW - 2 * MINUTE)
+    assert decide(known(first), story("Later.", version=1, versioncreated=NOW - MINUTE)).outcome == Outcome.UPDATED
+    assert decide(known(first), story("Earlier.", version=1, versioncreated=NOW - 3 * MINUTE)).outcome == Outcome.UNCHANGED
 
+
+def test_without_version_numbers_an_older_version_created_time_arriving_late_changes_nothing():
+    newer = story("Newer.", versioncreated=NOW)
+    assert decide(known(newer), story("Older.", versioncreated=NOW - MINUTE)).outcome == Outcome.UNCHANGED
+
+
+def test_an_agency_number_already_taken_gives_the_next_free_one():
+    held = known(story("One.", version=1), story("Two."))
+    assert outcome(held, story("Two again, revised.", version=2)) == (Outcome.UPDATED, 3)
+
+
+# --- kills ------------------------------------------------------------------------------------
 
 def test_a_canceled_story_is_killed():
-    decision = decide(stored((story(), 1)), story(pubstatus="canceled"))
-    assert (decision.outcome, decision.version) == (Outcome.KILLED, 2)
+    decision = decide(known(story()), story(pubstatus="canceled"))
+    assert (decision.outcome, decision.version, decision.state) == (Outcome.KILLED, 2, State.KILLED)
 
 
 def test_a_kill_that_arrives_first_is_recorded_as_a_kill():
-    assert decide([], story(pubstatus="canceled")).outcome == Outcome.KILLED
+    assert decide(None, story(pubstatus="canceled")).state == State.KILLED
 
 
-def test_withheld_copy_is_held():
-    assert decide([], story(pubstatus="withheld")).outcome == Outcome.HELD
+def test_a_kill_is_final_later_copy_is_kept_and_never_shown():
+    decision = decide(known(story(), story("Killed.", pubstatus="canceled"), state=State.KILLED), story("Revised."))
+    assert (decision.outcome, decision.state) == (Outcome.KEPT, None)
 
 
-def test_copy_under_embargo_is_held_until_the_embargo_passes():
-    later = NOW + dt.timedelta(minutes=1)
-    assert decide([], story(embargoed=later)).outcome == Outcome.HELD
-    assert decide([], story(embargoed=NOW - dt.timedelta(minutes=1))).outcome == Outcome.PUBLISHED
-
-
-def test_an_advisory_without_story_text_is_not_an_article():
-    decision = decide([], story(text=None, ednote="ATTENTION EDITORS: a new lead follows"))
-    assert decision.outcome == Outcome.HELD and "no story text" in decision.reason
-
-
-def test_a_usable_version_after_a_hold_is_published_not_updated():
-    held = story(pubstatus="withheld", version=1)
-    decision = decide(stored((held, 1)), story(version=2), live=False)
-    assert (decision.outcome, decision.version) == (Outcome.PUBLISHED, 2)
+def test_the_story_a_kill_came_ahead_of_never_appears():
+    kill = story("Kill.", pubstatus="canceled", versioncreated=NOW)
+    assert decide(known(kill, state=State.KILLED), story(versioncreated=NOW - MINUTE)).state is None
 
 
 def test_a_kill_sent_twice_is_unchanged_the_second_time():
     kill = story(pubstatus="canceled")
-    assert decide(stored((story(), 1), (kill, 2)), kill, live=False).outcome == Outcome.UNCHANGED
+    assert decide(known(story(), kill, state=State.KILLED), kill).outcome == Outcome.UNCHANGED
+
+
+# --- withheld ---------------------------------------------------------------------------------
+
+def test_withheld_copy_takes_the_story_off():
+    decision = decide(known(story()), story("Withheld.", pubstatus="withheld"))
+    assert (decision.outcome, decision.state) == (Outcome.WITHHELD, State.WITHHELD)
+
+
+def test_a_usable_version_after_withheld_brings_the_story_back_as_published():
+    held = known(story(pubstatus="withheld", version=1), state=State.WITHHELD)
+    assert outcome(held, story(version=2)) == (Outcome.PUBLISHED, 2)
+
+
+# --- embargo ----------------------------------------------------------------------------------
+
+def test_copy_under_embargo_is_published_at_the_embargo_time():
+    decision = decide(None, story(embargoed=NOW + MINUTE))
+    assert (decision.outcome, decision.state, decision.publish_at) == (Outcome.EMBARGOED, State.LIVE, NOW + MINUTE)
+
+
+def test_an_embargo_already_passed_publishes_now():
+    decision = decide(None, story(embargoed=NOW - MINUTE))
+    assert (decision.outcome, decision.publish_at) == (Outcome.PUBLISHED, None)
+
+
+def test_an_embargoed_update_of_a_published_story_is_kept_and_the_published_text_stays():
+    decision = decide(known(story()), story("Embargoed update.", embargoed=NOW + MINUTE))
+    assert (decision.outcome, decision.state) == (Outcome.KEPT, None)
+
+
+# --- advisories -------------------------------------------------------------------------------
+
+def test_an_advisory_without_story_text_is_not_an_article():
+    decision = decide(None, story(text=None, ednote="ATTENTION EDITORS: a new lead follows"))
+    assert decision.outcome == Outcome.HELD and "no story text" in decision.reason
+
+
+def test_an_advisory_on_a_published_story_is_kept_and_the_story_stays():
+    decision = decide(known(story()), story(text=None, ednote="ATTENTION EDITORS: a new lead follows"))
+    assert (decision.outcome, decision.state) == (Outcome.KEPT, None)
+
+
+def test_story_text_after_an_advisory_is_published():
+    advisory = story(text=None, ednote="Story to follow")
+    assert decide(known(advisory, state=State.HELD), story()).outcome == Outcome.PUBLISHED
+
+
+# --- duplicates -------------------------------------------------------------------------------
+
+def test_a_new_story_with_the_text_of_a_published_one_is_a_duplicate():
+    decision = decide(None, story(), duplicate_of="urn:test:original")
+    assert (decision.outcome, decision.state) == (Outcome.DUPLICATE, State.DUPLICATE)
+    assert "urn:test:original" in decision.reason
+
+
+def test_a_new_version_of_a_duplicate_stays_a_duplicate():
+    assert decide(known(story(), state=State.DUPLICATE), story("Refiled again.")).outcome == Outcome.DUPLICATE
+
+
+def test_a_kill_of_a_duplicate_is_still_a_kill():
+    assert decide(None, story(pubstatus="canceled"), duplicate_of="urn:test:original").outcome == Outcome.KILLED
+
+
+# --- policy -----------------------------------------------------------------------------------
+
+def test_a_source_held_for_the_desk_holds_every_new_story():
+    decision = decide(None, story(), policy=Policy(auto_publish=False))
+    assert (decision.outcome, decision.state) == (Outcome.HELD, State.HELD)
+
+
+def test_hold_urgency_holds_flashes_and_publishes_the_rest():
+    policy = Policy(hold_urgency=1)
+    assert decide(None, story(urgency=1), policy=policy).outcome == Outcome.HELD
+    assert decide(None, story(urgency=3), policy=policy).outcome == Outcome.PUBLISHED
+    assert decide(None, story(), policy=policy).outcome == Outcome.PUBLISHED
+
+
+def test_hold_subjects_match_by_name_code_or_uri_in_any_case():
+    policy = Policy(hold_subjects=frozenset({"Crime, law and justice", "medtop:20000106"}))
+    assert decide(None, story(subjects=[Subject(name="crime, law and justice")]), policy=policy).outcome == Outcome.HELD
+    theft = Subject(name="theft", uri="http://cv.iptc.org/newscodes/mediatopic/20000106")
+    assert decide(None, story(subjects=[theft]), policy=policy).outcome == Outcome.HELD
+    assert decide(None, story(subjects=[Subject(name="", literal="medtop:20000106")]), policy=policy).outcome == Outcome.HELD
+    assert decide(None, story(subjects=[Subject(name="Sport")]), policy=policy).outcome == Outcome.PUBLISHED
+
+
+def test_a_policy_does_not_take_down_a_story_already_published():
+    assert decide(known(story()), story("Update."), policy=Policy(auto_publish=False)).outcome == Outcome.UPDATED
+
+
+def test_a_story_an_operator_holds_stays_held_through_new_versions():
+    held = known(story(), state=State.HELD, desk_hold=True)
+    decision = decide(held, story("Update."))
+    assert (decision.outcome, decision.state) == (Outcome.HELD, State.HELD)

@@ -119,7 +119,10 @@ def test_a_killed_story_leaves_the_site_and_its_versions_are_kept(client, ingest
     monkeypatch.setattr(pipeline.formats, "parse", lambda *a, **k: [canceled])
     [killed] = ingest(b"kill")
     assert (killed.outcome, killed.url) == ("killed", None)
-    assert client.get(published.url).status_code == 404
+    gone = client.get(published.url)
+    assert gone.status_code == 410
+    assert "withdrawn" in gone.text and "Harbour cranes" not in gone.text
+    assert "Harbour cranes" not in client.get("/").text
     assert story.versions.count() == 2
 
 

@@ -60,8 +60,10 @@ def test_an_unknown_story_is_404(client, db):
 
 
 def test_the_home_page_lists_the_latest_stories_first(client, ingest):
-    ingest(story_copy("Older story about tides", date="2026-11-20"), received_at=_at(2026, 11, 20))
-    ingest(story_copy("Newer story about ferries", date="2026-11-24"), received_at=_at(2026, 11, 24))
+    ingest(story_copy("Older story about tides", date="2026-11-20", paragraphs=("The tide ran high.",)),
+           received_at=_at(2026, 11, 20))
+    ingest(story_copy("Newer story about ferries", date="2026-11-24", paragraphs=("The ferries sailed.",)),
+           received_at=_at(2026, 11, 24))
     html = client.get("/").content.decode()
     headlines = re.findall(r"<h2><a href=\"[^\"]+\">([^<]+)</a></h2>", html)
     assert headlines == ["Newer story about ferries", "Older story about tides"]

@@ -43,6 +43,24 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--workers", type=int, default=2, help="processing threads (default 2)")
     p.set_defaults(command=cmd_run)
 
+    p = sub.add_parser("reprocess", parents=[common], help="run quarantined deliveries (or the ones named) again, after a fix")
+    p.add_argument("deliveries", metavar="DELIVERY", nargs="*", type=int)
+    p.set_defaults(command=cmd_reprocess)
+
+    p = sub.add_parser("audit", parents=[common], help="check every published story against its agency delivery; exit 1 on a difference")
+    p.set_defaults(command=cmd_audit)
+
+    p = sub.add_parser("story", help="an operator's hand on one story: kill, hold or release")
+    actions = p.add_subparsers(metavar="ACTION", required=True)
+    for action, text in (("kill", "take the story off everywhere, for good (its URL answers 410)"),
+                         ("hold", "take the story off until it is released"),
+                         ("release", "publish the story's newest version now (or at its embargo)")):
+        a = actions.add_parser(action, parents=[common], help=text)
+        a.add_argument("story", metavar="ID", help="the story's number (as in its URL) or its uri")
+        if action != "release":
+            a.add_argument("--reason", required=action == "kill", default="", help="why, for the record")
+        a.set_defaults(command=cmd_story, action=action)
+
     p = sub.add_parser("migrate", parents=[common], help="create or update the database")
     p.set_defaults(command=cmd_migrate)
 
@@ -91,6 +109,47 @@ def cmd_ingest(args) -> int:
             if result.error:
                 status = 1
     return status
+
+
+def cmd_reprocess(args) -> int:
+    _django(args)
+    from wiredesk import pipeline
+
+    results = pipeline.reprocess(args.deliveries or None)
+    for result in results:
+        print(json.dumps({**result.as_dict(), **({"url": _absolute(result.url)} if result.url else {})},
+                         ensure_ascii=False), flush=True)
+    return 1 if any(result.error for result in results) else 0
+
+
+def cmd_audit(args) -> int:
+    _django(args)
+    from wiredesk import pipeline
+
+    count, differences = pipeline.audit()
+    for difference in differences:
+        print(f"{difference}\n  published: {difference.published!r}\n  agency:    {difference.agency!r}")
+    print(f"audited {count} published {'story' if count == 1 else 'stories'}: "
+          f"{len(differences) or 'no'} difference{'' if len(differences) == 1 else 's'}")
+    return 1 if differences else 0
+
+
+def cmd_story(args) -> int:
+    _django(args)
+    from wiredesk import desk
+
+    try:
+        story = desk.find(args.story)
+        if args.action == "release":
+            story = desk.release(story)
+        else:
+            story = getattr(desk, args.action)(story, args.reason)
+    except desk.NotFound as exc:
+        print(f"wiredesk: {exc}", file=sys.stderr)
+        return 2
+    print(json.dumps({"story": story.pk, "uri": story.uri, "state": story.state, "reason": story.reason,
+                      "url": _absolute(story.get_absolute_url())}, ensure_ascii=False))
+    return 0
 
 
 def cmd_run(args) -> int:

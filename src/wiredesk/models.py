@@ -5,6 +5,8 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.functional import cached_property
 
+from wiredesk import lifecycle
+from wiredesk.lifecycle import State
 from wiredesk.story import Story as CanonicalStory
 
 
@@ -15,10 +17,19 @@ class Source(models.Model):
     name = models.CharField(max_length=200)
     # Agencies often write times without an offset; they are read in this zone.
     time_zone = models.CharField(max_length=64, default="UTC", help_text="IANA name, such as Europe/Berlin")
+    # Publishing policy: see wiredesk.lifecycle.Policy.
+    auto_publish = models.BooleanField(default=True)
+    hold_urgency = models.PositiveSmallIntegerField(null=True, blank=True)
+    hold_subjects = models.JSONField(default=list, blank=True)
     created_at = models.DateTimeField(default=timezone.now)
 
     def __str__(self):
         return self.name
+
+    @property
+    def policy(self) -> lifecycle.Policy:
+        return lifecycle.Policy(auto_publish=self.auto_publish, hold_urgency=self.hold_urgency,
+                                hold_subjects=frozenset(self.hold_subjects))
 
 
 class Delivery(models.Model):
@@ -47,17 +58,31 @@ class Delivery(models.Model):
         return f"delivery {self.pk} ({self.filename or self.transport})"
 
 
+class StoryQuerySet(models.QuerySet):
+    def visible(self, now=None):
+        """What readers may see now. An embargoed story is live with a publication time still to
+        come, so it appears by itself when that time passes, with no other event needed."""
+        return self.filter(state=State.LIVE, published_at__lte=now or timezone.now())
+
+
 class Story(models.Model):
     """One story as the site knows it: stable id and URL across all its versions."""
 
     source = models.ForeignKey(Source, on_delete=models.PROTECT, related_name="stories")
     uri = models.CharField(max_length=500)
     slug = models.SlugField(max_length=80, allow_unicode=False)
+    state = models.CharField(max_length=10, choices=[(s.value, s.value) for s in State], default=State.HELD, db_index=True)
+    reason = models.TextField(blank=True)  # why it is held, withheld, killed or a duplicate
+    desk_hold = models.BooleanField(default=False)  # an operator held it; only an operator releases it
+    duplicate_of = models.ForeignKey("self", null=True, blank=True, on_delete=models.SET_NULL, related_name="copies")
+    # The version readers see (or would see, once live). Later copy the desk only keeps does not move it.
     current = models.ForeignKey("StoryVersion", null=True, on_delete=models.PROTECT, related_name="+")
     section = models.SlugField(max_length=60, db_index=True)
-    # Unset until readers first see the story: held and killed stories have none.
+    # When readers first see the story (in the future under an embargo); unset until it is live.
     published_at = models.DateTimeField(null=True, db_index=True)
     updated_at = models.DateTimeField(null=True)
+
+    objects = StoryQuerySet.as_manager()
 
     class Meta:
         verbose_name_plural = "stories"
@@ -73,6 +98,16 @@ class Story(models.Model):
     def was_updated(self) -> bool:
         return self.published_at is not None and self.updated_at > self.published_at
 
+    def is_visible(self, now=None) -> bool:
+        return (self.state == State.LIVE and self.published_at is not None
+                and self.published_at <= (now or timezone.now()))
+
+    def known(self) -> lifecycle.Known:
+        """What the lifecycle rules need to know of this story."""
+        fields = ("version", "fingerprint", "agency_version", "versioncreated")
+        versions = tuple(lifecycle.StoredVersion(*row) for row in self.versions.values_list(*fields))
+        return lifecycle.Known(state=State(self.state), versions=versions, desk_hold=self.desk_hold)
+
 
 class StoryVersion(models.Model):
     """Every version ever received is kept, in canonical form, with the delivery it came in."""
@@ -82,6 +117,9 @@ class StoryVersion(models.Model):
     delivery = models.ForeignKey(Delivery, on_delete=models.PROTECT, related_name="versions")
     content = models.JSONField()  # wiredesk.story.Story.to_dict()
     fingerprint = models.CharField(max_length=64)
+    # Copied out of `content` so versions can be ordered without reading it.
+    agency_version = models.PositiveIntegerField(null=True)
+    versioncreated = models.DateTimeField(null=True)
     created_at = models.DateTimeField(default=timezone.now)
 
     class Meta:
@@ -94,3 +132,11 @@ class StoryVersion(models.Model):
     @cached_property
     def canonical(self) -> CanonicalStory:
         return CanonicalStory.from_dict(self.content)
+
+
+class TextBand(models.Model):
+    """One locality-sensitive band of a story's text signature: stories sharing a band are
+    candidates for being the same text (see wiredesk.lifecycle.duplicates)."""
+
+    story = models.ForeignKey(Story, on_delete=models.CASCADE, related_name="bands")
+    band = models.CharField(max_length=24, db_index=True)

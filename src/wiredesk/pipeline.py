@@ -20,8 +20,8 @@ from django.utils import timezone
 from django.utils.text import slugify
 
 from wiredesk import formats, lifecycle
-from wiredesk.lifecycle import Outcome
-from wiredesk.models import Delivery, Source, Story, StoryVersion
+from wiredesk.lifecycle import Outcome, State, duplicates
+from wiredesk.models import Delivery, Source, Story, StoryVersion, TextBand
 from wiredesk.publish.sections import section_for
 from wiredesk.story import Story as CanonicalStory
 
@@ -36,12 +36,14 @@ class Result:
     outcome: Outcome
     uri: str | None = None
     version: int | None = None
-    url: str | None = None
+    url: str | None = None  # where readers see it, when they can now
     error: str | None = None
+    reason: str | None = None  # why it is not (or not yet) shown, when it is not
 
     def as_dict(self) -> dict:
         return {"delivery": self.delivery, "uri": self.uri, "version": self.version,
                 "outcome": str(self.outcome), "url": self.url,
+                **({"reason": self.reason} if self.reason else {}),
                 **({"error": self.error} if self.error else {})}
 
 
@@ -112,37 +114,68 @@ def _quarantine(delivery: Delivery, reason: str) -> Result:
 
 def _apply(delivery: Delivery, incoming: CanonicalStory) -> Result:
     story = Story.objects.select_for_update().filter(source=delivery.source, uri=incoming.uri).first()
-    stored = [
-        lifecycle.StoredVersion(version=v, fingerprint=f)
-        for v, f in (story.versions.values_list("version", "fingerprint") if story else [])
-    ]
     now = timezone.now()
-    decision = lifecycle.decide(stored, incoming, live=bool(story and story.current_id), now=now)
-    if decision.outcome == Outcome.UNCHANGED:
-        return Result(delivery=delivery.pk, outcome=decision.outcome, uri=incoming.uri,
-                      version=decision.version, url=story.get_absolute_url() if story.current_id else None)
-
-    if story is None:
-        story = Story.objects.create(source=delivery.source, uri=incoming.uri, slug=_slug(incoming.headline),
-                                     section=section_for(incoming))
-    version = StoryVersion.objects.create(
-        story=story, version=decision.version, delivery=delivery,
-        content=incoming.to_dict(), fingerprint=incoming.fingerprint(),
-    )
-    if decision.outcome in (Outcome.PUBLISHED, Outcome.UPDATED):
-        if story.published_at is None:
-            story.published_at = story.updated_at = incoming.firstcreated or now
-        else:
-            story.updated_at = incoming.versioncreated or now
-        story.current = version
-        story.section = section_for(incoming)
-    else:
-        # Held or killed: readers see nothing of it; the version is kept all the same.
-        story.current = None
-        log.info("%s %s v%s: %s", decision.outcome, incoming.uri, decision.version, decision.reason)
-    story.save(update_fields=["current", "section", "published_at", "updated_at"])
+    text = duplicates.shingles(incoming.paragraphs)
+    original = _original_of(text) if story is None and text else None
+    decision = lifecycle.decide(story.known() if story else None, incoming, now=now,
+                                policy=delivery.source.policy, duplicate_of=original and original.uri)
+    if decision.stored:
+        if story is None:
+            story = Story(source=delivery.source, uri=incoming.uri, slug=_slug(incoming.headline),
+                          section=section_for(incoming))
+        version = _store(story, delivery, incoming, decision)
+        if decision.state is not None:
+            _show(story, version, incoming, decision, now, original)
+            if text and decision.state in (State.LIVE, State.HELD):
+                _file_text(story, text)
+        if decision.outcome not in (Outcome.PUBLISHED, Outcome.UPDATED):
+            log.info("%s %s v%s: %s", decision.outcome, incoming.uri, decision.version, decision.reason)
     return Result(delivery=delivery.pk, outcome=decision.outcome, uri=incoming.uri, version=decision.version,
-                  url=story.get_absolute_url() if story.current_id else None)
+                  url=story.get_absolute_url() if story and story.is_visible(now) else None,
+                  reason=decision.reason or None)
+
+
+def _store(story: Story, delivery: Delivery, incoming: CanonicalStory, decision) -> StoryVersion:
+    if story.pk is None:
+        story.state = decision.state or State.HELD
+        story.save()
+    return StoryVersion.objects.create(
+        story=story, version=decision.version, delivery=delivery, content=incoming.to_dict(),
+        fingerprint=incoming.fingerprint(), agency_version=incoming.version, versioncreated=incoming.versioncreated,
+    )
+
+
+def _show(story: Story, version: StoryVersion, incoming: CanonicalStory, decision, now: dt.datetime,
+          original: Story | None) -> None:
+    """Carry the decision out on the story row: its state, the version readers see, its times."""
+    story.state, story.reason, story.current = decision.state, decision.reason, version
+    if decision.outcome == Outcome.DUPLICATE:
+        story.duplicate_of = story.duplicate_of or original
+    if decision.state == State.LIVE:
+        story.section = section_for(incoming)
+        if story.published_at is None:
+            # An agency clock running ahead must not hide a story: never later than now.
+            story.published_at = decision.publish_at or min(incoming.firstcreated or now, now)
+            story.updated_at = story.published_at
+        else:
+            story.updated_at = max(min(incoming.versioncreated or now, now), story.published_at)
+    story.save()
+
+
+def _original_of(text: frozenset[str]) -> Story | None:
+    """A story already on the site (or held for it) whose text is the same as `text`."""
+    candidates = (Story.objects.filter(bands__band__in=duplicates.bands(text), state__in=(State.LIVE, State.HELD))
+                  .select_related("current").distinct().order_by("pk"))
+    for candidate in candidates:
+        if candidate.current and duplicates.is_duplicate(text, duplicates.shingles(candidate.current.canonical.paragraphs)):
+            return candidate
+    return None
+
+
+def _file_text(story: Story, text: frozenset[str]) -> None:
+    """File the text readers see under its bands, so a later copy of it is recognised."""
+    TextBand.objects.filter(story=story).delete()
+    TextBand.objects.bulk_create([TextBand(story=story, band=band) for band in duplicates.bands(text)])
 
 
 def _slug(headline: str) -> str:
@@ -163,3 +196,48 @@ def sweep(grace: dt.timedelta = dt.timedelta(seconds=2)) -> int:
     for pk in stale:
         process(pk)
     return len(stale)
+
+
+def reprocess(delivery_ids: list[int] | None = None) -> list[Result]:
+    """Run quarantined deliveries (or the ones named) through the pipeline again, after a fix.
+    Stories they already gave are recognised, so nothing is published twice."""
+    ids = delivery_ids or list(Delivery.objects.filter(status=Delivery.Status.QUARANTINED)
+                               .order_by("received_at").values_list("pk", flat=True))
+    return [result for pk in ids for result in process(pk, again=True)]
+
+
+@dataclass(frozen=True)
+class Difference:
+    story: int
+    uri: str
+    field: str
+    published: object
+    agency: object
+
+    def __str__(self):
+        return f"story {self.story} ({self.uri}): {self.field} as published differs from the agency's"
+
+
+AUDITED_FIELDS = ("headline", "paragraphs", "dateline", "by", "correction")
+
+
+def audit() -> tuple[int, list[Difference]]:
+    """Read every live story's delivery again and compare what is published with what the agency
+    sent. Returns how many stories were read, and every difference."""
+    differences, count = [], 0
+    for story in Story.objects.filter(state=State.LIVE).select_related("current__delivery__source").iterator():
+        count += 1
+        delivery, published = story.current.delivery, story.current.canonical
+        context = formats.Context(source=delivery.source.slug, received=delivery.received_at,
+                                  zone=delivery.source.time_zone)
+        try:
+            agency = next((s for s in formats.parse(bytes(delivery.data), context) if s.uri == story.uri), None)
+        except formats.FormatError as exc:
+            differences.append(Difference(story.pk, story.uri, "delivery", "readable", str(exc)))
+            continue
+        if agency is None:
+            differences.append(Difference(story.pk, story.uri, "story", story.uri, "not in its delivery"))
+            continue
+        differences += [Difference(story.pk, story.uri, name, getattr(published, name), getattr(agency, name))
+                        for name in AUDITED_FIELDS if getattr(published, name) != getattr(agency, name)]
+    return count, differences

@@ -17,7 +17,7 @@ import pytest
 
 from ninjs import ninjs_errors
 from wiredesk.formats import Context, FormatError, feed
-from wiredesk.lifecycle import Outcome, StoredVersion, decide
+from wiredesk.lifecycle import Known, Outcome, StoredVersion, decide
 from wiredesk.story import Dateline, Story, Subject
 
 REPO = Path(__file__).resolve().parents[2]
@@ -217,13 +217,14 @@ def test_updated_moving_without_a_change_of_content_keeps_the_fingerprint():
 
 
 def test_the_desk_numbers_feed_versions_by_content_and_ignores_a_second_poll():
-    stored: list[StoredVersion] = []
+    known = None
     outcomes = []
     for story in parse(fixture("atom-updated-moves.xml")) * 2:
-        decision = decide(stored, story, live=bool(stored), now=RECEIVED)
+        decision = decide(known, story, now=RECEIVED)
         outcomes.append((decision.outcome, decision.version))
-        if decision.outcome != Outcome.UNCHANGED:
-            stored.append(StoredVersion(version=decision.version, fingerprint=story.fingerprint()))
+        if decision.stored:
+            version = StoredVersion(decision.version, story.fingerprint(), story.version, story.versioncreated)
+            known = Known(decision.state, (*(known.versions if known else ()), version))
     assert outcomes == [(Outcome.PUBLISHED, 1), (Outcome.UPDATED, 2), (Outcome.UNCHANGED, 1), (Outcome.UNCHANGED, 2)]
 
 

@@ -1,3 +1,3 @@
-from wiredesk.lifecycle.rules import Decision, Outcome, StoredVersion, decide
+from wiredesk.lifecycle.rules import Decision, Known, Outcome, Policy, State, StoredVersion, decide
 
-__all__ = ["Decision", "Outcome", "StoredVersion", "decide"]
+__all__ = ["Decision", "Known", "Outcome", "Policy", "State", "StoredVersion", "decide"]

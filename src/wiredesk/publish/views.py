@@ -5,6 +5,7 @@ from django.core.paginator import Paginator
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 
+from wiredesk.lifecycle import State
 from wiredesk.models import Story
 from wiredesk.publish.sections import section_name
 
@@ -16,12 +17,12 @@ def site_context(request):
 
 
 def _live():
-    return Story.objects.filter(current__isnull=False).select_related("current", "source").order_by("-published_at", "-pk")
+    return Story.objects.visible().select_related("current", "source").order_by("-published_at", "-pk")
 
 
 def _sections():
     return [(slug, section_name(slug)) for slug in
-            Story.objects.filter(current__isnull=False).values_list("section", flat=True).distinct().order_by("section")]
+            Story.objects.visible().values_list("section", flat=True).distinct().order_by("section")]
 
 
 def home(request):
@@ -39,7 +40,14 @@ def section(request, slug):
 
 
 def article(request, story_id, slug):
-    story = get_object_or_404(_live(), pk=story_id)
+    story = get_object_or_404(Story.objects.select_related("current", "source", "duplicate_of"), pk=story_id)
+    if story.state == State.KILLED:
+        return render(request, "wiredesk/gone.html", {"story": story, "sections": _sections()}, status=410)
+    if story.state == State.DUPLICATE and story.duplicate_of and story.duplicate_of.is_visible():
+        return redirect(story.duplicate_of, permanent=True)
+    if not story.is_visible():
+        # Held, withheld, or under embargo: nothing about it may show, not even that it exists.
+        raise Http404("No such story")
     if slug != story.slug:
         return redirect(story, permanent=True)
     copy = story.current.canonical

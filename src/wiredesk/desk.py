@@ -1,0 +1,62 @@
+"""What an operator can do to a story by hand: kill it, hold it, release it.
+
+The automatic rules (wiredesk.lifecycle) respect these: a story an operator holds stays held
+through new versions, and a kill is final until an operator releases the story again.
+"""
+
+from __future__ import annotations
+
+from django.db import transaction
+from django.utils import timezone
+
+from wiredesk.lifecycle import State
+from wiredesk.models import Story
+
+
+class NotFound(LookupError):
+    pass
+
+
+def find(ref: str) -> Story:
+    """A story by its number (as in its URL) or by its uri."""
+    stories = Story.objects.filter(pk=int(ref)) if ref.isdigit() else Story.objects.filter(uri=ref)
+    found = list(stories[:2])
+    if len(found) != 1:
+        raise NotFound(f"no story {ref!r}" if not found else f"{ref!r} names stories from several sources: use the number")
+    return found[0]
+
+
+def kill(story: Story, reason: str) -> Story:
+    with transaction.atomic():
+        story = Story.objects.select_for_update().get(pk=story.pk)
+        story.state, story.reason, story.desk_hold = State.KILLED, f"killed by an operator: {reason}", False
+        story.save(update_fields=["state", "reason", "desk_hold"])
+    return story
+
+
+def hold(story: Story, reason: str = "") -> Story:
+    with transaction.atomic():
+        story = Story.objects.select_for_update().get(pk=story.pk)
+        story.state, story.desk_hold = State.HELD, True
+        story.reason = f"held by an operator: {reason}" if reason else "held by an operator"
+        story.save(update_fields=["state", "reason", "desk_hold"])
+    return story
+
+
+def release(story: Story) -> Story:
+    """Publish the story's newest version with text, now, or at its embargo if that is later."""
+    with transaction.atomic():
+        story = Story.objects.select_for_update().get(pk=story.pk)
+        publishable = [v for v in story.versions.order_by("-version")
+                       if v.canonical.paragraphs and v.canonical.pubstatus != "canceled"]
+        if not publishable:
+            raise NotFound(f"story {story.pk} has no version with story text to publish")
+        newest, now = publishable[0], timezone.now()
+        embargo = newest.canonical.embargoed
+        story.state, story.reason, story.desk_hold, story.current = State.LIVE, "released by an operator", False, newest
+        if story.published_at is None:
+            story.published_at = story.updated_at = max(now, embargo) if embargo else now
+        else:
+            story.updated_at = max(now, story.published_at)
+        story.save(update_fields=["state", "reason", "desk_hold", "current", "published_at", "updated_at"])
+    return story

@@ -1,0 +1,53 @@
+"""Is this text already on the site under another id?
+
+Agencies refile stories under new ids and the same copy arrives through two feeds, each time
+with small differences (a fixed typo, a changed time element, a paragraph added). Comparing word
+shingles tolerates that; exact comparison would not. Finding candidates must not mean reading
+every story, so each text gets a MinHash signature cut into bands (locality-sensitive hashing):
+stories that share a band are candidates, and the exact shingle overlap decides.
+
+THRESHOLD comes from `bench/duplicates.py`, which measures the overlap of refiled copy and of
+different stories on the same subject (see the README).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from collections.abc import Iterable
+
+from datasketch import MinHash
+
+SHINGLE_WORDS = 5
+# 32 bands of 4 rows: two texts sharing 80% of their shingles share a band with probability
+# 1 - (1 - 0.8**4)**32 > 0.9999; at 30% only one pair in four becomes a candidate to check.
+BANDS, ROWS = 32, 4
+THRESHOLD = 0.6
+
+_WORD = re.compile(r"\w+")
+
+
+def shingles(paragraphs: Iterable[str]) -> frozenset[str]:
+    """Overlapping runs of words, case and punctuation ignored."""
+    words = _WORD.findall(" ".join(paragraphs).casefold())
+    if len(words) <= SHINGLE_WORDS:
+        return frozenset([" ".join(words)]) if words else frozenset()
+    return frozenset(" ".join(words[i:i + SHINGLE_WORDS]) for i in range(len(words) - SHINGLE_WORDS + 1))
+
+
+def bands(text: frozenset[str]) -> list[str]:
+    """The keys under which a text is filed; texts sharing one are candidates."""
+    minhash = MinHash(num_perm=BANDS * ROWS, seed=1)
+    minhash.update_batch([s.encode() for s in text])
+    values = minhash.hashvalues
+    return [f"{band}:{hashlib.blake2b(values[band * ROWS:(band + 1) * ROWS].tobytes(), digest_size=8).hexdigest()}"
+            for band in range(BANDS)]
+
+
+def similarity(a: frozenset[str], b: frozenset[str]) -> float:
+    """Jaccard overlap of two shingle sets: 1.0 is the same text."""
+    return len(a & b) / len(a | b) if a and b else 0.0
+
+
+def is_duplicate(a: frozenset[str], b: frozenset[str]) -> bool:
+    return similarity(a, b) >= THRESHOLD

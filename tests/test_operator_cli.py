@@ -1,0 +1,109 @@
+"""The operator's commands as a user types them: story kill/hold/release, reprocess, audit."""
+
+import json
+import os
+import sqlite3
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from conftest import story_copy
+
+WIREDESK = str(Path(sys.executable).parent / "wiredesk")
+
+
+def wiredesk(data_dir, *args):
+    env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "WIREDESK_DATA", "DJANGO_SETTINGS_MODULE")}
+    return subprocess.run([WIREDESK, *args, "--data", str(data_dir)], env=env, capture_output=True, text=True)
+
+
+def lines(result):
+    return [json.loads(line) for line in result.stdout.splitlines()]
+
+
+@pytest.fixture
+def published(tmp_path):
+    """A data folder holding one published story; returns (folder, its ingest line)."""
+    copy = tmp_path / "copy.txt"
+    copy.write_bytes(story_copy())
+    [line] = lines(wiredesk(tmp_path, "ingest", "--source", "hp", str(copy)))
+    assert line["outcome"] == "published"
+    return tmp_path, line
+
+
+def db(data_dir):
+    return sqlite3.connect(data_dir / "wiredesk.sqlite3")
+
+
+def state(data_dir, uri):
+    with db(data_dir) as conn:
+        return conn.execute("SELECT state, reason FROM wiredesk_story WHERE uri = ?", (uri,)).fetchone()
+
+
+def test_story_kill_takes_it_off_for_good_with_the_reason(published):
+    data, line = published
+    result = wiredesk(data, "story", "kill", line["uri"], "--reason", "legal advice")
+    assert result.returncode == 0, result.stderr
+    assert json.loads(result.stdout)["state"] == "killed"
+    assert state(data, line["uri"]) == ("killed", "killed by an operator: legal advice")
+
+
+def test_story_kill_needs_a_reason(published):
+    data, line = published
+    result = wiredesk(data, "story", "kill", line["uri"])
+    assert result.returncode == 2 and "--reason" in result.stderr
+    assert state(data, line["uri"])[0] == "live"
+
+
+def test_story_hold_then_release_by_number(published):
+    data, line = published
+    number = line["url"].split("/story/")[1].split("/")[0]
+    assert wiredesk(data, "story", "hold", number).returncode == 0
+    assert state(data, line["uri"]) == ("held", "held by an operator")
+    released = wiredesk(data, "story", "release", number)
+    assert released.returncode == 0, released.stderr
+    assert json.loads(released.stdout)["url"] == line["url"]
+    assert state(data, line["uri"])[0] == "live"
+
+
+def test_story_names_an_unknown_story_and_exits_2(published):
+    data, _ = published
+    result = wiredesk(data, "story", "release", "9999")
+    assert (result.returncode, result.stderr.strip()) == (2, "wiredesk: no story '9999'")
+
+
+def test_reprocess_publishes_what_was_quarantined_once_the_cause_is_fixed(tmp_path):
+    copy = tmp_path / "copy.txt"
+    copy.write_bytes(story_copy())
+    wiredesk(tmp_path, "migrate")
+    with db(tmp_path) as conn:
+        # A wrong setting, not the copy, is at fault here: the delivery must wait, not be lost.
+        conn.execute("INSERT INTO wiredesk_source (slug, name, time_zone, auto_publish, hold_subjects, created_at)"
+                     " VALUES ('hp', 'HP', 'Europe/Nowhere', 1, '[]', '2026-11-25 00:00:00')")
+    [line] = lines(wiredesk(tmp_path, "ingest", "--source", "hp", str(copy)))
+    assert line["outcome"] == "quarantined" and "unknown time zone" in line["error"]
+    with db(tmp_path) as conn:
+        conn.execute("UPDATE wiredesk_source SET time_zone = 'Europe/Oslo'")
+    result = wiredesk(tmp_path, "reprocess")
+    assert result.returncode == 0, result.stderr
+    [again] = lines(result)
+    assert (again["delivery"], again["outcome"]) == (line["delivery"], "published")
+    assert lines(wiredesk(tmp_path, "reprocess")) == []
+
+
+def test_audit_passes_when_the_site_shows_the_agency_text(published):
+    data, _ = published
+    result = wiredesk(data, "audit")
+    assert (result.returncode, result.stdout.strip()) == (0, "audited 1 published story: no differences")
+
+
+def test_audit_finds_published_text_that_is_not_the_agency_text_and_exits_1(published):
+    data, line = published
+    with db(data) as conn:
+        conn.execute("UPDATE wiredesk_storyversion SET content = json_set(content, '$.paragraphs[1]', 'Altered.')")
+    result = wiredesk(data, "audit")
+    assert result.returncode == 1
+    assert f"({line['uri']}): paragraphs as published differs from the agency's" in result.stdout
+    assert "'Altered.'" in result.stdout
+    assert result.stdout.strip().endswith("audited 1 published story: 1 difference")
