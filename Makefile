@@ -25,6 +25,7 @@ test-postgres:
 
 bench: setup
 	$(BIN)/python bench/formats.py
+	$(BIN)/python bench/duplicates.py
 	$(BIN)/python bench/publish_latency.py
 
 setup: $(VENV)/.installed
