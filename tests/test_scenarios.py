@@ -1,0 +1,97 @@
+"""The lifecycle rules as a reader sees them, written in plain words in tests/scenarios/*.yaml.
+
+Each scenario is a sequence of steps at given times: deliveries (in any format, inline), operator
+actions, or just time passing. After each step, `then` says what a reader sees:
+
+    outcomes: [published]            what the delivery's stories came to
+    home: [Headline, ...]            the headlines on the home page, newest first (exactly)
+    status: {uri: 200|404|410}       what each story's URL answers
+    shows: {uri: [text, ...]}        text the story's page shows
+    hidden: [text, ...]              text no page shows (home, every story page)
+
+Wire control codes are written <SOH>, <STX>, <ETX>, <EOT> and <SYN>. `sources` sets a source's
+publishing policy before the first step.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import html
+import re
+from pathlib import Path
+
+import pytest
+import time_machine
+import yaml
+
+from wiredesk import desk, pipeline
+from wiredesk.models import Source, Story
+
+SCENARIOS = Path(__file__).parent / "scenarios"
+CONTROL = {"<SOH>": "\x01", "<STX>": "\x02", "<ETX>": "\x03", "<EOT>": "\x04", "<SYN>": "\x16"}
+
+
+def load() -> list[tuple[str, dict]]:
+    cases = []
+    for path in sorted(SCENARIOS.glob("*.yaml")):
+        for case in yaml.safe_load(path.read_text(encoding="utf-8")):
+            cases.append((f"{path.stem}: {case['name']}", case))
+    return cases
+
+
+CASES = load()
+
+
+@pytest.mark.parametrize("case", [case for _, case in CASES], ids=[name for name, _ in CASES])
+def test_scenario(case, client, db):
+    for slug, policy in (case.get("sources") or {}).items():
+        Source.objects.create(slug=slug, name=slug.upper(), **policy)
+    for number, step in enumerate(case["steps"], start=1):
+        with time_machine.travel(_time(step["at"]), tick=False):
+            outcomes = _act(step)
+            _check(client, step.get("then") or {}, outcomes, f"step {number} ({step['at']})")
+
+
+def _time(value) -> dt.datetime:
+    return value if isinstance(value, dt.datetime) else dt.datetime.fromisoformat(str(value))
+
+
+def _act(step: dict) -> list[str]:
+    if "deliver" in step:
+        data = step["deliver"]
+        for name, code in CONTROL.items():
+            data = data.replace(name, code)
+        delivery = pipeline.receive(data.encode(step.get("encoding", "utf-8")), source=step.get("source", "wire"),
+                                    transport=step.get("transport", "test"))
+        return [str(result.outcome) for result in pipeline.process(delivery.pk)]
+    if "operator" in step:
+        action, ref, *reason = step["operator"].split(maxsplit=2)
+        story = desk.find(ref)
+        if action == "release":
+            desk.release(story)
+        else:
+            getattr(desk, action)(story, *reason)
+    return []
+
+
+def _check(client, then: dict, outcomes: list[str], where: str) -> None:
+    if "outcomes" in then:
+        assert outcomes == then["outcomes"], f"{where}: outcomes"
+    home = client.get("/").text
+    if "home" in then:
+        headlines = [html.unescape(h) for h in re.findall(r'<h2><a href="[^"]+">([^<]+)</a></h2>', home)]
+        assert headlines == then["home"], f"{where}: the home page"
+    for uri, status in (then.get("status") or {}).items():
+        assert client.get(_url(uri)).status_code == status, f"{where}: {uri}"
+    for uri, texts in (then.get("shows") or {}).items():
+        page = html.unescape(client.get(_url(uri)).text)
+        for text in texts:
+            assert text in page, f"{where}: {uri} should show {text!r}"
+    if hidden := then.get("hidden"):
+        pages = [home, *(client.get(story.get_absolute_url()).text for story in Story.objects.all())]
+        for text in hidden:
+            assert not any(text in html.unescape(page) for page in pages), f"{where}: {text!r} must not show"
+
+
+def _url(uri: str) -> str:
+    return Story.objects.get(uri=uri).get_absolute_url()
