@@ -15,10 +15,11 @@ def story(text="Dock workers returned.", version=None, **fields):
                  **fields)
 
 
-def known(*stories, state=State.LIVE, desk_hold=False):
-    """The desk holding `stories`, stored as versions 1, 2, ... in that order."""
+def known(*stories, state=State.LIVE, desk_hold=False, published_at=NOW - 60 * MINUTE):
+    """The desk holding `stories`, stored as versions 1, 2, ... in that order; readers have seen a
+    live one for an hour unless told otherwise."""
     return Known(state, tuple(StoredVersion(number, s.fingerprint(), s.version, s.versioncreated)
-                              for number, s in enumerate(stories, start=1)), desk_hold)
+                              for number, s in enumerate(stories, start=1)), desk_hold, published_at)
 
 
 def decide(held, incoming, **options):
@@ -97,6 +98,11 @@ def test_the_story_a_kill_came_ahead_of_never_appears():
     assert decide(known(kill, state=State.KILLED), story(versioncreated=NOW - MINUTE)).state is None
 
 
+def test_a_kill_older_than_the_version_held_still_kills():
+    decision = decide(known(story("Third.", version=3)), story("Second.", version=2, pubstatus="canceled"))
+    assert decision.state == State.KILLED
+
+
 def test_a_kill_sent_twice_is_unchanged_the_second_time():
     kill = story(pubstatus="canceled")
     assert decide(known(story(), kill, state=State.KILLED), kill).outcome == Outcome.UNCHANGED
@@ -124,6 +130,17 @@ def test_copy_under_embargo_is_published_at_the_embargo_time():
 def test_an_embargo_already_passed_publishes_now():
     decision = decide(None, story(embargoed=NOW - MINUTE))
     assert (decision.outcome, decision.publish_at) == (Outcome.PUBLISHED, None)
+
+
+def test_a_new_version_under_the_same_embargo_replaces_the_text_still_waiting():
+    waiting = known(story(version=1, embargoed=NOW + MINUTE), published_at=NOW + MINUTE)
+    decision = decide(waiting, story("Fuller.", version=2, embargoed=NOW + MINUTE))
+    assert (decision.outcome, decision.publish_at) == (Outcome.EMBARGOED, NOW + MINUTE)
+
+
+def test_a_new_version_without_the_embargo_publishes_the_waiting_story_now():
+    waiting = known(story(version=1, embargoed=NOW + MINUTE), published_at=NOW + MINUTE)
+    assert decide(waiting, story("Released early.", version=2)).outcome == Outcome.PUBLISHED
 
 
 def test_an_embargoed_update_of_a_published_story_is_kept_and_the_published_text_stays():

@@ -72,29 +72,6 @@ def test_a_bug_met_while_processing_quarantines_the_delivery_instead_of_crashing
     assert "RuntimeError: parser exploded" in delivery.error
 
 
-@pytest.mark.django_db(transaction=True)
-def test_a_crash_after_receiving_loses_nothing_and_the_sweep_publishes_once(monkeypatch):
-    delivery = pipeline.receive(story_copy(), source="hp", transport="test")
-
-    # The worker dies half way through publishing: after the story row, before the version.
-    def crash(*args, **kwargs):
-        raise SystemExit("worker killed")
-
-    monkeypatch.setattr(StoryVersion.objects, "create", crash)
-    with pytest.raises(SystemExit):
-        pipeline.process(delivery.pk)
-    monkeypatch.undo()
-
-    delivery.refresh_from_db()
-    assert delivery.status == "received"
-    assert not Story.objects.exists()  # the half-done work was rolled back
-
-    assert pipeline.sweep(grace=pipeline.dt.timedelta(0)) == 1
-    assert pipeline.sweep(grace=pipeline.dt.timedelta(0)) == 0
-    assert Story.objects.count() == 1
-    assert StoryVersion.objects.count() == 1
-
-
 def test_processing_a_delivery_again_changes_nothing(ingest):
     [first] = ingest(story_copy())
     assert pipeline.process(first.delivery) == []  # already processed: left alone

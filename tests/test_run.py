@@ -116,3 +116,36 @@ def test_files_left_in_the_inbox_while_stopped_are_taken_at_start(tmp_path):
     finally:
         process.send_signal(signal.SIGINT)
         process.communicate(timeout=30)
+
+
+def test_kill_9_while_files_arrive_loses_none_and_publishes_none_twice(tmp_path):
+    inbox = tmp_path / "inbox" / "hp"
+    inbox.mkdir(parents=True)
+    count = 40
+
+    def drop(number):
+        (inbox / f"story-{number}.txt").write_bytes(
+            f"Island story number {number}\n\nPORT SALVIN (HP) - Islanders counted {number} boats "
+            f"in the harbour on day {number} of the regatta.\n".encode())
+
+    def rows(sql):
+        with sqlite3.connect(f"file:{tmp_path / 'wiredesk.sqlite3'}?mode=ro", uri=True) as db:
+            return db.execute(sql).fetchall()
+
+    base, process = start(tmp_path)
+    for number in range(count):
+        drop(number)
+    wait_for(lambda: rows("select count(*) from wiredesk_story")[0][0] > 0)
+    process.kill()  # SIGKILL: no chance to finish or clean up
+    process.wait()
+
+    base, process = start(tmp_path)
+    try:
+        wait_for(lambda: rows("select count(*) from wiredesk_delivery where status = 'received'")[0][0] == 0
+                 and not any(inbox.iterdir()), timeout=30)
+        assert rows("select count(*), count(distinct uri) from wiredesk_story where state = 'live'") == [(count, count)]
+        assert rows("select count(*) from wiredesk_storyversion") == [(count,)]
+        assert "Island story number" in get(base + "/")
+    finally:
+        process.send_signal(signal.SIGINT)
+        process.communicate(timeout=30)

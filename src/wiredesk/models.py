@@ -106,7 +106,8 @@ class Story(models.Model):
         """What the lifecycle rules need to know of this story."""
         fields = ("version", "fingerprint", "agency_version", "versioncreated")
         versions = tuple(lifecycle.StoredVersion(*row) for row in self.versions.values_list(*fields))
-        return lifecycle.Known(state=State(self.state), versions=versions, desk_hold=self.desk_hold)
+        return lifecycle.Known(state=State(self.state), versions=versions, desk_hold=self.desk_hold,
+                               published_at=self.published_at)
 
 
 class StoryVersion(models.Model):

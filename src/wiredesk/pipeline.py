@@ -153,10 +153,12 @@ def _show(story: Story, version: StoryVersion, incoming: CanonicalStory, decisio
         story.duplicate_of = story.duplicate_of or original
     if decision.state == State.LIVE:
         story.section = section_for(incoming)
-        if story.published_at is None:
-            # An agency clock running ahead must not hide a story: never later than now.
-            story.published_at = decision.publish_at or min(incoming.firstcreated or now, now)
-            story.updated_at = story.published_at
+        if decision.outcome == Outcome.EMBARGOED:
+            story.published_at = story.updated_at = decision.publish_at
+        elif story.published_at is None or story.published_at > now:
+            # First seen now, or a newer version lifting an embargo. An agency clock running
+            # ahead must not hide a story: never later than now.
+            story.published_at = story.updated_at = min(incoming.firstcreated or now, now)
         else:
             story.updated_at = max(min(incoming.versioncreated or now, now), story.published_at)
     story.save()

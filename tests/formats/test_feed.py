@@ -224,7 +224,7 @@ def test_the_desk_numbers_feed_versions_by_content_and_ignores_a_second_poll():
         outcomes.append((decision.outcome, decision.version))
         if decision.stored:
             version = StoredVersion(decision.version, story.fingerprint(), story.version, story.versioncreated)
-            known = Known(decision.state, (*(known.versions if known else ()), version))
+            known = Known(decision.state, (*(known.versions if known else ()), version), published_at=RECEIVED)
     assert outcomes == [(Outcome.PUBLISHED, 1), (Outcome.UPDATED, 2), (Outcome.UNCHANGED, 1), (Outcome.UNCHANGED, 2)]
 
 

@@ -53,6 +53,10 @@ class Known:
     state: State
     versions: tuple[StoredVersion, ...]
     desk_hold: bool = False  # an operator held it: only an operator releases it
+    published_at: dt.datetime | None = None  # when readers first saw it, or will under an embargo
+
+    def visible(self, now: dt.datetime) -> bool:
+        return self.state == State.LIVE and self.published_at is not None and self.published_at <= now
 
 
 @dataclass(frozen=True)
@@ -119,22 +123,25 @@ def decide(known: Known | None, incoming: Story, *, now: dt.datetime, policy: Po
     versions = known.versions if known else ()
     fingerprint = incoming.fingerprint()
 
-    # Is this news at all? Copy already held, in any version, is a re-send; an older version
-    # arriving late is history. Either way nothing changes, whatever the copy says.
+    # Copy already held, in any version, is a re-send: nothing changes, whatever it says.
     for held in versions:
         if held.fingerprint == fingerprint:
             return Decision(Outcome.UNCHANGED, held.version, "the same copy is already held")
     latest = max(versions, key=lambda v: v.version, default=None)
-    if latest is not None and _is_older(incoming, latest):
-        return Decision(Outcome.UNCHANGED, latest.version, "older than the version already held")
     number = _number(incoming, latest)
-    live = known is not None and known.state == State.LIVE
 
-    # A kill is final: the story leaves the site, and a kill that comes first keeps it off.
+    # A kill is final, in whatever order it arrives: the story leaves the site, and a kill that
+    # comes first keeps it off.
     if incoming.pubstatus == "canceled":
         return Decision(Outcome.KILLED, number, "the agency canceled the story")
     if known is not None and known.state == State.KILLED:
         return Decision(Outcome.KEPT, number, "the story was killed: later copy is kept, never shown")
+
+    # An older version arriving late is history.
+    if latest is not None and _is_older(incoming, latest):
+        return Decision(Outcome.UNCHANGED, latest.version, "older than the version already held")
+    live = known is not None and known.visible(now)
+
     if incoming.pubstatus == "withheld":
         return Decision(Outcome.WITHHELD, number, "the agency withheld the story")
 
