@@ -1,8 +1,11 @@
 """The reader's pages, through Django's test client."""
 
+import datetime as dt
 import re
 
-from conftest import SEED, story_copy
+import time_machine
+
+from conftest import NOW, SEED, story_copy
 
 from wiredesk.models import Story
 
@@ -80,11 +83,23 @@ def test_a_section_front_lists_only_its_stories(client, ingest):
 def test_the_demo_wire_makes_a_living_site(client, db):
     from wiredesk import demo
 
-    counts = demo.load()
-    assert counts == {"published": 12}
-    assert demo.load() == {"unchanged": 12}
-    html = client.get("/").content.decode()
-    assert html.count("<h2>") == 12
+    with time_machine.travel(NOW, tick=False):
+        counts = demo.load()
+        assert counts == {"published": 15, "updated": 2, "killed": 1, "embargoed": 1}
+        assert demo.load() == {"unchanged": 19}
+        html = client.get("/").text
+        assert html.count("<h2>") == 14  # 15 stories, one of them killed
+        assert "Nordhaven shipyard" not in html
+        update = Story.objects.get(uri="urn:demo:hp:skerra-ferry-timetable")
+        assert "fares unchanged" in client.get(update.get_absolute_url()).text
+        corrected = client.get(Story.objects.get(uri="urn:demo:nw:arden-library-hours").get_absolute_url()).text
+        assert "misstated the councillor" in corrected and "CORRECTS" not in corrected
+        assert client.get(Story.objects.get(uri="urn:demo:mns:valmora-dam-inspection").get_absolute_url()).status_code == 410
+    # The embargoed story comes out a minute after the demo was first loaded, by itself.
+    with time_machine.travel(NOW + dt.timedelta(seconds=59), tick=False):
+        assert "Nordhaven shipyard" not in client.get("/").text
+    with time_machine.travel(NOW + dt.timedelta(seconds=60), tick=False):
+        assert "Nordhaven shipyard doubles its order book" in client.get("/").text
     assert len(Story.objects.values("section").distinct()) >= 6
     assert set(Story.objects.values_list("source__name", flat=True)) == {"Meridian News Service", "Harbour Press", "Northwire"}
 

@@ -176,7 +176,7 @@ def cmd_demo(args) -> int:
     from wiredesk import demo
 
     counts = demo.load()
-    print(f"demo wire: {sum(counts.values())} stories ({', '.join(f'{n} {o}' for o, n in sorted(counts.items()))})")
+    print(f"demo wire: {sum(counts.values())} deliveries ({', '.join(f'{n} {o}' for o, n in sorted(counts.items()))})")
     return 0
 
 
