@@ -212,3 +212,11 @@ def test_a_story_an_operator_holds_stays_held_through_new_versions():
     held = known(story(), state=State.HELD, desk_hold=True)
     decision = decide(held, story("Update."))
     assert (decision.outcome, decision.state) == (Outcome.HELD, State.HELD)
+
+
+def test_copy_that_says_it_is_a_later_version_continues_a_story_and_a_refile_does_not():
+    assert lifecycle.continues_a_story(story(version=2))
+    assert lifecycle.continues_a_story(story(signals=["update"]))
+    assert lifecycle.continues_a_story(story(signals=["correction"]))
+    assert not lifecycle.continues_a_story(story())
+    assert not lifecycle.continues_a_story(story(version=1))

@@ -117,6 +117,8 @@ def _apply(delivery: Delivery, incoming: CanonicalStory) -> Result:
     now = timezone.now()
     text = duplicates.shingles(incoming.paragraphs)
     original = _original_of(text) if story is None and text else None
+    if original is not None and original.source_id == delivery.source_id and lifecycle.continues_a_story(incoming):
+        story, original = Story.objects.select_for_update().get(pk=original.pk), None
     decision = lifecycle.decide(story.known() if story else None, incoming, now=now,
                                 policy=delivery.source.policy, duplicate_of=original and original.uri)
     if decision.stored:
@@ -130,7 +132,8 @@ def _apply(delivery: Delivery, incoming: CanonicalStory) -> Result:
                 _file_text(story, text)
         if decision.outcome not in (Outcome.PUBLISHED, Outcome.UPDATED):
             log.info("%s %s v%s: %s", decision.outcome, incoming.uri, decision.version, decision.reason)
-    return Result(delivery=delivery.pk, outcome=decision.outcome, uri=incoming.uri, version=decision.version,
+    return Result(delivery=delivery.pk, outcome=decision.outcome, uri=story.uri if story else incoming.uri,
+                  version=decision.version,
                   url=story.get_absolute_url() if story and story.is_visible(now) else None,
                   reason=decision.reason or None)
 
@@ -233,7 +236,7 @@ def audit() -> tuple[int, list[Difference]]:
         context = formats.Context(source=delivery.source.slug, received=delivery.received_at,
                                   zone=delivery.source.time_zone)
         try:
-            agency = next((s for s in formats.parse(bytes(delivery.data), context) if s.uri == story.uri), None)
+            agency = next((s for s in formats.parse(bytes(delivery.data), context) if s.uri == published.uri), None)
         except formats.FormatError as exc:
             differences.append(Difference(story.pk, story.uri, "delivery", "readable", str(exc)))
             continue

@@ -1,3 +1,3 @@
-from wiredesk.lifecycle.rules import Decision, Known, Outcome, Policy, State, StoredVersion, decide
+from wiredesk.lifecycle.rules import Decision, Known, Outcome, Policy, State, StoredVersion, continues_a_story, decide
 
-__all__ = ["Decision", "Known", "Outcome", "Policy", "State", "StoredVersion", "decide"]
+__all__ = ["Decision", "Known", "Outcome", "Policy", "State", "StoredVersion", "continues_a_story", "decide"]

@@ -169,6 +169,13 @@ def decide(known: Known | None, incoming: Story, *, now: dt.datetime, policy: Po
     return Decision(Outcome.PUBLISHED, number)
 
 
+def continues_a_story(incoming: Story) -> bool:
+    """Copy that says it is a later version (a lead, an update, a correction). When its id is new
+    but its text is a story the source already sent, it is that story's next version: wire
+    formats without ids key a story by its headline, which a new lead rewrites."""
+    return (incoming.version or 1) > 1 or bool({"update", "correction"} & set(incoming.signals))
+
+
 def _is_older(incoming: Story, latest: StoredVersion) -> bool:
     """Order: the agency's version number, then the version-created time. Copy that says neither
     is taken as newer, in order of arrival."""
