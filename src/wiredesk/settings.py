@@ -36,6 +36,7 @@ DEBUG = _env_bool("WIREDESK_DEBUG")
 ALLOWED_HOSTS = [h.strip() for h in os.environ.get("WIREDESK_ALLOWED_HOSTS", "localhost,127.0.0.1,[::1]").split(",") if h.strip()]
 
 INSTALLED_APPS = [
+    "django.contrib.sitemaps",
     "django.contrib.staticfiles",
     "huey.contrib.djhuey",
     "wiredesk",
@@ -102,6 +103,8 @@ WIREDESK = {
     "DEFAULT_SOURCE": os.environ.get("WIREDESK_DEFAULT_SOURCE", "wire"),
     # How often stored deliveries nobody processed (a lost task, a crash) are looked for.
     "SWEEP_SECONDS": float(os.environ.get("WIREDESK_SWEEP_SECONDS", "5")),
+    # A WebSub hub the feeds name, so subscribers hear of new stories without polling.
+    "WEBSUB_HUB": os.environ.get("WIREDESK_WEBSUB_HUB") or None,
 }
 
 LOGGING = {

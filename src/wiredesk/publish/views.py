@@ -16,7 +16,7 @@ def site_context(request):
     return {"site_name": settings.WIREDESK["SITE_NAME"], "language": settings.LANGUAGE_CODE}
 
 
-def _live():
+def live_stories():
     return Story.objects.visible().select_related("current", "source").order_by("-published_at", "-pk")
 
 
@@ -26,12 +26,12 @@ def _sections():
 
 
 def home(request):
-    page = Paginator(_live(), PAGE_SIZE).get_page(request.GET.get("page"))
+    page = Paginator(live_stories(), PAGE_SIZE).get_page(request.GET.get("page"))
     return render(request, "wiredesk/front.html", {"page": page, "sections": _sections(), "title": None})
 
 
 def section(request, slug):
-    stories = _live().filter(section=slug)
+    stories = live_stories().filter(section=slug)
     if not stories.exists():
         raise Http404("No such section")
     page = Paginator(stories, PAGE_SIZE).get_page(request.GET.get("page"))

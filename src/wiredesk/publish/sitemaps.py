@@ -1,0 +1,110 @@
+"""Sitemaps and robots.txt: what crawlers may find, read from the database on every request."""
+
+import datetime as dt
+from functools import wraps
+
+from django.conf import settings
+from django.contrib.sitemaps import Sitemap
+from django.contrib.sitemaps import views as sitemap_views
+from django.shortcuts import render
+from django.urls import path, reverse
+from django.utils import timezone
+
+from wiredesk.models import Story
+from wiredesk.publish.xmlsafe import xml_safe
+
+
+
+class _Live(Sitemap):
+    def get_latest_lastmod(self):
+        # The index would date each sitemap by its newest story, but a kill changes a sitemap
+        # without moving any story's time: no date is better than one that says nothing changed.
+        return None
+
+
+class FrontsSitemap(_Live):
+    def items(self):
+        sections = Story.objects.visible().values_list("section", flat=True).distinct().order_by("section")
+        return [None, *sections]
+
+    def location(self, section):
+        return reverse("section", args=[section]) if section else reverse("home")
+
+
+class ArticleSitemap(_Live):
+    limit = 10_000
+
+    def items(self):
+        # In the order stories were first stored, so that new ones land on the last page and the
+        # pages crawlers already know keep their URLs.
+        return Story.objects.visible().only("pk", "slug", "updated_at").order_by("pk")
+
+    def lastmod(self, story):
+        return story.updated_at
+
+
+class NewsSitemap(_Live):
+    """Google News: the articles of the last two days, newest first, with their publication."""
+
+    limit = 1_000  # Google reads at most 1,000 <news:news> a sitemap; the index lists further pages
+    window = dt.timedelta(hours=48)
+
+    def items(self):
+        now = timezone.now()
+        return (Story.objects.visible(now).filter(published_at__gte=now - self.window)
+                .select_related("current").order_by("-published_at", "-pk"))
+
+    def lastmod(self, story):
+        return story.updated_at
+
+    def get_urls(self, page=1, site=None, protocol=None):
+        urls = super().get_urls(page=page, site=site, protocol=protocol)
+        for url in urls:
+            copy = url["item"].current.canonical
+            url["news"] = {"language": publication_language(copy.language or settings.LANGUAGE_CODE),
+                           "title": xml_safe(copy.headline)}
+        return urls
+
+
+def publication_language(tag: str) -> str:
+    """A language tag as Google News takes it: the ISO 639 code alone, except that Chinese is
+    named by its script, zh-cn (Simplified) or zh-tw (Traditional)."""
+    subtags = tag.lower().replace("_", "-").split("-")
+    if subtags[0] == "zh":
+        return "zh-tw" if {"tw", "hk", "mo", "hant"} & set(subtags[1:]) else "zh-cn"
+    return subtags[0]
+
+
+SITEMAPS = {"fronts": FrontsSitemap, "articles": ArticleSitemap, "news": NewsSitemap}
+
+
+def undated(view):
+    """Django dates a sitemap response by its newest lastmod, which a kill does not move: a cache
+    could keep a killed story listed on the strength of that date. Without it, none can."""
+
+    @wraps(view)
+    def inner(request, *args, **kwargs):
+        response = view(request, *args, **kwargs)
+        del response["Last-Modified"]
+        return response
+
+    return inner
+
+
+def robots_txt(request):
+    return render(request, "wiredesk/robots.txt",
+                  {"sitemap": request.build_absolute_uri(reverse("sitemap-index"))},
+                  content_type="text/plain; charset=utf-8")
+
+
+urlpatterns = [
+    path("robots.txt", robots_txt, name="robots-txt"),
+    path("sitemap.xml", sitemap_views.index, {"sitemaps": SITEMAPS, "sitemap_url_name": "sitemap"},
+         name="sitemap-index"),
+    # Ahead of the general pattern, which would serve it without its news tags.
+    path("sitemaps/news.xml", undated(sitemap_views.sitemap),
+         {"sitemaps": {"news": NewsSitemap}, "template_name": "wiredesk/sitemaps/news.xml"}, name="news-sitemap"),
+    path("sitemaps/<slug:section>.xml", undated(sitemap_views.sitemap),
+         {"sitemaps": {"fronts": FrontsSitemap, "articles": ArticleSitemap},
+          "template_name": "wiredesk/sitemaps/urlset.xml"}, name="sitemap"),
+]
