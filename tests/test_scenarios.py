@@ -7,7 +7,10 @@ actions, or just time passing. After each step, `then` says what a reader sees:
     home: [Headline, ...]            the headlines on the home page, newest first (exactly)
     status: {uri: 200|404|410}       what each story's URL answers
     shows: {uri: [text, ...]}        text the story's page shows
-    hidden: [text, ...]              text no page shows (home, every story page)
+    hidden: [text, ...]              text no page or feed shows (home, feeds, every story page)
+
+After every step the home feeds (RSS, Atom, JSON Feed) must list exactly the home page's
+headlines, and the sitemap exactly the stories readers can see.
 
 Wire control codes are written <SOH>, <STX>, <ETX>, <EOT> and <SYN>. `sources` sets a source's
 publishing policy before the first step.
@@ -19,10 +22,12 @@ import datetime as dt
 import html
 import re
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import pytest
 import time_machine
 import yaml
+from lxml import etree
 
 from wiredesk import desk, pipeline
 from wiredesk.models import Source, Story
@@ -78,9 +83,17 @@ def _check(client, then: dict, outcomes: list[str], where: str) -> None:
     if "outcomes" in then:
         assert outcomes == then["outcomes"], f"{where}: outcomes"
     home = client.get("/").text
+    headlines = [html.unescape(h) for h in re.findall(r'<h2><a href="[^"]+">([^<]+)</a></h2>', home)]
     if "home" in then:
-        headlines = [html.unescape(h) for h in re.findall(r'<h2><a href="[^"]+">([^<]+)</a></h2>', home)]
         assert headlines == then["home"], f"{where}: the home page"
+    # Whatever the page lists, the feeds and the sitemap list too: no output lags a kill or an embargo.
+    for feed in ("/feeds/rss.xml", "/feeds/atom.xml"):
+        titles = [e.text for e in etree.fromstring(client.get(feed).content).iter("{*}title")][1:]
+        assert titles == headlines, f"{where}: {feed}"
+    assert [i["title"] for i in client.get("/feeds/feed.json").json()["items"]] == headlines, f"{where}: JSON Feed"
+    sitemap = etree.fromstring(client.get("/sitemaps/articles.xml").content)
+    listed = {urlsplit(loc.text).path for loc in sitemap.iter("{*}loc")}
+    assert listed == {s.get_absolute_url() for s in Story.objects.visible()}, f"{where}: the sitemap"
     for uri, status in (then.get("status") or {}).items():
         assert client.get(_url(uri)).status_code == status, f"{where}: {uri}"
     for uri, texts in (then.get("shows") or {}).items():
@@ -88,7 +101,8 @@ def _check(client, then: dict, outcomes: list[str], where: str) -> None:
         for text in texts:
             assert text in page, f"{where}: {uri} should show {text!r}"
     if hidden := then.get("hidden"):
-        pages = [home, *(client.get(story.get_absolute_url()).text for story in Story.objects.all())]
+        pages = [home, *(client.get(feed).text for feed in ("/feeds/rss.xml", "/feeds/atom.xml", "/feeds/feed.json")),
+                 *(client.get(story.get_absolute_url()).text for story in Story.objects.all())]
         for text in hidden:
             assert not any(text in html.unescape(page) for page in pages), f"{where}: {text!r} must not show"
 
