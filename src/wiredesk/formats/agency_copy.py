@@ -37,6 +37,7 @@ _MONTH = "|".join(sorted(_MONTHS, key=len, reverse=True))
 # Field names are lower case, as feeds write them: "Category 4 storm..." is a headline.
 _DATE_FIELD = re.compile(r"\A[ \t]*date[ \t]*:?[ \t]+(\d{4}-\d{2}-\d{2})\b[ \t]*\n?")
 _CATEGORY_FIELD = re.compile(r"\A[ \t]*category[ \t]*:?[ \t]+([^\n]+?)[ \t]*(?:\n|\Z)")
+_BLANK_LINE = re.compile(r"\n[ \t]*\n")
 
 # A place is one to five capitalised words ("NEW DELHI", "Rio de Janeiro", "St. John's"),
 # optionally followed by a region ("WOODSIDE, Calif."). Lower-case joiners are allowed inside.
@@ -64,9 +65,9 @@ _SENTENCE_END = re.compile(r"([.!?])([\"'”’)]*)\s+(?=[\"“‘(]?[A-Z0-9])")
 
 
 def parse(data: bytes, context) -> list[Story]:
-    body = text.decode(data).replace("\r\n", "\n").replace("\r", "\n")
+    body = text.unix_newlines(text.decode(data))
     fields, body = _read_fields(body)
-    blocks = [b.strip("\n") for b in re.split(r"\n[ \t]*\n", body)]
+    blocks = [b.strip("\n") for b in _BLANK_LINE.split(body)]
     blocks = [b for b in blocks if b.strip()]
     if not blocks:
         raise FormatError("there is no story text")
@@ -166,7 +167,10 @@ def _date_or_none(year: int, month: int, day: int) -> dt.date | None:
 
 def derive_headline(lede: str) -> str:
     """The lede's first sentence, cut at a word boundary to at most HEADLINE_MAX characters."""
-    sentence = lede.strip()
+    # Only the first words can make the headline: HEADLINE_MAX + 1 of them already run past its
+    # length, and a sentence end among them is still read with the word after it. So a lede that
+    # runs for pages (a table, a list) costs no more than a short one.
+    sentence = " ".join(lede.split(None, HEADLINE_MAX + 1)[:HEADLINE_MAX + 1])
     for m in _SENTENCE_END.finditer(sentence):
         before = sentence[: m.start(1)].rsplit(None, 1)[-1] if sentence[: m.start(1)].strip() else ""
         word = before.lower().strip("\"“‘(")
@@ -176,7 +180,6 @@ def derive_headline(lede: str) -> str:
             continue  # "No. 10", not the end of "voters said no."
         sentence = sentence[: m.start(1) + 1] + m.group(2)
         break
-    sentence = " ".join(sentence.split())
     if sentence.endswith(".") and not sentence.endswith(".."):
         sentence = sentence[:-1]
     if len(sentence) <= HEADLINE_MAX:
@@ -185,7 +188,10 @@ def derive_headline(lede: str) -> str:
     return cut + "…"
 
 
+_SLUG_PART = re.compile(r"[a-z0-9]+")
+
+
 def _slug(value: str, words: int | None = None) -> str:
     ascii_text = unicodedata.normalize("NFKD", value).encode("ascii", "ignore").decode().lower()
-    parts = re.findall(r"[a-z0-9]+", ascii_text)
+    parts = _SLUG_PART.findall(ascii_text)
     return "-".join(parts[:words] if words else parts) or "story"

@@ -37,6 +37,7 @@ _FIELDS = re.compile(r"[ \t]*(?P<priority>[A-Za-z])[ \t]+(?P<category>[A-Za-z])[
 _STAMP = re.compile(r"(?P<agency>[A-Z]{2,6})-(?P<desk>[A-Z]{1,6})-(?P<month>\d{2})-(?P<day>\d{2})-(?P<year>\d{2})"
                     r"[ \t]+(?P<hour>\d{2})(?P<minute>\d{2})[ \t]*(?P<zone>GMT|UTC|[A-Z]{3})?<?$")
 _CYCLE = re.compile(r"^(?:BC|AM|PM|AP)-", re.I)
+_WORD_COUNT = re.compile(r",\s*\d{1,5}$")  # what ends the slug line: ", 0312"
 _MEDIA_LINE = re.compile(r"^[A-Z]{2,6}\s+(?:Photos?|Video|Audio|Graphics?|Interactive|Explainer)\b")
 # f(lash), b(ulletin), u(rgent), r(egular), d(eferred) onto ninjs 1 (most urgent) to 9.
 _URGENCY = {"f": 1, "b": 2, "u": 3, "r": 5, "d": 6}
@@ -84,7 +85,7 @@ def _story(header: str, text: str, trailer: str, context) -> Story:
             body.append(line.rstrip().removesuffix("<"))
 
     slugline, title = _read_header_lines(header_lines, marks)
-    paragraphs = marks.take_notes([_ascii_typography(p) for p in paragraphs_of("\n".join(body))])
+    paragraphs = marks.take_notes([_ascii_typography(p) for p in paragraphs_of(body)])
     story_date = None
     if fields and fields.group("month"):
         story_date = _date_in_year(int(fields.group("month")), int(fields.group("day")),
@@ -105,7 +106,7 @@ def _read_header_lines(lines: list[str], marks: Marks) -> tuple[str | None, str 
     the headline; notes, markers and photo lines go to `marks`."""
     slugline = None
     if lines and _CYCLE.match(lines[0]):
-        slug, *middle = re.sub(r",\s*\d{1,5}$", "", lines.pop(0)).split(",")
+        slug, *middle = _WORD_COUNT.sub("", lines.pop(0)).split(",")
         slugline = _CYCLE.sub("", slug).strip()
         marks.read_field(",".join(middle))
     title = None

@@ -26,11 +26,13 @@ The helpers below the parser are shared with `anpa1312`, 7901's American ancesto
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import re
 from dataclasses import dataclass, field
 
 from wiredesk.formats.agency_copy import _read_dateline, _slug, derive_headline
 from wiredesk.formats.errors import FormatError
+from wiredesk.formats.text import unix_newlines
 from wiredesk.formats.times import parse_time
 from wiredesk.story import Dateline, Story, Subject
 
@@ -39,6 +41,7 @@ _HEADER = re.compile(r"[ \t]*(?P<service>[A-Za-z][A-Za-z-]{0,9}?)(?P<number>\d{1
 _SNIFF = re.compile(rb"[\x00\x16\s]*\x01[ \t]*[A-Za-z][A-Za-z-]{0,9}?\d{1,6}[ \t]+\d[ \t]+\S{1,4}[ \t]+\d{1,6}\b")
 _TRAILER = re.compile(r"(?P<day>\d{2})(?P<hour>\d{2})(?P<minute>\d{2})[ \t]+(?P<month>[^\W\d_]{3,4})\.?"
                       r"[ \t]+(?P<year>\d{4}|\d{2})\b")
+_LEADING_BLANK_LINES = re.compile(r"\A(?:[ \t]*\n)+")
 # English, German and Spanish, the languages of the 7901 services seen so far.
 _MONTHS = {name: number for number, names in enumerate(
     [("jan", "ene"), ("feb",), ("mar", "mär", "mrz"), ("apr", "abr"), ("may", "mai"), ("jun",), ("jul",),
@@ -63,10 +66,10 @@ def _story(header: str, text: str, trailer: str, context) -> Story:
         marks.read_field(fields.group("rest"))
     keyword = marks.read_keyword(" ".join(keyword_lines))
 
-    lines = re.sub(r"\A(?:[ \t]*\n)+", "", text).split("\n")
+    lines = _LEADING_BLANK_LINES.sub("", text).split("\n")
     heading_end = _heading_end(lines)
     heading = read_heading(lines[:heading_end], marks) if heading_end else Heading()
-    body, editors = split_editors_section("\n".join(lines[heading_end:]))
+    body, editors = split_editors_section(lines[heading_end:])
     paragraphs = marks.take_notes(paragraphs_of(body))
     if editors.strip():
         marks.notes.append(editors.strip())
@@ -116,17 +119,22 @@ _NOISE = bytes([0x00, *range(0x05, 0x09), 0x0B, 0x0C, *range(0x0E, 0x1F), 0x7F])
 _C1 = re.compile(rb"[\x80-\x9f]")
 
 
+@functools.cache
+def _noise_without(keep: bytes) -> bytes:
+    return bytes(b for b in _NOISE if b not in keep)
+
+
 def decode_wire(data: bytes, keep: bytes = b"") -> str:
     """Wire bytes as text: control codes out, then UTF-8 if valid, else CP1252 when bytes 0x80-0x9F
     occur (they are never Latin-1 text), else Latin-1. `keep` names control bytes a caller reads."""
-    data = data.translate(None, bytes(b for b in _NOISE if b not in keep)).replace(b"\x1f", b"\t")
+    data = data.translate(None, _noise_without(keep)).replace(b"\x1f", b"\t")
     data = data.removeprefix(b"\xef\xbb\xbf")
     try:
         text = data.decode("utf-8")
     except UnicodeDecodeError:
         # The five bytes CP1252 leaves undefined are dropped: they are never text either.
         text = data.decode("cp1252", errors="ignore") if _C1.search(data) else data.decode("latin-1")
-    return repair_mojibake(text.replace("\r\n", "\n").replace("\r", "\n"))
+    return repair_mojibake(unix_newlines(text))
 
 
 # UTF-8 read as CP1252 and sent on as UTF-8 ("worldâ€™s", "GrÃ¼ne"): a UTF-8 lead byte and its
@@ -139,6 +147,11 @@ _MOJIBAKE = re.compile(f"[ÂÃ]{_CONTINUATION}|â{_CONTINUATION}{{2}}")
 
 
 def repair_mojibake(text: str) -> str:
+    # The regex tries every position of the text; looking for its three leads first is much cheaper,
+    # and most text has none.
+    if "Â" not in text and "Ã" not in text and "â" not in text:
+        return text
+
     def back(m: re.Match) -> str:
         try:
             raw = b"".join(c.encode("latin-1") if c in _UNDEFINED else c.encode("cp1252") for c in m.group())
@@ -155,10 +168,10 @@ def split_messages(text: str) -> list[tuple[str, str, str]]:
         parts = parts[1:]  # what precedes the first SOH is line noise
     messages = []
     for part in parts:
-        if not part.strip("\x04 \t\n"):
-            continue
         header, stx, rest = part.partition("\x02")
         if not stx:
+            if not part.strip("\x04 \t\n"):
+                continue
             raise FormatError("a wire message has no text: its STX (start of text) is missing")
         body, _, trailer = rest.partition("\x03")
         messages.append((header, body.replace("\x04", ""), trailer.replace("\x04", "")))
@@ -185,10 +198,18 @@ _NUMBERED = re.compile(r"\b(?P<kind>update|take)\s*(?P<n>\d{1,2})\b", re.I)
 _UPDATE_WORDS = {"update", "updates", "updated", "writethru", "sub", "substitute", "aktualisierung", "actualización"}
 _REPEAT_WORDS = {"repeat", "refile", "rpt", "wiederholung", "répétition", "repetición"}
 _PRIORITY_WORDS = {"blitz": 1, "flash": 1, "eil": 2, "urgent": 2, "urgente": 2, "bulletin": 2, "dringend": 2}
+_MARKER_WORDS = _UPDATE_WORDS | _REPEAT_WORDS | _PRIORITY_WORDS.keys()
+_MARKER_STARTS = _MARKER_WORDS | {"take"}  # a marker may start with a count too: "take 2"
+_WORD = re.compile(r"[^\W\d_]+")
+# Both counts need a digit; searching for one is much cheaper than trying them at every position.
+_DIGIT = re.compile(r"\d")
+_FIELD_SEPARATOR = re.compile(r"[,;]")
 # Reuters and others flag the headline itself: "UPDATE 2-Storm hits coast", "URGENT: ...".
 _TITLE_PREFIX = re.compile(r"^(?:(?:UPDATE\s*\d+|CORRECTED|REFILE|RPT|URGENT|FLASH|BULLETIN)\s*[-:–]\s*)+")
+_TITLE_PREFIX_SEPARATOR = re.compile(r"\s*[-:–]\s*")
+# The look-ahead for the phrases' first letters lets most paragraphs, asked in turn, fail at once.
 ADVISORY = re.compile(
-    r"^\W*(?:attention\s+(?:news\s+)?editors?|editor'?s'?\s+note|note\s+to\s+editors|eds?\s*:|editors\s*:"
+    r"^\W*+(?=[aehnrà])(?:attention\s+(?:news\s+)?editors?|editor'?s'?\s+note|note\s+to\s+editors|eds?\s*:|editors\s*:"
     r"|advisory\b|not\s+(?:intended\s+)?for\s+publication|achtung\s+redaktion|redaktioneller\s+hinweis"
     r"|hinweis\s+(?:an|für)\s+die\s+redaktion|nicht\s+zur\s+veröffentlichung|atenci[oó]n\s+redacciones"
     r"|aviso\s+a\s+(?:los\s+)?editores|note\s+aux\s+r[ée]dactions|à\s+l'attention\s+des\s+r[ée]dactions)", re.I)
@@ -215,7 +236,7 @@ class Marks:
             self.signals.append(name)
 
     def read_field(self, value: str) -> None:
-        for part in re.split(r"[,;]", value):
+        for part in _FIELD_SEPARATOR.split(value):
             self.read_marker(part)
 
     def read_keyword(self, value: str) -> str:
@@ -231,6 +252,8 @@ class Marks:
         False, and nothing recorded, otherwise. A `note` (in brackets) may also be a correction
         with its text: "Berichtigung: ...", "Corrects the name in paragraph 2"."""
         text = text.strip()
+        if not text:
+            return False
         if _KILL.match(text):
             self.kill = True
             self.signal("kill")
@@ -240,10 +263,14 @@ class Marks:
             said = " ".join((m.group("note") if m.group("label") else text).split())
             self.correction = self.correction or (said if m.group("note").strip(" .:-") else None)
             return True
-        counts = [*_ORDINAL.finditer(text), *_NUMBERED.finditer(text)]
-        words = [w.lower() for w in re.findall(r"[^\W\d_]+", _NUMBERED.sub(" ", _ORDINAL.sub(" ", text)))]
-        known = _UPDATE_WORDS | _REPEAT_WORDS | _PRIORITY_WORDS.keys()
-        if not (counts or words) or any(word not in known for word in words):
+        # Most texts asked about are headlines, bylines and the agency after a header's word count
+        # ("dpa 0412"): their first word says no, unless a count ("1st Ld") can take it away.
+        first = _WORD.search(text)
+        if first and first.group().lower() not in _MARKER_STARTS and not _DIGIT.search(text, 0, first.start()):
+            return False
+        counts = [*_ORDINAL.finditer(text), *_NUMBERED.finditer(text)] if _DIGIT.search(text) else []
+        words = [w.lower() for w in _WORD.findall(_NUMBERED.sub(" ", _ORDINAL.sub(" ", text)) if counts else text)]
+        if not (counts or words) or not _MARKER_WORDS.issuperset(words):
             return False
         for m in counts:
             n, kind = int(m.group("n")), m.group("kind").lower()
@@ -295,14 +322,19 @@ def _depth(text: str) -> int:
     return text.count("(") - text.count(")")
 
 
+_BRACKET = re.compile(r"[()]")
+
+
 def _bracketed(text: str) -> bool:
     """All of `text` is one note in brackets: "(Corrects name)", not "(Un)fair play"."""
+    if not text.startswith("("):
+        return False
     depth = 0
-    for number, char in enumerate(text):
-        depth += (char == "(") - (char == ")")
-        if depth == 0 and number < len(text) - 1:
-            return False
-    return text.startswith("(") and depth == 0
+    for bracket in _BRACKET.finditer(text):
+        depth += 1 if bracket.group() == "(" else -1
+        if depth == 0:
+            return bracket.end() == len(text)
+    return False
 
 
 def read_heading(lines: list[str], marks: Marks) -> Heading:
@@ -338,22 +370,28 @@ def read_heading(lines: list[str], marks: Marks) -> Heading:
             title.append(line)
     headline = " ".join(" ".join(title).split())
     if m := _TITLE_PREFIX.match(headline):
-        for mark in re.split(r"\s*[-:–]\s*", m.group()):
+        for mark in _TITLE_PREFIX_SEPARATOR.split(m.group()):
             marks.read_marker(mark)
         headline = headline[m.end():]
     return Heading(headline or None, byline)
 
 
-# dpa's notepad, and a "not for publication" line, begin what only editors read.
+# dpa's notepad, and a "not for publication" line, begin what only editors read. A line is found by
+# the newline before it (the text gets one put in front), so that the regex engine jumps from line
+# to line instead of trying every character; the possessive quantifiers and the look-ahead for the
+# phrases' first letters spare it retrying what cannot match.
 _EDITORS_SECTION = re.compile(
-    r"^[ \t]*(?:#+[ \t]*Notizblock\b|Notizblock[ \t]*$"
-    r"|\W*(?:the\s+following\s+(?:information|details?)\s+(?:is|are)\s+)?not\s+(?:intended\s+)?for\s+publication"
-    r"|\W*(?:die\s+folgenden\s+(?:informationen|angaben)\s+sind\s+)?nicht\s+zur\s+veröffentlichung)", re.I | re.M)
+    r"\n[ \t]*+(?:#+[ \t]*Notizblock\b|Notizblock[ \t]*$|\W*+(?=[tnd])"
+    r"(?:(?:the\s+following\s+(?:information|details?)\s+(?:is|are)\s+)?not\s+(?:intended\s+)?for\s+publication"
+    r"|(?:die\s+folgenden\s+(?:informationen|angaben)\s+sind\s+)?nicht\s+zur\s+veröffentlichung))", re.I | re.M)
 
 
-def split_editors_section(text: str) -> tuple[str, str]:
-    m = _EDITORS_SECTION.search(text)
-    return (text[: m.start()], text[m.start():]) if m else (text, "")
+def split_editors_section(lines: list[str]) -> tuple[list[str], str]:
+    """The lines for readers, and the text for editors only."""
+    text = "\n".join(lines)
+    # m.start(), at the newline put in front, is where the line starts in `text`.
+    m = _EDITORS_SECTION.search("\n" + text)
+    return (lines[: text.count("\n", 0, m.start())], text[m.start():]) if m else (lines, "")
 
 
 # dpa's closing line: the agency, then editors' initials and desk codes, all lower case.
@@ -363,28 +401,41 @@ _TABLE_ROW = re.compile(r"^[ \t]*\|.*\|[ \t]*$")
 _TABLE_RULE = re.compile(r"^[ \t|:-]*-{3}[ \t|:-]*$")
 
 
-def paragraphs_of(text: str) -> list[str]:
+def paragraphs_of(lines: list[str]) -> list[str]:
     """The paragraphs of wrapped wire text, each on one line again. A paragraph ends at a blank line
     or where an indented line starts the next; a list item ("  * ") and a table row ("| a | b |")
     are paragraphs of their own, without the bullet and the frame."""
     paragraphs: list[str] = []
-    for block in re.split(r"\n[ \t]*\n", text):
-        current: list[str] = []
-        in_item = False
-        for line in block.split("\n"):
-            if not line.strip() or _TABLE_RULE.match(line):
-                continue
-            row = _TABLE_ROW.match(line)
-            bullet = _BULLET.match(line)
-            # An indented line starts a paragraph, except inside a list item, which it continues.
-            if row or bullet or not current or (line[:1] in " \t") != in_item:
+    current: list[str] = []
+    in_item = False
+    for line in lines:
+        bare = line.strip()
+        if not bare:
+            # Only a blank line ends a paragraph; a line of other white space (a no-break space) is skipped.
+            if current and not line.strip(" \t"):
                 paragraphs.append(" ".join(current))
                 current = []
-                in_item = bool(bullet)
-            if row:
-                paragraphs.append(" | ".join(cell.strip() for cell in line.strip().strip("|").split("|")).strip())
-            else:
-                current.append(line[bullet.end():].strip() if bullet else line.strip())
+                in_item = False
+            continue
+        row = bullet = None
+        # Most lines are plain text: a pattern is tried only on a line that starts like its matches.
+        if bare[0] == "*":
+            bullet = _BULLET.match(line)
+        elif bare[0] in "|:-":
+            if _TABLE_RULE.match(line):
+                continue
+            row = _TABLE_ROW.match(line)
+        # An indented line starts a paragraph, except inside a list item, which it continues.
+        if row or bullet or not current or (line[0] in " \t") != in_item:
+            if current:
+                paragraphs.append(" ".join(current))
+                current = []
+            in_item = bool(bullet)
+        if row:
+            paragraphs.append(" | ".join([cell.strip() for cell in bare.strip("|").split("|")]).strip())
+        else:
+            current.append(line[bullet.end():].strip() if bullet else bare)
+    if current:
         paragraphs.append(" ".join(current))
     return [p for p in paragraphs if p]
 
@@ -401,7 +452,10 @@ def read_dateline(paragraph: str, near: dt.date) -> Dateline | None:
     dateline, _ = _read_dateline(paragraph, None, near)
     if dateline:
         return dateline
-    if m := _WIRE_DATELINE.match(paragraph):
+    # A place has no bracket, so the agency's is the first, after a space: the regex, slow to fail
+    # on a lede without a dateline, is tried only then.
+    bracket = paragraph.find("(")
+    if bracket > 0 and paragraph[bracket - 1] == " " and (m := _WIRE_DATELINE.match(paragraph)):
         return Dateline(text=m.group().rstrip(" \t-–—_:"), place=m.group("place"), agency=m.group("agency"))
     return None
 

@@ -36,3 +36,9 @@ def decode(data: bytes) -> str:
     if best is None:
         raise FormatError("the text encoding cannot be determined")
     return str(best)
+
+
+def unix_newlines(text: str) -> str:
+    """CRLF and lone CR line ends as LF."""
+    # Looking for one character is much cheaper than replacing a pair, and most text has no CR.
+    return text.replace("\r\n", "\n").replace("\r", "\n") if "\r" in text else text
