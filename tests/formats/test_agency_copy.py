@@ -168,6 +168,12 @@ EXPECTED = {
     "no-headline-one-line-lede-ends-with-quote.txt": Expect(
         'The mayor of Halverton told residents on Monday: "The bridge will open on time."', 2,
         derived=True),
+    "editors-notes-above-and-below.txt": Expect(
+        "Judge sentences harbour thief", 2, "PORT SALVIN (HP)", "PORT SALVIN", None, "HP"),
+    # No story text: a story all the same, which the lifecycle rules never make an article.
+    "advisory-only.txt": Expect(
+        "ATTENTION EDITORS: The harbour court story slugged HARBOUR-THIEF will be updated after sentencing at "
+        "1400 GMT", 0, derived=True),
 }
 
 UNREADABLE = {
@@ -538,3 +544,36 @@ def test_to_ninjs_carries_headline_dateline_and_body(name):
     else:
         assert "descriptions" not in out and "located" not in out
     assert out["firstcreated"] == RECEIVED.isoformat()
+
+
+# --- notes to editors ---------------------------------------------------------------------------
+
+def test_editors_notes_above_and_below_the_story_are_kept_out_of_the_text():
+    story = parse_one(fixture("editors-notes-above-and-below.txt"))
+    assert story.headline == "Judge sentences harbour thief"
+    assert story.paragraphs == ["PORT SALVIN (HP) - A judge sentenced a man to two years.",
+                                "Advisory panels said the harbour needed more guards."]
+    assert story.ednote.startswith("EDITOR'S NOTE: This story contains details")
+    assert story.ednote.endswith("Not for publication: the victim's name is withheld by court order.")
+
+
+@pytest.mark.parametrize("paragraph, advisory", [
+    ("ATTENTION EDITORS: corrects the spelling of the mayor's name.", True),
+    ("EDITOR'S NOTE - graphic details follow.", True),
+    ("Eds: adds quote in paragraph 4.", True),
+    ("Not for publication. Background for editors only.", True),
+    ("ADVISORY", True),
+    ("Advisory panels said the harbour needed more guards.", False),
+    ("Editors at the paper said they would appeal.", False),
+])
+def test_a_paragraph_is_a_note_to_editors_only_when_it_says_so(paragraph, advisory):
+    story = parse_one(f"Harbour story\n\nPORT SALVIN (HP) - The harbour reopened.\n\n{paragraph}\n".encode())
+    assert (paragraph in story.paragraphs) is not advisory
+    assert (story.ednote == paragraph) is advisory
+
+
+def test_copy_that_only_talks_to_editors_is_a_story_with_no_text():
+    story = parse_one(fixture("advisory-only.txt"))
+    assert story.paragraphs == []
+    assert story.ednote.startswith("ATTENTION EDITORS: The harbour court story")
+    assert story.uri.startswith("urn:wiredesk:xyz:2026-03-05:")

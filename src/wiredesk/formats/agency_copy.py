@@ -38,6 +38,12 @@ _MONTH = "|".join(sorted(_MONTHS, key=len, reverse=True))
 _DATE_FIELD = re.compile(r"\A[ \t]*date[ \t]*:?[ \t]+(\d{4}-\d{2}-\d{2})\b[ \t]*\n?")
 _CATEGORY_FIELD = re.compile(r"\A[ \t]*category[ \t]*:?[ \t]+([^\n]+?)[ \t]*(?:\n|\Z)")
 _BLANK_LINE = re.compile(r"\n[ \t]*\n")
+# Notes to editors, in the languages of the wires seen so far. Never text for readers.
+ADVISORY = re.compile(
+    r"^\W*+(?=[aehnrà])(?:attention\s+(?:news\s+)?editors?|editor'?s'?\s+note|note\s+to\s+editors|eds?\s*:|editors\s*:"
+    r"|advisory\b|not\s+(?:intended\s+)?for\s+publication|achtung\s+redaktion|redaktioneller\s+hinweis"
+    r"|hinweis\s+(?:an|für)\s+die\s+redaktion|nicht\s+zur\s+veröffentlichung|atenci[oó]n\s+redacciones"
+    r"|aviso\s+a\s+(?:los\s+)?editores|note\s+aux\s+r[ée]dactions|à\s+l'attention\s+des\s+r[ée]dactions)", re.I)
 
 # A place is one to five capitalised words ("NEW DELHI", "Rio de Janeiro", "St. John's"),
 # optionally followed by a region ("WOODSIDE, Calif."). Lower-case joiners are allowed inside.
@@ -71,6 +77,10 @@ def parse(data: bytes, context) -> list[Story]:
     blocks = [b for b in blocks if b.strip()]
     if not blocks:
         raise FormatError("there is no story text")
+    notes = [b.strip() for b in blocks if _is_advisory(b)]
+    blocks = [b for b in blocks if not _is_advisory(b)]
+    if not blocks:
+        return [_advisory_only(notes, fields, context)]
 
     headline = None
     if len(blocks) > 1 and _looks_like_headline(blocks[0], blocks[1]):
@@ -98,8 +108,29 @@ def parse(data: bytes, context) -> list[Story]:
         firstcreated=context.received,
         versioncreated=context.received,
         subjects=subjects,
+        ednote="\n\n".join(notes) or None,
         format="agency-copy",
     )]
+
+
+def _is_advisory(block: str) -> bool:
+    """A paragraph addressed to editors. In running text "Advisory panels said..." is a story
+    sentence, so a marker counts only in capitals, before a colon or dash, or saying it is not
+    for publication."""
+    m = ADVISORY.match(block.lstrip())
+    if not m:
+        return False
+    marker, after = m.group(0), block.lstrip()[m.end():].lstrip()[:1]
+    return marker.isupper() or marker.rstrip().endswith(":") or after in (":", "-", "–", "—") or "publication" in marker.lower()
+
+
+def _advisory_only(notes: list[str], fields: dict, context) -> Story:
+    """Copy that only talks to editors: kept as a story with no text, which is never an article."""
+    story_date = fields.get("date") or context.received.date()
+    headline = derive_headline(notes[0])
+    return Story(uri=f"urn:wiredesk:{_slug(context.source)}:{story_date.isoformat()}:{_slug(headline, words=8)}",
+                 headline=headline, headline_derived=True, paragraphs=[], ednote="\n\n".join(notes),
+                 firstcreated=context.received, versioncreated=context.received, format="agency-copy")
 
 
 def _read_fields(body: str) -> tuple[dict, str]:

@@ -30,7 +30,7 @@ import functools
 import re
 from dataclasses import dataclass, field
 
-from wiredesk.formats.agency_copy import _read_dateline, _slug, derive_headline
+from wiredesk.formats.agency_copy import ADVISORY, _read_dateline, _slug, derive_headline
 from wiredesk.formats.errors import FormatError
 from wiredesk.formats.text import unix_newlines
 from wiredesk.formats.times import parse_time
@@ -208,11 +208,6 @@ _FIELD_SEPARATOR = re.compile(r"[,;]")
 _TITLE_PREFIX = re.compile(r"^(?:(?:UPDATE\s*\d+|CORRECTED|REFILE|RPT|URGENT|FLASH|BULLETIN)\s*[-:–]\s*)+")
 _TITLE_PREFIX_SEPARATOR = re.compile(r"\s*[-:–]\s*")
 # The look-ahead for the phrases' first letters lets most paragraphs, asked in turn, fail at once.
-ADVISORY = re.compile(
-    r"^\W*+(?=[aehnrà])(?:attention\s+(?:news\s+)?editors?|editor'?s'?\s+note|note\s+to\s+editors|eds?\s*:|editors\s*:"
-    r"|advisory\b|not\s+(?:intended\s+)?for\s+publication|achtung\s+redaktion|redaktioneller\s+hinweis"
-    r"|hinweis\s+(?:an|für)\s+die\s+redaktion|nicht\s+zur\s+veröffentlichung|atenci[oó]n\s+redacciones"
-    r"|aviso\s+a\s+(?:los\s+)?editores|note\s+aux\s+r[ée]dactions|à\s+l'attention\s+des\s+r[ée]dactions)", re.I)
 # In a note to editors an upper-case KILL is an instruction; in copy it could be a headline word.
 _UPPER_KILL = re.compile(r"\b(?:MANDATORY\s+)?KILL\b|\bELIMINATION\b")
 _EDS_CORRECTS = re.compile(r"^\W*(?:eds?\s*:\s*)?(?P<note>corrects?\b.*)", re.I | re.S)
