@@ -190,6 +190,13 @@ def _django(args, verbosity: int = 0) -> None:
 
     django.setup()
     call_command("migrate", verbosity=verbosity, interactive=False)
+    from wiredesk import sources
+
+    try:
+        sources.apply()
+    except sources.ConfigError as exc:
+        print(f"wiredesk: {exc}", file=sys.stderr)
+        sys.exit(2)
 
 
 def _absolute(url: str) -> str:

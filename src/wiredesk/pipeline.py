@@ -19,7 +19,7 @@ from django.db import DatabaseError, transaction
 from django.utils import timezone
 from django.utils.text import slugify
 
-from wiredesk import formats, lifecycle
+from wiredesk import formats, lifecycle, sources
 from wiredesk.lifecycle import Outcome, State, duplicates
 from wiredesk.models import Delivery, Source, Story, StoryVersion, TextBand
 from wiredesk.publish.sections import section_for
@@ -49,9 +49,7 @@ class Result:
 
 def source_for(slug: str | None) -> Source:
     slug = slugify(slug or settings.WIREDESK["DEFAULT_SOURCE"]) or "wire"
-    # Short agency codes read best in capitals (IANS, AFP); longer slugs as words.
-    name = slug.upper() if len(slug) <= 5 else slug.replace("-", " ").title()
-    source, _ = Source.objects.get_or_create(slug=slug, defaults={"name": name})
+    source, _ = Source.objects.get_or_create(slug=slug, defaults={"name": sources.default_name(slug)})
     return source
 
 
