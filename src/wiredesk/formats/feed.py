@@ -79,6 +79,7 @@ CELL_SEPARATOR = " | "
 _BREAK = "\x00"
 _BREAKS = re.compile(rf"{_BREAK}[ \t\r\n]*{_BREAK}")
 _NEWLINE_RUN = re.compile(r"[ \t]*[\r\n][ \t\r\n]*")
+_LINE_BREAK = re.compile(rf"[ \t]*{_BREAK}[ \t]*")
 _BLANK_LINE = re.compile(r"\n[ \t]*\n")
 
 
@@ -289,14 +290,17 @@ def _inline_child(child: etree._Element, name: str, before: list[str]) -> str:
 
 def _emit(text: str, out: list[str]) -> None:
     for chunk in _BREAKS.split(text):
-        chunk = _NEWLINE_RUN.sub(" ", chunk)
-        chunk = re.sub(rf"[ \t]*{_BREAK}[ \t]*", "\n", chunk).strip()
-        if chunk:
+        # Most chunks are one line without breaks, and the patterns are slow to search long lines.
+        if "\n" in chunk or "\r" in chunk:
+            chunk = _NEWLINE_RUN.sub(" ", chunk)
+        if _BREAK in chunk:
+            chunk = _LINE_BREAK.sub("\n", chunk)
+        if chunk := chunk.strip():
             out.append(chunk)
 
 
 def _holds_blocks(element: etree._Element) -> bool:
-    return any(_name(d) in _BLOCKS for d in element.iterdescendants())
+    return len(element) > 0 and any(_name(d) in _BLOCKS for d in element.iterdescendants())
 
 
 def _name(element: etree._Element) -> str:

@@ -15,6 +15,7 @@ going outwards from the component holding the text.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import re
 
 from lxml import etree
@@ -59,7 +60,7 @@ def parse(data: bytes, context) -> list[Story]:
     root = xml.load(data)
     if xml.local(root.tag) != "NewsML":
         raise FormatError(f"the XML root is <{xml.local(root.tag)}>, not <NewsML>")
-    items = root.findall("NewsItem")
+    items = _findall(root, "NewsItem")
     if not items:
         raise FormatError("the NewsML document holds no NewsItem")
     stories, problems = [], []
@@ -74,30 +75,30 @@ def parse(data: bytes, context) -> list[Story]:
 
 
 def _story(item: etree._Element, context) -> Story:
-    identifier = item.find("Identification/NewsIdentifier")
+    identifier = _find(item, "Identification/NewsIdentifier")
     if identifier is None:
         raise FormatError("no Identification/NewsIdentifier to tell the story apart")
-    revision = inline_text(identifier.find("RevisionId"))
+    revision = inline_text(_find(identifier, "RevisionId"))
     version = int(revision) if revision and revision.isdigit() else None
-    management = item.find("NewsManagement")
+    management = _find(item, "NewsManagement")
     if management is None:
         raise FormatError("no NewsManagement: whether the story may be used is unknown")
     pubstatus, embargoed = _status(management, context.zone)
 
-    top = item.find("NewsComponent")
+    top = _find(item, "NewsComponent")
     if top is None:
-        if item.find("Update") is not None:
+        if _find(item, "Update") is not None:
             raise FormatError("a partial update (Update elements) of an earlier revision, which wiredesk cannot apply")
         raise FormatError("no NewsComponent: the item carries no story")
     content = _text_item(top)
     if content is None and pubstatus != "canceled":
         _refuse_textless(top)
     chain = list(content.iterancestors("NewsComponent")) if content is not None else [top]
-    data_content = content.find("DataContent") if content is not None else None
+    data_content = _find(content, "DataContent") if content is not None else None
     paragraphs = markup_paragraphs(data_content) if data_content is not None else []
 
-    firstcreated = parse_time(inline_text(management.find("FirstCreated")), context.zone)
-    versioncreated = parse_time(inline_text(management.find("ThisRevisionCreated")), context.zone)
+    firstcreated = parse_time(inline_text(_find(management, "FirstCreated")), context.zone)
+    versioncreated = parse_time(inline_text(_find(management, "ThisRevisionCreated")), context.zone)
     versioncreated = versioncreated or firstcreated or context.received
     firstcreated = firstcreated or versioncreated
 
@@ -124,7 +125,7 @@ def _story(item: etree._Element, context) -> Story:
         pubstatus=pubstatus,
         urgency=_urgency(management),
         by=_line(chain, "ByLine") or _creators(chain),
-        slugline=_line(chain, "SlugLine") or inline_text(item.find("Identification/NameLabel")),
+        slugline=_line(chain, "SlugLine") or inline_text(_find(item, "Identification/NameLabel")),
         subjects=_subjects(chain),
         ednote=_advisory(chain),
         copyrightnotice=_line(chain, "CopyrightLine"),
@@ -139,27 +140,27 @@ def _story(item: etree._Element, context) -> Story:
 
 
 def _uri(identifier: etree._Element, revision: str | None, context) -> str:
-    public = inline_text(identifier.find("PublicIdentifier"))
+    public = inline_text(_find(identifier, "PublicIdentifier"))
     if public:
         # The public identifier ends with the revision (":2", or ":2A" for a partial update);
         # without it, every revision of the story shares the uri.
         if revision:
             public = re.sub(rf":{re.escape(revision)}[NAU]?$", "", public)
         return identifier_uri(public, context.source)
-    parts = [inline_text(identifier.find(name)) for name in ("ProviderId", "DateId", "NewsItemId")]
+    parts = [inline_text(_find(identifier, name)) for name in ("ProviderId", "DateId", "NewsItemId")]
     if not all(parts):
         raise FormatError("the NewsIdentifier has neither a PublicIdentifier nor ProviderId, DateId and NewsItemId")
     return identifier_uri("urn:newsml:" + ":".join(parts), context.source)
 
 
 def _status(management: etree._Element, zone: str) -> tuple[str, dt.datetime | None]:
-    name = _formal_name(management.find("Status"))
+    name = _formal_name(_find(management, "Status"))
     if name not in _STATUS:
         raise FormatError(f"the Status is {name or 'missing'!r}: expected Usable, Embargoed, Withheld or Canceled")
-    change = management.find("StatusWillChange")
+    change = _find(management, "StatusWillChange")
     if change is not None and _STATUS[name] == "withheld":
-        when = parse_time(inline_text(change.find("DateAndTime")), zone)
-        if _formal_name(change.find("FutureStatus")) == "usable" and when:
+        when = parse_time(inline_text(_find(change, "DateAndTime")), zone)
+        if _formal_name(_find(change, "FutureStatus")) == "usable" and when:
             # Held until a known time and usable after it: that is what ninjs calls an embargo.
             return "usable", when
     return _STATUS[name], None
@@ -168,7 +169,7 @@ def _status(management: etree._Element, zone: str) -> tuple[str, dt.datetime | N
 def _text_item(top: etree._Element) -> etree._Element | None:
     """The first ContentItem holding the story's text inline, outside any photo component."""
     for content in top.iter("ContentItem"):
-        if _media_type(content) not in ("", "text") or content.find("DataContent") is None:
+        if _media_type(content) not in ("", "text") or _find(content, "DataContent") is None:
             continue
         chain = list(content.iterancestors("NewsComponent"))
         if not _in_media_component(chain):
@@ -178,12 +179,12 @@ def _text_item(top: etree._Element) -> etree._Element | None:
 
 def _in_media_component(chain: list[etree._Element]) -> bool:
     for depth, component in enumerate(chain):
-        if _formal_name(component.find("Role")) in _CAPTION_ROLES:
+        if _formal_name(_find(component, "Role")) in _CAPTION_ROLES:
             return True
         # The outermost component packages text and photos together: only what it holds
         # directly says whether its own text belongs to a picture.
         outermost = depth == len(chain) - 1
-        items = component.findall("ContentItem") if outermost else component.iter("ContentItem")
+        items = _findall(component, "ContentItem") if outermost else component.iter("ContentItem")
         if any(_media_type(item) in _MEDIA for item in items):
             return True
     return False
@@ -200,7 +201,7 @@ def _refuse_textless(top: etree._Element) -> None:
 
 
 def _media_type(content: etree._Element) -> str:
-    return _formal_name(content.find("MediaType"))
+    return _formal_name(_find(content, "MediaType"))
 
 
 def _formal_name(element: etree._Element | None) -> str:
@@ -209,22 +210,25 @@ def _formal_name(element: etree._Element | None) -> str:
 
 def _line(chain: list[etree._Element], name: str) -> str | None:
     for component in chain:
-        if (value := inline_text(component.find(f"NewsLines/{name}"))) is not None:
+        if (value := inline_text(_find(component, f"NewsLines/{name}"))) is not None:
             return value
     return None
+
+
+_NITF_HEADLINE = etree.XPath(".//*[local-name()='hedline']/*[local-name()='hl1']")
 
 
 def _nitf_headline(data_content: etree._Element | None) -> str | None:
     if data_content is None:
         return None
-    found = data_content.xpath(".//*[local-name()='hedline']/*[local-name()='hl1']")
+    found = _NITF_HEADLINE(data_content)
     return inline_text(found[0]) if found else None
 
 
 def _descriptive(chain: list[etree._Element], path: str) -> list[etree._Element]:
     """The elements at `path` in the nearest component that has any."""
     for component in chain:
-        if found := component.findall(path):
+        if found := _findall(component, path):
             return found
     return []
 
@@ -259,7 +263,7 @@ def _city(chain: list[etree._Element]) -> str | None:
     # The place the story was filed from comes first; places it is about after.
     locations.sort(key=lambda location: location.get("HowPresent") != "Origin")
     for location in locations:
-        for prop in location.findall("Property"):
+        for prop in _findall(location, "Property"):
             if prop.get("FormalName") == "City" and (prop.get("Value") or "").strip():
                 return prop.get("Value").strip()
     return None
@@ -271,7 +275,7 @@ def _language(chain: list[etree._Element], item: etree._Element) -> str | None:
 
 
 def _urgency(management: etree._Element) -> int | None:
-    value = _formal_name(management.find("Urgency"))
+    value = _formal_name(_find(management, "Urgency"))
     return int(value) if value.isdigit() and 1 <= int(value) <= 9 else None
 
 
@@ -296,8 +300,8 @@ def _subjects(chain: list[etree._Element]) -> list[Subject]:
 
 def _advisory(chain: list[etree._Element]) -> str | None:
     for component in chain:
-        notes = [inline_text(line.find("NewsLineText")) for line in component.findall("NewsLines/NewsLine")
-                 if _formal_name(line.find("NewsLineType")) == "advisoryline"]
+        notes = [inline_text(_find(line, "NewsLineText")) for line in _findall(component, "NewsLines/NewsLine")
+                 if _formal_name(_find(line, "NewsLineType")) == "advisoryline"]
         if notes := [note for note in notes if note]:
             return " ".join(notes)
     return None
@@ -314,3 +318,19 @@ def _keywords(chain: list[etree._Element]) -> list[str]:
         if keyword and keyword not in keywords:
             keywords.append(keyword)
     return keywords
+
+
+def _find(element: etree._Element, path: str) -> etree._Element | None:
+    """The first element down a path of child names ("NewsLines/HeadLine"), or None."""
+    found = _path(path)(element)
+    return found[0] if found else None
+
+
+def _findall(element: etree._Element, path: str) -> list[etree._Element]:
+    return _path(path)(element)
+
+
+@functools.cache
+def _path(path: str) -> etree.XPath:
+    # A compiled XPath walks in C; find() and findall() run Python generators for every step.
+    return etree.XPath(path)

@@ -46,7 +46,7 @@ from wiredesk.formats.agency_copy import derive_headline
 from wiredesk.formats.errors import FormatError
 from wiredesk.formats.nitf import attribute, clean, every, first, inline_text, is_uri, urn_part
 from wiredesk.formats.times import parse_time
-from wiredesk.formats.xml import local
+from wiredesk.formats.xml import Children, local
 from wiredesk.story import Story, Subject
 
 FORMAT = "newsml-g2"
@@ -107,16 +107,18 @@ def _story(item: etree._Element, context) -> Story:
     if kind != "newsItem":
         raise FormatError(f"a <{kind}>, which is not a NewsML-G2 item")
     guid = attribute(item, "guid")
-    item_meta, content_meta = first(item, "itemMeta"), first(item, "contentMeta")
+    parts = Children(item)
+    item_meta = Children(parts.first("itemMeta"))
     # itemClass is required; an item without one is read for what it holds.
-    item_class = attribute(first(item_meta, "itemClass"), "qcode") or attribute(first(item_meta, "itemClass"), "uri")
+    item_class = attribute(item_meta.first("itemClass"), "qcode") or attribute(item_meta.first("itemClass"), "uri")
     if item_class and _code(item_class) != "text":
         raise FormatError(f"a newsItem of class {item_class}, not a text story: only text is published")
+    content_meta = Children(parts.first("contentMeta"))
 
-    language = attribute(first(content_meta, "language"), "tag") or attribute(item, nitf.XML_LANG)
-    located = _name(first(content_meta, "located"), language)
-    paragraphs, inline = _body(first(item, "contentSet"), located)
-    headlines = every(content_meta, "headline")
+    language = attribute(content_meta.first("language"), "tag") or attribute(item, nitf.XML_LANG)
+    located = _name(content_meta.first("located"), language)
+    paragraphs, inline = _body(parts.first("contentSet"), located)
+    headlines = content_meta.every("headline")
     headline = _main_headline(headlines) or inline.headline
     derived = headline is None
     if derived:
@@ -124,26 +126,26 @@ def _story(item: etree._Element, context) -> Story:
             raise FormatError(f"the newsItem {guid or '(without guid)'} has neither a headline nor body text")
         headline = derive_headline(paragraphs[0])
 
-    dateline = nitf.make_dateline(inline_text(first(content_meta, "dateline")), located) or inline.dateline
+    dateline = nitf.make_dateline(inline_text(content_meta.first("dateline")), located) or inline.dateline
 
-    pubstatus = _code(attribute(first(item_meta, "pubStatus"), "qcode")
-                      or attribute(first(item_meta, "pubStatus"), "uri") or "stat:usable")
+    pubstatus = _code(attribute(item_meta.first("pubStatus"), "qcode")
+                      or attribute(item_meta.first("pubStatus"), "uri") or "stat:usable")
     # A status outside G2's three is no licence to publish.
     pubstatus = pubstatus if pubstatus in _STATUSES else "withheld"
-    embargo = first(item_meta, "embargoed")
+    embargo = item_meta.first("embargoed")
     embargoed = parse_time(inline_text(embargo), context.zone)
     if embargo is not None and embargoed is None and pubstatus == "usable":
         pubstatus = "withheld"  # embargoed without a time: held until the agency says otherwise
 
-    signals = _signals(every(item_meta, "signal"))
+    signals = _signals(item_meta.every("signal"))
     if pubstatus == "canceled":
         signals.append("kill")
-    notes = _public_notes(every(item_meta, "edNote"))
+    notes = _public_notes(item_meta.every("edNote"))
     correction = next((note for role in ("correctionshort", "correction") for r, note in notes if r == role), None)
 
-    aliases = _aliases(item)
+    aliases = _aliases(parts)
     version = attribute(item, "version")
-    rights = first(item, "rightsInfo")
+    rights = parts.first("rightsInfo")
     return Story(
         uri=_uri(guid, headline, context.source),
         version=int(version) if version and version.isdigit() else None,
@@ -153,23 +155,23 @@ def _story(item: etree._Element, context) -> Story:
         paragraphs=paragraphs,
         dateline=dateline,
         language=language,
-        firstcreated=(parse_time(inline_text(first(item_meta, "firstCreated")), context.zone)
-                      or parse_time(inline_text(first(content_meta, "contentCreated")), context.zone)),
-        versioncreated=parse_time(inline_text(first(item_meta, "versionCreated")), context.zone),
+        firstcreated=(parse_time(inline_text(item_meta.first("firstCreated")), context.zone)
+                      or parse_time(inline_text(content_meta.first("contentCreated")), context.zone)),
+        versioncreated=parse_time(inline_text(item_meta.first("versionCreated")), context.zone),
         pubstatus=pubstatus,
-        urgency=nitf.urgency(clean(inline_text(first(content_meta, "urgency")))),
-        by=(clean(inline_text(first(content_meta, "by"))) or inline.by
-            or ", ".join(n for c in every(content_meta, "creator") if (n := _name(c, language))) or None),
-        slugline=clean(inline_text(first(content_meta, "slugline"))),
-        subjects=[s for el in every(content_meta, "subject") if (s := _concept(el, aliases, language))],
+        urgency=nitf.urgency(clean(inline_text(content_meta.first("urgency")))),
+        by=(clean(inline_text(content_meta.first("by"))) or inline.by
+            or ", ".join(n for c in content_meta.every("creator") if (n := _name(c, language))) or None),
+        slugline=clean(inline_text(content_meta.first("slugline"))),
+        subjects=[s for el in content_meta.every("subject") if (s := _concept(el, aliases, language))],
         ednote="\n".join(note for _, note in notes) or None,
         copyrightnotice=clean(inline_text(first(rights, "copyrightNotice"))),
         usageterms=clean(inline_text(first(rights, "usageTerms"))),
         embargoed=embargoed,
         signals=signals,
         correction=correction,
-        genres=[g for el in every(content_meta, "genre") if (g := _concept(el, aliases, language))],
-        keywords=[k for el in every(content_meta, "keyword") if (k := clean(inline_text(el)))],
+        genres=[g for el in content_meta.every("genre") if (g := _concept(el, aliases, language))],
+        keywords=[k for el in content_meta.every("keyword") if (k := clean(inline_text(el)))],
         format=FORMAT,
     )
 
@@ -183,7 +185,8 @@ def _uri(guid: str | None, headline: str, source: str) -> str:
 
 def _code(qcode_or_uri: str) -> str:
     """The code of a qcode ("stat:usable") or of a NewsCodes uri (".../pubstatusg2/usable")."""
-    return re.split(r"[:/]", qcode_or_uri.rstrip("/"))[-1]
+    value = qcode_or_uri.rstrip("/")
+    return value[max(value.rfind(":"), value.rfind("/")) + 1:]
 
 
 # --- body -----------------------------------------------------------------------------------
@@ -199,8 +202,7 @@ def _body(content_set: etree._Element | None, located: str | None) -> tuple[list
         if local(rendition.tag) == "inlineXML":
             for root in (el for el in rendition if isinstance(el.tag, str)):
                 if local(root.tag) == "nitf":
-                    body_head = nitf.read_body_head(first(root, "body/body.head"), place=located)
-                    paragraphs = nitf.document_paragraphs(root)
+                    body_head, paragraphs = nitf.read_body(first(root, "body"), place=located)
                 elif local(root.tag) == "html":
                     paragraphs = nitf.body_paragraphs(first(root, "body"), nitf.XHTML_BODY)
                 elif etree.QName(root).namespace == _XHTML:  # a fragment: <div>, <section>
@@ -254,17 +256,21 @@ def _sub_headline(headlines: list[etree._Element]) -> str | None:
 
 def _name(concept: etree._Element | None, language: str | None) -> str | None:
     """A concept's name, in the item's language when it has several."""
-    names = [(el.get(nitf.XML_LANG) or "", n) for el in every(concept, "name") if (n := clean(inline_text(el)))]
     wanted = (language or "").lower().split("-")[0]
-    same = [n for lang, n in names if wanted and lang.lower().split("-")[0] == wanted]
-    return (same or [n for _, n in names] or [None])[0]
+    fallback = None
+    for element in every(concept, "name"):
+        if name := clean(inline_text(element)):
+            if wanted and (element.get(nitf.XML_LANG) or "").lower().split("-")[0] == wanted:
+                return name
+            fallback = fallback or name
+    return fallback
 
 
-def _aliases(item: etree._Element) -> dict[str, str]:
+def _aliases(item: Children) -> dict[str, str]:
     aliases = {}
-    if any("iptc.org/std/catalog/" in (ref.get("href") or "").lower() for ref in every(item, "catalogRef")):
+    if any("iptc.org/std/catalog/" in (ref.get("href") or "").lower() for ref in item.every("catalogRef")):
         aliases.update(_IPTC_SCHEMES)
-    for scheme in every(item, "catalog/scheme"):
+    for scheme in every(item.first("catalog"), "scheme"):
         if (alias := attribute(scheme, "alias")) and is_uri(uri := attribute(scheme, "uri")):
             aliases[alias] = uri
     return aliases
@@ -272,8 +278,9 @@ def _aliases(item: etree._Element) -> dict[str, str]:
 
 def _concept(element: etree._Element, aliases: dict[str, str], language: str | None) -> Subject | None:
     qcode, uri, literal = attribute(element, "qcode"), attribute(element, "uri"), attribute(element, "literal")
-    if qcode and ":" in qcode and (base := aliases.get(qcode.split(":", 1)[0])):
-        uri = base + qcode.split(":", 1)[1]
+    alias, colon, code = qcode.partition(":") if qcode else ("", "", "")
+    if colon and (base := aliases.get(alias)):
+        uri = base + code
     identifier = qcode or literal or uri
     name = _name(element, language) or identifier
     if not name:
@@ -309,9 +316,15 @@ def _public_notes(elements: list[etree._Element]) -> list[tuple[str, str]]:
     for element in elements:
         if "nonpublic" in (element.get("pubconstraint") or "").lower():
             continue
-        if any(isinstance(d.tag, str) and etree.QName(d).namespace != etree.QName(element).namespace
-               for d in element.iterdescendants()):
+        if _holds_foreign_markup(element):
             continue
         if note := clean(inline_text(element)):
             notes.append((_role(element), note))
     return notes
+
+
+def _holds_foreign_markup(element: etree._Element) -> bool:
+    if not len(element):  # most notes: text only
+        return False
+    namespace = etree.QName(element).namespace
+    return any(etree.QName(d).namespace != namespace for d in element.iterdescendants(etree.Element))

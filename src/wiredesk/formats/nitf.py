@@ -39,12 +39,14 @@ row end the paragraph, as they do on the page.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import html.entities
 import re
 import unicodedata
 import urllib.parse
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import NamedTuple
 
 from lxml import etree
 
@@ -52,7 +54,7 @@ from wiredesk.formats import xml
 from wiredesk.formats.agency_copy import derive_headline
 from wiredesk.formats.errors import FormatError
 from wiredesk.formats.times import parse_time
-from wiredesk.formats.xml import local
+from wiredesk.formats.xml import Children, local
 from wiredesk.story import Dateline, Story, Subject
 
 FORMAT = "nitf"
@@ -68,22 +70,22 @@ def parse(data: bytes, context) -> list[Story]:
     root = xml.load(data)
     if local(root.tag) != "nitf":
         raise FormatError(f"this is not NITF: the root element is <{local(root.tag)}>, not <nitf>")
-    head, body = first(root, "head"), first(root, "body")
-    docdata = first(head, "docdata")
+    document = Children(root)
+    head = Children(document.first("head"))
+    docdata = Children(head.first("docdata"))
 
-    paragraphs = document_paragraphs(root)
-    top = read_body_head(first(body, "body.head"), place=attribute(first(docdata, "evloc"), "city"))
-    headline = top.headline or clean(inline_text(first(head, "title")))
+    top, paragraphs = read_body(document.first("body"), place=attribute(docdata.first("evloc"), "city"))
+    headline = top.headline or clean(inline_text(head.first("title")))
     derived = headline is None
     if derived:
         if not paragraphs:
             raise FormatError("the NITF document has neither a headline (hl1 or title) nor body text")
         headline = derive_headline(paragraphs[0])
 
-    issued = (parse_time(attribute(first(docdata, "date.issue"), "norm"), context.zone)
-              or parse_time(attribute(first(head, "pubdata"), "date.publication"), context.zone))
-    status = (attribute(docdata, "management-status") or "usable").lower()
-    release = parse_time(attribute(first(docdata, "date.release"), "norm"), context.zone)
+    issued = (parse_time(attribute(docdata.first("date.issue"), "norm"), context.zone)
+              or parse_time(attribute(head.first("pubdata"), "date.publication"), context.zone))
+    status = (attribute(docdata.element, "management-status") or "usable").lower()
+    release = parse_time(attribute(docdata.first("date.release"), "norm"), context.zone)
     embargoed = release if status == "embargoed" or (release and issued and release > issued) else None
     # Copy the desk does not know how to release is not released: an embargo without a time is
     # "hold until told", and a status outside NITF's four is no licence to publish.
@@ -94,14 +96,15 @@ def parse(data: bytes, context) -> list[Story]:
     signals, correction_text = [], None
     if pubstatus == "canceled":
         signals.append("kill")
-    if (correction := first(docdata, "correction")) is not None:
+    if (correction := docdata.first("correction")) is not None:
         signals.append("correction")
         correction_text = clean(correction.get("info"))
 
-    du_key = first(docdata, "du-key")
+    du_key = docdata.first("du-key")
     version = attribute(du_key, "version")
-    copyright_ = first(docdata, "doc.copyright")
-    holder = attribute(copyright_, "holder") or attribute(first(docdata, "doc.rights"), "owner")
+    copyright_ = docdata.first("doc.copyright")
+    rights = docdata.first("doc.rights")
+    holder = attribute(copyright_, "holder") or attribute(rights, "owner")
     year = attribute(copyright_, "year")
     return [Story(
         uri=_uri(docdata, headline, issued or context.received, context.source),
@@ -114,23 +117,22 @@ def parse(data: bytes, context) -> list[Story]:
         language=attribute(root, "baselang") or attribute(root, XML_LANG),
         versioncreated=issued,
         pubstatus=pubstatus,
-        urgency=urgency(attribute(first(docdata, "urgency"), "ed-urg")),
+        urgency=urgency(attribute(docdata.first("urgency"), "ed-urg")),
         by=top.by,
         slugline=_anpa_keyword(head) or attribute(du_key, "key"),
-        subjects=[s for el in every(head, "tobject/tobject.subject") if (s := _subject(el))],
-        ednote="\n".join(n for el in every(docdata, "ed-msg") if (n := clean(el.get("info")))) or None,
+        subjects=[s for el in every(head.first("tobject"), "tobject.subject") if (s := _subject(el))],
+        ednote="\n".join(n for el in docdata.every("ed-msg") if (n := clean(el.get("info")))) or None,
         copyrightnotice=" ".join(filter(None, ["Copyright", year, holder])) if holder else None,
-        usageterms=clean(attribute(first(docdata, "doc.rights"), "limitations")),
+        usageterms=clean(attribute(rights, "limitations")),
         embargoed=embargoed,
         signals=signals,
         correction=correction_text,
-        keywords=[k for el in every(docdata, "key-list/keyword") if (k := clean(el.get("key")))],
+        keywords=[k for el in every(docdata.first("key-list"), "keyword") if (k := clean(el.get("key")))],
         format=FORMAT,
     )]
 
 
-@dataclass(frozen=True)
-class BodyHead:
+class BodyHead(NamedTuple):
     """What body.head says; NewsML-G2 reads it too, from NITF carried inline."""
 
     headline: str | None
@@ -139,17 +141,28 @@ class BodyHead:
     dateline: Dateline | None
 
 
-def read_body_head(body_head: etree._Element | None, place: str | None = None) -> BodyHead:
-    """`place` is where the metadata says the story happened, for a dateline without a location."""
+def read_body(body: etree._Element | None, place: str | None = None) -> tuple[BodyHead, list[str]]:
+    """body.head, and the paragraphs of every body.content (a body may have several).
+
+    `place` is where the metadata says the story happened, for a dateline without a location.
+    """
+    parts = Children(body)
+    paragraphs = [p for content in parts.every("body.content") for p in body_paragraphs(content)]
+    return _read_body_head(Children(parts.first("body.head")), place), paragraphs
+
+
+def _read_body_head(body_head: Children, place: str | None) -> BodyHead:
     dateline = None
-    if (element := first(body_head, "dateline")) is not None:
-        date = parse_time(attribute(first(element, "story.date"), "norm"))
-        dateline = make_dateline(inline_text(element), clean(inline_text(first(element, "location"))) or place,
-                                 date.date() if date else None)
-    bylines = [b for el in every(body_head, "byline") if (b := clean(inline_text(el)))]
+    if (element := body_head.first("dateline")) is not None:
+        parts = Children(element)
+        date = parse_time(attribute(parts.first("story.date"), "norm"))
+        location = clean(inline_text(parts.first("location")))
+        dateline = make_dateline(inline_text(element), location or place, date.date() if date else None)
+    bylines = [b for el in body_head.every("byline") if (b := clean(inline_text(el)))]
+    hedline = Children(body_head.first("hedline"))
     return BodyHead(
-        headline=clean(inline_text(first(body_head, "hedline/hl1"))),
-        subheadline=clean(inline_text(first(body_head, "hedline/hl2"))),
+        headline=clean(inline_text(hedline.first("hl1"))),
+        subheadline=clean(inline_text(hedline.first("hl2"))),
         by="; ".join(bylines) or None,
         dateline=dateline,
     )
@@ -179,11 +192,19 @@ class Markup:
     """How a body vocabulary reads: which elements are paragraphs, which hold no copy."""
 
     paragraphs: frozenset[str]
-    not_copy: Callable[[etree._Element], bool]
+    not_copy: Callable[[str, etree._Element], bool]  # given the local name and the element
+
+    @functools.cached_property
+    def blocks(self) -> frozenset[str]:
+        return self.paragraphs | {"table"}
+
+    @functools.cached_property
+    def block_tags(self) -> tuple[str, ...]:
+        """The blocks as lxml tags, for lxml to look for in C."""
+        return tuple(f"{{*}}{name}" for name in self.blocks)
 
 
-def _nitf_not_copy(element: etree._Element) -> bool:
-    name = local(element.tag)
+def _nitf_not_copy(name: str, element: etree._Element) -> bool:
     return name in ("media", "nitf-table-metadata") or (name == "note" and element.get("type") == "npa")
 
 
@@ -192,20 +213,13 @@ NITF_BODY = Markup(frozenset({"p", "hl2", "li", "dt", "dd", "pre"}), _nitf_not_c
 _XHTML_NOT_COPY = frozenset({"head", "header", "h1", "figcaption", "script", "style", "template", "nav",
                              "noscript"})
 XHTML_BODY = Markup(frozenset({"p", "h2", "h3", "h4", "h5", "h6", "li", "dt", "dd", "pre", "blockquote"}),
-                    lambda element: local(element.tag) in _XHTML_NOT_COPY)
+                    lambda name, element: name in _XHTML_NOT_COPY)
 
-_METADATA = Markup(frozenset(), lambda element: False)
+_METADATA = Markup(frozenset(), lambda name, element: False)
 
 # XML text cannot contain NUL, so it marks a <br/> without colliding with anything written.
 _BREAK = "\x00"
 _LAYOUT = re.compile(r"[ \t\r\n]*\n[ \t\r\n]*")
-_PARAGRAPH_BREAK = re.compile(r"[ \t]*\x00[ \t]*(?:\x00[ \t]*)+")
-_LINE_BREAK = re.compile(r"[ \t]*\x00[ \t]*")
-
-
-def document_paragraphs(nitf: etree._Element) -> list[str]:
-    """The paragraphs of a whole NITF document: a body may have several body.content parts."""
-    return [p for content in every(nitf, "body/body.content") for p in body_paragraphs(content)]
 
 
 def body_paragraphs(element: etree._Element | None, markup: Markup = NITF_BODY) -> list[str]:
@@ -217,32 +231,38 @@ def body_paragraphs(element: etree._Element | None, markup: Markup = NITF_BODY) 
 
 
 def _walk(element: etree._Element, markup: Markup, out: list[str]) -> None:
-    for child in element:
-        if not isinstance(child.tag, str) or markup.not_copy(child):
-            continue
+    for child in element[:]:
         name = local(child.tag)
+        if not name or markup.not_copy(name, child):
+            continue
         if name == "table":
             out.extend(_table_rows(child, markup))
-        elif name in markup.paragraphs and not _holds_paragraphs(child, markup):
-            out.extend(_texts(child, markup))
-        else:
-            # A container (block, div, section, a list item holding paragraphs): its own loose
-            # text is layout or labels, its paragraphs are the copy.
-            _walk(child, markup, out)
+            continue
+        if name in markup.paragraphs:
+            if not len(child):  # text only, as most paragraphs are
+                out.extend(_paragraph_texts(child.text or ""))
+                continue
+            parts: list[str] = []
+            if not _gather(child, markup, parts):
+                out.extend(_paragraph_texts("".join(parts)))
+                continue
+        # A container (block, div, section, a list item holding paragraphs): its own loose
+        # text is layout or labels, its paragraphs are the copy.
+        _walk(child, markup, out)
 
 
-def _holds_paragraphs(element: etree._Element, markup: Markup) -> bool:
-    return any((name := local(d.tag)) in markup.paragraphs or name == "table" for d in element.iterdescendants())
+def _holds_blocks(element: etree._Element, markup: Markup) -> bool:
+    return len(element) > 0 and next(element.iterdescendants(*markup.block_tags), None) is not None
+
+
+_CELLS = frozenset({"td", "th"})
 
 
 def _table_rows(table: etree._Element, markup: Markup) -> list[str]:
     rows = _texts(caption, markup) if (caption := first(table, "caption")) is not None else []
-    for row in table.iter():
-        if local(row.tag) != "tr":
-            continue
+    for row in table.iter("{*}tr"):
         # A row is one line: breaks inside a cell become spaces.
-        cells = [" ".join(_texts(cell, markup)).replace("\n", " ") for cell in row
-                 if local(cell.tag) in ("td", "th")]
+        cells = [" ".join(_texts(cell, markup)).replace("\n", " ") for cell in row[:] if local(cell.tag) in _CELLS]
         if any(cells):
             rows.append(CELL_SEPARATOR.join(cells))
     return rows
@@ -250,73 +270,106 @@ def _table_rows(table: etree._Element, markup: Markup) -> list[str]:
 
 def _texts(element: etree._Element, markup: Markup) -> list[str]:
     """The paragraph text of one element: usually one, more where a double <br/> splits it."""
+    return _paragraph_texts(_joined(element, markup))
+
+
+def _paragraph_texts(text: str) -> list[str]:
+    """Breaks (with only spaces or tabs between them) part paragraphs; a single break is a line
+    break, without the spaces and tabs around it."""
+    # Long lines without a line break are common, and the pattern is slow to search them.
+    if "\n" in text:
+        text = _LAYOUT.sub(" ", text)
+    if _BREAK not in text:  # most paragraphs
+        return [text] if (text := text.strip(" \t\r\n")) else []
+    paragraphs, lines = [], []
+    for piece in text.split(_BREAK):
+        if line := piece.strip(" \t"):
+            lines.append(line)
+        else:
+            # Two breaks in a row; at the start or the end, a break that would be stripped anyway.
+            paragraphs.append(lines)
+            lines = []
+    paragraphs.append(lines)
+    return [paragraph for lines in paragraphs if (paragraph := "\n".join(lines).strip(" \t\r\n"))]
+
+
+def _joined(element: etree._Element, markup: Markup) -> str:
+    """All the copy inside an element, a <br/> as _BREAK."""
+    if not len(element):
+        return element.text or ""
     parts: list[str] = []
     _gather(element, markup, parts)
-    text = _LAYOUT.sub(" ", "".join(parts))
-    chunks = (_LINE_BREAK.sub("\n", chunk).strip(" \t\r\n") for chunk in _PARAGRAPH_BREAK.split(text))
-    return [chunk for chunk in chunks if chunk]
+    return "".join(parts)
 
 
-def _gather(element: etree._Element, markup: Markup, parts: list[str]) -> None:
+def _gather(element: etree._Element, markup: Markup, parts: list[str]) -> bool:
+    """Adds the copy inside `element` to `parts`, and says whether a paragraph or a table is
+    inside it: a paragraph element that holds one is a container (see _walk). Finding that
+    out on the way saves walking every paragraph twice."""
+    holds_blocks = False
     if element.text:
         parts.append(element.text)
-    for child in element:
-        name = local(child.tag)
+    for child in element[:]:
         if isinstance(child, etree._Entity):
             # Only a DTD-era document can hold an undeclared entity (xml.load refuses
             # declarations); its DTD took the names from the HTML set. Unknown names stay as written.
             parts.append(html.entities.html5.get(f"{child.name};", child.text))
-        elif name == "br":
-            parts.append(_BREAK)
-        elif markup.not_copy(child):
-            pass
+        elif (name := local(child.tag)) == "br" or markup.not_copy(name, child):
+            if name == "br":
+                parts.append(_BREAK)
+            # Not read, but a paragraph inside it still makes a container of this element.
+            holds_blocks = holds_blocks or name in markup.blocks or _holds_blocks(child, markup)
         elif name in markup.paragraphs:
             # A paragraph inside a paragraph happens in table cells: keep the two apart.
+            holds_blocks = True
             parts.append(_BREAK)
             _gather(child, markup, parts)
             parts.append(_BREAK)
         else:
-            _gather(child, markup, parts)
+            holds_blocks = _gather(child, markup, parts) or name == "table" or holds_blocks
         if child.tail:
             parts.append(child.tail)
+    return holds_blocks
 
 
 def inline_text(element: etree._Element | None) -> str | None:
     """All the text of a metadata element, entities read, or None."""
     if element is None:
         return None
-    parts: list[str] = []
-    _gather(element, _METADATA, parts)
-    return "".join(parts).replace(_BREAK, " ")
+    return _joined(element, _METADATA).replace(_BREAK, " ")
 
 
 # --- finding things by local name -----------------------------------------------------------
 
-def first(element: etree._Element | None, path: str) -> etree._Element | None:
-    """The first element down `path` ("docdata/du-key"), names matched without namespace."""
-    for name in path.split("/"):
-        if element is None:
-            return None
-        element = next((c for c in element if isinstance(c.tag, str) and local(c.tag) == name), None)
-    return element
+def first(element: etree._Element | None, name: str) -> etree._Element | None:
+    """The first child element called `name`, in any namespace or none."""
+    # lxml matches "{*}name" in C, and stops at the first.
+    return next(element.iterchildren(f"{{*}}{name}"), None) if element is not None else None
 
 
-def every(element: etree._Element | None, path: str) -> list[etree._Element]:
-    """Every element named by the last step of `path`, under the first match of the rest."""
-    parent_path, _, name = path.rpartition("/")
-    parent = first(element, parent_path) if parent_path else element
-    return [] if parent is None else [c for c in parent if isinstance(c.tag, str) and local(c.tag) == name]
+def every(element: etree._Element | None, name: str) -> list[etree._Element]:
+    """Every child element called `name`, in any namespace or none."""
+    # The parents asked hold few children, mostly the ones wanted: looking at each in Python is
+    # quicker than setting up lxml's matching iterator, which costs about a microsecond.
+    return [child for child in element[:] if local(child.tag) == name] if element is not None else []
 
 
 def attribute(element: etree._Element | None, name: str) -> str | None:
     value = element.get(name) if element is not None else None
-    return value.strip() if value and value.strip() else None
+    return value.strip() or None if value else None
+
+
+_SPACES = re.compile(r"[ \t\r\n]+")
 
 
 def clean(value: str | None) -> str | None:
     """Metadata text on one line: white space runs become one space."""
-    value = re.sub(r"[ \t\r\n]+", " ", value).strip() if value else None
-    return value or None
+    if not value:
+        return None
+    # Most metadata has nothing to replace, which these scans tell far faster than the pattern.
+    if "  " in value or "\n" in value or "\t" in value or "\r" in value:
+        value = _SPACES.sub(" ", value)
+    return value.strip() or None
 
 
 def urgency(value: str | None) -> int | None:
@@ -325,21 +378,31 @@ def urgency(value: str | None) -> int | None:
 
 # A URI as RFC 3986 writes it: a scheme, then only characters a URI may hold (brackets, which
 # only an IPv6 host may use, are left to urn_part to encode).
-_URI = re.compile(r"^[A-Za-z][A-Za-z0-9+.\-]*:(?:[A-Za-z0-9\-._~:/?#@!$&'()*+,;=]|%[0-9A-Fa-f]{2})+$")
+# Possessive: a run of URI characters is taken whole, not one alternation per character.
+_URI = re.compile(r"^[A-Za-z][A-Za-z0-9+.\-]*:(?:[A-Za-z0-9\-._~:/?#@!$&'()*+,;=]++|%[0-9A-Fa-f]{2})++$")
 
 
 def is_uri(value: str | None) -> bool:
     return bool(value and _URI.match(value))
 
 
+_URN_SAFE = "-._~!$&'()*+,;=:@"
+_URN_SAFE_ONLY = re.compile(r"[A-Za-z0-9\-._~!$&'()*+,;=:@]*")  # what quote() leaves as it is
+
+
 def urn_part(value: str) -> str:
     """`value` made safe inside a urn: characters a URN may not hold are percent-encoded."""
-    return urllib.parse.quote(value.strip(), safe="-._~!$&'()*+,;=:@")
+    value = value.strip()
+    # Most ids have nothing to encode, which the pattern tells faster than quote() finds out.
+    return value if _URN_SAFE_ONLY.fullmatch(value) else urllib.parse.quote(value, safe=_URN_SAFE)
+
+
+_SLUG_WORD = re.compile(r"[a-z0-9]+")
 
 
 def slug(value: str, words: int = 8) -> str:
     ascii_text = unicodedata.normalize("NFKD", value).encode("ascii", "ignore").decode().lower()
-    return "-".join(re.findall(r"[a-z0-9]+", ascii_text)[:words]) or "story"
+    return "-".join(_SLUG_WORD.findall(ascii_text)[:words]) or "story"
 
 
 # --- NITF fields ----------------------------------------------------------------------------
@@ -347,13 +410,13 @@ def slug(value: str, words: int = 8) -> str:
 _GLOBAL_ID = re.compile(r"(?i)(urn|tag|https?):")
 
 
-def _uri(docdata: etree._Element | None, headline: str, issued: dt.datetime, source: str) -> str:
-    doc_id = first(docdata, "doc-id")
+def _uri(docdata: Children, headline: str, issued: dt.datetime, source: str) -> str:
+    doc_id = docdata.first("doc-id")
     regsrc = attribute(doc_id, "regsrc")
     own_id = attribute(doc_id, "id-string")
-    if (attribute(docdata, "management-status") or "").lower() in ("canceled", "cancelled"):
+    if (attribute(docdata.element, "management-status") or "").lower() in ("canceled", "cancelled"):
         # A kill notice may be a document of its own that names the one it kills.
-        own_id = attribute(docdata, "management-doc-idref") or own_id
+        own_id = attribute(docdata.element, "management-doc-idref") or own_id
     prefix = f"urn:wiredesk:{urn_part(source)}:nitf"
     if own_id:
         # NITF does not make id-strings URIs; one written as a global name is used as it is.
@@ -362,9 +425,12 @@ def _uri(docdata: etree._Element | None, headline: str, issued: dt.datetime, sou
             return own_id
         # A local id is unique only within its registered source, and the source is ours.
         return f"{prefix}:{urn_part(regsrc) + ':' if regsrc else ''}{urn_part(own_id)}"
-    if key := attribute(first(docdata, "du-key"), "key"):
+    if key := attribute(docdata.first("du-key"), "key"):
         return f"{prefix}:key:{urn_part(key)}"
     return f"{prefix}:{slug(headline)}:{issued.date().isoformat()}"
+
+
+_SUBJECT_CODE = re.compile(r"\d{8}")
 
 
 def _subject(element: etree._Element) -> Subject | None:
@@ -374,11 +440,11 @@ def _subject(element: etree._Element) -> Subject | None:
     if not name:
         return None
     ipr = attribute(element, "tobject.subject.ipr") or "IPTC"
-    if refnum and ipr.upper() == "IPTC" and re.fullmatch(r"\d{8}", refnum):
+    if refnum and ipr.upper() == "IPTC" and _SUBJECT_CODE.fullmatch(refnum):
         return Subject(name=name, uri=SUBJECT_CODES + refnum)
     return Subject(name=name, literal=f"{ipr}:{refnum}" if refnum else None)
 
 
-def _anpa_keyword(head: etree._Element | None) -> str | None:
-    return next((clean(m.get("content")) for m in every(head, "meta")
+def _anpa_keyword(head: Children) -> str | None:
+    return next((clean(m.get("content")) for m in head.every("meta")
                  if m.get("name") == "anpa-keyword" and clean(m.get("content"))), None)
