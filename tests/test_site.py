@@ -16,7 +16,7 @@ def test_the_article_shows_headline_dateline_agency_times_text_and_disclaimer(cl
     story = Story.objects.get()
     assert "<h1>US President Joe Biden is expected to express &quot;deep concern&quot;" in html
     assert '<span class="dateline">Washington, Nov 14</span> US President Joe Biden' in html
-    assert '<span class="agency">IANS</span>' in html
+    assert '<a href="/source/ians/"><span class="agency">IANS</span></a>' in html
     assert f'<time datetime="{story.published_at.isoformat()}">' in html
     assert f"Disclaimer: {settings.WIREDESK['DISCLAIMER']}</p>" in html
     assert f'<link rel="canonical" href="http://testserver{result.url}">' in html

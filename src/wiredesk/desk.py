@@ -11,6 +11,7 @@ from django.utils import timezone
 
 from wiredesk.lifecycle import State
 from wiredesk.models import Story
+from wiredesk.publish import search
 
 
 class NotFound(LookupError):
@@ -31,6 +32,7 @@ def kill(story: Story, reason: str) -> Story:
         story = Story.objects.select_for_update().get(pk=story.pk)
         story.state, story.reason, story.desk_hold = State.KILLED, f"killed by an operator: {reason}", False
         story.save(update_fields=["state", "reason", "desk_hold"])
+        search.index(story)
     return story
 
 
@@ -40,6 +42,7 @@ def hold(story: Story, reason: str = "") -> Story:
         story.state, story.desk_hold = State.HELD, True
         story.reason = f"held by an operator: {reason}" if reason else "held by an operator"
         story.save(update_fields=["state", "reason", "desk_hold"])
+        search.index(story)
     return story
 
 
@@ -59,4 +62,5 @@ def release(story: Story) -> Story:
         else:
             story.updated_at = max(now, story.published_at)
         story.save(update_fields=["state", "reason", "desk_hold", "current", "published_at", "updated_at"])
+        search.index(story)
     return story

@@ -141,3 +141,19 @@ class TextBand(models.Model):
 
     story = models.ForeignKey(Story, on_delete=models.CASCADE, related_name="bands")
     band = models.CharField(max_length=24, db_index=True)
+
+
+class SearchEntry(models.Model):
+    """What search reads of a story: its current version's headline and text, while it is live.
+    Kept by wiredesk.publish.search.index. The full-text index over these rows belongs to the
+    database (see migration 0005), so no model field stands for it."""
+
+    story = models.OneToOneField(Story, on_delete=models.CASCADE, primary_key=True, related_name="search_entry")
+    headline = models.TextField()
+    body = models.TextField()
+
+    class Meta:
+        verbose_name_plural = "search entries"
+
+    def __str__(self):
+        return self.headline

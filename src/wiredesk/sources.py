@@ -6,6 +6,7 @@
     auto_publish = true            # false: every new story waits for the desk
     hold_urgency = 1               # hold flashes (urgency 1) for the desk
     hold_subjects = ["medtop:20000106", "Crime, law and justice"]
+    seo = "canonical"              # index (default), noindex, or canonical: to the agency's own URL
 
 The file is the truth: each command brings the database's sources in line with it. A source
 that delivers without being listed gets the defaults (publish everything, times in UTC).
@@ -13,6 +14,8 @@ that delivers without being listed gets the defaults (publish everything, times 
 
 from __future__ import annotations
 
+import functools
+import logging
 import tomllib
 from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -21,8 +24,13 @@ from django.conf import settings
 
 from wiredesk.models import Source
 
-FIELDS = {"name": str, "time_zone": str, "auto_publish": bool, "hold_urgency": int, "hold_subjects": list}
+FIELDS = {"name": str, "time_zone": str, "auto_publish": bool, "hold_urgency": int, "hold_subjects": list, "seo": str}
 _KINDS = {str: "a string", bool: "true or false", int: "a whole number", list: "a list"}
+# What search engines are asked to do with a source's articles. Google's advice for syndicated
+# copy is either to keep it out of the index or to name the original as the canonical page.
+SEO = ("index", "noindex", "canonical")
+
+log = logging.getLogger(__name__)
 
 
 class ConfigError(ValueError):
@@ -56,6 +64,8 @@ def read(file: Path) -> dict[str, dict]:
                 ZoneInfo(values["time_zone"])
             except (ValueError, ZoneInfoNotFoundError):
                 raise ConfigError(f"{file}: [sources.{slug}] time_zone {values['time_zone']!r} is not an IANA zone") from None
+        if values.get("seo", "index") not in SEO:
+            raise ConfigError(f"{file}: [sources.{slug}] seo must be one of {', '.join(SEO)}")
     return sources
 
 
@@ -68,5 +78,29 @@ def apply(file: Path | None = None) -> int:
     defaults = {field.name: field.get_default() for field in Source._meta.fields if field.name in FIELDS}
     for slug, values in sources.items():
         name = values.get("name") or default_name(slug)
-        Source.objects.update_or_create(slug=slug, defaults={**defaults, **values, "name": name})
+        # Settings the site reads from the file itself (seo) have no column.
+        stored = {key: value for key, value in values.items() if key in defaults}
+        Source.objects.update_or_create(slug=slug, defaults={**defaults, **stored, "name": name})
     return len(sources)
+
+
+def seo(slug: str) -> str:
+    """The source's seo setting, read from the file as it is now: the site needs no restart."""
+    file = path()
+    try:
+        stat = file.stat()
+    except FileNotFoundError:
+        return "index"
+    return _seo_settings(file, stat.st_mtime_ns, stat.st_size).get(slug, "index")
+
+
+@functools.lru_cache(maxsize=1)
+def _seo_settings(file: Path, modified: int, size: int) -> dict[str, str]:
+    """Read again only when the file changes: it is asked on every article page."""
+    try:
+        sources = read(file)
+    except ConfigError as exc:
+        # Commands refuse a broken file; pages keep being served, indexed as by default.
+        log.error("%s", exc)
+        return {}
+    return {slug: values["seo"] for slug, values in sources.items() if "seo" in values}

@@ -1,11 +1,20 @@
-from django.urls import path
+from django.urls import path, re_path
 
-from wiredesk.publish import feeds, sitemaps, views
+from wiredesk.publish import feeds, search, sitemaps, views
 
 urlpatterns = [
     path("", views.home, name="home"),
     path("section/<slug:slug>/", views.section, name="section"),
     path("story/<int:story_id>/<slug:slug>/", views.article, name="article"),
+    path("source/<slug:slug>/", views.source, name="source"),
+    path("topic/<slug:slug>/", views.topic, name="topic"),
+    path("place/<slug:slug>/", views.place, name="place"),
+    path("archive/", views.archive, name="archive"),
+    # Two-digit month and day only, so that each day has one address.
+    re_path(r"^archive/(?P<year>[0-9]{4})/(?P<month>[0-9]{2})/(?P<day>[0-9]{2})/$", views.archive_day, name="archive-day"),
+    path("search/", search.page, name="search"),
     *feeds.urlpatterns,
     *sitemaps.urlpatterns,
 ]
+
+handler404 = views.not_found

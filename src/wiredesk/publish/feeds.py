@@ -23,13 +23,11 @@ from django.shortcuts import get_object_or_404
 from django.urls import path, reverse
 from django.utils.feedgenerator import Atom1Feed, Rss201rev2Feed, SyndicationFeed, rfc3339_date
 from django.utils.html import escape, format_html, format_html_join
-from django.utils.text import slugify
 
 from wiredesk.models import Source
 from wiredesk.publish import views
 from wiredesk.publish.xmlsafe import xml_safe
-from wiredesk.publish.sections import section_name
-from wiredesk.story import Story as CanonicalStory
+from wiredesk.publish.sections import section_name, topics
 
 LIMIT = 50
 
@@ -62,8 +60,8 @@ class RssFeed(_XmlText, Rss201rev2Feed):
 class AtomFeed(_XmlText, Atom1Feed):
     def __init__(self, **feed):
         super().__init__(**feed)
-        # Django takes the page's URL as the feed's id, but the RSS and JSON feeds share that page
-        # and source and topic feeds link to the home page: only the feed's own URL is unique to it.
+        # Django takes the page's URL as the feed's id, but the RSS and JSON feeds share that
+        # page: only the feed's own URL is unique to it.
         self.feed["id"] = self.feed["feed_url"]
 
     def add_root_elements(self, handler):
@@ -196,14 +194,7 @@ class SectionFeed(StoryFeed):
 class SourceFeed(StoryFeed):
     def get_object(self, request, slug):
         source = get_object_or_404(Source, slug=slug)
-        return Scope(source.name, reverse("home"), views.live_stories().filter(source=source))
-
-
-def topics(copy: CanonicalStory) -> dict[str, str]:
-    """A story's topics, slug to name: its subjects and keywords."""
-    names = [*(s.name for s in copy.subjects), *copy.keywords]
-    # Reversed, so that of two names with one slug ("Olympics", "olympics") the first is kept.
-    return {slugify(name): name for name in reversed(names) if slugify(name)}
+        return Scope(source.name, reverse("source", args=[slug]), views.live_stories().filter(source=source))
 
 
 class TopicFeed(StoryFeed):
@@ -214,7 +205,7 @@ class TopicFeed(StoryFeed):
         stories = list(islice((s for s in live if slug in topics(s.current.canonical)), LIMIT))
         if not stories:
             raise Http404("No such topic")
-        return Scope(topics(stories[0].current.canonical)[slug], reverse("home"), stories)
+        return Scope(topics(stories[0].current.canonical)[slug], reverse("topic", args=[slug]), stories)
 
 
 FORMATS = {"rss": ("rss.xml", RssFeed), "atom": ("atom.xml", AtomFeed), "json": ("feed.json", JsonFeed)}

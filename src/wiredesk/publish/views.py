@@ -1,15 +1,30 @@
 """The reader's site, rendered by Django from the database."""
 
+import datetime as dt
+import json
+from urllib.parse import urlsplit
+
 from django.conf import settings
 from django.core.paginator import Paginator
+from django.db.models import Count
+from django.db.models.functions import TruncDate
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils import dateformat, timezone
+from django.utils.safestring import mark_safe
+from django.utils.text import Truncator
 
+from wiredesk import sources
 from wiredesk.lifecycle import State
-from wiredesk.models import Story
-from wiredesk.publish.sections import section_name
+from wiredesk.models import Source, Story
+from wiredesk.publish.sections import place_slug, section_name, topics
 
 PAGE_SIZE = 30
+RELATED = 5
+# Inside <script>, agency text with "</script" or "<!--" would end or derail the element: as
+# \u escapes, <, > and & mean the same to any JSON reader and nothing to the HTML parser.
+_SCRIPT_SAFE = str.maketrans({"<": "\\u003c", ">": "\\u003e", "&": "\\u0026"})
 
 
 def site_context(request):
@@ -25,18 +40,101 @@ def _sections():
             Story.objects.visible().values_list("section", flat=True).distinct().order_by("section")]
 
 
+def _listing(request, items, template="wiredesk/front.html", *, title=None, feeds=None, may_be_empty=False,
+             **context):
+    """One page of a listing (`?page=N`). Empty, it is a 404 unless it may be empty (the home
+    page), so that a mistyped or emptied address does not pass for a page.
+
+    `feeds` names the listing's feed scope and slug, as in ("section", "sport").
+    """
+    paginator = Paginator(items, PAGE_SIZE)
+    if not (paginator.count or may_be_empty):
+        raise Http404("Nothing to list")
+    if feeds:
+        scope, slug = feeds
+        context["feeds"] = [reverse(f"{scope}-feed-{kind}", args=[slug]) for kind in ("rss", "atom", "json")]
+    return render(request, template, {"page": paginator.get_page(request.GET.get("page")), "title": title,
+                                      "sections": _sections(), **context})
+
+
+def _scan(keep):
+    """The visible stories, newest first, whose copy `keep` accepts. Datelines, subjects and
+    keywords live inside each version's JSON, which SQLite cannot search: they are read here."""
+    return [story for story in live_stories().iterator(chunk_size=500) if keep(story.current.canonical)]
+
+
 def home(request):
-    page = Paginator(live_stories(), PAGE_SIZE).get_page(request.GET.get("page"))
-    return render(request, "wiredesk/front.html", {"page": page, "sections": _sections(), "title": None})
+    return _listing(request, live_stories(), may_be_empty=True, is_home=True)
 
 
 def section(request, slug):
-    stories = live_stories().filter(section=slug)
-    if not stories.exists():
-        raise Http404("No such section")
-    page = Paginator(stories, PAGE_SIZE).get_page(request.GET.get("page"))
-    return render(request, "wiredesk/front.html",
-                  {"page": page, "sections": _sections(), "title": section_name(slug), "current_section": slug})
+    return _listing(request, live_stories().filter(section=slug), title=section_name(slug),
+                    feeds=("section", slug), current_section=slug)
+
+
+def source(request, slug):
+    agency = get_object_or_404(Source, slug=slug)
+    return _listing(request, live_stories().filter(source=agency), title=agency.name, feeds=("source", slug))
+
+
+def topic(request, slug):
+    stories = _scan(lambda copy: slug in topics(copy))
+    name = topics(stories[0].current.canonical)[slug] if stories else None
+    return _listing(request, stories, title=name, feeds=("topic", slug))
+
+
+def place(request, slug):
+    stories = _scan(lambda copy: place_slug(copy) == slug)
+    return _listing(request, stories, title=stories[0].current.canonical.located if stories else None)
+
+
+def archive(request):
+    # Days and times are the site's (settings.TIME_ZONE, the current zone), as on every page.
+    days = (Story.objects.visible().annotate(day=TruncDate("published_at"))
+            .values("day").annotate(stories=Count("pk")).order_by("-day"))
+    return _listing(request, days, "wiredesk/archive.html", title="Archive")
+
+
+def archive_day(request, year, month, day):
+    try:
+        date = dt.date(int(year), int(month), int(day))
+    except ValueError:
+        raise Http404("No such day") from None
+    zone = timezone.get_current_timezone()
+    start = dt.datetime.combine(date, dt.time(), tzinfo=zone)
+    end = dt.datetime.combine(date + dt.timedelta(days=1), dt.time(), tzinfo=zone)
+    stories = live_stories().filter(published_at__gte=start, published_at__lt=end)
+    return _listing(request, stories, title=dateformat.format(date, "l j F Y"))
+
+
+def not_found(request, exception):
+    return render(request, "wiredesk/404.html", {"sections": _sections()}, status=404)
+
+
+def agency_url(uri: str) -> str | None:
+    """The story's page at the agency, when its identifier is one (ninjs and feed ids often are)."""
+    parts = urlsplit(uri)
+    return uri if parts.scheme in ("http", "https") and parts.netloc else None
+
+
+def _linked_data(story, copy, url, description) -> str:
+    """The article as schema.org NewsArticle, ready to stand inside its script element."""
+    data = {
+        "@context": "https://schema.org",
+        "@type": "NewsArticle",
+        "headline": copy.headline,
+        "description": description,
+        "datePublished": timezone.localtime(story.published_at).isoformat(),
+        "dateModified": timezone.localtime(story.updated_at).isoformat(),
+        # The text is the agency's, word for word: the agency is its author, the site its publisher.
+        "author": {"@type": "Organization", "name": story.source.name},
+        "sourceOrganization": {"@type": "Organization", "name": story.source.name},
+        "publisher": {"@type": "Organization", "name": settings.WIREDESK["SITE_NAME"]},
+        "mainEntityOfPage": url,
+        "inLanguage": copy.language or settings.LANGUAGE_CODE,
+        "articleSection": section_name(story.section),
+    }
+    return mark_safe(json.dumps(data, ensure_ascii=False).translate(_SCRIPT_SAFE))
 
 
 def article(request, story_id, slug):
@@ -59,14 +157,25 @@ def article(request, story_id, slug):
     else:
         # XML formats keep it apart; set it before the lede the way wire copy reads.
         lede_rest = f" — {first}" if dateline else first
+    description = Truncator(lede_rest.lstrip(" -–—")).words(40)
+    url = request.build_absolute_uri(story.get_absolute_url())
+    seo = sources.seo(story.source.slug)
     return render(request, "wiredesk/article.html", {
         "story": story,
-        "canonical": request.build_absolute_uri(story.get_absolute_url()),
+        "url": url,
+        # Google's advice for syndicated copy: name the original, where there is one, as canonical.
+        "canonical": (seo == "canonical" and agency_url(story.uri)) or url,
+        "noindex": seo == "noindex",
+        "linked_data": _linked_data(story, copy, url, description),
+        "description": description,
         "copy": copy,
         "dateline": dateline,
         "lede_rest": lede_rest,
         "paragraphs": rest,
         "section_name": section_name(story.section),
+        "topics": topics(copy).items(),
+        "place_slug": place_slug(copy),
+        "related": live_stories().filter(section=story.section).exclude(pk=story.pk)[:RELATED],
         "sections": _sections(),
         "current_section": story.section,
         "disclaimer": settings.WIREDESK["DISCLAIMER"],

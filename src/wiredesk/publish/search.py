@@ -1,0 +1,220 @@
+"""Full-text search of the reader's site: one interface over each database's own full text.
+
+SQLite (the embedded default) reads an FTS5 table kept in step with SearchEntry by triggers;
+PostgreSQL a generated tsvector column on SearchEntry (headline weighted A, text B) under a GIN
+index. Migration 0005 makes both. Stemming is English on both (porter; the "english"
+configuration). Other languages would need their own: on SQLite a stemming tokenizer loaded as
+an extension (porter, FTS5's only stemmer, is English), on PostgreSQL a configuration per story,
+kept in a regconfig column filled from the story's language and used by the generated column and
+the query alike.
+
+The engines differ at the edges: PostgreSQL leaves English stop words out of a query, where
+SQLite needs them in the text; SQLite ignores diacritics, PostgreSQL would need unaccent; and
+PostgreSQL folds the case of letters beyond ASCII only under a database locale that knows them
+(not under the C locale).
+
+What readers may find is decided when they search, by Story.objects.visible(): a kill, a hold or
+an embargo holds even if the index lags behind the story.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+import unicodedata
+from collections.abc import Callable
+from dataclasses import dataclass
+from itertools import islice
+from urllib.parse import urlencode
+
+from django.core.paginator import Page, Paginator
+from django.db import connection
+from django.shortcuts import render
+from django.utils.html import escape
+from django.utils.safestring import SafeString, mark_safe
+
+from wiredesk.lifecycle import State
+from wiredesk.models import SearchEntry, Source, Story
+from wiredesk.publish import views
+from wiredesk.story import Story as CanonicalStory
+
+PAGE_SIZE = 20
+# Beyond these a query is no reader's: the rest is ignored rather than sent to the database.
+MAX_LENGTH = 500
+MAX_TERMS = 16
+# The engines mark matches in snippets with these; they are taken out of the indexed text, so
+# whatever the agency sent, each one found in a snippet is a mark and never text.
+OPEN, CLOSE = "\x02", "\x03"
+_UNMARKED = str.maketrans({OPEN: " ", CLOSE: " "})
+# A reader's query is words and "quoted phrases", nothing else: operators and syntax characters
+# of either engine's query language are only ever text inside a quoted FTS5 string or a
+# phraseto_tsquery argument, where they are separators like any punctuation.
+_TERM = re.compile(r'"([^"]*)"?|[^\s"]+')
+_WORD = re.compile(r"\w")
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+
+
+@dataclass(frozen=True)
+class Hit:
+    story: Story
+    snippet: SafeString  # the story's text around the matches: escaped, each match in <mark>
+    rank: float  # higher is better; comparable within one search only
+
+
+@dataclass(frozen=True)
+class Results:
+    page: Page  # of Hits, best first
+
+    @property
+    def hits(self) -> list[Hit]:
+        return self.page.object_list
+
+    @property
+    def count(self) -> int:
+        return self.page.paginator.count
+
+
+def searchable(copy: CanonicalStory) -> tuple[str, str]:
+    """The headline and text search reads of a version: what readers see, never the editors' note."""
+    return copy.headline.translate(_UNMARKED), copy.body_text.translate(_UNMARKED)
+
+
+def index(story: Story) -> None:
+    """Bring the story's search entry in step with it: its current version while it is live (an
+    embargoed story included, as the search leaves it out until its time), none otherwise."""
+    if story.state == State.LIVE and story.current is not None:
+        headline, body = searchable(story.current.canonical)
+        SearchEntry.objects.update_or_create(story=story, defaults={"headline": headline, "body": body})
+    else:
+        SearchEntry.objects.filter(story=story).delete()
+
+
+def terms(query: str) -> list[str]:
+    """The words and phrases of a reader's query, each of which a story must contain."""
+    text = unicodedata.normalize("NFC", _CONTROL.sub(" ", query[:MAX_LENGTH]))
+    found = (match.group(1) if match.group(1) is not None else match.group(0) for match in _TERM.finditer(text))
+    return list(islice((term for term in found if _WORD.search(term)), MAX_TERMS))
+
+
+def search(query: str, *, section: str | None = None, source: str | None = None, since: dt.date | None = None,
+           until: dt.date | None = None, page: int | str | None = 1) -> Results:
+    """The visible stories that contain every word and phrase of `query`, best first, one page of
+    them. `section` and `source` are slugs; `since` and `until` days (inclusive) in the site's
+    time zone. A page out of range gives the last one, as on every listing."""
+    stories = Story.objects.visible()
+    if section:
+        stories = stories.filter(section=section)
+    if source:
+        stories = stories.filter(source__slug=source)
+    # By day in SQL, not by instants computed here: any date a reader types is a valid filter.
+    if since:
+        stories = stories.filter(published_at__date__gte=since)
+    if until:
+        stories = stories.filter(published_at__date__lte=until)
+    found = terms(query)
+    matches = _Matches(_ENGINES[connection.vendor], found, stories) if found else []
+    return Results(Paginator(matches, PAGE_SIZE).get_page(page))
+
+
+@dataclass(frozen=True)
+class _Engine:
+    # FROM and WHERE over the matching rows, for the query's terms; `key` names their story id.
+    matching: Callable[[list[str]], tuple[str, list]]
+    key: str
+    rank: str  # higher is better
+    snippet: str
+
+
+def _fts5(found):
+    # Each term an FTS5 string: a phrase to the tokenizer, never syntax. Terms hold no quote.
+    return ("wiredesk_searchentry_fts WHERE wiredesk_searchentry_fts MATCH %s",
+            [" ".join(f'"{term}"' for term in found)])
+
+
+def _tsquery(found):
+    # phraseto_tsquery reads any text as words in a row: no input is a syntax error.
+    query = " && ".join(["phraseto_tsquery('english', %s)"] * len(found))
+    return f"wiredesk_searchentry, (SELECT {query}) AS search (query) WHERE vector @@ query", list(found)
+
+
+_ENGINES = {
+    "sqlite": _Engine(_fts5, key="rowid",
+                      # The headline weighs ten times the text.
+                      rank="-bm25(wiredesk_searchentry_fts, 10.0, 1.0)",
+                      snippet=f"snippet(wiredesk_searchentry_fts, 1, char({ord(OPEN)}), char({ord(CLOSE)}), '…', 32)"),
+    # ts_rank's default weights count a headline word (A) 1.0 and a word of the text (B) 0.4.
+    "postgresql": _Engine(_tsquery, key="story_id", rank="ts_rank(vector, query)",
+                          snippet=("ts_headline('english', body, query, 'StartSel=\"%s\", StopSel=\"%s\", MaxWords=20,"
+                                   " MinWords=10, MaxFragments=2, FragmentDelimiter=\" … \"')"
+                                   % (OPEN, CLOSE))),
+}
+
+
+class _Matches:
+    """The matching stories as a sequence a Paginator can count and slice: each page asks the
+    database for its rows only, and for its snippets only."""
+
+    def __init__(self, engine: _Engine, found: list[str], stories):
+        self.engine = engine
+        self.matching, self.params = engine.matching(found)
+        scope, scope_params = stories.values("pk").query.sql_with_params()
+        self.matching += f" AND {engine.key} IN ({scope})"
+        self.params += list(scope_params)
+
+    def _rows(self, select: str, tail: str = "", params=()) -> list[tuple]:
+        with connection.cursor() as cursor:
+            cursor.execute(f"SELECT {select} FROM {self.matching} {tail}", [*self.params, *params])
+            return cursor.fetchall()
+
+    def count(self) -> int:
+        return self._rows("COUNT(*)")[0][0]
+
+    def __getitem__(self, window: slice) -> list[Hit]:
+        key = self.engine.key
+        # Equal ranks fall back to the story filed last, so that the pages never overlap.
+        ranked = self._rows(f"{key}, {self.engine.rank}", "ORDER BY 2 DESC, 1 DESC LIMIT %s OFFSET %s",
+                            [window.stop - window.start, window.start])
+        ids = [story_id for story_id, _ in ranked]
+        if not ids:
+            return []
+        marks = ", ".join(["%s"] * len(ids))
+        snippets = dict(self._rows(f"{key}, {self.engine.snippet}", f"AND {key} IN ({marks})", ids))
+        stories = Story.objects.select_related("current", "source").in_bulk(ids)
+        # A story re-indexed between the two queries may no longer match: it has no snippet then.
+        return [Hit(stories[story_id], _marked(snippets[story_id]), rank)
+                for story_id, rank in ranked if story_id in snippets]
+
+
+def _marked(snippet: str) -> SafeString:
+    return mark_safe(escape(snippet).replace(OPEN, "<mark>").replace(CLOSE, "</mark>"))
+
+
+FILTERS = ("q", "section", "source", "from", "to")
+
+
+def _day(value: str) -> dt.date | None:
+    try:
+        return dt.date.fromisoformat(value)
+    except ValueError:
+        return None
+
+
+def page(request):
+    """/search/?q=…&section=…&source=…&from=YYYY-MM-DD&to=YYYY-MM-DD&page=N"""
+    asked = {name: value for name in FILTERS if (value := request.GET.get(name, "").strip())}
+    query = asked.get("q", "")
+    since, until = _day(asked.get("from", "")), _day(asked.get("to", ""))
+    results = search(query, section=asked.get("section"), source=asked.get("source"), since=since, until=until,
+                     page=request.GET.get("page"))
+    return render(request, "wiredesk/search.html", {
+        "query": query,
+        "asked": asked,
+        "since": since,
+        "until": until,
+        "results": results,
+        # The page's own address without its page number, in one order, so each page has one URL.
+        "address": urlencode(asked),
+        "sources": (Source.objects.filter(stories__in=Story.objects.visible()).distinct().order_by("name")
+                    .values_list("slug", "name")),
+        "sections": views._sections(),
+    })
