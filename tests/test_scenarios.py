@@ -10,7 +10,8 @@ actions, or just time passing. After each step, `then` says what a reader sees:
     hidden: [text, ...]              text no page or feed shows (home, feeds, every story page)
 
 After every step the home feeds (RSS, Atom, JSON Feed) must list exactly the home page's
-headlines, and the sitemap exactly the stories readers can see.
+headlines, the sitemap exactly the stories readers can see, and a search for each story's
+headline must find it exactly when readers can see it.
 
 Wire control codes are written <SOH>, <STX>, <ETX>, <EOT> and <SYN>. `sources` sets a source's
 publishing policy before the first step.
@@ -31,6 +32,7 @@ from lxml import etree
 
 from wiredesk import desk, pipeline
 from wiredesk.models import Source, Story
+from wiredesk.publish import search
 
 SCENARIOS = Path(__file__).parent / "scenarios"
 CONTROL = {"<SOH>": "\x01", "<STX>": "\x02", "<ETX>": "\x03", "<EOT>": "\x04", "<SYN>": "\x16"}
@@ -94,6 +96,9 @@ def _check(client, then: dict, outcomes: list[str], where: str) -> None:
     sitemap = etree.fromstring(client.get("/sitemaps/articles.xml").content)
     listed = {urlsplit(loc.text).path for loc in sitemap.iter("{*}loc")}
     assert listed == {s.get_absolute_url() for s in Story.objects.visible()}, f"{where}: the sitemap"
+    for story in Story.objects.select_related("current"):
+        found = {hit.story.pk for hit in search.search(story.current.canonical.headline).hits}
+        assert (story.pk in found) == story.is_visible(), f"{where}: searching for {story.uri}"
     for uri, status in (then.get("status") or {}).items():
         assert client.get(_url(uri)).status_code == status, f"{where}: {uri}"
     for uri, texts in (then.get("shows") or {}).items():
