@@ -3,25 +3,31 @@ VENV := .venv
 BIN := $(VENV)/bin
 DATA ?= var
 
-.PHONY: run test test-sqlite test-postgres bench setup browser clean
+.PHONY: run test test-sqlite test-postgres test-quality bench setup browser nginx node clean
 
 run: setup
 	$(BIN)/wiredesk migrate --data $(DATA)
 	$(BIN)/wiredesk demo --data $(DATA)
 	$(BIN)/wiredesk run --data $(DATA)
 
-test: setup browser
+test: setup browser nginx node
 	$(BIN)/wiredesk migrate --data $(DATA)
 	$(BIN)/wiredesk demo --data $(DATA)
-	$(MAKE) --no-print-directory test-sqlite test-postgres
+	$(MAKE) --no-print-directory test-sqlite test-quality test-postgres
 
 test-sqlite:
 	@echo "== the suite on SQLite"
-	env -u DATABASE_URL $(BIN)/pytest
+	env -u DATABASE_URL $(BIN)/pytest -m "not quality"
+
+# The page quality gates (axe-core, Lighthouse, the Nu HTML checker, schema.org): the pages are
+# the same on either database, so they run once, not in the two runs above.
+test-quality: setup browser node
+	@echo "== the page quality gates"
+	env -u DATABASE_URL $(BIN)/pytest -m quality
 
 test-postgres:
 	@echo "== the suite on PostgreSQL"
-	$(BIN)/python scripts/with_postgres.py -- $(BIN)/pytest
+	$(BIN)/python scripts/with_postgres.py -- $(BIN)/pytest -m "not quality"
 
 bench: setup
 	$(BIN)/python bench/formats.py
@@ -39,5 +45,16 @@ $(VENV)/.installed: pyproject.toml
 browser:
 	@scripts/ensure-chromium
 
+nginx:
+	@scripts/ensure-nginx
+
+node: node_modules/.installed
+
+# The Node checkers, pinned in package-lock.json. --ignore-scripts: vnu-jar's postinstall would
+# download a Java runtime; the machine's Java runs the checker.
+node_modules/.installed: package.json package-lock.json
+	npm ci --ignore-scripts --no-audit --no-fund --loglevel=error
+	@touch $@
+
 clean:
-	rm -rf $(VENV) $(DATA) .pytest_cache
+	rm -rf $(VENV) $(DATA) .pytest_cache node_modules

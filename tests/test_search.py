@@ -216,7 +216,7 @@ def test_the_search_page_shows_the_results(publish, client):
     [link] = result.xpath(".//h2/a")
     assert (link.get("href"), link.text) == (story.get_absolute_url(), "Ferry <i>sails</i> again")
     assert [(a.get("href"), a.text) for a in result.xpath(".//p[@class='meta']/a")] == [("/source/hp/", "HP")]
-    assert result.xpath(".//time/@datetime") == [story.published_at.isoformat()]
+    assert result.xpath(".//time/@datetime") == [f"{story.published_at:%Y-%m-%dT%H:%M:%S%z}"]
     [snippet] = result.xpath(".//p[@class='snippet']")
     assert [mark.text for mark in snippet.xpath("mark")] == ["ferries"]
     assert not snippet.xpath("*[not(self::mark)]")

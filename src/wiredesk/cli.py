@@ -61,6 +61,9 @@ def _parser() -> argparse.ArgumentParser:
             a.add_argument("--reason", required=action == "kill", default="", help="why, for the record")
         a.set_defaults(command=cmd_story, action=action)
 
+    p = sub.add_parser("render", parents=[common], help="write the static tree for nginx again, whole")
+    p.set_defaults(command=cmd_render)
+
     p = sub.add_parser("migrate", parents=[common], help="create or update the database")
     p.set_defaults(command=cmd_migrate)
 
@@ -163,6 +166,15 @@ def cmd_run(args) -> int:
     if args.host in ("0.0.0.0", "::"):
         settings.ALLOWED_HOSTS.append("*")
     runner.run(args.host, args.port, workers=args.workers)
+    return 0
+
+
+def cmd_render(args) -> int:
+    _django(args)
+    from wiredesk.publish import static
+
+    count = static.rebuild()
+    print(f"static tree: {count} pages in {static.tree()}")
     return 0
 
 

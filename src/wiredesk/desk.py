@@ -11,7 +11,7 @@ from django.utils import timezone
 
 from wiredesk.lifecycle import State
 from wiredesk.models import Story
-from wiredesk.publish import search
+from wiredesk.publish import search, static
 
 
 class NotFound(LookupError):
@@ -33,6 +33,7 @@ def kill(story: Story, reason: str) -> Story:
         story.state, story.reason, story.desk_hold = State.KILLED, f"killed by an operator: {reason}", False
         story.save(update_fields=["state", "reason", "desk_hold"])
         search.index(story)
+        static.changed(story.pk)
     return story
 
 
@@ -43,6 +44,7 @@ def hold(story: Story, reason: str = "") -> Story:
         story.reason = f"held by an operator: {reason}" if reason else "held by an operator"
         story.save(update_fields=["state", "reason", "desk_hold"])
         search.index(story)
+        static.changed(story.pk)
     return story
 
 
@@ -63,4 +65,5 @@ def release(story: Story) -> Story:
             story.updated_at = max(now, story.published_at)
         story.save(update_fields=["state", "reason", "desk_hold", "current", "published_at", "updated_at"])
         search.index(story)
+        static.changed(story.pk)
     return story

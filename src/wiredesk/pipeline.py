@@ -22,7 +22,7 @@ from django.utils.text import slugify
 from wiredesk import formats, lifecycle, sources
 from wiredesk.lifecycle import Outcome, State, duplicates
 from wiredesk.models import Delivery, Source, Story, StoryVersion, TextBand
-from wiredesk.publish import search
+from wiredesk.publish import search, static
 from wiredesk.publish.sections import section_for
 from wiredesk.story import Story as CanonicalStory
 
@@ -165,6 +165,7 @@ def _show(story: Story, version: StoryVersion, incoming: CanonicalStory, decisio
             story.updated_at = max(min(incoming.versioncreated or now, now), story.published_at)
     story.save()
     search.index(story)
+    static.changed(story.pk)
 
 
 def _original_of(text: frozenset[str]) -> Story | None:

@@ -15,6 +15,7 @@ from huey.contrib.djhuey import HUEY
 from waitress.server import create_server
 
 from wiredesk import pipeline
+from wiredesk.publish import static
 from wiredesk.transports.inbox import Inbox, watch
 from wiredesk.wsgi import application
 
@@ -38,6 +39,7 @@ def _every(seconds: float, stop: threading.Event, job) -> threading.Thread:
 
 def run(host: str, port: int, workers: int = 2, announce=print) -> None:
     inbox = Inbox(settings.INBOX_DIR, settings.ARCHIVE_DIR)
+    static.through_queue = True
     server = create_server(application, host=host, port=port, threads=8, ident="wiredesk")
     web = threading.Thread(target=server.run, name="web", daemon=True)
     web.start()
@@ -47,12 +49,16 @@ def run(host: str, port: int, workers: int = 2, announce=print) -> None:
     inbox.scan(settle=0)
     _every(1.0, stop, inbox.scan)
     _every(settings.WIREDESK["SWEEP_SECONDS"], stop, pipeline.sweep)
+    # Embargoes lift with no event to say so: the static tree catches up within a sweep, and
+    # Django serves the story meanwhile.
+    _every(settings.WIREDESK["SWEEP_SECONDS"], stop, static.catch_up)
 
     shown_host = f"[{host}]" if ":" in host else host
     announce(f"wiredesk is running\n"
              f"  site:  http://{shown_host}:{server.effective_port}/\n"
              f"  inbox: {settings.INBOX_DIR}  (drop agency copy here; a subfolder names the source)\n"
              f"  data:  {settings.DATA_DIR}\n"
+             f"  tree:  {static.tree()}  (static pages for nginx: deploy/nginx.conf)\n"
              f"Press Ctrl-C to stop.", flush=True)
     # A short, flat poll: an idle desk must still publish within a second of a file landing.
     consumer = HUEY.create_consumer(workers=workers, worker_type="thread", periodic=False,

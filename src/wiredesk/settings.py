@@ -6,6 +6,7 @@ Every variable is listed in the README's configuration table.
 import os
 import secrets
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import dj_database_url
 
@@ -34,6 +35,10 @@ def _secret_key() -> str:
 SECRET_KEY = _secret_key()
 DEBUG = _env_bool("WIREDESK_DEBUG")
 ALLOWED_HOSTS = [h.strip() for h in os.environ.get("WIREDESK_ALLOWED_HOSTS", "localhost,127.0.0.1,[::1]").split(",") if h.strip()]
+_base_url = os.environ.get("WIREDESK_BASE_URL", "http://127.0.0.1:8000").rstrip("/")
+# The static tree is rendered for the site's own address, so Django must answer to it.
+if _base_host := urlsplit(_base_url).hostname:
+    ALLOWED_HOSTS.append(f"[{_base_host}]" if ":" in _base_host else _base_host)
 
 INSTALLED_APPS = [
     "django.contrib.sitemaps",
@@ -43,6 +48,12 @@ INSTALLED_APPS = [
 ]
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    # Every page is public and holds no secret (no session, no form token), so compressing
+    # can leak nothing through the length of the answer (BREACH).
+    "django.middleware.gzip.GZipMiddleware",
+    # After GZip, so that the ETag is taken over the uncompressed bytes (GZip weakens it).
+    "django.middleware.http.ConditionalGetMiddleware",
+    "wiredesk.publish.caching.cache_control",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
 ]
@@ -103,6 +114,10 @@ WIREDESK = {
     "DEFAULT_SOURCE": os.environ.get("WIREDESK_DEFAULT_SOURCE", "wire"),
     # How often stored deliveries nobody processed (a lost task, a crash) are looked for.
     "SWEEP_SECONDS": float(os.environ.get("WIREDESK_SWEEP_SECONDS", "5")),
+    # Where the site lives: the Host and scheme the static tree is rendered for.
+    "BASE_URL": _base_url,
+    # Pages rendered for nginx to serve without asking Django (see wiredesk.publish.static).
+    "STATIC_TREE": Path(os.environ.get("WIREDESK_STATIC_TREE") or DATA_DIR / "site").resolve(),
     # A WebSub hub the feeds name, so subscribers hear of new stories without polling.
     "WEBSUB_HUB": os.environ.get("WIREDESK_WEBSUB_HUB") or None,
 }

@@ -1,0 +1,389 @@
+"""The static tree (wiredesk.publish.static) and nginx serving it with deploy/nginx.conf.
+
+The first tests check the tree alone: after any change, every file in it is Django's answer at
+its address. The rest start a real nginx (once a session) in front of Django's live server and
+read the site through it, as readers would.
+"""
+
+import datetime as dt
+import getpass
+import gzip
+import hashlib
+import http.client
+import json
+import os
+import shutil
+import socket
+import subprocess
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+import time_machine
+from django.conf import settings as django_settings
+from django.test import Client
+from django.utils import timezone
+
+from conftest import REPO, story_copy
+
+from wiredesk import desk
+from wiredesk.models import Story
+from wiredesk.publish import caching, static
+
+NGINX = shutil.which("nginx") or "/usr/sbin/nginx"
+CONF = REPO / "deploy" / "nginx.conf"
+
+
+@pytest.fixture
+def tree(tmp_path, settings):
+    settings.WIREDESK = {**settings.WIREDESK, "STATIC_TREE": tmp_path / "site"}
+    return tmp_path / "site"
+
+
+def django(path: str):
+    """Django's answer at `path`, asked as the tree asks it."""
+    return Client(HTTP_HOST=django_settings.WIREDESK["BASE_URL"].split("://", 1)[1]).get(path)
+
+
+def address(file: Path, root: Path) -> str:
+    relative = file.relative_to(root).as_posix()
+    return "/" + relative.removesuffix("index.html")
+
+
+def assert_tree_is_djangos(root: Path) -> set[str]:
+    """Every file in the tree is Django's answer at its address now, and its gzip copy packs the
+    same bytes. Returns the addresses the tree holds."""
+    held = set()
+    for file in sorted(p for p in root.rglob("*") if p.is_file()):
+        if file.suffix == ".gz":
+            assert gzip.decompress(file.read_bytes()) == file.with_suffix("").read_bytes(), file
+            continue
+        path = address(file, root)
+        response = django(path)
+        assert response.status_code == 200, path
+        assert response.content == file.read_bytes(), path
+        held.add(path)
+    return held
+
+
+def ninjs(uri, headline, text, *, category="News", **fields) -> bytes:
+    return json.dumps({"uri": uri, "headline": headline, "body_text": text, "language": "en",
+                       "subject": [{"name": category, "literal": f"category:{category}"}], **fields}).encode()
+
+
+def publish(n: int, category="News", *, ingest, hours_ago=0):
+    """`n` stories in one section, a minute apart, the newest last."""
+    results = []
+    for i in range(n):
+        # Words of their own, or the desk would take them for copies of one another.
+        words = " ".join(hashlib.sha1(f"{category}{i}{k}".encode()).hexdigest()[:8] for k in range(12))
+        first = timezone.now() - dt.timedelta(hours=hours_ago, minutes=n - i)
+        results += ingest(ninjs(f"urn:t:{category}:{i}", f"{category} story number {i}", f"PORT SALVIN (HP) - {words}.",
+                                category=category, firstcreated=first.isoformat()), source="hp")
+    return results
+
+
+# The tree alone -----------------------------------------------------------------------------
+
+
+def test_a_published_story_is_written_with_its_fronts_feeds_and_sitemaps(db, tree, ingest,
+                                                                          django_capture_on_commit_callbacks):
+    with django_capture_on_commit_callbacks(execute=True):
+        [result] = ingest(story_copy())
+    held = assert_tree_is_djangos(tree)
+    assert {result.url, "/", "/section/news/", "/source/ians/", "/robots.txt", "/sitemap.xml",
+            "/sitemaps/articles.xml", "/sitemaps/news.xml", "/sitemaps/fronts.xml"} <= held
+    for scope in ("/feeds/", "/section/news/", "/source/ians/"):
+        assert {scope + name for name in ("rss.xml", "atom.xml", "feed.json")} <= held
+    assert (tree / "index.html.gz").exists() and not (tree / "robots.txt.gz").exists()  # too small to pack
+    assert not list((tree.parent / "site.state" / "pending").iterdir())
+
+
+def test_a_kill_takes_the_story_off_every_page_of_the_tree(db, tree, ingest, django_capture_on_commit_callbacks):
+    with django_capture_on_commit_callbacks(execute=True):
+        publish(9, ingest=ingest)
+        [killed] = ingest(ninjs("urn:t:dam", "Cracks found in the dam", "NORDHAVEN (HP) - Inspectors found cracks."),
+                          source="hp")
+    assert killed.url in assert_tree_is_djangos(tree)
+    with django_capture_on_commit_callbacks(execute=True):
+        desk.kill(Story.objects.get(uri="urn:t:dam"), "legal")
+    held = assert_tree_is_djangos(tree)
+    assert killed.url not in held
+    assert not any(b"Cracks found" in file.read_bytes() or b"urn:t:dam" in file.read_bytes()
+                   for file in tree.rglob("*") if file.is_file() and file.suffix != ".gz")
+    # The six newest pages of the section (which list each other) stay in the tree.
+    newest = Story.objects.visible().filter(section="news").order_by("-published_at")[:6]
+    assert {story.get_absolute_url() for story in newest} <= held
+
+
+def test_older_pages_of_a_section_leave_the_tree_when_its_newest_stories_change(db, tree, ingest,
+                                                                             django_capture_on_commit_callbacks):
+    with django_capture_on_commit_callbacks(execute=True):
+        publish(9, ingest=ingest, hours_ago=1)
+        publish(2, "Sport", ingest=ingest, hours_ago=1)
+    static.rebuild()
+    assert len([p for p in assert_tree_is_djangos(tree) if p.startswith("/story/")]) == 11
+    with django_capture_on_commit_callbacks(execute=True):
+        [new] = ingest(ninjs("urn:t:new", "Brand new story", "PORT SALVIN (HP) - New."), source="hp")
+    held = assert_tree_is_djangos(tree)
+    articles = {p for p in held if p.startswith("/story/")}
+    # News: the six newest, which list one another; Sport's pages never changed.
+    assert len(articles) == 6 + 2 and new.url in articles
+
+
+def test_a_withheld_or_held_story_leaves_the_tree_and_a_release_brings_it_back(db, tree, ingest,
+                                                                             django_capture_on_commit_callbacks):
+    with django_capture_on_commit_callbacks(execute=True):
+        [result] = ingest(story_copy())
+        desk.hold(Story.objects.get(), "check the figures")
+    assert result.url not in assert_tree_is_djangos(tree)
+    with django_capture_on_commit_callbacks(execute=True):
+        desk.release(Story.objects.get())
+    assert result.url in assert_tree_is_djangos(tree)
+
+
+def test_an_embargo_reaches_the_tree_at_the_sweep_after_its_time(db, tree, ingest, django_capture_on_commit_callbacks):
+    static.rebuild()
+    at = timezone.now() + dt.timedelta(minutes=5)
+    with django_capture_on_commit_callbacks(execute=True):
+        [result] = ingest(ninjs("urn:t:results", "Shipyard results", "NORDHAVEN (HP) - Orders doubled.",
+                                embargoed=at.isoformat()), source="hp")
+    assert result.outcome == "embargoed"
+    assert "Shipyard results" not in (tree / "index.html").read_text()
+    static.catch_up(now=at - dt.timedelta(seconds=1))
+    static.render_pending()
+    assert not (tree / "story").exists()
+    with time_machine.travel(at + dt.timedelta(seconds=1), tick=False):
+        static.catch_up()
+        held = assert_tree_is_djangos(tree)
+    story = Story.objects.get()
+    assert story.get_absolute_url() in held
+    assert "Shipyard results" in (tree / "index.html").read_text()
+
+
+def test_a_kill_whose_worker_died_before_writing_is_caught_up_by_the_sweep(db, tree, ingest):
+    [result] = ingest(story_copy())
+    static.rebuild()
+    pending = tree.parent / "site.state" / "pending"
+    for mark in pending.iterdir():
+        mark.unlink()
+    desk.kill(Story.objects.get(), "legal")  # its commit is never reported: the worker died
+    page = tree / result.url.lstrip("/") / "index.html"
+    [mark] = pending.iterdir()
+    static.catch_up()
+    assert page.exists()  # a transaction this young may still be running
+    old = time.time() - static.STALE_MARK - 1
+    os.utime(mark, (old, old))
+    static.catch_up()
+    assert not page.exists() and result.url not in assert_tree_is_djangos(tree)
+    assert not list(pending.iterdir())
+
+
+def test_a_rebuild_removes_what_django_would_not_serve(db, tree, ingest):
+    [result] = ingest(story_copy())
+    for stray in ("story/999/gone/index.html", "section/old/index.html", "leftover.txt", "feeds/.rss.xml.x1"):
+        (tree / stray).parent.mkdir(parents=True, exist_ok=True)
+        (tree / stray).write_text("stale")
+    static.rebuild()
+    held = assert_tree_is_djangos(tree)
+    assert result.url in held and not (tree / "story" / "999").exists() and not (tree / "section" / "old").exists()
+
+
+def test_a_page_changed_within_the_same_second_still_changes_its_etag_for_nginx(tmp_path):
+    page, packed = tmp_path / "index.html", tmp_path / "index.html.gz"
+
+    def etags():  # as nginx makes them: the mtime in whole seconds and the size
+        return [(int(file.stat().st_mtime), file.stat().st_size) for file in (page, packed)]
+
+    first = b"x" * static.GZIP_MIN
+    static._put(page, first)
+    before = etags()
+    static._put(page, first.replace(b"x", b"y"))  # the same sizes, plain and packed, at once
+    after = etags()
+    assert after[0] != before[0] and after[1] != before[1]
+    written = page.stat().st_mtime_ns
+    static._put(page, first.replace(b"x", b"y"))
+    assert page.stat().st_mtime_ns == written  # the same bytes keep their ETag
+
+
+def test_a_refused_host_is_an_error_not_a_page_gone(db, tree, ingest, settings):
+    [result] = ingest(story_copy())
+    static.rebuild()
+    settings.WIREDESK = {**settings.WIREDESK, "BASE_URL": "https://elsewhere.example"}
+    with pytest.raises(static.RenderError):
+        static.write([Story.objects.get().pk])
+    assert (tree / result.url.lstrip("/") / "index.html").exists()
+
+
+# nginx in front --------------------------------------------------------------------------------
+
+
+def request(netloc: str, path: str, host: str, **headers) -> tuple[int, dict, bytes]:
+    """One GET with exactly these headers (no client's own Accept-Encoding): status, headers, body."""
+    server, _, port = netloc.rpartition(":")
+    connection = http.client.HTTPConnection(server, int(port), timeout=10)
+    try:
+        connection.request("GET", path, headers={"Host": host, **headers})
+        response = connection.getresponse()
+        return response.status, {name.lower(): value for name, value in response.getheaders()}, response.read()
+    finally:
+        connection.close()
+
+
+@dataclass(frozen=True)
+class Site:
+    """nginx, the address readers use, and Django's live server behind it."""
+
+    nginx: str
+    django: str
+    tree: Path
+
+    def through_nginx(self, path: str, **headers):
+        return request(self.nginx, path, self.nginx, **headers)
+
+    def from_django(self, path: str, **headers):
+        """Django's own answer, asked for the same host."""
+        return request(self.django, path, self.nginx, **headers)
+
+
+@pytest.fixture(scope="session")
+def nginx(live_server, tmp_path_factory):
+    """A real nginx with deploy/nginx.conf as shipped, in front of Django's live server."""
+    if not os.path.exists(NGINX):
+        pytest.fail("nginx is not installed: scripts/ensure-nginx installs it (make test runs it)")
+    root = tmp_path_factory.mktemp("nginx")
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    site = Site(nginx=f"127.0.0.1:{port}", tree=root / "site",
+                django=live_server.url.split("://", 1)[1].replace("localhost", "127.0.0.1"))
+    (root / "wiredesk.conf").write_text(CONF.read_text().replace("@LISTEN@", site.nginx)
+                                        .replace("@TREE@", str(site.tree)).replace("@UPSTREAM@", site.django))
+    # Everything nginx writes stays in `root`; as root, its workers read the tree as its owner.
+    temp_paths = "\n".join(f"{kind}_temp_path {root / kind};" for kind in ("client_body", "proxy", "fastcgi", "uwsgi", "scgi"))
+    (root / "nginx.conf").write_text(f"""
+daemon off;
+worker_processes 1;
+{f"user {getpass.getuser()};" if os.geteuid() == 0 else ""}
+pid {root / "nginx.pid"};
+error_log {root / "error.log"};
+events {{ worker_connections 64; }}
+http {{
+access_log off;
+{temp_paths}
+include {root / "wiredesk.conf"};
+}}
+""")
+    process = subprocess.Popen([NGINX, "-p", str(root), "-c", str(root / "nginx.conf"), "-e", str(root / "error.log")],
+                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.monotonic() + 10
+    while True:
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=1).close()
+            break
+        except OSError:
+            if process.poll() is not None or time.monotonic() > deadline:
+                process.kill()
+                pytest.fail(f"nginx did not start:\n{(root / 'error.log').read_text()}")
+            time.sleep(0.02)
+    yield site
+    process.terminate()
+    process.wait(timeout=10)
+
+
+@pytest.fixture
+def site(nginx, settings, transactional_db):
+    """The site through nginx, its tree as a desk's first writing leaves it."""
+    settings.WIREDESK = {**settings.WIREDESK, "STATIC_TREE": nginx.tree, "BASE_URL": f"http://{nginx.nginx}"}
+    for folder in (nginx.tree, nginx.tree.with_name("site.state")):
+        shutil.rmtree(folder, ignore_errors=True)
+    nginx.tree.mkdir()
+    static.rebuild()
+    return nginx
+
+
+# Headers nginx sends with a file from the tree exactly as Django sends them with the page.
+SAME = ["content-type", "cache-control", "x-content-type-options", "x-frame-options", "referrer-policy",
+        "cross-origin-opener-policy", "x-robots-tag"]
+
+
+def test_nginx_serves_the_trees_files_with_djangos_bytes_and_headers(site, ingest):
+    news = publish(2, ingest=ingest)
+    [sport] = ingest(ninjs("urn:t:match", "Harbour club wins the cup", "PORT SALVIN (HP) - The club won.",
+                           category="Sport"), source="hp")
+    paths = [news[0].url, sport.url, "/", "/section/news/", "/section/sport/", "/source/hp/", "/robots.txt",
+             "/sitemap.xml", "/sitemaps/articles.xml", "/sitemaps/news.xml", "/sitemaps/fronts.xml",
+             *(scope + name for scope in ("/feeds/", "/section/sport/") for name in ("rss.xml", "atom.xml", "feed.json"))]
+    for path in paths:
+        status, headers, body = site.through_nginx(path)
+        d_status, d_headers, d_body = site.from_django(path)
+        assert status == d_status == 200, path
+        assert "last-modified" in headers and "last-modified" not in d_headers, f"{path} is not from the tree"
+        assert body == d_body, path
+        assert {h: headers.get(h) for h in SAME} == {h: d_headers.get(h) for h in SAME}, path
+        assert headers["cache-control"] == caching.PAGE
+
+        # Compressed by both (robots.txt is too short to gain), decoding to the same bytes.
+        for server in (site.through_nginx, site.from_django):
+            _, packed_headers, packed = server(path, **{"Accept-Encoding": "gzip"})
+            if len(body) >= static.GZIP_MIN:
+                assert packed_headers["content-encoding"] == "gzip" and gzip.decompress(packed) == body, path
+                assert "Accept-Encoding" in packed_headers["vary"]
+            else:
+                assert packed == body
+
+        # Asked again with what it was told, nginx says nothing changed.
+        assert site.through_nginx(path, **{"If-None-Match": headers["etag"]})[0] == 304
+        # If-Modified-Since is not enough alone (see deploy/nginx.conf): the page again.
+        assert site.through_nginx(path, **{"If-Modified-Since": headers["last-modified"]})[0] == 200
+        assert site.through_nginx(path, **{"If-None-Match": '"other"'})[0] == 200
+
+
+def test_what_the_tree_does_not_hold_nginx_asks_django_for(site, ingest):
+    [result] = ingest(story_copy(), source="hp")
+    cases = {"/search/?q=cranes": (200, caching.SEARCH), "/?page=1": (200, caching.PAGE),
+             "/topic/nothing/": (404, caching.NOT_FOUND), result.url + "index.html": (404, caching.NOT_FOUND),
+             "/feeds/rss.xml.gz": (404, caching.NOT_FOUND), result.url.rstrip("/"): (301, caching.PAGE),
+             "/archive/": (200, caching.PAGE)}
+    for path, (expected, cache_control) in cases.items():
+        status, headers, body = site.through_nginx(path)
+        assert (status, headers["cache-control"]) == (expected, cache_control), path
+        assert "last-modified" not in headers
+        assert body == site.from_django(path)[2], path
+        if status == 200:
+            # Django's ETag through nginx: a 304 from Django.
+            assert site.through_nginx(path, **{"If-None-Match": headers["etag"]})[0] == 304, path
+            _, packed_headers, packed = site.through_nginx(path, **{"Accept-Encoding": "gzip"})
+            assert packed_headers["content-encoding"] == "gzip" and gzip.decompress(packed) == body
+
+
+def test_a_killed_story_is_410_through_nginx_with_djangos_gone_page(site, ingest):
+    [result] = ingest(ninjs("urn:t:dam", "Cracks found in the dam", "NORDHAVEN (HP) - Inspectors found cracks."), source="hp")
+    status, headers, _ = site.through_nginx(result.url)
+    assert status == 200 and "last-modified" in headers
+    desk.kill(Story.objects.get(), "legal")
+    status, headers, body = site.through_nginx(result.url)
+    assert status == 410 and headers["cache-control"] == caching.GONE
+    assert body == site.from_django(result.url)[2] and b"Cracks found" not in body
+    for path in ("/", "/feeds/rss.xml", "/sitemaps/news.xml"):
+        assert b"Cracks found" not in site.through_nginx(path)[2], path
+
+
+def test_an_embargoed_story_is_404_through_nginx_until_its_time_then_served(site, ingest):
+    at = timezone.now() + dt.timedelta(seconds=1.5)
+    [result] = ingest(ninjs("urn:t:results", "Shipyard results", "NORDHAVEN (HP) - Orders doubled.",
+                            embargoed=at.isoformat()), source="hp")
+    assert result.outcome == "embargoed"
+    url = Story.objects.get().get_absolute_url()
+    status, headers, _ = site.through_nginx(url)
+    assert status == 404 and headers["cache-control"] == caching.NOT_FOUND
+    assert b"Shipyard results" not in site.through_nginx("/")[2]
+    time.sleep(max(0.0, (at - timezone.now()).total_seconds()) + 0.05)
+    # At its time Django serves it, before the sweep has written it to the tree.
+    status, headers, body = site.through_nginx(url)
+    assert status == 200 and "last-modified" not in headers and b"Shipyard results" in body
+    static.catch_up()
+    status, headers, from_tree = site.through_nginx(url)
+    assert status == 200 and "last-modified" in headers and from_tree == site.from_django(url)[2]
+    assert b"Shipyard results" in site.through_nginx("/")[2]
