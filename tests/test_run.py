@@ -149,3 +149,33 @@ def test_kill_9_while_files_arrive_loses_none_and_publishes_none_twice(tmp_path)
     finally:
         process.send_signal(signal.SIGINT)
         process.communicate(timeout=30)
+
+
+def test_a_feed_configured_in_sources_toml_is_polled_and_published(tmp_path):
+    import http.server
+    import threading
+
+    item = b'{"uri": "urn:hp:polled", "headline": "Polled story arrives", "body_text": "It came over HTTP."}'
+
+    class Feed(http.server.BaseHTTPRequestHandler):
+        def do_GET(self):
+            self.send_response(200)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(item)))
+            self.end_headers()
+            self.wfile.write(item)
+
+        def log_message(self, *args):
+            pass
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Feed)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    (tmp_path / "sources.toml").write_text(
+        f'[sources.hp]\nurl = "http://127.0.0.1:{server.server_address[1]}/item.json"\ninterval = 5\n')
+    base, process = start(tmp_path)
+    try:
+        wait_for(lambda: "Polled story arrives" in get(base + "/"))
+    finally:
+        process.send_signal(signal.SIGINT)
+        process.communicate(timeout=30)
+        server.shutdown()

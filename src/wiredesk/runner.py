@@ -16,6 +16,7 @@ from waitress.server import create_server
 
 from wiredesk import pipeline
 from wiredesk.publish import static
+from wiredesk.transports import http_poll
 from wiredesk.transports.inbox import Inbox, watch
 from wiredesk.wsgi import application
 
@@ -52,6 +53,9 @@ def run(host: str, port: int, workers: int = 2, announce=print) -> None:
     # Embargoes lift with no event to say so: the static tree catches up within a sweep, and
     # Django serves the story meanwhile.
     _every(settings.WIREDESK["SWEEP_SECONDS"], stop, static.catch_up)
+    # Feeds polled over HTTP(S): one thread each, so a slow agency never delays another.
+    poller = http_poll.Poller.from_config()
+    poller.start()
 
     shown_host = f"[{host}]" if ":" in host else host
     announce(f"wiredesk is running\n"
@@ -67,6 +71,7 @@ def run(host: str, port: int, workers: int = 2, announce=print) -> None:
         consumer.run()
     finally:
         stop.set()
+        poller.stop(timeout=5)
         observer.stop()
         server.close()
         observer.join(timeout=5)

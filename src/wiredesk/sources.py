@@ -7,6 +7,8 @@
     hold_urgency = 1               # hold flashes (urgency 1) for the desk
     hold_subjects = ["medtop:20000106", "Crime, law and justice"]
     seo = "canonical"              # index (default), noindex, or canonical: to the agency's own URL
+    url = "https://example.com/feed.atom"  # polled over HTTP(S): see transports/http_poll.py
+    interval = 60                  # seconds between polls of `url` (at least 5)
 
 The file is the truth: each command brings the database's sources in line with it. A source
 that delivers without being listed gets the defaults (publish everything, times in UTC).
@@ -24,7 +26,8 @@ from django.conf import settings
 
 from wiredesk.models import Source
 
-FIELDS = {"name": str, "time_zone": str, "auto_publish": bool, "hold_urgency": int, "hold_subjects": list, "seo": str}
+FIELDS = {"name": str, "time_zone": str, "auto_publish": bool, "hold_urgency": int, "hold_subjects": list, "seo": str,
+          "url": str, "interval": int}
 _KINDS = {str: "a string", bool: "true or false", int: "a whole number", list: "a list"}
 # What search engines are asked to do with a source's articles. Google's advice for syndicated
 # copy is either to keep it out of the index or to name the original as the canonical page.
@@ -66,6 +69,8 @@ def read(file: Path) -> dict[str, dict]:
                 raise ConfigError(f"{file}: [sources.{slug}] time_zone {values['time_zone']!r} is not an IANA zone") from None
         if values.get("seo", "index") not in SEO:
             raise ConfigError(f"{file}: [sources.{slug}] seo must be one of {', '.join(SEO)}")
+        if "url" in values and not values["url"].lower().startswith(("http://", "https://")):
+            raise ConfigError(f"{file}: [sources.{slug}] url must start with http:// or https://")
     return sources
 
 
@@ -78,7 +83,7 @@ def apply(file: Path | None = None) -> int:
     defaults = {field.name: field.get_default() for field in Source._meta.fields if field.name in FIELDS}
     for slug, values in sources.items():
         name = values.get("name") or default_name(slug)
-        # Settings the site reads from the file itself (seo) have no column.
+        # Settings read from the file itself (seo; url and interval, by the poller) have no column.
         stored = {key: value for key, value in values.items() if key in defaults}
         Source.objects.update_or_create(slug=slug, defaults={**defaults, **stored, "name": name})
     return len(sources)
