@@ -27,6 +27,12 @@ def ingest(db):
     return ingest
 
 
+def desk_env() -> dict:
+    """The environment for a `wiredesk` child process: the embedded default in its own data
+    folder, whatever database and settings this suite runs with."""
+    return {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "WIREDESK_DATA", "DJANGO_SETTINGS_MODULE")}
+
+
 def story_copy(headline="Harbour cranes return to service", *, dateline="PORT SALVIN (HP) - ",
                paragraphs=("The harbour's cranes worked again on Monday after a week of repairs.",
                            "Dock workers said queues of lorries had cleared by noon."),

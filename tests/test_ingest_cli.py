@@ -1,19 +1,18 @@
 """`wiredesk ingest` as a user types it."""
 
 import json
-import os
 import sqlite3
 import subprocess
 import sys
 from pathlib import Path
 
-from conftest import SEED
+from conftest import SEED, desk_env
 
 WIREDESK = str(Path(sys.executable).parent / "wiredesk")
 
 
 def ingest(data_dir, *args):
-    env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "WIREDESK_DATA", "DJANGO_SETTINGS_MODULE")}
+    env = desk_env()
     result = subprocess.run([WIREDESK, "ingest", "--data", str(data_dir), *args], env=env,
                             capture_output=True, text=True)
     return result.returncode, [json.loads(line) for line in result.stdout.splitlines()], result.stderr

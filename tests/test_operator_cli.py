@@ -1,20 +1,19 @@
 """The operator's commands as a user types them: story kill/hold/release, reprocess, audit."""
 
 import json
-import os
 import sqlite3
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
-from conftest import story_copy
+from conftest import desk_env, story_copy
 
 WIREDESK = str(Path(sys.executable).parent / "wiredesk")
 
 
 def wiredesk(data_dir, *args):
-    env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "WIREDESK_DATA", "DJANGO_SETTINGS_MODULE")}
+    env = desk_env()
     return subprocess.run([WIREDESK, *args, "--data", str(data_dir)], env=env, capture_output=True, text=True)
 
 

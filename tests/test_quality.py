@@ -30,8 +30,8 @@ from pathlib import Path
 import lxml.html
 import pytest
 from browser import CHROMIUM, FLAGS
-from conftest import REPO
-from test_run import WIREDESK, _env, start
+from conftest import REPO, desk_env
+from test_run import WIREDESK, start
 
 pytestmark = pytest.mark.quality
 
@@ -77,7 +77,7 @@ def site(tmp_path_factory):
     """`wiredesk run` on a fresh data folder with the demo wire loaded, and the pages to check."""
     data = tmp_path_factory.mktemp("quality-desk")
     for command in ("migrate", "demo"):
-        subprocess.run([WIREDESK, command, "--data", str(data)], env=_env(), check=True, capture_output=True)
+        subprocess.run([WIREDESK, command, "--data", str(data)], env=desk_env(), check=True, capture_output=True)
     base, process = start(data)
     try:
         yield _pages(base, data)

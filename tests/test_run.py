@@ -4,7 +4,6 @@ It runs on the embedded default (SQLite in its own data folder) whatever databas
 the suite uses, as `make run` does.
 """
 
-import os
 import re
 import shutil
 import signal
@@ -16,18 +15,14 @@ import urllib.request
 from pathlib import Path
 
 import pytest
-from conftest import SEED
+from conftest import SEED, desk_env
 
 WIREDESK = str(Path(sys.executable).parent / "wiredesk")
 
 
-def _env():
-    return {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "WIREDESK_DATA", "DJANGO_SETTINGS_MODULE")}
-
-
 def start(data):
     """Start `wiredesk run` on `data`; returns (base URL, process) once its banner is out."""
-    process = subprocess.Popen([WIREDESK, "run", "--data", str(data), "--port", "0"], env=_env(),
+    process = subprocess.Popen([WIREDESK, "run", "--data", str(data), "--port", "0"], env=desk_env(),
                                stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     banner = []
     for line in process.stdout:
@@ -100,7 +95,7 @@ def test_bad_input_is_quarantined_and_the_desk_keeps_publishing(desk):
     [(filename, error)] = wait_for(quarantined)
     assert filename == "garbage.bin" and "binary" in error
 
-    ingest = subprocess.run([WIREDESK, "ingest", "--data", str(data), str(data / "archive")], env=_env(),
+    ingest = subprocess.run([WIREDESK, "ingest", "--data", str(data), str(data / "archive")], env=desk_env(),
                             capture_output=True, text=True)
     assert ingest.returncode == 1  # a folder is not copy: said, not crashed
     assert "Is a directory" in ingest.stderr

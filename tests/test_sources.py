@@ -1,12 +1,12 @@
 """Sources configured in DIR/sources.toml: their time zone and publishing policy."""
 
 import json
-import os
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
+from conftest import desk_env
 
 from wiredesk import sources
 from wiredesk.models import Source
@@ -50,7 +50,7 @@ def test_a_mistake_is_named_and_nothing_is_applied(db, tmp_path, text, says):
 
 
 def _run(data, *args):
-    env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "WIREDESK_DATA", "DJANGO_SETTINGS_MODULE")}
+    env = desk_env()
     return subprocess.run([WIREDESK, *args, "--data", str(data)], env=env, capture_output=True, text=True)
 
 

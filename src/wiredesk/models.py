@@ -99,8 +99,7 @@ class Story(models.Model):
         return self.published_at is not None and self.updated_at > self.published_at
 
     def is_visible(self, now=None) -> bool:
-        return (self.state == State.LIVE and self.published_at is not None
-                and self.published_at <= (now or timezone.now()))
+        return lifecycle.rules.is_visible(self.state, self.published_at, now or timezone.now())
 
     def known(self) -> lifecycle.Known:
         """What the lifecycle rules need to know of this story."""

@@ -80,9 +80,7 @@ def process(delivery_id: int, *, again: bool = False) -> list[Result]:
             if delivery.status != Delivery.Status.RECEIVED and not again:
                 return []
             try:
-                context = formats.Context(source=delivery.source.slug, received=delivery.received_at,
-                                          zone=delivery.source.time_zone)
-                stories = formats.parse(bytes(delivery.data), context)
+                stories = formats.parse(bytes(delivery.data), _context(delivery))
             except formats.FormatError as exc:
                 return [_quarantine(delivery, str(exc))]
             results = [_apply(delivery, story) for story in stories]
@@ -100,6 +98,12 @@ def process(delivery_id: int, *, again: bool = False) -> list[Result]:
         with transaction.atomic():
             delivery = Delivery.objects.get(pk=delivery_id)
             return [_quarantine(delivery, f"internal error: {type(exc).__name__}: {exc}")]
+
+
+def _context(delivery: Delivery) -> formats.Context:
+    """What the formats need to know of a delivery besides its bytes. Raises FormatError for a
+    source configured with an unknown time zone."""
+    return formats.Context(source=delivery.source.slug, received=delivery.received_at, zone=delivery.source.time_zone)
 
 
 def _quarantine(delivery: Delivery, reason: str) -> Result:
@@ -234,10 +238,9 @@ def audit() -> tuple[int, list[Difference]]:
     for story in Story.objects.filter(state=State.LIVE).select_related("current__delivery__source").iterator():
         count += 1
         delivery, published = story.current.delivery, story.current.canonical
-        context = formats.Context(source=delivery.source.slug, received=delivery.received_at,
-                                  zone=delivery.source.time_zone)
         try:
-            agency = next((s for s in formats.parse(bytes(delivery.data), context) if s.uri == published.uri), None)
+            agency = next((s for s in formats.parse(bytes(delivery.data), _context(delivery))
+                           if s.uri == published.uri), None)
         except formats.FormatError as exc:
             differences.append(Difference(story.pk, story.uri, "delivery", "readable", str(exc)))
             continue

@@ -56,7 +56,12 @@ class Known:
     published_at: dt.datetime | None = None  # when readers first saw it, or will under an embargo
 
     def visible(self, now: dt.datetime) -> bool:
-        return self.state == State.LIVE and self.published_at is not None and self.published_at <= now
+        return is_visible(self.state, self.published_at, now)
+
+
+def is_visible(state: State, published_at: dt.datetime | None, now: dt.datetime) -> bool:
+    """Readers see a live story from its publication time on (an embargo sets it in the future)."""
+    return state == State.LIVE and published_at is not None and published_at <= now
 
 
 @dataclass(frozen=True)
