@@ -8,7 +8,15 @@
     hold_subjects = ["medtop:20000106", "Crime, law and justice"]
     seo = "canonical"              # index (default), noindex, or canonical: to the agency's own URL
     url = "https://example.com/feed.atom"  # polled over HTTP(S): see transports/http_poll.py
-    interval = 60                  # seconds between polls of `url` (at least 5)
+    interval = 60                  # seconds between polls of `url` or `ftp` (at least 5)
+    push_secret_env = "HP_PUSH_SECRET"     # POST /push/hp, signed with this variable's secret
+    ftp = "ftps://wire@ftp.hp.example/out" # pulled over FTP or FTPS: see transports/ftp.py
+    ftp_password_env = "HP_FTP_PASSWORD"
+    ftp_after = "delete"           # or "move": into ftp_move_to on the server (default "done")
+    email = "wire@hp.example"      # mail to this address, received by the SMTP listener
+
+Secrets are never written here: a setting ending in `_env` names the environment variable that
+holds one.
 
 The file is the truth: each command brings the database's sources in line with it. A source
 that delivers without being listed gets the defaults (publish everything, times in UTC).
@@ -26,8 +34,14 @@ from django.conf import settings
 
 from wiredesk.models import Source
 
-FIELDS = {"name": str, "time_zone": str, "auto_publish": bool, "hold_urgency": int, "hold_subjects": list, "seo": str,
-          "url": str, "interval": int}
+FIELDS = {
+    "name": str, "time_zone": str, "seo": str,
+    "auto_publish": bool, "hold_urgency": int, "hold_subjects": list,
+    "url": str, "interval": int,
+    "push_secret_env": str,
+    "ftp": str, "ftp_password_env": str, "ftp_after": str, "ftp_move_to": str,
+    "email": str,
+}
 _KINDS = {str: "a string", bool: "true or false", int: "a whole number", list: "a list"}
 # What search engines are asked to do with a source's articles. Google's advice for syndicated
 # copy is either to keep it out of the index or to name the original as the canonical page.
@@ -71,6 +85,12 @@ def read(file: Path) -> dict[str, dict]:
             raise ConfigError(f"{file}: [sources.{slug}] seo must be one of {', '.join(SEO)}")
         if "url" in values and not values["url"].lower().startswith(("http://", "https://")):
             raise ConfigError(f"{file}: [sources.{slug}] url must start with http:// or https://")
+        if "ftp" in values and not values["ftp"].lower().startswith(("ftp://", "ftps://")):
+            raise ConfigError(f"{file}: [sources.{slug}] ftp must start with ftp:// or ftps://")
+        if values.get("ftp_after", "delete") not in ("delete", "move"):
+            raise ConfigError(f"{file}: [sources.{slug}] ftp_after must be delete or move")
+        if "email" in values and "@" not in values["email"]:
+            raise ConfigError(f"{file}: [sources.{slug}] email must be an address, such as wire@agency.example")
     return sources
 
 
