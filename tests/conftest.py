@@ -27,6 +27,15 @@ def ingest(db):
     return ingest
 
 
+@pytest.fixture
+def immediate_tasks():
+    """Tasks run as they are enqueued, as a transport's tests need to see what it published."""
+    from django.test import override_settings
+
+    with override_settings(TASKS={"default": {"BACKEND": "django.tasks.backends.immediate.ImmediateBackend"}}):
+        yield
+
+
 def desk_env() -> dict:
     """The environment for a `wiredesk` child process: the embedded default in its own data
     folder, whatever database and settings this suite runs with."""
@@ -59,3 +68,11 @@ def chromium():
         browser = launch(playwright)
         yield browser
         browser.close()
+
+
+@pytest.fixture(autouse=True)
+def _fresh_page_cache():
+    """Each test starts with no kept pages: its database starts again at the same site version."""
+    from django.core.cache import caches
+
+    caches["pages"].clear()

@@ -1,14 +1,19 @@
 """The reader's pages beyond the fronts: article metadata for search engines and social sites,
 related stories, and the source, topic, place and archive pages."""
 
+import ast
 import datetime as dt
 import json
 import re
+import subprocess
+import sys
 
+import lxml.etree
 import lxml.html
 import pytest
 import time_machine
-from conftest import NOW, story_copy
+from conftest import NOW, desk_env, story_copy
+from django.test import override_settings
 from django.utils import timezone
 from lxml import etree
 
@@ -202,6 +207,36 @@ def test_a_canonical_source_names_the_agency_page_when_the_story_has_one(client,
     assert metas(doc)["og:url"] == linked_data(doc)["mainEntityOfPage"] == own
 
 
+def test_behind_a_tls_proxy_pages_name_their_https_address(client, ingest, tmp_path):
+    env = {**desk_env(), "WIREDESK_BEHIND_PROXY": "1", "WIREDESK_DATA": str(tmp_path)}
+    shown = subprocess.run([sys.executable, "-c", "from wiredesk import settings; print(settings.SECURE_PROXY_SSL_HEADER)"],
+                           env=env, capture_output=True, text=True, check=True).stdout
+    with override_settings(SECURE_PROXY_SSL_HEADER=ast.literal_eval(shown), ALLOWED_HOSTS=["news.example"]):
+        ingest(ninjs("urn:t:rowers", "Rowers win"), source="hp")
+        url = story("urn:t:rowers").get_absolute_url()
+        for proto, scheme in (("https", "https"), (None, "http")):
+            headers = {"HTTP_X_FORWARDED_PROTO": proto} if proto else {}
+            doc = lxml.html.fromstring(client.get(url, HTTP_HOST="news.example", **headers).content)
+            assert doc.xpath("//link[@rel='canonical']/@href") == [f"{scheme}://news.example{url}"]
+
+
+def test_sitemaps_list_only_pages_search_engines_are_asked_to_index_here(client, ingest, seo):
+    ingest(ninjs("https://hp.example/2026/rowers", "Rowers win", minutes_ago=5), source="hp")
+    ingest(ninjs("urn:hp:relay", "Relay record", minutes_ago=5), source="hp")
+    ingest(ninjs("urn:ians:ferry", "Ferry sails", minutes_ago=5), source="ians")
+
+    def listed():
+        return {url.rsplit("/", 2)[-2] for name in ("articles", "news")
+                for url in lxml.etree.fromstring(client.get(f"/sitemaps/{name}.xml").content).xpath(
+                    "//*[local-name()='loc']/text()") if "/story/" in url}
+
+    assert listed() == {"rowers-win", "relay-record", "ferry-sails"}
+    seo(hp="canonical")  # the agency's own page is the one to index, where the story has one
+    assert listed() == {"relay-record", "ferry-sails"}
+    seo(hp="noindex")
+    assert listed() == {"ferry-sails"}
+
+
 def test_a_changed_seo_setting_applies_without_a_restart(client, ingest, seo):
     ingest(ninjs("urn:t:rowers", "Rowers win"), source="hp")
     seo(hp="noindex")
@@ -253,6 +288,16 @@ def test_a_source_with_no_visible_story_has_no_page(client, ingest):
     ingest(kill("urn:t:gone"), source="hp")
     assert client.get("/source/hp/").status_code == 404
     assert client.get("/archive/").status_code == 404
+
+
+def test_topic_and_place_pages_follow_the_current_version(client, ingest):
+    ingest(ninjs("urn:t:cranes", "Cranes back", "OSLO (HP) - Cranes worked.", topics=["Ports"]), source="hp")
+    assert headlines(client, "/topic/ports/") == headlines(client, "/place/oslo/") == ["Cranes back"]
+    ingest(ninjs("urn:t:cranes", "Cranes back", "BERGEN (HP) - Cranes worked again.", topics=["Shipping"], version=2),
+           source="hp")
+    assert client.get("/topic/ports/").status_code == client.get("/place/oslo/").status_code == 404
+    assert headlines(client, "/topic/shipping/") == headlines(client, "/place/bergen/") == ["Cranes back"]
+    assert client.get("/topic/ports/rss.xml").status_code == 404
 
 
 def test_the_topic_and_source_feeds_link_to_their_pages(client, wire):

@@ -2,7 +2,6 @@
 
 import datetime as dt
 
-import pytest
 from conftest import SEED, story_copy
 
 from wiredesk import formats, pipeline

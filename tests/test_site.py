@@ -88,7 +88,10 @@ def test_the_demo_wire_makes_a_living_site(client, db):
         assert counts == {"published": 15, "updated": 2, "killed": 1, "embargoed": 1}
         assert demo.load() == {"unchanged": 19}
         html = client.get("/").text
-        assert html.count("<h2>") == 14  # 15 stories, one of them killed
+        # 15 stories, one killed: each of the other 14 once, the 12 newest first, then the
+        # older two in their sections' blocks.
+        listed = re.findall(r'<h([23])><a href="/story/[^"]+">', html)
+        assert listed == ["2"] * 12 + ["3"] * 2
         assert "Nordhaven shipyard" not in html
         update = Story.objects.get(uri="urn:demo:hp:skerra-ferry-timetable")
         assert "fares unchanged" in client.get(update.get_absolute_url()).text

@@ -203,10 +203,12 @@ def _django(args, verbosity: int = 0) -> None:
     django.setup()
     call_command("migrate", verbosity=verbosity, interactive=False)
     from wiredesk import sources
+    from wiredesk.publish import sections
 
     try:
         sources.apply()
-    except sources.ConfigError as exc:
+        sections.check()
+    except (sources.ConfigError, sections.ConfigError) as exc:
         print(f"wiredesk: {exc}", file=sys.stderr)
         sys.exit(2)
 

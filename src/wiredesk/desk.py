@@ -58,12 +58,14 @@ def release(story: Story) -> Story:
             raise NotFound(f"story {story.pk} has no version with story text to publish")
         newest, now = publishable[0], timezone.now()
         embargo = newest.canonical.embargoed
-        story.state, story.reason, story.desk_hold, story.current = State.LIVE, "released by an operator", False, newest
+        story.state, story.reason, story.desk_hold = State.LIVE, "released by an operator", False
+        story.show(newest)
         if story.published_at is None:
             story.published_at = story.updated_at = max(now, embargo) if embargo else now
         else:
             story.updated_at = max(now, story.published_at)
-        story.save(update_fields=["state", "reason", "desk_hold", "current", "published_at", "updated_at"])
+        story.save(update_fields=["state", "reason", "desk_hold", "current", "headline", "published_at", "updated_at"])
+        story.file_topics()
         search.index(story)
         static.changed(story.pk)
     return story

@@ -1,5 +1,7 @@
 """What wiredesk keeps. Deliveries are the raw truth; stories and versions are derived from them."""
 
+from __future__ import annotations
+
 from django.db import models
 from django.urls import reverse
 from django.utils import timezone
@@ -7,6 +9,8 @@ from django.utils.functional import cached_property
 
 from wiredesk import lifecycle
 from wiredesk.lifecycle import State
+from wiredesk.publish import sections
+from wiredesk.publish.sections import topic_rows
 from wiredesk.story import Story as CanonicalStory
 
 
@@ -53,6 +57,8 @@ class Delivery(models.Model):
 
     class Meta:
         verbose_name_plural = "deliveries"
+        # A source's latest deliveries (its health: last delivery, the last hour, its usual gap).
+        indexes = [models.Index(fields=["source", "received_at"], name="delivery_source_received")]
 
     def __str__(self):
         return f"delivery {self.pk} ({self.filename or self.transport})"
@@ -78,6 +84,8 @@ class Story(models.Model):
     # The version readers see (or would see, once live). Later copy the desk only keeps does not move it.
     current = models.ForeignKey("StoryVersion", null=True, on_delete=models.PROTECT, related_name="+")
     section = models.SlugField(max_length=60, db_index=True)
+    # The current version's headline, so that listings need not read each version's JSON.
+    headline = models.TextField(default="")
     # When readers first see the story (in the future under an embargo); unset until it is live.
     published_at = models.DateTimeField(null=True, db_index=True)
     updated_at = models.DateTimeField(null=True)
@@ -95,8 +103,24 @@ class Story(models.Model):
         return reverse("article", kwargs={"story_id": self.pk, "slug": self.slug})
 
     @property
+    def section_name(self) -> str:
+        return sections.section_name(self.section)
+
+    @property
     def was_updated(self) -> bool:
         return self.published_at is not None and self.updated_at > self.published_at
+
+    def show(self, version: StoryVersion) -> None:
+        """Make `version` the one readers see (or would see, once live); save the story, then
+        call file_topics."""
+        self.current = version
+        self.headline = version.canonical.headline
+
+    def file_topics(self) -> None:
+        """File the story under its current version's topics and place."""
+        StoryTopic.objects.filter(story=self).delete()
+        StoryTopic.objects.bulk_create([StoryTopic(story=self, kind=kind, slug=slug, name=name)
+                                        for kind, slug, name in topic_rows(self.current.canonical)])
 
     def is_visible(self, now=None) -> bool:
         return lifecycle.rules.is_visible(self.state, self.published_at, now or timezone.now())
@@ -156,3 +180,61 @@ class SearchEntry(models.Model):
 
     def __str__(self):
         return self.headline
+
+
+class StoryTopic(models.Model):
+    """One topic or place of a story's current version, so that topic and place pages are an
+    indexed query rather than a read of every story's JSON. Kept by Story.file_topics whenever the
+    current version changes; whether the story may be seen is asked of the story."""
+
+    class Kind(models.TextChoices):
+        TOPIC = "topic"
+        PLACE = "place"
+
+    story = models.ForeignKey(Story, on_delete=models.CASCADE, related_name="topics")
+    kind = models.CharField(max_length=5, choices=Kind)
+    slug = models.CharField(max_length=200)
+    name = models.TextField()
+
+    class Meta:
+        indexes = [models.Index(fields=["kind", "slug"], name="storytopic_kind_slug")]
+        constraints = [models.UniqueConstraint(fields=["story", "kind", "slug"], name="storytopic_story_kind_slug")]
+
+    def __str__(self):
+        return f"{self.kind} {self.slug}"
+
+
+class SourceHealth(models.Model):
+    """How a source's pull transport (HTTP poll, FTP fetch, IMAP) has fared: one row per source
+    and transport, so that a failing FTP fetch is not hidden by a healthy HTTP poll of the same
+    source. Kept in the database because several processes may poll; see wiredesk.health."""
+
+    source = models.ForeignKey(Source, on_delete=models.CASCADE, related_name="health")
+    transport = models.CharField(max_length=20)
+    last_attempt = models.DateTimeField(null=True)
+    last_success = models.DateTimeField(null=True)
+    last_error = models.TextField(blank=True)
+    last_error_at = models.DateTimeField(null=True)
+    consecutive_errors = models.PositiveIntegerField(default=0)
+    total_errors = models.PositiveIntegerField(default=0)
+    attempts = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        verbose_name_plural = "source health"
+        constraints = [models.UniqueConstraint(fields=["source", "transport"], name="sourcehealth_source_transport")]
+
+    def __str__(self):
+        return f"{self.source_id} {self.transport}"
+
+
+class SiteVersion(models.Model):
+    """One row: a number that moves on with every change readers could see, and the next moment
+    the clock alone changes the site. Web processes keep pages under it: see publish.pagecache."""
+
+    ONLY = 1
+
+    number = models.BigIntegerField(default=0)
+    next_change = models.FloatField(null=True)  # Unix time: read raw on every request, on any database
+
+    def __str__(self):
+        return f"site version {self.number}"

@@ -154,7 +154,8 @@ def _store(story: Story, delivery: Delivery, incoming: CanonicalStory, decision)
 def _show(story: Story, version: StoryVersion, incoming: CanonicalStory, decision, now: dt.datetime,
           original: Story | None) -> None:
     """Carry the decision out on the story row: its state, the version readers see, its times."""
-    story.state, story.reason, story.current = decision.state, decision.reason, version
+    story.state, story.reason = decision.state, decision.reason
+    story.show(version)
     if decision.outcome == Outcome.DUPLICATE:
         story.duplicate_of = story.duplicate_of or original
     if decision.state == State.LIVE:
@@ -168,6 +169,7 @@ def _show(story: Story, version: StoryVersion, incoming: CanonicalStory, decisio
         else:
             story.updated_at = max(min(incoming.versioncreated or now, now), story.published_at)
     story.save()
+    story.file_topics()
     search.index(story)
     static.changed(story.pk)
 

@@ -15,7 +15,7 @@ from huey.contrib.djhuey import HUEY
 from waitress.server import create_server
 
 from wiredesk import pipeline
-from wiredesk.publish import static
+from wiredesk.publish import pagecache, static
 from wiredesk.transports import http_poll
 from wiredesk.transports.inbox import Inbox, watch
 from wiredesk.wsgi import application
@@ -53,6 +53,7 @@ def run(host: str, port: int, workers: int = 2, announce=print) -> None:
     # Embargoes lift with no event to say so: the static tree catches up within a sweep, and
     # Django serves the story meanwhile.
     _every(settings.WIREDESK["SWEEP_SECONDS"], stop, static.catch_up)
+    _every(settings.WIREDESK["SWEEP_SECONDS"], stop, pagecache.catch_up)
     # Feeds polled over HTTP(S): one thread each, so a slow agency never delays another.
     poller = http_poll.Poller.from_config()
     poller.start()

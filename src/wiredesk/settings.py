@@ -40,6 +40,12 @@ _base_url = os.environ.get("WIREDESK_BASE_URL", "http://127.0.0.1:8000").rstrip(
 if _base_host := urlsplit(_base_url).hostname:
     ALLOWED_HOSTS.append(f"[{_base_host}]" if ":" in _base_host else _base_host)
 
+# Behind a proxy that ends TLS (deploy/nginx.conf sets X-Forwarded-Proto, replacing whatever a
+# client sent), pages must know they were asked for over https: canonical links, feeds and
+# sitemaps name https addresses. Off unless such a proxy is in front, or a client could claim it.
+if _env_bool("WIREDESK_BEHIND_PROXY"):
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+
 INSTALLED_APPS = [
     "django.contrib.sitemaps",
     "django.contrib.staticfiles",
@@ -48,6 +54,8 @@ INSTALLED_APPS = [
 ]
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    # Outermost but for security headers: a kept page is sent as it is, already compressed.
+    "wiredesk.publish.pagecache.middleware",
     # Every page is public and holds no secret (no session, no form token), so compressing
     # can leak nothing through the length of the answer (BREACH).
     "django.middleware.gzip.GZipMiddleware",
@@ -80,6 +88,19 @@ _sqlite = {
 }
 DATABASES = {"default": dj_database_url.parse(os.environ["DATABASE_URL"]) if os.environ.get("DATABASE_URL") else _sqlite}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+# Each request runs a query or two: opening SQLite (and setting its pragmas) or a PostgreSQL
+# session for each would cost more than the page.
+for _database in DATABASES.values():
+    _database.setdefault("CONN_MAX_AGE", 600)
+    _database.setdefault("CONN_HEALTH_CHECKS", True)
+
+CACHES = {
+    "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "default"},
+    # Pages kept by each web process under the site's version (wiredesk.publish.pagecache): a
+    # change moves the version on, so nothing needs to expire; the oldest make way for new ones.
+    "pages": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "pages",
+              "TIMEOUT": None, "OPTIONS": {"MAX_ENTRIES": 1000}},
+}
 
 LANGUAGE_CODE = os.environ.get("WIREDESK_LANGUAGE", "en")
 TIME_ZONE = os.environ.get("WIREDESK_TIME_ZONE", "UTC")

@@ -111,12 +111,21 @@ def apply(file: Path | None = None) -> int:
 
 def seo(slug: str) -> str:
     """The source's seo setting, read from the file as it is now: the site needs no restart."""
+    return _seo().get(slug, "index")
+
+
+def seo_sources(mode: str) -> set[str]:
+    """The sources whose seo setting is `mode`."""
+    return {slug for slug, value in _seo().items() if value == mode}
+
+
+def _seo() -> dict[str, str]:
     file = path()
     try:
         stat = file.stat()
     except FileNotFoundError:
-        return "index"
-    return _seo_settings(file, stat.st_mtime_ns, stat.st_size).get(slug, "index")
+        return {}
+    return _seo_settings(file, stat.st_mtime_ns, stat.st_size)
 
 
 @functools.lru_cache(maxsize=1)

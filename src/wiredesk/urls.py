@@ -4,6 +4,7 @@ from wiredesk.publish import feeds, search, sitemaps, views
 
 urlpatterns = [
     path("", views.home, name="home"),
+    path("latest/", views.latest, name="latest"),
     path("section/<slug:slug>/", views.section, name="section"),
     path("story/<int:story_id>/<slug:slug>/", views.article, name="article"),
     path("source/<slug:slug>/", views.source, name="source"),

@@ -13,7 +13,6 @@ seen and stays through every version.
 
 import json
 from dataclasses import dataclass
-from itertools import islice
 
 from django.conf import settings
 from django.contrib.syndication.views import Feed
@@ -24,10 +23,10 @@ from django.urls import path, reverse
 from django.utils.feedgenerator import Atom1Feed, Rss201rev2Feed, SyndicationFeed, rfc3339_date
 from django.utils.html import escape, format_html, format_html_join
 
-from wiredesk.models import Source
+from wiredesk.models import Source, StoryTopic
 from wiredesk.publish import views
 from wiredesk.publish.xmlsafe import xml_safe
-from wiredesk.publish.sections import section_name, topics
+from wiredesk.publish.sections import section_name
 
 LIMIT = 50
 
@@ -112,7 +111,7 @@ class Scope:
 
     name: str | None  # None for the whole site
     url: str
-    stories: QuerySet | list
+    stories: QuerySet
 
 
 class StoryFeed(Feed):
@@ -140,13 +139,13 @@ class StoryFeed(Feed):
         return f"{news}, published as it arrives."
 
     def items(self, scope):
-        return scope.stories[:LIMIT]
+        return scope.stories.select_related("current")[:LIMIT]
 
     def feed_extra_kwargs(self, scope):
         return {"hub": settings.WIREDESK["WEBSUB_HUB"]}
 
     def item_title(self, story):
-        return story.current.canonical.headline
+        return story.headline
 
     def item_description(self, story):
         # RSS descriptions and Atom summaries are HTML; the copy is plain text.
@@ -199,13 +198,10 @@ class SourceFeed(StoryFeed):
 
 class TopicFeed(StoryFeed):
     def get_object(self, request, slug):
-        # Subjects and keywords live inside each version's JSON, which SQLite cannot search by
-        # containment: stories are read newest first until the feed is full.
-        live = views.live_stories().iterator(chunk_size=LIMIT)
-        stories = list(islice((s for s in live if slug in topics(s.current.canonical)), LIMIT))
-        if not stories:
+        stories, name = views.filed_under(StoryTopic.Kind.TOPIC, slug)
+        if name is None:
             raise Http404("No such topic")
-        return Scope(topics(stories[0].current.canonical)[slug], reverse("topic", args=[slug]), stories)
+        return Scope(name, reverse("topic", args=[slug]), stories)
 
 
 FORMATS = {"rss": ("rss.xml", RssFeed), "atom": ("atom.xml", AtomFeed), "json": ("feed.json", JsonFeed)}

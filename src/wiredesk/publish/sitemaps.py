@@ -8,11 +8,20 @@ from django.contrib.sitemaps import Sitemap
 from django.contrib.sitemaps import views as sitemap_views
 from django.shortcuts import render
 from django.urls import path, reverse
+from django.db.models import Q
 from django.utils import timezone
 
+from wiredesk import sources
 from wiredesk.models import Story
 from wiredesk.publish.xmlsafe import xml_safe
 
+
+def indexed():
+    """The visible stories search engines are asked to index here. A sitemap lists canonical
+    pages only (Google's rule): not those of `noindex` sources, nor those whose canonical page
+    is the agency's own (`canonical` sources, for stories whose identifier is its URL)."""
+    at_agency = Q(source__slug__in=sources.seo_sources("canonical")) & (Q(uri__istartswith="http://") | Q(uri__istartswith="https://"))
+    return Story.objects.visible().exclude(source__slug__in=sources.seo_sources("noindex")).exclude(at_agency)
 
 
 class _Live(Sitemap):
@@ -37,7 +46,7 @@ class ArticleSitemap(_Live):
     def items(self):
         # In the order stories were first stored, so that new ones land on the last page and the
         # pages crawlers already know keep their URLs.
-        return Story.objects.visible().only("pk", "slug", "updated_at").order_by("pk")
+        return indexed().only("pk", "slug", "updated_at").order_by("pk")
 
     def lastmod(self, story):
         return story.updated_at
@@ -51,7 +60,7 @@ class NewsSitemap(_Live):
 
     def items(self):
         now = timezone.now()
-        return (Story.objects.visible(now).filter(published_at__gte=now - self.window)
+        return (indexed().filter(published_at__gte=now - self.window)
                 .select_related("current").order_by("-published_at", "-pk"))
 
     def lastmod(self, story):
@@ -62,7 +71,7 @@ class NewsSitemap(_Live):
         for url in urls:
             copy = url["item"].current.canonical
             url["news"] = {"language": publication_language(copy.language or settings.LANGUAGE_CODE),
-                           "title": xml_safe(copy.headline)}
+                           "title": xml_safe(url["item"].headline)}
         return urls
 
 

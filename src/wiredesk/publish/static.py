@@ -2,6 +2,7 @@
 asking Django, which answers whatever the tree does not hold.
 
     index.html                              the home page
+    latest/index.html                       the latest stories (first page)
     story/<id>/<slug>/index.html            articles
     section/<slug>/index.html, rss.xml, atom.xml, feed.json
     source/<slug>/index.html, rss.xml, atom.xml, feed.json
@@ -58,7 +59,7 @@ from django.utils import timezone
 
 from wiredesk.lifecycle import State
 from wiredesk.models import Source, Story
-from wiredesk.publish import feeds, views
+from wiredesk.publish import feeds, pagecache, views
 from wiredesk.publish.sitemaps import SITEMAPS, NewsSitemap
 
 log = logging.getLogger(__name__)
@@ -112,6 +113,7 @@ def _save_state(state: dict) -> None:
 
 def changed(*story_ids: int) -> None:
     """Call inside the transaction that changes these stories; their pages follow its commit."""
+    pagecache.changed()
     token = uuid.uuid4().hex
     try:
         marks = [_work() / "pending" / f"{pk}-{token}.pre" for pk in story_ids]
@@ -253,6 +255,7 @@ class _Pass:
             self.page(path)
         self.scope(reverse("home"), [reverse(f"home-feed-{kind}") for kind in feeds.FORMATS],
                    empty=not Story.objects.visible().exists())
+        self.page(reverse("latest"))
         for slug in sorted(fronts):
             self.scope(reverse("section", args=[slug]), [reverse(f"section-feed-{kind}", args=[slug]) for kind in feeds.FORMATS])
         for source in sources:

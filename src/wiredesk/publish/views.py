@@ -17,11 +17,15 @@ from django.utils.text import Truncator
 
 from wiredesk import sources
 from wiredesk.lifecycle import State
-from wiredesk.models import Source, Story
-from wiredesk.publish.sections import place_slug, section_name, topics
+from wiredesk.models import Source, Story, StoryTopic
+from wiredesk.publish import sections
+from wiredesk.publish.sections import place_slug, topics
 
 PAGE_SIZE = 30
 RELATED = 5
+# The home page: the newest stories, then this many of each section's others.
+HOME_LATEST = 12
+HOME_PER_SECTION = 4
 # Inside <script>, agency text with "</script" or "<!--" would end or derail the element: as
 # \u escapes, <, > and & mean the same to any JSON reader and nothing to the HTML parser.
 _SCRIPT_SAFE = str.maketrans({"<": "\\u003c", ">": "\\u003e", "&": "\\u0026"})
@@ -32,18 +36,22 @@ def site_context(request):
 
 
 def live_stories():
-    return Story.objects.visible().select_related("current", "source").order_by("-published_at", "-pk")
+    """What readers may see now, newest first. Listings read the story row alone (its headline
+    is kept there); whatever needs the copy itself selects `current` too."""
+    return Story.objects.visible().select_related("source").order_by("-published_at", "-pk")
 
 
 def _sections():
-    return [(slug, section_name(slug)) for slug in
-            Story.objects.visible().values_list("section", flat=True).distinct().order_by("section")]
+    """The sections with something to show, in the order of the section rules."""
+    rules = sections.rules()
+    slugs = Story.objects.visible().values_list("section", flat=True).distinct().order_by()
+    return [(slug, rules.name(slug)) for slug in sorted(slugs, key=rules.order)]
 
 
 def _listing(request, items, template="wiredesk/front.html", *, title=None, feeds=None, may_be_empty=False,
              **context):
-    """One page of a listing (`?page=N`). Empty, it is a 404 unless it may be empty (the home
-    page), so that a mistyped or emptied address does not pass for a page.
+    """One page of a listing (`?page=N`). Empty, it is a 404 unless it may be empty, so that a
+    mistyped or emptied address does not pass for a page.
 
     `feeds` names the listing's feed scope and slug, as in ("section", "sport").
     """
@@ -57,18 +65,25 @@ def _listing(request, items, template="wiredesk/front.html", *, title=None, feed
                                       "sections": _sections(), **context})
 
 
-def _scan(keep):
-    """The visible stories, newest first, whose copy `keep` accepts. Datelines, subjects and
-    keywords live inside each version's JSON, which SQLite cannot search: they are read here."""
-    return [story for story in live_stories().iterator(chunk_size=500) if keep(story.current.canonical)]
-
-
 def home(request):
-    return _listing(request, live_stories(), may_be_empty=True, is_home=True)
+    """The newest stories, then each section's newest of the rest."""
+    latest = list(live_stories()[:HOME_LATEST])
+    shown = {story.pk for story in latest}
+    blocks = []
+    for slug, name in _sections():
+        stories = [s for s in live_stories().filter(section=slug)[:HOME_PER_SECTION + len(shown)] if s.pk not in shown]
+        if stories:
+            blocks.append((slug, name, stories[:HOME_PER_SECTION]))
+    return render(request, "wiredesk/home.html", {"latest": latest, "blocks": blocks, "sections": _sections(),
+                                                  "is_home": True})
+
+
+def latest(request):
+    return _listing(request, live_stories(), title="Latest stories", may_be_empty=True)
 
 
 def section(request, slug):
-    return _listing(request, live_stories().filter(section=slug), title=section_name(slug),
+    return _listing(request, live_stories().filter(section=slug), title=sections.section_name(slug),
                     feeds=("section", slug), current_section=slug)
 
 
@@ -77,15 +92,21 @@ def source(request, slug):
     return _listing(request, live_stories().filter(source=agency), title=agency.name, feeds=("source", slug))
 
 
+def filed_under(kind: str, slug: str):
+    """The visible stories filed under a topic or place, newest first, and its name."""
+    stories = live_stories().filter(topics__kind=kind, topics__slug=slug)
+    name = StoryTopic.objects.filter(kind=kind, slug=slug, story__in=stories).values_list("name", flat=True).first()
+    return stories, name
+
+
 def topic(request, slug):
-    stories = _scan(lambda copy: slug in topics(copy))
-    name = topics(stories[0].current.canonical)[slug] if stories else None
+    stories, name = filed_under(StoryTopic.Kind.TOPIC, slug)
     return _listing(request, stories, title=name, feeds=("topic", slug))
 
 
 def place(request, slug):
-    stories = _scan(lambda copy: place_slug(copy) == slug)
-    return _listing(request, stories, title=stories[0].current.canonical.located if stories else None)
+    stories, name = filed_under(StoryTopic.Kind.PLACE, slug)
+    return _listing(request, stories, title=name)
 
 
 def archive(request):
@@ -132,7 +153,7 @@ def _linked_data(story, copy, url, description) -> str:
         "publisher": {"@type": "Organization", "name": settings.WIREDESK["SITE_NAME"]},
         "mainEntityOfPage": url,
         "inLanguage": copy.language or settings.LANGUAGE_CODE,
-        "articleSection": section_name(story.section),
+        "articleSection": sections.section_name(story.section),
     }
     return mark_safe(json.dumps(data, ensure_ascii=False).translate(_SCRIPT_SAFE))
 
@@ -172,7 +193,7 @@ def article(request, story_id, slug):
         "dateline": dateline,
         "lede_rest": lede_rest,
         "paragraphs": rest,
-        "section_name": section_name(story.section),
+        "section_name": sections.section_name(story.section),
         "topics": topics(copy).items(),
         "place_slug": place_slug(copy),
         "related": live_stories().filter(section=story.section).exclude(pk=story.pk)[:RELATED],
