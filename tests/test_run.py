@@ -7,33 +7,11 @@ the suite uses, as `make run` does.
 import re
 import shutil
 import signal
-import sqlite3
 import subprocess
-import sys
-import time
-import urllib.request
-from pathlib import Path
 
 import pytest
 from conftest import SEED, desk_env
-
-WIREDESK = str(Path(sys.executable).parent / "wiredesk")
-
-
-def start(data):
-    """Start `wiredesk run` on `data`; returns (base URL, process) once its banner is out."""
-    process = subprocess.Popen([WIREDESK, "run", "--data", str(data), "--port", "0"], env=desk_env(),
-                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-    banner = []
-    for line in process.stdout:
-        banner.append(line)
-        if line.startswith("Press Ctrl-C"):
-            break
-    text = "".join(banner)
-    match = re.search(r"site:\s+(http://\S+?)/\n", text)
-    assert match, f"no banner: {text}"
-    assert f"inbox: {data / 'inbox'}" in text
-    return match.group(1), process
+from desk import WIREDESK, get, rows, start, wait_for
 
 
 @pytest.fixture
@@ -44,20 +22,6 @@ def desk(tmp_path):
     if process.poll() is None:
         process.kill()
         process.wait()
-
-
-def get(url: str) -> str:
-    with urllib.request.urlopen(url, timeout=5) as response:
-        return response.read().decode()
-
-
-def wait_for(predicate, timeout=15.0):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if result := predicate():
-            return result
-        time.sleep(0.02)
-    raise AssertionError("timed out")
 
 
 def test_a_file_dropped_in_the_inbox_is_published_and_ctrl_c_stops_cleanly(desk):
@@ -88,11 +52,7 @@ def test_bad_input_is_quarantined_and_the_desk_keeps_publishing(desk):
     wait_for(lambda: "Ferry timetable changes" in get(base + "/"))
     assert process.poll() is None
 
-    def quarantined():
-        with sqlite3.connect(f"file:{data / 'wiredesk.sqlite3'}?mode=ro", uri=True) as db:
-            return db.execute("select filename, error from wiredesk_delivery where status = 'quarantined'").fetchall()
-
-    [(filename, error)] = wait_for(quarantined)
+    [(filename, error)] = wait_for(lambda: rows(data, "select filename, error from wiredesk_delivery where status = 'quarantined'"))
     assert filename == "garbage.bin" and "binary" in error
 
     ingest = subprocess.run([WIREDESK, "ingest", "--data", str(data), str(data / "archive")], env=desk_env(),
@@ -123,23 +83,19 @@ def test_kill_9_while_files_arrive_loses_none_and_publishes_none_twice(tmp_path)
             f"Island story number {number}\n\nPORT SALVIN (HP) - Islanders counted {number} boats "
             f"in the harbour on day {number} of the regatta.\n".encode())
 
-    def rows(sql):
-        with sqlite3.connect(f"file:{tmp_path / 'wiredesk.sqlite3'}?mode=ro", uri=True) as db:
-            return db.execute(sql).fetchall()
-
     base, process = start(tmp_path)
     for number in range(count):
         drop(number)
-    wait_for(lambda: rows("select count(*) from wiredesk_story")[0][0] > 0)
+    wait_for(lambda: rows(tmp_path, "select count(*) from wiredesk_story")[0][0] > 0)
     process.kill()  # SIGKILL: no chance to finish or clean up
     process.wait()
 
     base, process = start(tmp_path)
     try:
-        wait_for(lambda: rows("select count(*) from wiredesk_delivery where status = 'received'")[0][0] == 0
+        wait_for(lambda: rows(tmp_path, "select count(*) from wiredesk_delivery where status = 'received'")[0][0] == 0
                  and not any(inbox.iterdir()), timeout=30)
-        assert rows("select count(*), count(distinct uri) from wiredesk_story where state = 'live'") == [(count, count)]
-        assert rows("select count(*) from wiredesk_storyversion") == [(count,)]
+        assert rows(tmp_path, "select count(*), count(distinct uri) from wiredesk_story where state = 'live'") == [(count, count)]
+        assert rows(tmp_path, "select count(*) from wiredesk_storyversion") == [(count,)]
         assert "Island story number" in get(base + "/")
     finally:
         process.send_signal(signal.SIGINT)

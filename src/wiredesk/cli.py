@@ -41,6 +41,7 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--host", default="127.0.0.1")
     p.add_argument("--port", type=int, default=8000)
     p.add_argument("--workers", type=int, default=2, help="processing threads (default 2)")
+    p.add_argument("--web-workers", type=int, default=2, help="web server processes (default 2; one per core serves best)")
     p.set_defaults(command=cmd_run)
 
     p = sub.add_parser("reprocess", parents=[common], help="run quarantined deliveries (or the ones named) again, after a fix")
@@ -165,7 +166,7 @@ def cmd_run(args) -> int:
         settings.ALLOWED_HOSTS.append(args.host)
     if args.host in ("0.0.0.0", "::"):
         settings.ALLOWED_HOSTS.append("*")
-    runner.run(args.host, args.port, workers=args.workers)
+    runner.run(args.host, args.port, workers=args.workers, web_workers=args.web_workers)
     return 0
 
 

@@ -1,7 +1,8 @@
-"""`wiredesk run`: the site, the inbox watcher and the workers in one process.
+"""`wiredesk run`: the site, the inbox watcher and the workers under one command.
 
-The task consumer owns the main thread because it installs the signal handlers that make
-Ctrl-C a clean stop; the web server, the watcher and the sweeper run beside it in threads.
+The web server runs in processes of its own (wiredesk.web). In this one, the task consumer owns
+the main thread because it installs the signal handlers that make Ctrl-C a clean stop; the
+watcher, the pollers and the sweeper run beside it in threads.
 """
 
 from __future__ import annotations
@@ -12,13 +13,12 @@ import threading
 from django.conf import settings
 from django.db import close_old_connections
 from huey.contrib.djhuey import HUEY
-from waitress.server import create_server
 
 from wiredesk import pipeline
 from wiredesk.publish import pagecache, static
 from wiredesk.transports import http_poll
 from wiredesk.transports.inbox import Inbox, watch
-from wiredesk.wsgi import application
+from wiredesk.web import WebServer, child_environment
 
 log = logging.getLogger(__name__)
 
@@ -38,12 +38,12 @@ def _every(seconds: float, stop: threading.Event, job) -> threading.Thread:
     return thread
 
 
-def run(host: str, port: int, workers: int = 2, announce=print) -> None:
+def run(host: str, port: int, workers: int = 2, web_workers: int = 2, announce=print) -> None:
     inbox = Inbox(settings.INBOX_DIR, settings.ARCHIVE_DIR)
     static.through_queue = True
-    server = create_server(application, host=host, port=port, threads=8, ident="wiredesk")
-    web = threading.Thread(target=server.run, name="web", daemon=True)
-    web.start()
+    # First, while this process has no other thread: the server is started by fork and exec.
+    server = WebServer(host, port, web_workers, child_environment(settings.ALLOWED_HOSTS))
+    server.start()
     observer = watch(inbox)
     stop = threading.Event()
     # Files left in the inbox while we were down, and deliveries stored but never processed.
@@ -54,13 +54,15 @@ def run(host: str, port: int, workers: int = 2, announce=print) -> None:
     # Django serves the story meanwhile.
     _every(settings.WIREDESK["SWEEP_SECONDS"], stop, static.catch_up)
     _every(settings.WIREDESK["SWEEP_SECONDS"], stop, pagecache.catch_up)
+    _every(settings.WIREDESK["SWEEP_SECONDS"], stop, server.keep_running)
     # Feeds polled over HTTP(S): one thread each, so a slow agency never delays another.
     poller = http_poll.Poller.from_config()
     poller.start()
 
     shown_host = f"[{host}]" if ":" in host else host
     announce(f"wiredesk is running\n"
-             f"  site:  http://{shown_host}:{server.effective_port}/\n"
+             f"  site:  http://{shown_host}:{server.port}/\n"
+             f"  web:   {web_workers} server processes (granian)\n"
              f"  inbox: {settings.INBOX_DIR}  (drop agency copy here; a subfolder names the source)\n"
              f"  data:  {settings.DATA_DIR}\n"
              f"  tree:  {static.tree()}  (static pages for nginx: deploy/nginx.conf)\n"
@@ -74,6 +76,6 @@ def run(host: str, port: int, workers: int = 2, announce=print) -> None:
         stop.set()
         poller.stop(timeout=5)
         observer.stop()
-        server.close()
+        server.stop()
         observer.join(timeout=5)
         announce("wiredesk stopped.", flush=True)

@@ -1,0 +1,98 @@
+"""The web server of `wiredesk run`: granian, in processes of its own.
+
+Rendering a page is Python work under the GIL: worker processes, not threads, let pages render on
+every core while the desk's own process parses and publishes. granian serves WSGI from a Rust
+HTTP stack and keeps connections open, so nginx's upstream keepalive reuses them (gunicorn's sync
+workers close each one, and waitress's single process served a third of granian's pages here).
+
+The server is a child of the desk: started before the desk takes copy, stopped with it, started
+again if it dies, and told by the kernel to stop if the desk is killed outright (Linux's parent-
+death signal), so a `kill -9` never leaves a server holding the port.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import logging
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+
+log = logging.getLogger(__name__)
+
+# Threads per worker process: enough that a slow answer (a search on a big archive) does not
+# hold up the pages queued behind it, few enough that they do not fight over the GIL.
+THREADS = 4
+START_TIMEOUT = 30.0
+_PR_SET_PDEATHSIG = 1
+
+
+def _die_with_parent() -> None:
+    # Runs in the child, between fork and exec.
+    try:
+        ctypes.CDLL(None, use_errno=True).prctl(_PR_SET_PDEATHSIG, signal.SIGTERM)
+    except (OSError, AttributeError):
+        pass  # not Linux: a killed desk leaves its server running, as any supervisor's would
+
+
+def free_port(host: str) -> int:
+    """A port the system has just given out, for `--port 0`: granian binds a port it is told."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    with socket.socket(family, socket.SOCK_STREAM) as probe:
+        probe.bind((host, 0))
+        return probe.getsockname()[1]
+
+
+class WebServer:
+    def __init__(self, host: str, port: int, workers: int, env: dict[str, str]):
+        self.host, self.workers, self.env = host, workers, env
+        self.port = port or free_port(host)
+        self.process: subprocess.Popen | None = None
+
+    def command(self) -> list[str]:
+        return [sys.executable, "-m", "granian", "--interface", "wsgi", "--host", self.host, "--port", str(self.port),
+                "--workers", str(self.workers), "--blocking-threads", str(THREADS), "--no-ws",
+                "--log-level", "warning", "wiredesk.wsgi:application"]
+
+    def start(self) -> None:
+        """Start the server and return once it takes connections."""
+        self.process = subprocess.Popen(self.command(), env=self.env, preexec_fn=_die_with_parent)
+        deadline = time.monotonic() + START_TIMEOUT
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise RuntimeError(f"the web server stopped at start (exit {self.process.returncode}); "
+                                   f"is {self.host}:{self.port} free?")
+            try:
+                with socket.create_connection((self.host, self.port), timeout=0.5):
+                    return
+            except OSError:
+                time.sleep(0.05)
+        self.stop()
+        raise RuntimeError(f"the web server did not answer on {self.host}:{self.port} within {START_TIMEOUT:.0f}s")
+
+    def keep_running(self) -> None:
+        """Start the server again if it died; the sweep asks every few seconds."""
+        if self.process is not None and self.process.poll() is not None:
+            log.error("the web server stopped (exit %s); starting it again", self.process.returncode)
+            self.start()
+
+    def stop(self, timeout: float = 10.0) -> None:
+        process, self.process = self.process, None
+        if process is None or process.poll() is not None:
+            return
+        process.send_signal(signal.SIGINT)
+        try:
+            process.wait(timeout)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+
+
+def child_environment(allowed_hosts: list[str]) -> dict[str, str]:
+    """The desk's environment for its server: the same data folder and settings, and the hosts
+    `wiredesk run` added for its own address."""
+    return {**os.environ, "WIREDESK_ALLOWED_HOSTS": ",".join(allowed_hosts),
+            "DJANGO_SETTINGS_MODULE": os.environ.get("DJANGO_SETTINGS_MODULE", "wiredesk.settings")}
