@@ -7,7 +7,6 @@ import threading
 import time
 
 import pytest
-from django.test import override_settings
 
 from wiredesk import sources
 from wiredesk.models import Delivery, Story
@@ -19,12 +18,6 @@ pytestmark = [
     pytest.mark.django_db(transaction=True),
     pytest.mark.usefixtures("immediate_tasks", "no_proxy"),
 ]
-
-
-@pytest.fixture
-def immediate_tasks():
-    with override_settings(TASKS={"default": {"BACKEND": "django.tasks.backends.immediate.ImmediateBackend"}}):
-        yield
 
 
 @pytest.fixture

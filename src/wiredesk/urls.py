@@ -1,6 +1,7 @@
 from django.urls import path, re_path
 
 from wiredesk.publish import feeds, search, sitemaps, views
+from wiredesk.transports import push
 
 urlpatterns = [
     path("", views.home, name="home"),
@@ -16,6 +17,7 @@ urlpatterns = [
     path("search/", search.page, name="search"),
     *feeds.urlpatterns,
     *sitemaps.urlpatterns,
+    path("push/<slug:source>", push.receive, name="push"),
 ]
 
 handler404 = views.not_found

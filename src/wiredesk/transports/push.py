@@ -1,0 +1,283 @@
+"""Push: an agency POSTs each item to `/push/<source>`, signed with a secret it shares with the desk.
+
+    [sources.hp]
+    push_secret_env = "HP_PUSH_SECRET"   # the environment variable that holds hp's secret
+
+The secret is at least 16 characters (`openssl rand -hex 32` makes a good one) and is read from
+the variable on every push; sources.toml is read again whenever it changes. Neither needs a
+restart.
+
+The request, exactly:
+
+    POST /push/hp
+    Content-Type: application/xml            (or any type listed in ACCEPTED, or none)
+    X-Wiredesk-Timestamp: 1795000000         (Unix seconds when the request is sent)
+    X-Wiredesk-Signature: sha256=<hex>       (HMAC-SHA256, keyed with the secret's UTF-8 bytes,
+                                              of the timestamp, a dot, and the body's bytes)
+    X-Wiredesk-Filename: hp-20261124-0930.xml (optional: a label kept with the delivery; other
+                                              than ASCII, percent-encoded UTF-8: Troms%C3%B8.xml)
+
+    <the item, byte for byte: NewsML-G2, NITF, ninjs, IPTC 7901, ANPA, RSS/Atom...>
+
+From a shell:
+
+    ts=$(date +%s)
+    sig=$( { printf '%s.' "$ts"; cat story.xml; } | openssl dgst -sha256 -hmac "$HP_PUSH_SECRET" -r | cut -d' ' -f1)
+    curl --fail-with-body -H 'Content-Type: application/xml' -H "X-Wiredesk-Timestamp: $ts" \\
+         -H "X-Wiredesk-Signature: sha256=$sig" --data-binary @story.xml https://news.example/push/hp
+
+From Python:
+
+    secret, body = os.environ["HP_PUSH_SECRET"], Path("story.xml").read_bytes()
+    ts = str(int(time.time()))
+    sig = hmac.new(secret.encode(), ts.encode() + b"." + body, hashlib.sha256).hexdigest()
+    urllib.request.urlopen(urllib.request.Request("https://news.example/push/hp", data=body, headers={
+        "Content-Type": "application/xml", "X-Wiredesk-Timestamp": ts, "X-Wiredesk-Signature": f"sha256={sig}"}))
+
+The timestamp is inside the signed bytes, so a replayer cannot move it, and one more than
+TOLERANCE seconds from the desk's clock is refused: a captured request is worthless after five
+minutes. Within those minutes, the same bytes from the same source answer with the delivery
+they were stored as, storing nothing, so a replay is inert and a sender's retry (its answer
+lost on the way) is idempotent.
+
+Answers are JSON and never cached:
+
+    202 {"delivery": 17}   stored and committed; processing is queued (a bad item is quarantined
+                           with its reason, as from any transport, never refused here)
+    400 {"error": ...}     an empty or unreadable body
+    401                    unsigned, a bad signature, or a timestamp too far from now
+    404                    no source of that name takes pushes
+    405                    anything but POST
+    413                    more than MAX_BYTES, by Content-Length or by the bytes read
+    415                    a Content-Type that is not agency copy, or a Content-Encoding
+    503                    the desk cannot take it now (database down, no secret set,
+                           sources.toml broken): send it again later, per Retry-After
+
+A 202 is sent only after `pipeline.receive` has committed, so a kill at any moment loses no
+item the agency believes delivered; a sender that got no answer sends again, and the second
+copy is recognised. nginx (deploy/nginx.conf) reads the whole request before it passes it on,
+so a slow sender holds none of the web server's threads.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import functools
+import hashlib
+import hmac
+import logging
+import os
+import re
+import time
+from pathlib import Path
+from urllib.parse import unquote
+
+from django.db import DatabaseError
+from django.http import JsonResponse, UnreadablePostError
+from django.utils import timezone
+from django.utils.text import slugify
+from django.views.decorators.csrf import csrf_exempt
+
+from wiredesk import pipeline, sources, tasks
+from wiredesk.models import Delivery
+
+log = logging.getLogger(__name__)
+
+# The HTTP poller's limit too: far above any agency item, and low enough that a runaway sender
+# cannot fill the desk's memory.
+MAX_BYTES = 16 * 1024 * 1024
+TOLERANCE = 300  # seconds either way between the sender's clock and the desk's
+MIN_SECRET = 16
+# Whole types, and suffixes of structured types (application/vnd.iptc.g2.newsitem+xml, ...).
+# IPTC 7901 and ANPA come as text/plain or octet-stream; the bytes say which format it is.
+ACCEPTED = ("application/xml", "text/xml", "+xml", "application/json", "+json", "text/plain",
+            "application/octet-stream")
+# The Delivery.filename column's length.
+FILENAME_LENGTH = 500
+RETRY_AFTER = "30"
+_CHUNK = 1024 * 1024
+_TIMESTAMP = re.compile(r"[0-9]{1,15}")
+_SIGNATURE = re.compile(r"sha256=[0-9a-fA-F]{64}")
+# A 401 must name a scheme (RFC 9110); this one is the module docstring's.
+_AUTHENTICATE = 'Wiredesk-Signature realm="push"'
+
+
+class SignatureError(ValueError):
+    """Why a push's signature is refused, in words the sender can act on."""
+
+
+def sign(secret: str | bytes, timestamp: str | int, body: bytes) -> str:
+    """The X-Wiredesk-Signature value for `body` sent at `timestamp`."""
+    key = secret.encode() if isinstance(secret, str) else secret
+    return "sha256=" + hmac.new(key, f"{timestamp}.".encode() + body, hashlib.sha256).hexdigest()
+
+
+def check_timestamp(timestamp: str | None, *, now: float | None = None) -> None:
+    """Refuse a missing or malformed timestamp, or one more than TOLERANCE seconds from `now`.
+    Needs no body, so the view asks it before reading one."""
+    if not timestamp:
+        raise SignatureError("the push is not signed: send X-Wiredesk-Timestamp and X-Wiredesk-Signature")
+    if not _TIMESTAMP.fullmatch(timestamp):
+        raise SignatureError("X-Wiredesk-Timestamp must be whole Unix seconds, such as 1795000000")
+    skew = int(timestamp) - (time.time() if now is None else now)
+    if abs(skew) > TOLERANCE:
+        way = "ahead of" if skew > 0 else "behind"
+        raise SignatureError(f"X-Wiredesk-Timestamp is {abs(skew):.0f} s {way} the desk's clock; more than "
+                             f"{TOLERANCE} s is refused: sign each request as it is sent, by a clock kept right")
+
+
+def verify(secret: str | bytes, timestamp: str | None, signature: str | None, body: bytes, *,
+           now: float | None = None) -> None:
+    """Raise SignatureError unless `signature` is `sign(secret, timestamp, body)` and the
+    timestamp is fresh."""
+    check_timestamp(timestamp, now=now)
+    if not signature:
+        raise SignatureError("the push is not signed: X-Wiredesk-Signature is missing")
+    signature = signature.strip()
+    if not _SIGNATURE.fullmatch(signature):
+        raise SignatureError("X-Wiredesk-Signature must be sha256= and 64 hexadecimal digits")
+    if not hmac.compare_digest(sign(secret, timestamp, body), signature.lower()):
+        raise SignatureError("the signature does not match: it must be HMAC-SHA256, keyed with the source's "
+                             "secret, of the timestamp, a dot and the body exactly as sent")
+
+
+class Refused(Exception):
+    """A push answered with an error: its status, its reason, and any headers the status needs."""
+
+    def __init__(self, status: int, message: str, **headers: str):
+        super().__init__(message)
+        self.status, self.message, self.headers = status, message, headers
+
+
+@csrf_exempt
+def receive(request, source: str):
+    """POST /push/<source>: store the body as a delivery of `source`, then queue it."""
+    try:
+        status, body = _receive(request, source)
+        return _answer(status, body)
+    except Refused as refused:
+        log.log(logging.ERROR if refused.status >= 500 else logging.WARNING, "push: %s from %s refused (%s): %s",
+                source, request.META.get("REMOTE_ADDR", "?"), refused.status, refused.message)
+        return _answer(refused.status, {"error": refused.message}, refused.headers)
+
+
+def _receive(request, slug: str) -> tuple[int, dict]:
+    if request.method != "POST":
+        raise Refused(405, "only POST is accepted here", Allow="POST")
+    secret = _secret(slug)
+    _check_type(request)
+    declared = request.META.get("CONTENT_LENGTH", "")
+    if declared.isdigit() and int(declared) > MAX_BYTES:
+        raise Refused(413, f"the body is {declared} bytes, more than the limit of {MAX_BYTES}")
+    timestamp, signature = request.headers.get("X-Wiredesk-Timestamp"), request.headers.get("X-Wiredesk-Signature")
+    now = time.time()
+    try:
+        check_timestamp(timestamp, now=now)
+        body = _read(request)
+        verify(secret, timestamp, signature, body, now=now)
+    except SignatureError as exc:
+        raise Refused(401, str(exc), **{"WWW-Authenticate": _AUTHENTICATE}) from None
+    try:
+        delivery = _earlier(slug, body)
+        if delivery is not None:
+            log.info("push: %s sent the bytes of delivery %s again; not stored twice", slug, delivery)
+            return 202, {"delivery": delivery}
+        delivery = pipeline.receive(body, source=slug, transport="push", filename=_filename(request))
+    except DatabaseError as exc:
+        log.exception("push: a delivery from %s could not be stored", slug)
+        raise Refused(503, f"the delivery could not be stored ({type(exc).__name__}); send it again later",
+                      **{"Retry-After": RETRY_AFTER}) from None
+    try:
+        tasks.process_delivery.enqueue(delivery.pk)
+    except Exception:
+        # Stored is what the sender needs to hear; the sweep processes what the queue missed.
+        log.exception("push: delivery %s could not be queued; the sweep will process it", delivery.pk)
+    log.info("push: %s stored as delivery %s (%s bytes)", slug, delivery.pk, delivery.size)
+    return 202, {"delivery": delivery.pk}
+
+
+def _answer(status: int, body: dict, headers: dict | None = None) -> JsonResponse:
+    response = JsonResponse(body, status=status, headers=headers)
+    response["Cache-Control"] = "no-store"
+    return response
+
+
+def _secret(slug: str) -> str:
+    file = sources.path()
+    try:
+        stat = file.stat()
+        names = _secret_names(file, stat.st_mtime_ns, stat.st_size)
+    except FileNotFoundError:
+        names = {}
+    except (ValueError, OSError) as exc:  # sources.ConfigError, or a file that is not UTF-8 or not readable
+        log.error("push: %s", exc)
+        raise Refused(503, "the desk's source settings cannot be read; pushes wait until they are fixed",
+                      **{"Retry-After": RETRY_AFTER}) from None
+    if names.get(slug) is None:
+        # The same answer for an unknown source and one that does not push: the caller is not
+        # yet known to be the agency, and needs no map of the desk's sources.
+        log.warning("push: %s is %s", slug, "a source without push_secret_env" if slug in names
+                    else "not a source in sources.toml")
+        raise Refused(404, f"no source {slug!r} takes pushes here")
+    secret = os.environ.get(names[slug], "")
+    if len(secret) < MIN_SECRET:
+        # The desk's mistake, not the sender's: 503 so that the agency keeps the item and retries.
+        log.error("push: the secret of %s, environment variable %s, is %s", slug, names[slug],
+                  f"shorter than {MIN_SECRET} characters" if secret else "not set")
+        raise Refused(503, f"pushes for {slug!r} cannot be checked: the desk has no usable secret for it",
+                      **{"Retry-After": RETRY_AFTER})
+    return secret
+
+
+@functools.lru_cache(maxsize=1)
+def _secret_names(file: Path, modified: int, size: int) -> dict[str, str | None]:
+    """Each source's push_secret_env, None where it has none. Read again only when the file
+    changes: it is asked on every push."""
+    return {slug: values.get("push_secret_env") for slug, values in sources.read(file).items()}
+
+
+def _check_type(request) -> None:
+    encoding = request.headers.get("Content-Encoding", "identity").strip().lower()
+    if encoding != "identity":
+        raise Refused(415, f"Content-Encoding {encoding} is not accepted: send the item's bytes as they are")
+    kind = request.content_type.lower()
+    if kind and not (kind in ACCEPTED or kind.endswith(tuple(a for a in ACCEPTED if a.startswith("+")))):
+        accepted = ", ".join(f"any {a} type" if a.startswith("+") else a for a in ACCEPTED)
+        raise Refused(415, f"Content-Type {kind} is not agency copy; send the item's bytes as they are, "
+                           f"as one of: {accepted}")
+
+
+def _read(request) -> bytes:
+    """The body, read from the stream: request.body would refuse anything above Django's
+    DATA_UPLOAD_MAX_MEMORY_SIZE (2.5 MB), a size agency files reach."""
+    body = bytearray()
+    # A chunked body comes with no Content-Length, and Django reads none of it then; granian's
+    # stream gives it whole (nginx, in front, sends a length anyway).
+    chunked = "chunked" in request.headers.get("Transfer-Encoding", "").lower()
+    stream = request.META["wsgi.input"] if chunked and not request.META.get("CONTENT_LENGTH") else request
+    try:
+        while chunk := stream.read(_CHUNK):
+            body += chunk
+            if len(body) > MAX_BYTES:
+                raise Refused(413, f"the body is more than the limit of {MAX_BYTES} bytes")
+    except UnreadablePostError as exc:
+        raise Refused(400, f"the body could not be read: {exc}") from None
+    if not body:
+        raise Refused(400, "the body is empty: a push carries one item of agency copy, its bytes as they are")
+    return bytes(body)
+
+
+def _earlier(slug: str, body: bytes) -> int | None:
+    """The delivery these bytes from this source were stored as, if it was within the window in
+    which a replay or a retry of that push could still arrive: a request signed at t passes from
+    t - TOLERANCE to t + TOLERANCE, so every copy of it comes within 2 * TOLERANCE of the first."""
+    return (Delivery.objects.filter(source__slug=slugify(slug), transport="push",
+                                    sha256=hashlib.sha256(body).hexdigest(),
+                                    received_at__gte=timezone.now() - dt.timedelta(seconds=2 * TOLERANCE))
+            .order_by("pk").values_list("pk", flat=True).first())
+
+
+def _filename(request) -> str:
+    # Header values are ASCII on the way (granian drops any other byte): the rest is sent
+    # percent-encoded, as UTF-8.
+    return unquote(request.headers.get("X-Wiredesk-Filename", "").strip())[:FILENAME_LENGTH]
