@@ -23,7 +23,8 @@ FIXTURES = REPO / "tests" / "fixtures" / "agency-copy"
 DEMO = REPO / "src" / "wiredesk" / "demo" / "wire"
 SEED = corpus_dir() / "seed" / "ians-2024-11-14-biden-xi-summit.agency-copy.txt"
 
-UNREADABLE_FIXTURES = {"empty.txt": "empty", "whitespace-only.txt": "no story text", "binary-garbage.bin": "binary"}
+UNREADABLE_FIXTURES = {"empty.txt": "empty", "whitespace-only.txt": "no story text", "binary-garbage.bin": "binary",
+                       "whole-email-message.eml": "an e-mail message"}
 READABLE_FIXTURES = sorted(p for p in FIXTURES.iterdir() if p.is_file() and p.name not in UNREADABLE_FIXTURES)
 DEMO_FILES = sorted(DEMO.glob("*.txt"))
 

@@ -8,7 +8,7 @@ import time
 
 import pytest
 
-from wiredesk import sources
+from wiredesk import health, sources
 from wiredesk.models import Delivery, Story
 from wiredesk.transports import http_poll
 from wiredesk.transports.http_poll import Feed, Limits, Poller, StateFile
@@ -164,6 +164,20 @@ def test_an_http_error_is_an_error_with_its_status(site, state):
     site.routes["/feed"] = lambda request: (503, {"Content-Length": "4"}, b"busy")
     result = poller(state, Feed("hp", site.url("/feed"))).poll("hp")
     assert result.status == "error" and "HTTP 503" in result.error
+
+
+def test_each_poll_is_recorded_in_health_and_three_failures_make_the_source_failing(site, state):
+    site.routes["/feed"] = lambda request: (503, {"Content-Length": "4"}, b"busy")
+    desk = poller(state, Feed("hp", site.url("/feed")))
+    for _ in range(3):
+        desk.poll("hp")
+    [report] = health.report()
+    assert report.failing and report.problems == [f"http: 3 failures in a row; last: {site.url('/feed')}: HTTP 503 "
+                                                  f"Service Unavailable"]
+    site.serve("/feed", atom("Harbour cranes return to service"))
+    desk.poll("hp")
+    [report] = health.report()
+    assert not report.failing and report.transports[0].attempts == 4
 
 
 def test_next_page_links_are_followed_each_page_a_delivery(site, state):

@@ -130,3 +130,60 @@ def test_a_feed_configured_in_sources_toml_is_polled_and_published(tmp_path):
         process.send_signal(signal.SIGINT)
         process.communicate(timeout=30)
         server.shutdown()
+
+
+def test_every_way_a_wire_arrives_feeds_one_running_desk(tmp_path, monkeypatch):
+    """Inbox, push, FTP and mail into one `wiredesk run`, each published, each source healthy."""
+    import json
+    import smtplib
+    import time
+    import urllib.request
+    from email.message import EmailMessage
+
+    from conftest import story_copy
+    from desk import _opener
+    from test_ftp import PASSWORD, Server
+
+    from wiredesk.transports import push
+    from wiredesk.web import free_port
+
+    def copy(headline):
+        words = " ".join(f"{headline.split()[0].lower()}{n}" for n in range(10))  # no two alike
+        return story_copy(headline, paragraphs=(f"PORT SALVIN - {words}.",), dateline="")
+
+    ftp_server = Server(tmp_path / "ftp")
+    ftp_server.put("cranes.txt", copy("Cranes arrive by FTP"))
+    smtp = f"127.0.0.1:{free_port('127.0.0.1')}"
+    secret = "harbour-press-shared-secret-2026"
+    data = tmp_path / "data"
+    data.mkdir()
+    (data / "sources.toml").write_text(
+        f'[sources.hp]\nftp = "{ftp_server.url()}"\nftp_password_env = "HP_FTP"\ninterval = 5\n'
+        f'push_secret_env = "HP_PUSH"\nemail = "wire@hp.example"\n', encoding="utf-8")
+    env = {**desk_env(), "HP_FTP": PASSWORD, "HP_PUSH": secret, "WIREDESK_SMTP": smtp}
+    base, process = start(data, env)
+    try:
+        (data / "inbox" / "hp").mkdir(parents=True, exist_ok=True)
+        (data / "inbox" / "hp" / "inbox.txt").write_bytes(copy("Ferries arrive by inbox"))
+        body, ts = copy("Tides arrive by push"), str(int(time.time()))
+        request = urllib.request.Request(f"{base}/push/hp", data=body, method="POST", headers={
+            "Content-Type": "text/plain", "X-Wiredesk-Timestamp": ts, "X-Wiredesk-Signature": push.sign(secret, ts, body)})
+        with _opener().open(request, timeout=10) as answer:
+            assert answer.status == 202
+        mail = EmailMessage()
+        mail["From"], mail["To"], mail["Subject"] = "desk@hp.example", "wire@hp.example", "Copy"
+        mail.set_content(copy("Gulls arrive by mail").decode())
+        with smtplib.SMTP(*smtp.split(":"), timeout=10) as client:
+            client.send_message(mail)
+        wanted = ["Cranes arrive by FTP", "Ferries arrive by inbox", "Tides arrive by push", "Gulls arrive by mail"]
+        wait_for(lambda: all(headline in get(base + "/") for headline in wanted), timeout=30)
+        assert ftp_server.names() == []
+        [hp] = [s for s in json.loads(get(base + "/healthz"))["sources"] if s["slug"] == "hp"]
+        assert hp["status"] != "failing" and hp["deliveries_last_hour"] == 4
+        assert [(t["transport"], t["consecutive_errors"]) for t in hp["transports"]] == [("ftp", 0)]
+        assert sorted(t for (t,) in rows(data, "select transport from wiredesk_delivery")) == ["ftp", "inbox", "push", "smtp"]
+    finally:
+        process.send_signal(signal.SIGINT)
+        output, _ = process.communicate(timeout=30)
+        ftp_server.close()
+    assert "Traceback" not in output

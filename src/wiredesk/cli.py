@@ -62,6 +62,10 @@ def _parser() -> argparse.ArgumentParser:
             a.add_argument("--reason", required=action == "kill", default="", help="why, for the record")
         a.set_defaults(command=cmd_story, action=action)
 
+    p = sub.add_parser("sources", parents=[common], help="list the sources with their health; exit 1 if one is failing")
+    p.add_argument("--json", action="store_true", help="one JSON object, as /healthz answers")
+    p.set_defaults(command=cmd_sources)
+
     p = sub.add_parser("render", parents=[common], help="write the static tree for nginx again, whole")
     p.set_defaults(command=cmd_render)
 
@@ -168,6 +172,25 @@ def cmd_run(args) -> int:
         settings.ALLOWED_HOSTS.append("*")
     runner.run(args.host, args.port, workers=args.workers, web_workers=args.web_workers)
     return 0
+
+
+def cmd_sources(args) -> int:
+    _django(args)
+    from wiredesk import health
+
+    reports = health.report()
+    if args.json:
+        print(json.dumps(health.summary(reports), ensure_ascii=False, indent=1))
+    else:
+        print(f"{'source':<16} {'status':<8} {'last delivery':<20} {'/hour':>5} {'errors':>6}  transports")
+        for r in reports:
+            last = r.last_delivery.astimezone().strftime("%Y-%m-%d %H:%M:%S") if r.last_delivery else "never"
+            transports = ", ".join(f"{t.transport} {'ok' if not t.consecutive_errors else f'failing x{t.consecutive_errors}'}"
+                                   for t in r.transports) or "-"
+            print(f"{r.slug:<16} {r.status:<8} {last:<20} {r.deliveries_last_hour:>5} {r.errors:>6}  {transports}")
+            for problem in r.problems:
+                print(f"{'':<16} {problem}")
+    return 1 if any(r.failing for r in reports) else 0
 
 
 def cmd_render(args) -> int:

@@ -7,6 +7,7 @@ watcher, the pollers and the sweeper run beside it in threads.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import threading
 
@@ -16,7 +17,7 @@ from huey.contrib.djhuey import HUEY
 
 from wiredesk import pipeline
 from wiredesk.publish import pagecache, static
-from wiredesk.transports import http_poll
+from wiredesk.transports import email, ftp, http_poll
 from wiredesk.transports.inbox import Inbox, watch
 from wiredesk.web import WebServer, child_environment
 
@@ -41,41 +42,55 @@ def _every(seconds: float, stop: threading.Event, job) -> threading.Thread:
 def run(host: str, port: int, workers: int = 2, web_workers: int = 2, announce=print) -> None:
     inbox = Inbox(settings.INBOX_DIR, settings.ARCHIVE_DIR)
     static.through_queue = True
-    # First, while this process has no other thread: the server is started by fork and exec.
-    server = WebServer(host, port, web_workers, child_environment(settings.ALLOWED_HOSTS))
-    server.start()
-    observer = watch(inbox)
-    stop = threading.Event()
-    # Files left in the inbox while we were down, and deliveries stored but never processed.
-    inbox.scan(settle=0)
-    _every(1.0, stop, inbox.scan)
-    _every(settings.WIREDESK["SWEEP_SECONDS"], stop, pipeline.sweep)
-    # Embargoes lift with no event to say so: the static tree catches up within a sweep, and
-    # Django serves the story meanwhile.
-    _every(settings.WIREDESK["SWEEP_SECONDS"], stop, static.catch_up)
-    _every(settings.WIREDESK["SWEEP_SECONDS"], stop, pagecache.catch_up)
-    _every(settings.WIREDESK["SWEEP_SECONDS"], stop, server.keep_running)
-    # Feeds polled over HTTP(S): one thread each, so a slow agency never delays another.
-    poller = http_poll.Poller.from_config()
-    poller.start()
+    with contextlib.ExitStack() as running:  # whatever started is stopped, last started first
+        # First, while this process has no other thread: the server is started by fork and exec.
+        server = WebServer(host, port, web_workers, child_environment(settings.ALLOWED_HOSTS))
+        _start(server.start, "the web server")
+        running.callback(server.stop)
+        observer = watch(inbox)
+        running.callback(observer.join, timeout=5)
+        running.callback(observer.stop)
+        stop = threading.Event()
+        running.callback(stop.set)
+        # Files left in the inbox while we were down, and deliveries stored but never processed.
+        inbox.scan(settle=0)
+        _every(1.0, stop, inbox.scan)
+        _every(settings.WIREDESK["SWEEP_SECONDS"], stop, pipeline.sweep)
+        # Embargoes lift with no event to say so: the static tree catches up within a sweep, and
+        # Django serves the story meanwhile.
+        _every(settings.WIREDESK["SWEEP_SECONDS"], stop, static.catch_up)
+        _every(settings.WIREDESK["SWEEP_SECONDS"], stop, pagecache.catch_up)
+        _every(settings.WIREDESK["SWEEP_SECONDS"], stop, server.keep_running)
+        # Feeds polled over HTTP(S) and folders over FTP(S): one thread a source, so a slow
+        # agency never delays another.
+        for poller in (http_poll.Poller.from_config(), ftp.Poller.from_config()):
+            poller.start()
+            running.callback(poller.stop, timeout=5)
+        mail = None
+        if settings.WIREDESK["SMTP"]:
+            mail = _start(lambda: email.Listener.at(settings.WIREDESK["SMTP"]), "the SMTP listener (WIREDESK_SMTP)")
+            _start(mail.start, f"the SMTP listener on {settings.WIREDESK['SMTP']}")
+            running.callback(mail.stop, timeout=5)
 
-    shown_host = f"[{host}]" if ":" in host else host
-    announce(f"wiredesk is running\n"
-             f"  site:  http://{shown_host}:{server.port}/\n"
-             f"  web:   {web_workers} server processes (granian)\n"
-             f"  inbox: {settings.INBOX_DIR}  (drop agency copy here; a subfolder names the source)\n"
-             f"  data:  {settings.DATA_DIR}\n"
-             f"  tree:  {static.tree()}  (static pages for nginx: deploy/nginx.conf)\n"
-             f"Press Ctrl-C to stop.", flush=True)
-    # A short, flat poll: an idle desk must still publish within a second of a file landing.
-    consumer = HUEY.create_consumer(workers=workers, worker_type="thread", periodic=False,
-                                    initial_delay=0.05, backoff=1.0, max_delay=0.05)
-    try:
+        shown_host = f"[{host}]" if ":" in host else host
+        announce(f"wiredesk is running\n"
+                 f"  site:  http://{shown_host}:{server.port}/\n"
+                 f"  web:   {web_workers} server processes (granian)\n"
+                 f"  inbox: {settings.INBOX_DIR}  (drop agency copy here; a subfolder names the source)\n"
+                 + (f"  mail:  SMTP on {mail.host or '*'}:{mail.port}  (to each source's email address)\n" if mail else "")
+                 + f"  data:  {settings.DATA_DIR}\n"
+                 f"  tree:  {static.tree()}  (static pages for nginx: deploy/nginx.conf)\n"
+                 f"Press Ctrl-C to stop.", flush=True)
+        # A short, flat poll: an idle desk must still publish within a second of a file landing.
+        consumer = HUEY.create_consumer(workers=workers, worker_type="thread", periodic=False,
+                                        initial_delay=0.05, backoff=1.0, max_delay=0.05)
         consumer.run()
-    finally:
-        stop.set()
-        poller.stop(timeout=5)
-        observer.stop()
-        server.stop()
-        observer.join(timeout=5)
-        announce("wiredesk stopped.", flush=True)
+    announce("wiredesk stopped.", flush=True)
+
+
+def _start(start, what: str):
+    """Start something the desk cannot run without; a reason in words, not a traceback, if not."""
+    try:
+        return start()
+    except (OSError, ValueError, RuntimeError) as exc:
+        raise SystemExit(f"wiredesk: cannot start {what}: {exc}") from None

@@ -139,6 +139,8 @@ WIREDESK = {
     "BASE_URL": _base_url,
     # Pages rendered for nginx to serve without asking Django (see wiredesk.publish.static).
     "STATIC_TREE": Path(os.environ.get("WIREDESK_STATIC_TREE") or DATA_DIR / "site").resolve(),
+    # host:port for the SMTP listener that takes agency mail (transports/email.py); unset: none.
+    "SMTP": os.environ.get("WIREDESK_SMTP", "").strip() or None,
     # A WebSub hub the feeds name, so subscribers hear of new stories without polling.
     "WEBSUB_HUB": os.environ.get("WIREDESK_WEBSUB_HUB") or None,
 }

@@ -9,11 +9,11 @@
     seo = "canonical"              # index (default), noindex, or canonical: to the agency's own URL
     url = "https://example.com/feed.atom"  # polled over HTTP(S): see transports/http_poll.py
     interval = 60                  # seconds between polls of `url` or `ftp` (at least 5)
-    push_secret_env = "HP_PUSH_SECRET"     # POST /push/hp, signed with this variable's secret
+    push_secret_env = "HP_PUSH_SECRET"     # POST /push/hp, signed with this variable's secret: see transports/push.py
     ftp = "ftps://wire@ftp.hp.example/out" # pulled over FTP or FTPS: see transports/ftp.py
     ftp_password_env = "HP_FTP_PASSWORD"
     ftp_after = "delete"           # or "move": into ftp_move_to on the server (default "done")
-    email = "wire@hp.example"      # mail to this address, received by the SMTP listener
+    email = "wire@hp.example"      # mail to this address, received by the SMTP listener: see transports/email.py
 
 Secrets are never written here: a setting ending in `_env` names the environment variable that
 holds one.
@@ -28,6 +28,7 @@ import functools
 import logging
 import tomllib
 from pathlib import Path
+from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from django.conf import settings
@@ -85,13 +86,30 @@ def read(file: Path) -> dict[str, dict]:
             raise ConfigError(f"{file}: [sources.{slug}] seo must be one of {', '.join(SEO)}")
         if "url" in values and not values["url"].lower().startswith(("http://", "https://")):
             raise ConfigError(f"{file}: [sources.{slug}] url must start with http:// or https://")
-        if "ftp" in values and not values["ftp"].lower().startswith(("ftp://", "ftps://")):
-            raise ConfigError(f"{file}: [sources.{slug}] ftp must start with ftp:// or ftps://")
+        if "ftp" in values:
+            _check_ftp(f"{file}: [sources.{slug}] ftp", values["ftp"])
         if values.get("ftp_after", "delete") not in ("delete", "move"):
             raise ConfigError(f"{file}: [sources.{slug}] ftp_after must be delete or move")
         if "email" in values and "@" not in values["email"]:
             raise ConfigError(f"{file}: [sources.{slug}] email must be an address, such as wire@agency.example")
     return sources
+
+
+def _check_ftp(where: str, url: str) -> None:
+    parts = urlsplit(url)
+    if parts.scheme.lower() not in ("ftp", "ftps"):
+        raise ConfigError(f"{where} must start with ftp:// or ftps://")
+    if not parts.hostname:
+        raise ConfigError(f"{where} must name a server, such as ftps://wire@ftp.hp.example/out")
+    try:
+        port = parts.port or 21
+    except ValueError:
+        port = 0
+    if not 0 < port < 65536:
+        raise ConfigError(f"{where} has a port that is not a number from 1 to 65535")
+    if parts.password is not None:
+        raise ConfigError(f"{where} must not hold a password; put it in an environment variable and name that "
+                          f"in ftp_password_env")
 
 
 def apply(file: Path | None = None) -> int:

@@ -1,5 +1,6 @@
 from django.urls import path, re_path
 
+from wiredesk import health
 from wiredesk.publish import feeds, search, sitemaps, views
 from wiredesk.transports import push
 
@@ -17,6 +18,7 @@ urlpatterns = [
     path("search/", search.page, name="search"),
     *feeds.urlpatterns,
     *sitemaps.urlpatterns,
+    path("healthz", health.healthz, name="healthz"),
     path("push/<slug:source>", push.receive, name="push"),
 ]
 

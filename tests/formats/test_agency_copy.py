@@ -170,6 +170,8 @@ EXPECTED = {
         derived=True),
     "editors-notes-above-and-below.txt": Expect(
         "Judge sentences harbour thief", 2, "PORT SALVIN (HP)", "PORT SALVIN", None, "HP"),
+    # Starts the way a mail header does, and is copy all the same.
+    "lede-starts-with-place-and-colon.txt": Expect("WASHINGTON: The senate met on Monday", 2, derived=True),
     # No story text: a story all the same, which the lifecycle rules never make an article.
     "advisory-only.txt": Expect(
         "ATTENTION EDITORS: The harbour court story slugged HARBOUR-THIEF will be updated after sentencing at "
@@ -180,6 +182,8 @@ UNREADABLE = {
     "empty.txt": "empty",
     "whitespace-only.txt": "no story text",
     "binary-garbage.bin": "binary",
+    # Read as plain copy, it would be a story headed by its first header line.
+    "whole-email-message.eml": "an e-mail message",
 }
 
 

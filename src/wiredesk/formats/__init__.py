@@ -9,6 +9,9 @@ from __future__ import annotations
 import codecs
 import datetime as dt
 import io
+import re
+from email.parser import BytesHeaderParser
+from email.policy import compat32
 from dataclasses import dataclass, field
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -50,6 +53,9 @@ XML_ROOTS = {
     **dict.fromkeys(["rss", "feed", "RDF"], "feed"),
 }
 _UTF16_BOMS = (codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)
+# An RFC 5322 header field starts a message: a name of printable characters but the colon, then one.
+_HEADER_FIELD = re.compile(rb"[!-9;-~]+:")
+_MAIL_FIELDS = ("Message-ID", "MIME-Version", "Received", "Return-Path", "Content-Type")
 
 __all__ = ["FORMATS", "Context", "FormatError", "detect", "parse"]
 
@@ -90,7 +96,17 @@ def detect(data: bytes) -> str:
     for name in ("anpa1312", "iptc7901"):
         if FORMATS[name].sniff(data):
             return name
+    if _is_mail(data):
+        # Read as plain copy, a whole e-mail would be a story headed by its first header line.
+        raise FormatError("an e-mail message, headers and all: its plain-text body or an attachment is the copy")
     return "agency-copy"
+
+
+def _is_mail(data: bytes) -> bool:
+    if not _HEADER_FIELD.match(data):
+        return False
+    headers = BytesHeaderParser(policy=compat32).parsebytes(data[:65536])
+    return not headers.defects and any(name in headers for name in _MAIL_FIELDS)
 
 
 def _xml_root(data: bytes) -> str:

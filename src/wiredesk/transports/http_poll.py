@@ -39,7 +39,7 @@ from urllib.parse import urljoin, urlsplit
 from django.conf import settings
 from django.db import close_old_connections
 
-from wiredesk import __version__, formats, pipeline, sources, tasks
+from wiredesk import __version__, formats, health, pipeline, sources, tasks
 from wiredesk.formats import xml
 
 log = logging.getLogger(__name__)
@@ -289,12 +289,18 @@ class StateFile:
 
 
 class Poller:
-    """Polls each feed in a thread of its own, until `stop`."""
+    """Polls each feed in a thread of its own, until `stop`. Other pull transports (FTP) share its
+    schedule by overriding `transport`, `state_file`, `poll_once` and `health_error`."""
+
+    transport = "http"
+    state_file = "poll-state.json"
+    Result = PollResult
 
     def __init__(self, feeds: list[Feed], *, state: StateFile | None = None, limits: Limits = Limits(),
                  clock=time.time, rng: random.Random | None = None):
         self.feeds = {feed.slug: feed for feed in feeds}
-        self.state = state or StateFile(Path(settings.DATA_DIR) / "poll-state.json")
+        # A file per transport: StateFile rewrites its file whole, so two pollers cannot share one.
+        self.state = state or StateFile(Path(settings.DATA_DIR) / self.state_file)
         self.limits = limits
         self.clock = clock  # wall-clock seconds: the next poll's time outlives a restart
         self.rng = rng or random.Random()
@@ -308,7 +314,7 @@ class Poller:
 
     def start(self) -> None:
         for feed in self.feeds.values():
-            thread = threading.Thread(target=self._run, args=(feed,), name=f"http-{feed.slug}", daemon=True)
+            thread = threading.Thread(target=self._run, args=(feed,), name=f"{self.transport}-{feed.slug}", daemon=True)
             thread.start()
             self._threads.append(thread)
 
@@ -318,7 +324,14 @@ class Poller:
         for thread in self._threads:
             thread.join(timeout)
 
-    def poll(self, slug: str) -> PollResult | None:
+    def poll_once(self, feed, state: dict):
+        return poll(feed, state, limits=self.limits)
+
+    def health_error(self, result) -> str | None:
+        """What health records of a poll: a later page that failed after new bytes is no failure."""
+        return result.error if result.status == "error" else None
+
+    def poll(self, slug: str):
         """Poll the source now; None, at once, if a poll of it is already under way."""
         busy = self._busy[slug]
         if not busy.acquire(blocking=False):
@@ -326,15 +339,20 @@ class Poller:
         try:
             feed, state = self.feeds[slug], self.state.get(slug)
             try:
-                result = poll(feed, state, limits=self.limits)
+                result = self.poll_once(feed, state)
             except Exception as exc:
                 # A database outage or a bug must not end this source's thread: back off, try again.
-                log.exception("http: polling %s failed", slug)
-                result = PollResult(status="error", error=f"internal error: {type(exc).__name__}: {exc}",
-                                    state={**state, "errors": state.get("errors", 0) + 1,
-                                           "last_error": f"internal error: {type(exc).__name__}: {exc}"})
+                log.exception("%s: polling %s failed", self.transport, slug)
+                error = f"internal error: {type(exc).__name__}: {exc}"
+                result = self.Result(status="error", error=error,
+                                     state={**state, "errors": state.get("errors", 0) + 1, "last_error": error})
             result.state["next_poll"] = self.clock() + delay(feed, result.state["errors"], self.rng)
             self.state.put(slug, result.state)
+            try:
+                health.attempted(slug, self.transport, self.health_error(result))
+            except Exception:
+                # The database may be what failed; the poll state file still holds the error.
+                log.exception("%s: the health of %s could not be recorded", self.transport, slug)
             return result
         finally:
             busy.release()
@@ -351,6 +369,6 @@ class Poller:
                 result = self.poll(feed.slug)
             except OSError:
                 # The state file could not be written (a full disk): the thread lives on.
-                log.exception("http: the poll state of %s could not be saved", feed.slug)
+                log.exception("%s: the poll state of %s could not be saved", self.transport, feed.slug)
                 result = None
             wait = max(0.0, result.state["next_poll"] - self.clock()) if result else feed.interval

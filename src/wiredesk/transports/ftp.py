@@ -1,0 +1,415 @@
+"""FTP and FTPS pull: each source with `ftp` in sources.toml has its folder emptied every `interval`.
+
+    [sources.hp]
+    ftp = "ftps://wire@ftp.hp.example/out"  # ftp:// plain, ftps:// explicit TLS (AUTH TLS, PROT P)
+    ftp_password_env = "HP_FTP_PASSWORD"    # the variable holding the password; anonymous if unset
+    ftp_after = "move"                      # delete (default), or move into ftp_move_to
+    ftp_move_to = "done"                    # a folder on the server, relative to the path
+    interval = 30                           # seconds; 60 unless set, never less than 5
+
+The URL's path is relative to the folder the login lands in, as RFC 1738 (and curl) read it;
+"%2F" at its start makes it absolute. A password in the URL is refused: secrets live only in
+the environment.
+
+A poll connects, logs in, lists the folder (MLSD when the server offers it, else NLST with SIZE
+and MDTM per name), and takes each regular file, oldest first, that is not named as a
+temporary (the inbox's rule). Taking a file is: RETR into memory, `pipeline.receive` (which
+commits), queue its processing, and only then delete it or move it (RNFR/RNTO). So a crash at
+any point loses no delivery: what was not stored is still on the server.
+
+What is remembered, and where:
+
+- A file stored but not yet deleted or moved (the delete was refused, the connection dropped)
+  is kept in DATA/ftp-state.json by name, size and modify time. While the listing shows it
+  unchanged, later polls only retry the delete or move: no second fetch, no second delivery.
+- The state file is written after the poll, so a kill between `receive` and that write forgets
+  the file. The database does not: a fetched file whose path and sha256 this source already
+  delivered is not stored again, only deleted or moved. Storing it again would have been
+  harmless (the pipeline answers `unchanged`), but it would have shown as a second delivery.
+
+An agency may still be uploading a file when it is listed. Such a file is left for the next
+poll when the transfer brings more bytes than the listing said, or fewer, or when SIZE after
+the transfer says it has grown. Agencies that upload under a temporary name and rename are
+never caught half way; for the others this narrows the window to a writer that pauses for
+longer than a fetch takes.
+
+A file over the size limit is refused and left on the server; like a fetch refused by the
+server, a transfer past its deadline or a delete that fails, it is an error of that file only:
+the others are taken (after a transfer cut short, on a new connection), and the poll's error,
+which health records, names each. Only a poll that failed as a whole (no
+connection, no login, no listing, a connection lost) backs off, with the same jittered, capped
+backoff and the same thread per source as the HTTP poller, whose `Poller` this one extends.
+"""
+
+from __future__ import annotations
+
+import copy
+import datetime as dt
+import ftplib
+import hashlib
+import logging
+import os
+import posixpath
+import ssl
+import threading
+import time
+from dataclasses import dataclass, field
+from pathlib import Path, PurePosixPath
+from urllib.parse import unquote, urlsplit
+
+from wiredesk import pipeline, sources, tasks
+from wiredesk.models import Delivery
+from wiredesk.transports import http_poll
+from wiredesk.transports.inbox import is_temporary
+
+log = logging.getLogger(__name__)
+
+TRANSPORT = "ftp"
+_CHUNK = 65536
+# Replies meaning the server does not know the command, as opposed to refusing it for this name.
+_UNKNOWN_COMMAND = ("500", "502", "504")
+
+
+@dataclass(frozen=True)
+class Limits:
+    timeout: float = 10.0  # seconds to connect, and for each reply or read
+    deadline: float = 60.0  # seconds for one file's transfer: a server dripping bytes is cut off
+    max_bytes: int = 16 * 1024 * 1024
+    max_files: int = 100  # files taken per poll: a backlog is worked off over several polls
+
+
+@dataclass(frozen=True)
+class Site:
+    slug: str
+    url: str
+    password_env: str | None = None
+    after: str = "delete"  # or "move"
+    move_to: str = "done"
+    interval: float = http_poll.DEFAULT_INTERVAL
+
+    @property
+    def folder(self) -> str:
+        return unquote(urlsplit(self.url).path[1:])
+
+    def path_of(self, name: str) -> str:
+        """The file's path on the server, as deliveries record it."""
+        return posixpath.join(self.folder, name)[:http_poll.FILENAME_LENGTH]
+
+
+def sites(file: Path | None = None) -> list[Site]:
+    """The sources in sources.toml that have `ftp`, as they are configured now (sources.read
+    checks the URLs)."""
+    file = file or sources.path()
+    if not file.exists():
+        return []
+    found = []
+    for slug, values in sources.read(file).items():
+        if "ftp" not in values:
+            continue
+        interval = values.get("interval", http_poll.DEFAULT_INTERVAL)
+        if interval < http_poll.MIN_INTERVAL:
+            log.warning("ftp: %s asks for a poll every %ss; polled every %ss, the least allowed",
+                        slug, interval, http_poll.MIN_INTERVAL)
+        found.append(Site(slug=slug, url=values["ftp"], password_env=values.get("ftp_password_env"),
+                          after=values.get("ftp_after", "delete"), move_to=values.get("ftp_move_to", "done"),
+                          interval=max(float(interval), http_poll.MIN_INTERVAL)))
+    return found
+
+
+@dataclass(frozen=True)
+class Entry:
+    name: str
+    size: int | None  # None: the server would not say
+    modify: str | None  # the server's YYYYMMDDHHMMSS[.sss], compared as given, never parsed
+
+
+@dataclass
+class PollResult:
+    status: str  # new (deliveries stored), nothing (nothing new), error (the poll failed as a whole)
+    deliveries: list[int] = field(default_factory=list)
+    waiting: list[str] = field(default_factory=list)  # paths left for the next poll: still being written
+    error: str | None = None  # every error of the poll, the files' included, in words
+    state: dict = field(default_factory=dict)  # the source's state after this poll, to be kept
+
+
+class SessionError(Exception):
+    """The poll cannot go on: no connection, no login, no listing."""
+
+
+class _FileError(Exception):
+    """This file cannot be taken now; the others can."""
+
+
+class _Cut(_FileError):
+    """This file's transfer was cut short. Servers answer that (226, 426, or nothing until they
+    notice) as they please, and an ABOR races their answer: only a new connection is sure to be
+    in step."""
+
+
+class _StillWriting(Exception):
+    """The file changed while it was read: someone is still writing it."""
+
+
+def poll(site: Site, state: dict, *, limits: Limits = Limits(), context: ssl.SSLContext | None = None,
+         stop: threading.Event | None = None) -> PollResult:
+    """Poll one source once: take every file in its folder, up to the limit, or until `stop` is set.
+    `context` is as for `connect`."""
+    state = copy.deepcopy(state)
+    pending = state.setdefault("pending", {})
+    result = PollResult(status="nothing", state=state)
+    errors = []
+    ftp = None
+    try:
+        ftp = connect(site, limits, context)
+        try:
+            entries = _listing(ftp)
+        except (*ftplib.all_errors, UnicodeError) as exc:
+            raise SessionError(f"listing the folder: {_reason(exc, limits)}") from None
+        listed = {entry.name for entry in entries}
+        # Gone from the server (taken by hand, or a move that did happen before a crash).
+        for name in [name for name in pending if name not in listed]:
+            del pending[name]
+        for entry in [entry for entry in entries if not is_temporary(PurePosixPath(entry.name))][:limits.max_files]:
+            if stop is not None and stop.is_set():
+                break
+            path = site.path_of(entry.name)
+            try:
+                _take(ftp, site, entry, pending, limits, result)
+            except _StillWriting as exc:
+                log.info("ftp: %s: %s; left for the next poll", path, exc)
+                result.waiting.append(path)
+            except _Cut as exc:
+                errors.append(f"{path}: {exc}")
+                ftp.close()
+                ftp = connect(site, limits, context)  # the other files go on, on a new connection
+            except (_FileError, ftplib.error_perm, ftplib.error_temp) as exc:
+                errors.append(f"{path}: {exc}")
+            except (*ftplib.all_errors, UnicodeError) as exc:
+                # The connection broke, or fell out of step: nothing more can be asked of it.
+                raise SessionError(f"{path}: {_reason(exc, limits)}") from None
+    except SessionError as exc:
+        result.status = "error"
+        errors.append(str(exc))
+    finally:
+        if ftp is not None:
+            if result.status != "error":
+                _quit(ftp)
+            ftp.close()
+    if result.deliveries and result.status != "error":
+        result.status = "new"
+    for error in errors:
+        log.warning("ftp: %s: %s", site.slug, error)
+    result.error = "; ".join(errors) or None
+    state["last_poll"] = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
+    state["last_error"] = result.error or ""
+    state["errors"] = state.get("errors", 0) + 1 if result.status == "error" else 0
+    return result
+
+
+class _FTP_TLS(ftplib.FTP_TLS):
+    """FTP_TLS whose data connections resume the control connection's TLS session, which vsftpd
+    and ProFTPD demand by default (so that only the client logged in can open one)."""
+
+    def ntransfercmd(self, cmd, rest=None):
+        conn, size = ftplib.FTP.ntransfercmd(self, cmd, rest)
+        if self._prot_p:
+            conn = self.context.wrap_socket(conn, server_hostname=self.host, session=self.sock.session)
+        return conn, size
+
+
+def connect(site: Site, limits: Limits = Limits(), context: ssl.SSLContext | None = None) -> ftplib.FTP:
+    """A logged-in connection in the source's folder, or a SessionError saying which step failed.
+
+    For ftps://, the control and data connections are both TLS (AUTH TLS, PROT P), checked with
+    `context`: by default the system's CAs, with the server's name.
+    """
+    parts = urlsplit(site.url)
+    user = unquote(parts.username or "") or "anonymous"
+    password = ""  # ftplib sends "anonymous@" for the anonymous user
+    if site.password_env:
+        password = os.environ.get(site.password_env)
+        if password is None:
+            raise SessionError(f"the environment variable {site.password_env} (ftp_password_env) is not set")
+    if parts.scheme.lower() == "ftps":
+        # FTP_TLS checks no certificate unless given a context that does.
+        ftp = _FTP_TLS(context=context or ssl.create_default_context(), timeout=limits.timeout)
+    else:
+        ftp = ftplib.FTP(timeout=limits.timeout)
+    doing = f"connecting to {parts.hostname}:{parts.port or 21}"
+    try:
+        ftp.connect(parts.hostname, parts.port or 21)
+        if isinstance(ftp, ftplib.FTP_TLS):
+            doing = "securing the connection (AUTH TLS)"
+            ftp.auth()
+        doing = f"logging in as {user}"
+        ftp.login(user, password)
+        if isinstance(ftp, ftplib.FTP_TLS):
+            doing = "protecting the data channel (PROT P)"
+            ftp.prot_p()
+        if site.folder:
+            doing = f"changing to the folder {site.folder}"
+            ftp.cwd(site.folder)
+    except (*ftplib.all_errors, UnicodeError) as exc:
+        ftp.close()
+        raise SessionError(f"{doing}: {_reason(exc, limits)}") from None
+    return ftp
+
+
+def _quit(ftp: ftplib.FTP) -> None:
+    try:
+        ftp.quit()
+    except (*ftplib.all_errors, UnicodeError):
+        pass  # the work is done: a server that fumbles the goodbye changes nothing
+
+
+def _reason(exc: BaseException, limits: Limits) -> str:
+    if isinstance(exc, TimeoutError):
+        return f"timed out: no answer within {limits.timeout}s"
+    if isinstance(exc, ssl.SSLCertVerificationError):
+        return f"the server's TLS certificate was refused: {exc.verify_message}"
+    if isinstance(exc, ftplib.Error):
+        return str(exc)
+    if isinstance(exc, EOFError):
+        return "the server closed the connection"
+    return f"{type(exc).__name__}: {exc}"
+
+
+def _listing(ftp: ftplib.FTP) -> list[Entry]:
+    """The regular files in the current folder, oldest first."""
+    if _offers_mlsd(ftp):
+        entries = [Entry(name, int(facts["size"]) if facts.get("size", "").isdigit() else None, facts.get("modify"))
+                   for name, facts in ftp.mlsd() if facts.get("type", "").lower() == "file"]
+    else:
+        entries = []
+        names = [posixpath.basename(name) for name in ftp.nlst()]  # some servers answer with paths
+        # NLST leaves the connection in ASCII mode, where servers refuse SIZE or count other bytes.
+        ftp.voidcmd("TYPE I")
+        for name in names:
+            try:
+                size = _size(ftp, name)
+            except ftplib.error_perm:
+                continue  # a folder: only regular files have a size
+            entries.append(Entry(name, size, _modified(ftp, name)))
+    return sorted(entries, key=lambda entry: (entry.modify or "", entry.name))
+
+
+def _offers_mlsd(ftp: ftplib.FTP) -> bool:
+    try:
+        features = ftp.sendcmd("FEAT")
+    except ftplib.error_perm:
+        return False
+    return any(line.strip().upper().startswith("MLST") for line in features.splitlines()[1:])
+
+
+def _size(ftp: ftplib.FTP, name: str) -> int | None:
+    """The file's size by SIZE; None if the server lacks the command. Raises error_perm for a
+    name that is not a regular file."""
+    try:
+        return ftp.size(name)
+    except ftplib.error_perm as exc:
+        if str(exc).startswith(_UNKNOWN_COMMAND):
+            return None
+        raise
+
+
+def _modified(ftp: ftplib.FTP, name: str) -> str | None:
+    try:
+        return ftp.sendcmd(f"MDTM {name}")[4:].strip() or None
+    except ftplib.error_perm:
+        return None
+
+
+def _take(ftp: ftplib.FTP, site: Site, entry: Entry, pending: dict, limits: Limits, result: PollResult) -> None:
+    """Store the file unless it is stored already, then delete or move it."""
+    path = site.path_of(entry.name)
+    known = pending.get(entry.name)
+    if not (known and entry.modify and (known["size"], known["modify"]) == (entry.size, entry.modify)):
+        data = _fetch(ftp, entry, limits)
+        digest = hashlib.sha256(data).hexdigest()
+        stored = (Delivery.objects.filter(source__slug=site.slug, transport=TRANSPORT, filename=path, sha256=digest)
+                  .order_by("-pk").values_list("pk", flat=True).first())
+        if stored is None:
+            stored = pipeline.receive(data, source=site.slug, transport=TRANSPORT, filename=path).pk
+            tasks.process_delivery.enqueue(stored)
+            result.deliveries.append(stored)
+            log.info("ftp: %s stored as delivery %s", path, stored)
+        else:
+            log.info("ftp: %s was stored before, as delivery %s", path, stored)
+        known = pending[entry.name] = {"size": entry.size, "modify": entry.modify, "delivery": stored}
+    try:
+        if site.after == "move":
+            _move(ftp, entry.name, site.move_to)
+        else:
+            ftp.delete(entry.name)
+    except (ftplib.error_perm, ftplib.error_temp) as exc:
+        done = f"moved to {site.move_to}/" if site.after == "move" else "deleted"
+        raise _FileError(f"stored as delivery {known['delivery']} but not {done} ({exc}); "
+                         f"it is not stored again while it stays as it is") from None
+    del pending[entry.name]
+
+
+def _move(ftp: ftplib.FTP, name: str, folder: str) -> None:
+    try:
+        ftp.mkd(folder)
+    except ftplib.error_perm:
+        pass  # there already, most likely; if not, the rename says why
+    ftp.rename(name, posixpath.join(folder, name))
+
+
+def _fetch(ftp: ftplib.FTP, entry: Entry, limits: Limits) -> bytes:
+    if entry.size is not None and entry.size > limits.max_bytes:
+        raise _FileError(f"{entry.size} bytes, more than the limit of {limits.max_bytes}; left on the server")
+    if entry.size == 0:
+        raise _StillWriting("it is empty")
+    chunks, received, started = [], 0, time.monotonic()
+
+    def keep(chunk: bytes) -> None:
+        nonlocal received
+        received += len(chunk)
+        # The listed size was within the limit; the bytes may not be (a server that would not
+        # say, or a file still growing).
+        if received > limits.max_bytes:
+            raise _FileError(f"more than the limit of {limits.max_bytes} bytes; left on the server")
+        if time.monotonic() - started > limits.deadline:
+            raise _FileError(f"the transfer took more than {limits.deadline}s; tried again next poll")
+        chunks.append(chunk)
+
+    try:
+        ftp.retrbinary(f"RETR {entry.name}", keep, blocksize=_CHUNK)
+    except _FileError as exc:
+        raise _Cut(str(exc)) from None
+    if entry.size is not None and received != entry.size:
+        raise _StillWriting(f"{received} bytes came of the {entry.size} listed")
+    now = _size(ftp, entry.name)
+    if now is not None and now != received:
+        raise _StillWriting(f"it grew to {now} bytes while it was fetched")
+    return b"".join(chunks)
+
+
+class Poller(http_poll.Poller):
+    """Polls each FTP source in a thread of its own, until `stop`: the HTTP poller's schedule
+    (interval with jitter, backoff, a schedule that outlives a restart), with this module's poll.
+
+    `context`: the TLS context for ftps:// sources, for a private CA; the system's by default.
+    """
+
+    transport = TRANSPORT
+    state_file = "ftp-state.json"
+    Result = PollResult
+
+    def __init__(self, sites: list[Site], *, context: ssl.SSLContext | None = None, limits: Limits = Limits(),
+                 **kwargs):
+        super().__init__(sites, limits=limits, **kwargs)
+        self.context = context
+
+    @classmethod
+    def from_config(cls, **kwargs) -> Poller:
+        return cls(sites(), **kwargs)
+
+    def poll_once(self, site: Site, state: dict) -> PollResult:
+        return poll(site, state, limits=self.limits, context=self.context, stop=self._stop)
+
+    def health_error(self, result: PollResult) -> str | None:
+        # A file refused as too big, or deletes that keep failing, need someone as much as a
+        # server that is down.
+        return result.error
