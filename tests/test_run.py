@@ -8,6 +8,7 @@ import re
 import shutil
 import signal
 import subprocess
+import urllib.error
 
 import pytest
 from conftest import SEED, desk_env
@@ -59,6 +60,23 @@ def test_bad_input_is_quarantined_and_the_desk_keeps_publishing(desk):
                             capture_output=True, text=True)
     assert ingest.returncode == 1  # a folder is not copy: said, not crashed
     assert "Is a directory" in ingest.stderr
+
+
+def test_a_kill_from_another_process_reaches_every_web_process_at_once(desk):
+    base, data, process = desk
+    (data / "inbox" / "story.txt").write_bytes(
+        b"Dam inspection finds cracks\n\nVALMORA (MNS) - Inspectors found cracks in the upper dam on Monday.\n")
+    link = wait_for(lambda: re.search(r'<h2><a href="(/story/(\d+)/[^"]+)">Dam inspection', get(base + "/")))
+    for _ in range(20):  # kept by both web processes
+        assert "Inspectors found cracks" in get(base + link.group(1))
+    killed = subprocess.run([WIREDESK, "story", "kill", link.group(2), "--data", str(data), "--reason", "legal"],
+                            env=desk_env(), capture_output=True, text=True)
+    assert killed.returncode == 0, killed.stderr
+    for _ in range(20):
+        with pytest.raises(urllib.error.HTTPError) as gone:
+            get(base + link.group(1))
+        assert gone.value.code == 410
+        assert "Dam inspection" not in get(base + "/")
 
 
 def test_files_left_in_the_inbox_while_stopped_are_taken_at_start(tmp_path):
