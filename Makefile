@@ -3,7 +3,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 DATA ?= var
 
-.PHONY: run test test-sqlite test-postgres test-quality bench setup browser nginx node clean
+.PHONY: run test test-sqlite test-postgres test-quality bench setup browser nginx wrk node clean
 
 run: setup
 	$(BIN)/wiredesk migrate --data $(DATA)
@@ -29,10 +29,11 @@ test-postgres:
 	@echo "== the suite on PostgreSQL"
 	$(BIN)/python scripts/with_postgres.py -- $(BIN)/pytest -m "not quality"
 
-bench: setup
+bench: setup nginx wrk
 	$(BIN)/python bench/formats.py
 	$(BIN)/python bench/duplicates.py
 	$(BIN)/python bench/publish_latency.py
+	$(BIN)/python bench/serving.py
 
 setup: $(VENV)/.installed
 
@@ -47,6 +48,9 @@ browser:
 
 nginx:
 	@scripts/ensure-nginx
+
+wrk:
+	@scripts/ensure-wrk
 
 node: node_modules/.installed
 

@@ -104,3 +104,14 @@ def test_search_and_answers_other_than_200_are_never_kept(client, ingest):
         assert queries(client, "/search/?q=cranes")[0] > 1
         client.get("/story/999/nothing/")
         assert queries(client, "/story/999/nothing/")[0] > 1
+
+
+def test_query_parameters_no_page_reads_are_no_reason_to_render_again(client, ingest):
+    with time_machine.travel(NOW, tick=False):
+        ingest(item("urn:hp:cranes", "Cranes back", "The cranes worked again on Monday."), source="hp")
+        url = Story.objects.get().get_absolute_url()
+        client.get(url)
+        assert queries(client, f"{url}?utm_source=wire&x=1")[0] == 1
+        client.get("/?page=2")
+        assert queries(client, "/?page=2&x=1")[0] == 1
+        assert queries(client, "/latest/?page=1")[0] > 1  # a page of its own

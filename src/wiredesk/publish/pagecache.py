@@ -14,9 +14,9 @@ until the sweep (static.catch_up) moves the version on, within WIREDESK_SWEEP_SE
 
 Kept: answers to GET and HEAD with status 200 whose Cache-Control is public (fronts, articles,
 feeds, sitemaps; not search, not the health check, not errors). The key is the version, the
-full URL with host and scheme, whether the client takes gzip (GZipMiddleware's own test), and
-the times of the two files that change pages without a restart (sources.toml's seo settings,
-sections.toml's names).
+URL with host and scheme and the query parameters these pages read (READ_PARAMETERS), whether
+the client takes gzip (GZipMiddleware's own test), and the times of the two files that change
+pages without a restart (sources.toml's seo settings, sections.toml's names).
 """
 
 from __future__ import annotations
@@ -24,18 +24,20 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import re
+from urllib.parse import urlencode
 
 from django.core.cache import caches
 from django.core.exceptions import DisallowedHost
 from django.core.signals import setting_changed
 from django.dispatch import receiver
-from django.db import connection, transaction
+from django.db import connection
 from django.db.models import F, Min
 from django.http import HttpResponse
 from django.utils import timezone
 from django.utils.cache import get_conditional_response
 
 from wiredesk import sources
+from wiredesk.db import writing
 from wiredesk.lifecycle import State
 from wiredesk.models import SiteVersion, Story
 from wiredesk.publish import sections
@@ -44,6 +46,8 @@ from wiredesk.publish import sections
 # this module must not wait for).
 NEWS_WINDOW = dt.timedelta(hours=48)
 _GZIP = re.compile(r"\bgzip\b")
+# The query parameters of the pages kept: the listings' page and the sitemaps' (search is never kept).
+READ_PARAMETERS = ("page", "p")
 
 
 def changed(now: dt.datetime | None = None) -> None:
@@ -91,9 +95,12 @@ def middleware(get_response):
             return get_response(request)
         number = version[0]
         try:
-            url = request.build_absolute_uri()
+            url = request.build_absolute_uri(request.path)
         except DisallowedHost:
             return get_response(request)  # Django's own answer for a Host it does not serve
+        # Only what the kept pages read of the query: any other parameter changes no page, and
+        # must not make a page to render (and keep) per request.
+        url += "?" + urlencode([(name, request.GET[name]) for name in READ_PARAMETERS if name in request.GET])
         gzip = "gzip" if _GZIP.search(request.headers.get("Accept-Encoding", "")) else "plain"
         key = f"{number}:{gzip}:{_config_stamp()}:{hashlib.sha256(url.encode()).hexdigest()}"
         kept = cache.get(key)
@@ -117,7 +124,7 @@ def catch_up(now: dt.datetime | None = None) -> bool:
     """The sweep's step: move the version on once the clock has changed the site. Returns
     whether it did."""
     now = now or timezone.now()
-    with transaction.atomic():
+    with writing():
         version = SiteVersion.objects.filter(pk=SiteVersion.ONLY).first()
         if version is None or (version.next_change is not None and version.next_change <= now.timestamp()):
             changed(now)
