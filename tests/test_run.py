@@ -34,6 +34,9 @@ def test_a_file_dropped_in_the_inbox_is_published_and_ctrl_c_stops_cleanly(desk)
     article = get(base + link.group(1))
     assert '<span class="agency">IANS</span>' in article
     assert "The Presidents previously met on the sidelines of the G20 summit in Bali in 2022" in article
+    # The renderer process wrote the page into the static tree (for the site's own address).
+    page = data / "site" / link.group(1).lstrip("/") / "index.html"
+    wait_for(lambda: page.exists() and "The Presidents previously met" in page.read_text())
     # The file left the inbox for the archive once its bytes were safe in the database.
     assert not (data / "inbox" / "ians" / SEED.name).exists()
     assert len(list((data / "archive").rglob(SEED.name))) == 1
@@ -55,6 +58,9 @@ def test_bad_input_is_quarantined_and_the_desk_keeps_publishing(desk):
 
     [(filename, error)] = wait_for(lambda: rows(data, "select filename, error from wiredesk_delivery where status = 'quarantined'"))
     assert filename == "garbage.bin" and "binary" in error
+    # Set aside for whoever watches the folders, with the reason beside it.
+    [reason] = wait_for(lambda: list((data / "error").rglob("garbage.bin.reason.txt")))
+    assert error in reason.read_text() and reason.with_name("garbage.bin").read_bytes() == b"\x00\xff\x00\xfe not a story"
 
     ingest = subprocess.run([WIREDESK, "ingest", "--data", str(data), str(data / "archive")], env=desk_env(),
                             capture_output=True, text=True)
@@ -163,7 +169,7 @@ def test_every_way_a_wire_arrives_feeds_one_running_desk(tmp_path, monkeypatch):
     from test_ftp import PASSWORD, Server
 
     from wiredesk.transports import push
-    from wiredesk.web import free_port
+    from wiredesk.processes import free_port
 
     def copy(headline):
         words = " ".join(f"{headline.split()[0].lower()}{n}" for n in range(10))  # no two alike

@@ -9,6 +9,10 @@ import sys
 from pathlib import Path
 
 
+# How much lower than the desk's the renderer's CPU priority is (see `render --follow`).
+RENDERER_NICENESS = 10
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = _parser()
     args = parser.parse_args(argv)
@@ -67,6 +71,8 @@ def _parser() -> argparse.ArgumentParser:
     p.set_defaults(command=cmd_sources)
 
     p = sub.add_parser("render", parents=[common], help="write the static tree for nginx again, whole")
+    p.add_argument("--follow", action="store_true",
+                   help="then keep it in step as stories change, until Ctrl-C (wiredesk run starts one)")
     p.set_defaults(command=cmd_render)
 
     p = sub.add_parser("migrate", parents=[common], help="create or update the database")
@@ -194,9 +200,26 @@ def cmd_sources(args) -> int:
 
 
 def cmd_render(args) -> int:
+    if args.follow:
+        import signal
+        import threading
+
+        # Ctrl-C, or the desk stopping (SIGTERM): the pass under way ends, then the loop. Set
+        # here, whatever a parent left them as (a shell's background job ignores SIGINT).
+        stop = threading.Event()
+        for number in (signal.SIGINT, signal.SIGTERM):
+            signal.signal(number, lambda *_: stop.set())
     _django(args)
+    from django.conf import settings
+
     from wiredesk.publish import static
 
+    if args.follow:
+        # Publishing comes first: under a burst the processors and the web server take the
+        # cores, and the tree, which Django stands in for meanwhile, catches up after.
+        os.nice(RENDERER_NICENESS)
+        static.follow(stop, settings.WIREDESK["SWEEP_SECONDS"])
+        return 0
     count = static.rebuild()
     print(f"static tree: {count} pages in {static.tree()}")
     return 0

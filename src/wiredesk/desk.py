@@ -6,9 +6,9 @@ through new versions, and a kill is final until an operator releases the story a
 
 from __future__ import annotations
 
-from django.db import transaction
 from django.utils import timezone
 
+from wiredesk.db import writing
 from wiredesk.lifecycle import State
 from wiredesk.models import Story
 from wiredesk.publish import search, static
@@ -28,7 +28,7 @@ def find(ref: str) -> Story:
 
 
 def kill(story: Story, reason: str) -> Story:
-    with transaction.atomic():
+    with writing():
         story = Story.objects.select_for_update().get(pk=story.pk)
         story.state, story.reason, story.desk_hold = State.KILLED, f"killed by an operator: {reason}", False
         story.save(update_fields=["state", "reason", "desk_hold"])
@@ -38,7 +38,7 @@ def kill(story: Story, reason: str) -> Story:
 
 
 def hold(story: Story, reason: str = "") -> Story:
-    with transaction.atomic():
+    with writing():
         story = Story.objects.select_for_update().get(pk=story.pk)
         story.state, story.desk_hold = State.HELD, True
         story.reason = f"held by an operator: {reason}" if reason else "held by an operator"
@@ -50,7 +50,7 @@ def hold(story: Story, reason: str = "") -> Story:
 
 def release(story: Story) -> Story:
     """Publish the story's newest version with text, now, or at its embargo if that is later."""
-    with transaction.atomic():
+    with writing():
         story = Story.objects.select_for_update().get(pk=story.pk)
         publishable = [v for v in story.versions.order_by("-version")
                        if v.canonical.paragraphs and v.canonical.pubstatus != "canceled"]

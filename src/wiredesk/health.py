@@ -21,11 +21,11 @@ import datetime as dt
 import statistics
 from dataclasses import asdict, dataclass, field
 
-from django.db import transaction
 from django.http import JsonResponse
 from django.db.models import F
 from django.utils import timezone
 
+from wiredesk.db import writing
 from wiredesk.models import Delivery, Source, SourceHealth
 
 FAILING_AFTER = 3
@@ -42,7 +42,7 @@ ERROR_LENGTH = 500
 def attempted(source: str, transport: str, error: str | None = None, *, now: dt.datetime | None = None) -> None:
     """Record one attempt of a pull transport on a source: a success, or the error in words."""
     now = now or timezone.now()
-    with transaction.atomic():
+    with writing():
         # The source may not be listed yet: a pull transport only runs for configured ones, but
         # sources.apply may not have run in this process.
         source_row, _ = Source.objects.get_or_create(slug=source, defaults={"name": source})

@@ -16,10 +16,12 @@ from dataclasses import dataclass
 
 from django.conf import settings
 from django.db import DatabaseError, transaction
+from django.dispatch import Signal
 from django.utils import timezone
 from django.utils.text import slugify
 
 from wiredesk import formats, lifecycle, sources
+from wiredesk.db import writing
 from wiredesk.lifecycle import Outcome, State, duplicates
 from wiredesk.models import Delivery, Source, Story, StoryVersion, TextBand
 from wiredesk.publish import search, static
@@ -27,6 +29,10 @@ from wiredesk.publish.sections import section_for
 from wiredesk.story import Story as CanonicalStory
 
 log = logging.getLogger(__name__)
+
+# Sent once a delivery's quarantine is committed, with `delivery`: a transport that keeps a copy
+# of what it took (the inbox's archived file) sets it aside with the reason.
+quarantined = Signal()
 
 
 @dataclass(frozen=True)
@@ -57,7 +63,7 @@ def source_for(slug: str | None) -> Source:
 def receive(data: bytes, *, source: str | None = None, transport: str, filename: str = "",
             received_at: dt.datetime | None = None) -> Delivery:
     """Store the bytes exactly as received, committed before this returns."""
-    with transaction.atomic():
+    with writing():
         return Delivery.objects.create(
             source=source_for(source),
             transport=transport,
@@ -75,15 +81,22 @@ def process(delivery_id: int, *, again: bool = False) -> list[Result]:
     A delivery already processed is left alone unless `again` (an operator re-running it).
     """
     try:
-        with transaction.atomic():
+        # Reading the copy is most of the work and needs no lock: it is done first, so that the
+        # transaction (on SQLite, the one writer there may be at a time) holds only the writing.
+        delivery = Delivery.objects.select_related("source").get(pk=delivery_id)
+        if delivery.status != Delivery.Status.RECEIVED and not again:
+            return []
+        try:
+            copies, problem = [_Copy.of(story) for story in formats.parse(bytes(delivery.data), _context(delivery))], None
+        except formats.FormatError as exc:
+            copies, problem = [], str(exc)
+        with writing():
             delivery = Delivery.objects.select_for_update().select_related("source").get(pk=delivery_id)
             if delivery.status != Delivery.Status.RECEIVED and not again:
-                return []
-            try:
-                stories = formats.parse(bytes(delivery.data), _context(delivery))
-            except formats.FormatError as exc:
-                return [_quarantine(delivery, str(exc))]
-            results = [_apply(delivery, story) for story in stories]
+                return []  # another worker took it meanwhile
+            if problem is not None:
+                return [_quarantine(delivery, problem)]
+            results = [_apply(delivery, copy) for copy in copies]
             delivery.status = Delivery.Status.PROCESSED
             delivery.error = ""
             delivery.processed_at = timezone.now()
@@ -95,9 +108,23 @@ def process(delivery_id: int, *, again: bool = False) -> list[Result]:
     except Exception as exc:
         # A bug met by this delivery must not stop the desk: keep it aside with the reason.
         log.exception("delivery %s failed", delivery_id)
-        with transaction.atomic():
+        with writing():
             delivery = Delivery.objects.get(pk=delivery_id)
             return [_quarantine(delivery, f"internal error: {type(exc).__name__}: {exc}")]
+
+
+@dataclass(frozen=True)
+class _Copy:
+    """A story as read from a delivery, with its text's shingles and signature bands."""
+
+    story: CanonicalStory
+    text: frozenset[str]
+    bands: list[str]
+
+    @classmethod
+    def of(cls, story: CanonicalStory) -> _Copy:
+        text = duplicates.shingles(story.paragraphs)
+        return cls(story, text, duplicates.bands(text) if text else [])
 
 
 def _context(delivery: Delivery) -> formats.Context:
@@ -112,14 +139,15 @@ def _quarantine(delivery: Delivery, reason: str) -> Result:
     delivery.processed_at = timezone.now()
     delivery.save(update_fields=["status", "error", "processed_at"])
     log.warning("delivery %s quarantined: %s", delivery.pk, reason)
+    transaction.on_commit(lambda: quarantined.send(sender=Delivery, delivery=delivery), robust=True)
     return Result(delivery=delivery.pk, outcome=Outcome.QUARANTINED, error=reason)
 
 
-def _apply(delivery: Delivery, incoming: CanonicalStory) -> Result:
+def _apply(delivery: Delivery, copy: _Copy) -> Result:
+    incoming, text = copy.story, copy.text
     story = Story.objects.select_for_update().filter(source=delivery.source, uri=incoming.uri).first()
     now = timezone.now()
-    text = duplicates.shingles(incoming.paragraphs)
-    original = _original_of(text) if story is None and text else None
+    original = _original_of(copy) if story is None and text else None
     if original is not None and original.source_id == delivery.source_id and lifecycle.continues_a_story(incoming):
         story, original = Story.objects.select_for_update().get(pk=original.pk), None
     decision = lifecycle.decide(story.known() if story else None, incoming, now=now,
@@ -132,7 +160,7 @@ def _apply(delivery: Delivery, incoming: CanonicalStory) -> Result:
         if decision.state is not None:
             _show(story, version, incoming, decision, now, original)
             if text and decision.state in (State.LIVE, State.HELD):
-                _file_text(story, text)
+                _file_text(story, copy.bands)
         if decision.outcome not in (Outcome.PUBLISHED, Outcome.UPDATED):
             log.info("%s %s v%s: %s", decision.outcome, incoming.uri, decision.version, decision.reason)
     return Result(delivery=delivery.pk, outcome=decision.outcome, uri=story.uri if story else incoming.uri,
@@ -174,20 +202,22 @@ def _show(story: Story, version: StoryVersion, incoming: CanonicalStory, decisio
     static.changed(story.pk)
 
 
-def _original_of(text: frozenset[str]) -> Story | None:
-    """A story already on the site (or held for it) whose text is the same as `text`."""
-    candidates = (Story.objects.filter(bands__band__in=duplicates.bands(text), state__in=(State.LIVE, State.HELD))
-                  .select_related("current").distinct().order_by("pk"))
+def _original_of(copy: _Copy) -> Story | None:
+    """A story already on the site (or held for it) whose text is the same as the copy's."""
+    # Through the band index first: joining from the stories would read every story's bands.
+    filed = TextBand.objects.filter(band__in=copy.bands).values("story_id")
+    candidates = (Story.objects.filter(pk__in=filed, state__in=(State.LIVE, State.HELD))
+                  .select_related("current").order_by("pk"))
     for candidate in candidates:
-        if candidate.current and duplicates.is_duplicate(text, duplicates.shingles(candidate.current.canonical.paragraphs)):
+        if candidate.current and duplicates.is_duplicate(copy.text, duplicates.shingles(candidate.current.canonical.paragraphs)):
             return candidate
     return None
 
 
-def _file_text(story: Story, text: frozenset[str]) -> None:
+def _file_text(story: Story, bands: list[str]) -> None:
     """File the text readers see under its bands, so a later copy of it is recognised."""
     TextBand.objects.filter(story=story).delete()
-    TextBand.objects.bulk_create([TextBand(story=story, band=band) for band in duplicates.bands(text)])
+    TextBand.objects.bulk_create([TextBand(story=story, band=band) for band in bands])
 
 
 def _slug(headline: str) -> str:

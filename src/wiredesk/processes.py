@@ -1,13 +1,17 @@
-"""The web server of `wiredesk run`: granian, in processes of its own.
+"""The processes `wiredesk run` starts beside its own: the web server and the renderer.
 
-Rendering a page is Python work under the GIL: worker processes, not threads, let pages render on
-every core while the desk's own process parses and publishes. granian serves WSGI from a Rust
-HTTP stack and keeps connections open, so nginx's upstream keepalive reuses them (gunicorn's sync
-workers close each one, and waitress's single process served a third of granian's pages here).
+Rendering a page is Python work under the GIL: processes, not threads, let pages render on every
+core while the desk's own process parses and publishes.
 
-The server is a child of the desk: started before the desk takes copy, stopped with it, started
-again if it dies, and told by the kernel to stop if the desk is killed outright (Linux's parent-
-death signal), so a `kill -9` never leaves a server holding the port.
+- The web server is granian, in worker processes of its own. It serves WSGI from a Rust HTTP
+  stack and keeps connections open, so nginx's upstream keepalive reuses them (gunicorn's sync
+  workers close each one, and waitress's single process served a third of granian's pages here).
+- The renderer (`wiredesk render --follow`) writes the static tree as changes are marked, so the
+  desk's workers go from one delivery to the next without waiting for pages.
+
+Each is a child of the desk: started before the desk takes copy, stopped with it, started again
+if it dies, and told by the kernel to stop if the desk is killed outright (Linux's parent-death
+signal), so a `kill -9` never leaves a server holding the port.
 """
 
 from __future__ import annotations
@@ -46,11 +50,49 @@ def free_port(host: str) -> int:
         return probe.getsockname()[1]
 
 
-class WebServer:
-    def __init__(self, host: str, port: int, workers: int, env: dict[str, str]):
-        self.host, self.workers, self.env = host, workers, env
-        self.port = port or free_port(host)
+class Child:
+    """A process of the desk's, started from `command()`."""
+
+    name = "process"
+
+    def __init__(self, env: dict[str, str]):
+        self.env = env
         self.process: subprocess.Popen | None = None
+
+    def command(self) -> list[str]:
+        raise NotImplementedError
+
+    def start(self) -> None:
+        # A session of its own: Ctrl-C in a terminal reaches the desk alone, which stops its
+        # children in order, rather than every process at once.
+        self.process = subprocess.Popen(self.command(), env=self.env, preexec_fn=_die_with_parent,
+                                        start_new_session=True)
+
+    def keep_running(self) -> None:
+        """Start it again if it died; the sweep asks every few seconds."""
+        if self.process is not None and self.process.poll() is not None:
+            log.error("the %s stopped (exit %s); starting it again", self.name, self.process.returncode)
+            self.start()
+
+    def stop(self, timeout: float = 10.0) -> None:
+        process, self.process = self.process, None
+        if process is None or process.poll() is not None:
+            return
+        process.send_signal(signal.SIGTERM)
+        try:
+            process.wait(timeout)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+
+
+class WebServer(Child):
+    name = "web server"
+
+    def __init__(self, host: str, port: int, workers: int, env: dict[str, str]):
+        super().__init__(env)
+        self.host, self.workers = host, workers
+        self.port = port or free_port(host)
 
     def command(self) -> list[str]:
         return [sys.executable, "-m", "granian", "--interface", "wsgi", "--host", self.host, "--port", str(self.port),
@@ -59,7 +101,7 @@ class WebServer:
 
     def start(self) -> None:
         """Start the server and return once it takes connections."""
-        self.process = subprocess.Popen(self.command(), env=self.env, preexec_fn=_die_with_parent)
+        super().start()
         deadline = time.monotonic() + START_TIMEOUT
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
@@ -73,26 +115,16 @@ class WebServer:
         self.stop()
         raise RuntimeError(f"the web server did not answer on {self.host}:{self.port} within {START_TIMEOUT:.0f}s")
 
-    def keep_running(self) -> None:
-        """Start the server again if it died; the sweep asks every few seconds."""
-        if self.process is not None and self.process.poll() is not None:
-            log.error("the web server stopped (exit %s); starting it again", self.process.returncode)
-            self.start()
 
-    def stop(self, timeout: float = 10.0) -> None:
-        process, self.process = self.process, None
-        if process is None or process.poll() is not None:
-            return
-        process.send_signal(signal.SIGINT)
-        try:
-            process.wait(timeout)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+class Renderer(Child):
+    name = "renderer"
+
+    def command(self) -> list[str]:
+        return [sys.executable, "-m", "wiredesk.cli", "render", "--follow"]
 
 
 def child_environment(allowed_hosts: list[str]) -> dict[str, str]:
-    """The desk's environment for its server: the same data folder and settings, and the hosts
+    """The desk's environment for its processes: the same data folder and settings, and the hosts
     `wiredesk run` added for its own address."""
     return {**os.environ, "WIREDESK_ALLOWED_HOSTS": ",".join(allowed_hosts),
             "DJANGO_SETTINGS_MODULE": os.environ.get("DJANGO_SETTINGS_MODULE", "wiredesk.settings")}

@@ -1,8 +1,9 @@
 """`wiredesk run`: the site, the inbox watcher and the workers under one command.
 
-The web server runs in processes of its own (wiredesk.web). In this one, the task consumer owns
-the main thread because it installs the signal handlers that make Ctrl-C a clean stop; the
-watcher, the pollers and the sweeper run beside it in threads.
+The web server and the renderer of the static tree run in processes of their own
+(wiredesk.processes). In this one, the task consumer owns the main thread because it installs the
+signal handlers that make Ctrl-C a clean stop; the watcher, the pollers and the sweeper run
+beside it in threads.
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ from wiredesk import pipeline
 from wiredesk.publish import pagecache, static
 from wiredesk.transports import email, ftp, http_poll
 from wiredesk.transports.inbox import Inbox, watch
-from wiredesk.web import WebServer, child_environment
+from wiredesk.processes import Renderer, WebServer, child_environment
 
 log = logging.getLogger(__name__)
 
@@ -40,27 +41,31 @@ def _every(seconds: float, stop: threading.Event, job) -> threading.Thread:
 
 
 def run(host: str, port: int, workers: int = 2, web_workers: int = 2, announce=print) -> None:
-    inbox = Inbox(settings.INBOX_DIR, settings.ARCHIVE_DIR)
-    static.through_queue = True
+    inbox = Inbox(settings.INBOX_DIR, settings.ARCHIVE_DIR, settings.ERROR_DIR)
+    static.followed = True
     with contextlib.ExitStack() as running:  # whatever started is stopped, last started first
-        # First, while this process has no other thread: the server is started by fork and exec.
-        server = WebServer(host, port, web_workers, child_environment(settings.ALLOWED_HOSTS))
+        # First, while this process has no other thread: children are started by fork and exec.
+        environment = child_environment(settings.ALLOWED_HOSTS)
+        server = WebServer(host, port, web_workers, environment)
         _start(server.start, "the web server")
         running.callback(server.stop)
-        observer = watch(inbox)
-        running.callback(observer.join, timeout=5)
-        running.callback(observer.stop)
+        renderer = Renderer(environment)
+        renderer.start()
+        running.callback(renderer.stop)
+        watcher = watch(inbox)
+        if watcher:
+            running.callback(watcher.stop)
         stop = threading.Event()
         running.callback(stop.set)
         # Files left in the inbox while we were down, and deliveries stored but never processed.
         inbox.scan(settle=0)
         _every(1.0, stop, inbox.scan)
         _every(settings.WIREDESK["SWEEP_SECONDS"], stop, pipeline.sweep)
-        # Embargoes lift with no event to say so: the static tree catches up within a sweep, and
-        # Django serves the story meanwhile.
-        _every(settings.WIREDESK["SWEEP_SECONDS"], stop, static.catch_up)
+        # Embargoes lift with no event to say so: the site's version moves on within a sweep
+        # (the renderer's own sweep brings the static tree up), and Django serves it meanwhile.
         _every(settings.WIREDESK["SWEEP_SECONDS"], stop, pagecache.catch_up)
-        _every(settings.WIREDESK["SWEEP_SECONDS"], stop, server.keep_running)
+        for child in (server, renderer):
+            _every(settings.WIREDESK["SWEEP_SECONDS"], stop, child.keep_running)
         # Feeds polled over HTTP(S) and folders over FTP(S): one thread a source, so a slow
         # agency never delays another.
         for poller in (http_poll.Poller.from_config(), ftp.Poller.from_config()):
@@ -83,7 +88,7 @@ def run(host: str, port: int, workers: int = 2, web_workers: int = 2, announce=p
                  f"Press Ctrl-C to stop.", flush=True)
         # A short, flat poll: an idle desk must still publish within a second of a file landing.
         consumer = HUEY.create_consumer(workers=workers, worker_type="thread", periodic=False,
-                                        initial_delay=0.05, backoff=1.0, max_delay=0.05)
+                                        initial_delay=0.01, backoff=1.0, max_delay=0.01)
         consumer.run()
     announce("wiredesk stopped.", flush=True)
 

@@ -19,6 +19,7 @@ DATA_DIR = Path(os.environ.get("WIREDESK_DATA", "var")).resolve()
 DATA_DIR.mkdir(parents=True, exist_ok=True)
 INBOX_DIR = DATA_DIR / "inbox"
 ARCHIVE_DIR = DATA_DIR / "archive"
+ERROR_DIR = DATA_DIR / "error"
 
 
 def _secret_key() -> str:
@@ -116,7 +117,9 @@ HUEY = {
     "name": "wiredesk",
     "immediate": False,
     "huey_class": "huey.RedisHuey" if _redis_url else "huey.SqliteHuey",
-    **({"url": _redis_url} if _redis_url else {"filename": str(DATA_DIR / "queue.sqlite3")}),
+    # The queue's file is not the record: a task lost to a power cut is found by the sweep, so
+    # commits need not wait for the disk.
+    **({"url": _redis_url} if _redis_url else {"filename": str(DATA_DIR / "queue.sqlite3"), "fsync": False}),
 }
 TASKS = {
     "default": {

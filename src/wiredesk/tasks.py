@@ -4,20 +4,8 @@ lost leaves its delivery `received`, and pipeline.sweep finds it."""
 from django.tasks import task
 
 from wiredesk import pipeline
-from wiredesk.publish import static
 
 
 @task
 def process_delivery(delivery_id: int) -> list[dict]:
     return [result.as_dict() for result in pipeline.process(delivery_id)]
-
-
-# A lost render leaves its stories marked, and the sweep (static.catch_up) renders them.
-@task
-def render_pending() -> int:
-    return static.render_pending()
-
-
-@task
-def rebuild_tree() -> int:
-    return static.rebuild()

@@ -30,6 +30,8 @@ THRESHOLD = 0.5
 BANDS, ROWS = 42, 3
 
 _WORD = re.compile(r"\w+")
+# Drawn from the seed each time a MinHash is made unless given: the same every time, so drawn once.
+_TEMPLATE = MinHash(num_perm=BANDS * ROWS, seed=1)
 
 
 def shingles(paragraphs: Iterable[str]) -> frozenset[str]:
@@ -42,7 +44,7 @@ def shingles(paragraphs: Iterable[str]) -> frozenset[str]:
 
 def bands(text: frozenset[str]) -> list[str]:
     """The keys under which a text is filed; texts sharing one are candidates."""
-    minhash = MinHash(num_perm=BANDS * ROWS, seed=1)
+    minhash = MinHash(num_perm=BANDS * ROWS, seed=1, permutations=_TEMPLATE.permutations, scheme=_TEMPLATE.scheme)
     minhash.update_batch([s.encode() for s in text])
     values = minhash.hashvalues
     return [f"{band}:{hashlib.blake2b(values[band * ROWS:(band + 1) * ROWS].tobytes(), digest_size=8).hexdigest()}"

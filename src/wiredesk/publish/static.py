@@ -29,10 +29,11 @@ section's front in the tree (unless it was among the six newest there) until tha
 
 When: `changed` is called inside the transaction that changes a story. It leaves a mark in the
 work folder beside the tree before the commit, and once the transaction commits the pages are
-written (through the task queue under `wiredesk run`, at once elsewhere). A crash between the
-commit and the writing leaves the mark, which the sweep (`catch_up`) finds. The sweep also
-renders stories whose publication time (an embargo) has come since its last run, and the news
-sitemap when stories age out of it, since nothing else happens at those times.
+written: by the renderer process under `wiredesk run` (`follow`, which takes every mark there
+is in one pass), at once elsewhere. A crash between the commit and the writing leaves the mark,
+which the sweep (`catch_up`) finds. The sweep also renders stories whose publication time (an
+embargo) has come since its last run, and the news sitemap when stories age out of it, since
+nothing else happens at those times.
 """
 
 from __future__ import annotations
@@ -46,13 +47,14 @@ import logging
 import os
 import shutil
 import tempfile
+import threading
 import time
 import uuid
 from pathlib import Path
 from urllib.parse import urlsplit
 
 from django.conf import settings
-from django.db import transaction
+from django.db import close_old_connections, transaction
 from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
@@ -64,8 +66,14 @@ from wiredesk.publish.sitemaps import SITEMAPS, NewsSitemap
 
 log = logging.getLogger(__name__)
 
-# Set by `wiredesk run`, whose workers drain the task queue; elsewhere nothing would.
-through_queue = False
+# Set by `wiredesk run`, whose renderer process follows the marks (`follow`): the desk's own
+# workers then leave marks and go on publishing. Elsewhere (a command) the pages are written at once.
+followed = False
+# How often the follower looks for marks when it has nothing to do.
+FOLLOW_SECONDS = 0.05
+# Passes start at most this often: under a burst, one pass takes many changes at once, and
+# rendering leaves the processors room to publish. (Articles taken down go at once: `changed`.)
+PASS_SECONDS = 0.5
 
 # As Django's GZipMiddleware: below this, compressing gains nothing.
 GZIP_MIN = 200
@@ -127,20 +135,18 @@ def changed(*story_ids: int) -> None:
     def committed():
         for mark in marks:
             mark.rename(mark.with_suffix(""))
-        _render()
+        if followed:
+            # The renderer rewrites the pages listing them in its next pass; an article readers
+            # may no longer see leaves the tree now, so nginx sends its address to Django at once.
+            hidden = set(story_ids) - set(Story.objects.visible().filter(pk__in=story_ids).values_list("pk", flat=True))
+            for pk in hidden:
+                _remove_story(pk)
+        else:
+            render_pending()
 
     # robust: the stories are committed whatever happens to their pages; a failure is logged
     # and its marks stay for the sweep.
     transaction.on_commit(committed, robust=True)
-
-
-def _render() -> None:
-    if through_queue:
-        from wiredesk import tasks  # tasks runs the pipeline, which calls changed()
-
-        tasks.render_pending.enqueue()
-    else:
-        render_pending()
 
 
 def render_pending() -> int:
@@ -190,12 +196,7 @@ def catch_up(now=None) -> None:
         _save_state(state)
     if last is None:
         # A tree never swept: made before this desk first ran, or its folder is new.
-        if through_queue:
-            from wiredesk import tasks  # see _render
-
-            tasks.rebuild_tree.enqueue()
-        else:
-            rebuild()
+        rebuild()
         return
     last = dt.datetime.fromisoformat(last)
     live, window = Story.objects.filter(state=State.LIVE).only("pk", "slug"), NewsSitemap.window
@@ -211,8 +212,30 @@ def catch_up(now=None) -> None:
         with contextlib.suppress(FileNotFoundError):
             if mark.stat().st_mtime < time.time() - STALE_MARK:
                 mark.rename(mark.with_suffix(""))
-    if any(mark.suffix != ".pre" for mark in (work / "pending").iterdir()):
-        _render()
+    render_pending()
+
+
+def follow(stop: threading.Event, sweep_seconds: float) -> None:
+    """Keep the tree in step until `stop`: render what is marked as soon as it is, and sweep
+    (`catch_up`) every `sweep_seconds`. `wiredesk run` runs this in a process of its own, so that
+    rendering, which is the heaviest work a change brings, never holds up publishing."""
+    next_sweep = 0.0
+    while not stop.is_set():
+        try:
+            started = time.monotonic()
+            if started >= next_sweep:
+                next_sweep = started + sweep_seconds
+                catch_up()
+            elif render_pending():
+                stop.wait(max(0.0, started + PASS_SECONDS - time.monotonic()))
+            else:
+                stop.wait(FOLLOW_SECONDS)
+        except Exception:
+            # A page that fails to render leaves its marks for the next turn; the loop lives on.
+            log.exception("static tree: rendering failed; trying again in %ss", sweep_seconds)
+            stop.wait(sweep_seconds)
+        finally:
+            close_old_connections()
 
 
 class _Pass:
@@ -275,20 +298,14 @@ class _Pass:
             folder = tree() / "story"
             self.present = {int(e.name) for e in os.scandir(folder) if e.name.isdigit()} if folder.is_dir() else set()
         for pk in (self.present & set(stories.values_list("pk", flat=True))) - self.rendered:
-            self._remove_story(pk)
-
-    def _remove_story(self, pk: int) -> None:
-        folder = tree() / "story" / str(pk)
-        for file in folder.rglob("index.html"):
-            _drop(file)  # each page before its folder, so nginx never finds half of one
-        shutil.rmtree(folder, ignore_errors=True)
+            _remove_story(pk)
 
     def article(self, story: Story) -> None:
         if story.pk in self.rendered:
             return
         self.rendered.add(story.pk)
         if not self.page(story.get_absolute_url()):
-            self._remove_story(story.pk)
+            _remove_story(story.pk)
 
     def scope(self, front: str, feed_paths: list[str], empty: bool = False) -> None:
         """A front page and its feeds. A feed that lists nothing is dated by the clock (Django's
@@ -313,6 +330,13 @@ class _Pass:
             return False
         # A refusal (a Host Django does not accept) or an error: never mistake it for a page gone.
         raise RenderError(f"{path}: Django answered {response.status_code}")
+
+
+def _remove_story(pk: int) -> None:
+    folder = tree() / "story" / str(pk)
+    for file in folder.rglob("index.html"):
+        _drop(file)  # each page before its folder, so nginx never finds half of one
+    shutil.rmtree(folder, ignore_errors=True)
 
 
 def _file(path: str) -> Path:

@@ -58,10 +58,11 @@ from email.parser import BytesParser
 from pathlib import Path
 
 from aiosmtpd.controller import Controller
-from django.db import close_old_connections, transaction
+from django.db import close_old_connections
 from django.utils import timezone
 
 from wiredesk import __version__, formats, pipeline, sources, tasks
+from wiredesk.db import writing
 from wiredesk.models import Delivery
 
 log = logging.getLogger(__name__)
@@ -175,7 +176,7 @@ def recipients(file: Path) -> dict[str, list[str]]:
 def store(mail: Mail, slugs: list[str]) -> list[int]:
     """Store the mail's parts for each source, all committed together or none; then queue them.
     Returns the deliveries' ids."""
-    with transaction.atomic():
+    with writing():
         stored = [pipeline.receive(part.data, source=slug, transport=TRANSPORT, filename=part.filename)
                   for slug in slugs for part in mail.parts]
         if mail.problem:

@@ -1,8 +1,15 @@
 """The inbox folder: files dropped into DATA/inbox (or DATA/inbox/<source>/) become deliveries.
 
-A file is taken when its writer closes it or renames it into place, so half-written files are
-never read; names that editors and transfer tools use for temporary files are ignored. Once the
-delivery is committed the file moves to DATA/archive/<date>/: the database holds the bytes.
+A file is taken when its writer closes it or when it is renamed into place, so half-written files
+are never read; names that editors and transfer tools use for temporary files are ignored. Once
+the delivery is committed the file moves to DATA/archive/<date>/: the database holds the bytes.
+If processing then quarantines the delivery, its file moves on to DATA/error/<date>/, beside a
+`<name>.reason.txt` that says why, for whoever watches the folders rather than the desk.
+
+The watcher reads the kernel's own events (inotify, on Linux): a close after writing, or a rename
+into the folder, is taken the moment it happens, with no guessing by time. A file that arrives
+without either (a hard link, a copy made while the desk was down, a system without inotify) is
+taken by the scan once it has been left alone for SETTLE_SECONDS.
 """
 
 from __future__ import annotations
@@ -13,11 +20,12 @@ import threading
 import time
 from pathlib import Path
 
-from django.utils import timezone
-from watchdog.events import FileSystemEventHandler
-from watchdog.observers import Observer
+from django.conf import settings
+from django.dispatch import receiver
+from inotify_simple import INotify, flags
 
 from wiredesk import pipeline, tasks
+from wiredesk.models import Delivery
 
 log = logging.getLogger(__name__)
 
@@ -25,6 +33,7 @@ TEMPORARY_SUFFIXES = (".tmp", ".part", ".partial", ".filepart", ".crdownload", "
 # A file nobody announced (copied in while we were down, or by a tool whose close we missed)
 # is taken by the scan once it has been left alone this long.
 SETTLE_SECONDS = 1.0
+REASON_SUFFIX = ".reason.txt"
 
 
 def is_temporary(path: Path) -> bool:
@@ -32,9 +41,10 @@ def is_temporary(path: Path) -> bool:
 
 
 class Inbox:
-    def __init__(self, inbox: Path, archive: Path):
+    def __init__(self, inbox: Path, archive: Path, error: Path):
         self.inbox = inbox
         self.archive = archive
+        self.error = error
         self._lock = threading.Lock()
 
     def source_of(self, path: Path) -> str | None:
@@ -49,20 +59,32 @@ class Inbox:
             data = path.read_bytes()
             delivery = pipeline.receive(data, source=self.source_of(path), transport="inbox",
                                         filename=str(path.relative_to(self.inbox)))
-            self._archive(path)
+            _move(path, self.archive / delivery.received_at.strftime("%Y-%m-%d"))
         tasks.process_delivery.enqueue(delivery.pk)
         log.info("inbox: %s stored as delivery %s", path.name, delivery.pk)
         return delivery.pk
 
-    def _archive(self, path: Path) -> None:
-        folder = self.archive / timezone.now().strftime("%Y-%m-%d")
-        folder.mkdir(parents=True, exist_ok=True)
-        target = folder / path.name
-        n = 1
-        while target.exists():
-            target = folder / f"{path.stem}.{n}{path.suffix}"
-            n += 1
-        shutil.move(path, target)
+    def set_aside(self, delivery: Delivery) -> Path:
+        """Move a quarantined delivery's file from the archive to the error folder, and write the
+        reason beside it. Returns where the file now is."""
+        day = delivery.received_at.strftime("%Y-%m-%d")
+        folder = self.error / day
+        name = Path(delivery.filename).name
+        archived = next((f for f in _copies(self.archive / day, name) if f.read_bytes() == bytes(delivery.data)), None)
+        if archived is not None:
+            kept = _move(archived, folder)
+        else:
+            # Not in the archive (cleared since, or taken before a change of day): the database
+            # holds the bytes.
+            folder.mkdir(parents=True, exist_ok=True)
+            kept = _free(folder / name)
+            kept.write_bytes(bytes(delivery.data))
+        kept.with_name(kept.name + REASON_SUFFIX).write_text(
+            f"{delivery.filename}: delivery {delivery.pk}, received {delivery.received_at.isoformat(timespec='seconds')}, "
+            f"could not be published.\n{delivery.error}\n"
+            f"After a fix, `wiredesk reprocess {delivery.pk}` runs it again.\n", encoding="utf-8")
+        log.info("inbox: %s set aside in %s", delivery.filename, kept)
+        return kept
 
     def scan(self, settle: float = SETTLE_SECONDS) -> int:
         taken = 0
@@ -76,51 +98,92 @@ class Inbox:
         return taken
 
 
-# A file renamed in from outside the inbox arrives as a bare "created" event with no writes
-# after it; one being written gets "modified" events and then "closed". Wait this long to tell.
-MOVED_IN_SECONDS = 0.2
+def _free(target: Path) -> Path:
+    """`target`, or the first of name.1.ext, name.2.ext... not taken."""
+    n = 1
+    free = target
+    while free.exists():
+        free = target.with_name(f"{target.stem}.{n}{target.suffix}")
+        n += 1
+    return free
 
 
-class _Handler(FileSystemEventHandler):
+def _copies(folder: Path, name: str) -> list[Path]:
+    """The files in `folder` that `_free` could have named after `name`."""
+    stem, suffix = Path(name).stem, Path(name).suffix
+    return [f for f in folder.glob(f"{stem}*{suffix}") if f.name == name
+            or (f.name.startswith(f"{stem}.") and f.name.removesuffix(suffix)[len(stem) + 1:].isdigit())]
+
+
+def _move(path: Path, folder: Path) -> Path:
+    folder.mkdir(parents=True, exist_ok=True)
+    target = _free(folder / path.name)
+    shutil.move(path, target)
+    return target
+
+
+@receiver(pipeline.quarantined)
+def _quarantined(sender, delivery: Delivery, **kwargs) -> None:
+    if delivery.transport == "inbox":
+        Inbox(settings.INBOX_DIR, settings.ARCHIVE_DIR, settings.ERROR_DIR).set_aside(delivery)
+
+
+class Watcher:
+    """The inbox's inotify watch (Linux), in a thread of its own: a file closed after writing, or
+    renamed into a watched folder, is taken the moment the kernel says so. Every folder of the
+    inbox is watched, and a source folder made later is watched from when it appears (the scan
+    takes what landed in it before)."""
+
+    FILE_DONE = flags.CLOSE_WRITE | flags.MOVED_TO
+    MASK = FILE_DONE | flags.CREATE | flags.ONLYDIR
+
     def __init__(self, inbox: Inbox):
         self.inbox = inbox
-        self._being_written: set[str] = set()
+        self.inotify = INotify()
+        self.folders: dict[int, Path] = {}
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="inbox-watch", daemon=True)
+        for folder in [inbox.inbox, *(p for p in inbox.inbox.rglob("*") if p.is_dir())]:
+            self._watch(folder)
 
-    def _take(self, path: str) -> None:
+    def _watch(self, folder: Path) -> None:
         try:
-            self.inbox.take(Path(path))
-        except Exception:
-            # The scan retries the file; the watcher thread must live on.
-            log.exception("inbox: could not take %s", path)
+            self.folders[self.inotify.add_watch(folder, self.MASK)] = folder
+        except OSError:
+            log.exception("inbox: cannot watch %s; the scan takes its files", folder)
 
-    def on_created(self, event):
-        if not event.is_directory:
-            timer = threading.Timer(MOVED_IN_SECONDS, self._take_if_untouched, [event.src_path])
-            timer.daemon = True
-            timer.start()
+    def start(self) -> Watcher:
+        self._thread.start()
+        return self
 
-    def on_modified(self, event):
-        if not event.is_directory:
-            self._being_written.add(event.src_path)
+    def stop(self, timeout: float = 5.0) -> None:
+        self._stop.set()
+        self._thread.join(timeout)
+        self.inotify.close()
 
-    def _take_if_untouched(self, path: str) -> None:
-        if path not in self._being_written and Path(path).exists() and Path(path).stat().st_size:
-            self._take(path)
+    def _run(self) -> None:
+        while not self._stop.is_set():
+            for event in self.inotify.read(timeout=200):
+                folder = self.folders.get(event.wd)
+                if folder is None or not event.name:
+                    continue
+                path = folder / event.name
+                if event.mask & flags.ISDIR:
+                    if event.mask & (flags.CREATE | flags.MOVED_TO):
+                        self._watch(path)
+                elif event.mask & self.FILE_DONE:
+                    try:
+                        self.inbox.take(path)
+                    except Exception:
+                        # The scan retries the file; the watcher must live on.
+                        log.exception("inbox: could not take %s", path)
 
-    def on_closed(self, event):  # the writer closed the file: it is complete
-        if not event.is_directory:
-            self._being_written.discard(event.src_path)
-            self._take(event.src_path)
 
-    def on_moved(self, event):  # renamed into place: complete by convention
-        if not event.is_directory and Path(event.dest_path).is_relative_to(self.inbox.inbox):
-            self._take(event.dest_path)
-
-
-def watch(inbox: Inbox) -> Observer:
+def watch(inbox: Inbox) -> Watcher | None:
+    """Watch the inbox where the system tells of files (Linux); elsewhere the scan alone takes them."""
     inbox.inbox.mkdir(parents=True, exist_ok=True)
-    observer = Observer()
-    observer.schedule(_Handler(inbox), str(inbox.inbox), recursive=True)
-    observer.daemon = True
-    observer.start()
-    return observer
+    try:
+        return Watcher(inbox).start()
+    except OSError:
+        log.warning("inbox: no inotify here; files are taken by the scan, within %ss", SETTLE_SECONDS + 1)
+        return None
