@@ -8,6 +8,7 @@ import re
 import shutil
 import signal
 import subprocess
+import time
 import urllib.error
 
 import pytest
@@ -160,7 +161,6 @@ def test_every_way_a_wire_arrives_feeds_one_running_desk(tmp_path, monkeypatch):
     """Inbox, push, FTP and mail into one `wiredesk run`, each published, each source healthy."""
     import json
     import smtplib
-    import time
     import urllib.request
     from email.message import EmailMessage
 
@@ -211,3 +211,56 @@ def test_every_way_a_wire_arrives_feeds_one_running_desk(tmp_path, monkeypatch):
         output, _ = process.communicate(timeout=30)
         ftp_server.close()
     assert "Traceback" not in output
+
+
+def test_kill_9_while_pushes_arrive_loses_no_acknowledged_push_and_publishes_none_twice(tmp_path):
+    import json
+    import threading
+    import urllib.request
+
+    from desk import _opener
+
+    from wiredesk.transports import push
+
+    secret = "harbour-press-shared-secret-2026"
+    (tmp_path / "sources.toml").write_text('[sources.hp]\npush_secret_env = "HP_PUSH"\n', encoding="utf-8")
+    env = {**desk_env(), "HP_PUSH": secret}
+    base, process = start(tmp_path, env)
+    acknowledged, stop = [], threading.Event()
+
+    def send(number):
+        body = (f"Pushed story number {number}\n\nPORT SALVIN (HP) - Pushed {number} times over the "
+                f"wire, day {number} of the regatta, boat {number}.\n").encode()
+        stamp = str(int(time.time()))
+        request = urllib.request.Request(f"{base}/push/hp", data=body, method="POST", headers={
+            "Content-Type": "text/plain", "X-Wiredesk-Timestamp": stamp,
+            "X-Wiredesk-Signature": push.sign(secret, stamp, body)})
+        try:
+            with _opener().open(request, timeout=5) as answer:
+                acknowledged.append(json.load(answer)["delivery"])
+        except OSError:
+            stop.set()  # the desk is gone: whatever was not answered 202 is the agency's to send again
+
+    def pusher():
+        number = 0
+        while not stop.is_set() and number < 200:
+            send(number)
+            number += 1
+
+    thread = threading.Thread(target=pusher)
+    thread.start()
+    wait_for(lambda: len(acknowledged) >= 20)
+    process.kill()  # SIGKILL, mid-stream
+    process.wait()
+    thread.join(10)
+    base, process = start(tmp_path, env)
+    try:
+        wait_for(lambda: rows(tmp_path, "select count(*) from wiredesk_delivery where status = 'received'")[0][0] == 0,
+                 timeout=30)
+        stored = {pk for (pk,) in rows(tmp_path, "select id from wiredesk_delivery where transport = 'push'")}
+        assert set(acknowledged) <= stored  # every 202 was a promise kept
+        stories = rows(tmp_path, "select count(*), count(distinct uri) from wiredesk_story where state = 'live'")
+        assert stories[0][0] == stories[0][1] >= len(acknowledged)
+    finally:
+        process.send_signal(signal.SIGINT)
+        process.communicate(timeout=30)
