@@ -97,7 +97,8 @@ class WebServer(Child):
     def command(self) -> list[str]:
         return [sys.executable, "-m", "granian", "--interface", "wsgi", "--host", self.host, "--port", str(self.port),
                 "--workers", str(self.workers), "--blocking-threads", str(THREADS), "--no-ws",
-                "--log-level", "warning", "wiredesk.wsgi:application"]
+                "--workers-kill-timeout", "5", "--respawn-failed-workers", "--log-level", "warning",
+                "wiredesk.wsgi:application"]
 
     def start(self) -> None:
         """Start the server and return once it takes connections."""
