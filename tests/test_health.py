@@ -154,6 +154,7 @@ def data(tmp_path):
     return env
 
 
+@pytest.mark.embedded
 def test_wiredesk_sources_lists_every_source_and_exits_1_while_one_is_failing(data):
     result = subprocess.run([sys.executable, "-m", "wiredesk.cli", "sources"], env=data, capture_output=True, text=True)
     assert result.returncode == 1

@@ -6,7 +6,10 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
 from conftest import SEED, desk_env
+
+pytestmark = pytest.mark.embedded
 
 WIREDESK = str(Path(sys.executable).parent / "wiredesk")
 

@@ -9,6 +9,8 @@ from pathlib import Path
 import pytest
 from conftest import desk_env, story_copy
 
+pytestmark = pytest.mark.embedded
+
 WIREDESK = str(Path(sys.executable).parent / "wiredesk")
 
 

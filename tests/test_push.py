@@ -291,6 +291,7 @@ def send(url: str, body, headers: dict) -> tuple[int, dict]:
             return exc.code, json.load(exc)
 
 
+@pytest.mark.embedded
 def test_a_push_to_a_running_desk_is_published(server):
     base, data = server
     status, answer = send(f"{base}/push/hp", STORY, signed(**{
@@ -301,6 +302,7 @@ def test_a_push_to_a_running_desk_is_published(server):
     desk.wait_for(lambda: "Harbour cranes return to service" in desk.get(base + "/"))
 
 
+@pytest.mark.embedded
 def test_a_chunked_push_is_taken_and_one_over_the_limit_refused(server):
     def chunks(body: bytes, size: int = 1024 * 1024):
         return (body[i:i + size] for i in range(0, len(body), size))

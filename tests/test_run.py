@@ -4,6 +4,7 @@ It runs on the embedded default (SQLite in its own data folder) whatever databas
 the suite uses, as `make run` does.
 """
 
+import os
 import re
 import shutil
 import signal
@@ -14,6 +15,8 @@ import urllib.error
 import pytest
 from conftest import SEED, desk_env
 from desk import WIREDESK, get, rows, start, wait_for
+
+pytestmark = pytest.mark.embedded
 
 
 @pytest.fixture
@@ -261,6 +264,35 @@ def test_kill_9_while_pushes_arrive_loses_no_acknowledged_push_and_publishes_non
         assert set(acknowledged) <= stored  # every 202 was a promise kept
         stories = rows(tmp_path, "select count(*), count(distinct uri) from wiredesk_story where state = 'live'")
         assert stories[0][0] == stories[0][1] >= len(acknowledged)
+    finally:
+        process.send_signal(signal.SIGINT)
+        process.communicate(timeout=30)
+
+
+def test_after_kill_9_the_desk_starts_again_on_its_port_even_if_its_server_would_not_stop(tmp_path):
+    from wiredesk.processes import free_port
+
+    port = free_port("127.0.0.1")
+
+    def run():
+        process = subprocess.Popen([WIREDESK, "run", "--data", str(tmp_path), "--port", str(port)], env=desk_env(),
+                                   stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+        for line in process.stdout:
+            if line.startswith("Press Ctrl-C"):
+                return process
+        raise AssertionError(f"the desk did not start: {process.wait()}")
+
+    process = run()
+    server = [int(pid) for pid in subprocess.run(["pgrep", "-P", str(process.pid), "-f", "granian"],
+                                                 capture_output=True, text=True).stdout.split()]
+    assert len(server) == 1
+    os.kill(server[0], signal.SIGSTOP)  # a server that will not stop when told (as granian has been seen to)
+    process.kill()
+    process.wait()
+    wait_for(lambda: subprocess.run(["pgrep", "-g", str(server[0])], capture_output=True).returncode == 1, timeout=10)
+    process = run()
+    try:
+        assert "wiredesk" in get(f"http://127.0.0.1:{port}/")
     finally:
         process.send_signal(signal.SIGINT)
         process.communicate(timeout=30)

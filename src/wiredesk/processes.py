@@ -23,6 +23,7 @@ import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
 
 log = logging.getLogger(__name__)
@@ -31,6 +32,8 @@ log = logging.getLogger(__name__)
 # hold up the pages queued behind it, few enough that they do not fight over the GIL.
 THREADS = 4
 START_TIMEOUT = 30.0
+# Names the desk's process to the processes it starts.
+DESK_PID = "WIREDESK_DESK_PID"
 _PR_SET_PDEATHSIG = 1
 
 
@@ -125,7 +128,28 @@ class Renderer(Child):
 
 
 def child_environment(allowed_hosts: list[str]) -> dict[str, str]:
-    """The desk's environment for its processes: the same data folder and settings, and the hosts
-    `wiredesk run` added for its own address."""
-    return {**os.environ, "WIREDESK_ALLOWED_HOSTS": ",".join(allowed_hosts),
+    """The desk's environment for its processes: the same data folder and settings, the hosts
+    `wiredesk run` added for its own address, and its own process id (see `outlive_no_desk`)."""
+    return {**os.environ, "WIREDESK_ALLOWED_HOSTS": ",".join(allowed_hosts), DESK_PID: str(os.getpid()),
             "DJANGO_SETTINGS_MODULE": os.environ.get("DJANGO_SETTINGS_MODULE", "wiredesk.settings")}
+
+
+def outlive_no_desk() -> None:
+    """In a web worker of the desk's: end the whole server (its process group) once the desk is
+    gone. The kernel tells granian's own process when the desk dies, but granian, asked to stop
+    as its workers serve, has been seen to wait for ever, holding the port a restarted desk needs."""
+    desk = os.environ.get(DESK_PID)
+    if not desk:
+        return  # served by something else than `wiredesk run`: its own supervisor's business
+
+    def watch():
+        while True:
+            time.sleep(1.0)
+            try:
+                os.kill(int(desk), 0)
+            except ProcessLookupError:
+                os.killpg(os.getpgrp(), signal.SIGKILL)
+            except PermissionError:
+                pass  # alive, as another user: not the desk's case, but not gone either
+
+    threading.Thread(target=watch, name="desk-watch", daemon=True).start()
