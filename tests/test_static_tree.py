@@ -132,6 +132,23 @@ def test_older_pages_of_a_section_leave_the_tree_when_its_newest_stories_change(
     assert len(articles) == 6 + 2 and new.url in articles
 
 
+def test_an_update_that_moves_a_story_to_another_section_takes_it_off_its_old_front(
+        db, tree, ingest, django_capture_on_commit_callbacks):
+    with django_capture_on_commit_callbacks(execute=True):
+        publish(9, ingest=ingest, hours_ago=1)
+        publish(2, "Sport", ingest=ingest, hours_ago=1)
+    static.rebuild()
+    oldest = Story.objects.get(uri="urn:t:News:0")  # on the News front, not among its six newest
+    with django_capture_on_commit_callbacks(execute=True):
+        ingest(ninjs("urn:t:News:0", "News story number 0, now a sports story", "PORT SALVIN (HP) - Moved.",
+                     category="Sport", version=2), source="hp")
+    oldest.refresh_from_db()
+    assert oldest.section == "sport"
+    assert {"/section/news/", "/section/sport/"} <= assert_tree_is_djangos(tree)
+    assert b"now a sports story" not in (tree / "section/news/index.html").read_bytes()
+    assert b"now a sports story" in (tree / "section/sport/index.html").read_bytes()
+
+
 def test_a_withheld_or_held_story_leaves_the_tree_and_a_release_brings_it_back(db, tree, ingest,
                                                                              django_capture_on_commit_callbacks):
     with django_capture_on_commit_callbacks(execute=True):

@@ -24,8 +24,8 @@ the sitemaps are rendered again, and the older pages of such a section, which li
 newest, are taken out of the tree (for Django to serve) rather than rendered: that keeps each
 change's cost bounded. A killed story therefore leaves every page of the tree. When the list
 of sections changes, every front is rendered again, and when a section goes, every older article
-page leaves the tree. One gap: a story an update moves to another section stays listed on its old
-section's front in the tree (unless it was among the six newest there) until that front changes.
+page leaves the tree. The state beside the tree records which stories each front in it lists, so
+a story an update moves to another section leaves its old section's front too.
 
 When: `changed` is called inside the transaction that changes a story. It leaves a mark in the
 work folder beside the tree before the commit, and once the transaction commits the pages are
@@ -261,7 +261,11 @@ class _Pass:
         every = known != sections
         for story in stories:
             self.article(story)
-        fronts = {story.section for story in stories} | (set(before) - set(sections))
+        # A story's fronts: its section's now, and any whose page in the tree lists it (an update
+        # may have moved it); and fronts of sections that went.
+        listed = self.state.get("fronts", {})
+        fronts = ({story.section for story in stories} | (set(before) - set(sections))
+                  | {slug for slug, pks in listed.items() if any(story.pk in pks for story in stories)})
         for slug in sections:
             if every or listings[slug] != before.get(slug):
                 fronts.add(slug)
@@ -281,10 +285,12 @@ class _Pass:
         self.page(reverse("latest"))
         for slug in sorted(fronts):
             self.scope(reverse("section", args=[slug]), [reverse(f"section-feed-{kind}", args=[slug]) for kind in feeds.FORMATS])
+            listed[slug] = list(views.live_stories().filter(section=slug).values_list("pk", flat=True)[:views.PAGE_SIZE])
         for source in sources:
             self.scope(reverse("source", args=[source.slug]),
                        [reverse(f"source-feed-{kind}", args=[source.slug]) for kind in feeds.FORMATS])
-        _save_state({**_read_state(), "sections": sections, "listings": listings})
+        fronts_held = {slug: pks for slug, pks in listed.items() if pks and slug in sections}
+        _save_state({**_read_state(), "sections": sections, "listings": listings, "fronts": fronts_held})
 
     def _listing(self, section: str) -> list:
         """What the six newest stories of a section show on other pages: an article lists the
