@@ -197,6 +197,20 @@ def test_a_kill_whose_worker_died_before_writing_is_caught_up_by_the_sweep(db, t
     assert not list(pending.iterdir())
 
 
+def test_the_sweep_rebuilds_the_tree_when_a_sources_seo_setting_changes(db, tree, ingest, settings, tmp_path):
+    settings.DATA_DIR = tmp_path
+    [result] = ingest(story_copy())
+    static.catch_up()
+    page = tree / result.url.lstrip("/") / "index.html"
+    assert b"noindex" not in page.read_bytes()
+    static.catch_up()
+    assert_tree_is_djangos(tree)
+    (tmp_path / "sources.toml").write_text('[sources.ians]\nseo = "noindex"\n')
+    static.catch_up()
+    assert b"noindex" in page.read_bytes()
+    assert_tree_is_djangos(tree)
+
+
 def test_a_rebuild_removes_what_django_would_not_serve(db, tree, ingest):
     [result] = ingest(story_copy())
     for stray in ("story/999/gone/index.html", "section/old/index.html", "leftover.txt", "feeds/.rss.xml.x1"):

@@ -33,7 +33,10 @@ written: by the renderer process under `wiredesk run` (`follow`, which takes eve
 is in one pass), at once elsewhere. A crash between the commit and the writing leaves the mark,
 which the sweep (`catch_up`) finds. The sweep also renders stories whose publication time (an
 embargo) has come since its last run, and the news sitemap when stories age out of it, since
-nothing else happens at those times.
+nothing else happens at those times. And it rebuilds the whole tree when what every page is made
+of besides the stories has changed: wiredesk's code and templates (an upgrade), the site's
+settings, or the sources and sections files (a source's seo setting, a section's name), which
+are read without a restart.
 """
 
 from __future__ import annotations
@@ -41,7 +44,9 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import fcntl
+import functools
 import gzip
+import hashlib
 import json
 import logging
 import os
@@ -59,9 +64,11 @@ from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
+import wiredesk
+from wiredesk import sources
 from wiredesk.lifecycle import State
 from wiredesk.models import Source, Story
-from wiredesk.publish import feeds, pagecache, views
+from wiredesk.publish import feeds, pagecache, sections, views
 from wiredesk.publish.sitemaps import SITEMAPS, NewsSitemap
 
 log = logging.getLogger(__name__)
@@ -171,6 +178,7 @@ def rebuild() -> int:
     """Render the whole tree again and remove every file Django would not serve. Returns the number
     of files in the tree."""
     with _locked():
+        made_of = _made_of()  # before rendering: a change meanwhile brings another rebuild
         run = _Pass(fresh=True)
         run.run(set(Story.objects.visible().values_list("pk", flat=True)))
         for file in [f for f in tree().rglob("*") if f.is_file()]:
@@ -181,8 +189,33 @@ def rebuild() -> int:
                 folder.rmdir()  # only if empty
         state = _read_state()
         state.setdefault("caught_up", timezone.now().isoformat())
+        state["made_of"] = made_of
         _save_state(state)
         return len(run.kept)
+
+
+def _made_of() -> str:
+    """A digest of what pages are made of besides the stories."""
+    digest = hashlib.sha256(_code().encode())
+    site = {name: str(settings.WIREDESK[name]) for name in ("SITE_NAME", "DISCLAIMER", "BASE_URL", "WEBSUB_HUB")}
+    digest.update(json.dumps([site, settings.TIME_ZONE, settings.LANGUAGE_CODE]).encode())
+    for file in (sources.path(), sections.path()):
+        try:
+            digest.update(file.read_bytes())
+        except FileNotFoundError:
+            digest.update(b"-")
+    return digest.hexdigest()
+
+
+@functools.cache
+def _code() -> str:
+    # Read once a process: the code a process runs does not change under it.
+    package = Path(wiredesk.__file__).parent
+    digest = hashlib.sha256()
+    for file in sorted(package.rglob("*")):
+        if file.is_file() and "__pycache__" not in file.parts:
+            digest.update(file.relative_to(package).as_posix().encode() + b"\0" + file.read_bytes())
+    return digest.hexdigest()
 
 
 def catch_up(now=None) -> None:
@@ -194,8 +227,9 @@ def catch_up(now=None) -> None:
         last = state.get("caught_up")
         state["caught_up"] = now.isoformat()
         _save_state(state)
-    if last is None:
-        # A tree never swept: made before this desk first ran, or its folder is new.
+    if last is None or state.get("made_of") != _made_of():
+        # A tree never swept (made before this desk first ran, or its folder is new), or one
+        # whose pages were made of other code, settings or files.
         rebuild()
         return
     last = dt.datetime.fromisoformat(last)
