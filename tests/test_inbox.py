@@ -7,7 +7,7 @@ import pytest
 from conftest import story_copy
 
 from wiredesk import pipeline
-from wiredesk.models import Delivery, Story
+from wiredesk.models import Delivery, Source, Story
 from wiredesk.transports.inbox import Inbox, watch
 
 pytestmark = [
@@ -75,6 +75,18 @@ def test_a_failed_file_no_longer_archived_is_written_to_the_error_folder_from_th
     delivery = pipeline.receive(GARBAGE, source="hp", transport="inbox", filename="hp/garbage.bin")
     pipeline.process(delivery.pk)
     assert (inbox.error / today() / "garbage.bin").read_bytes() == GARBAGE
+
+
+def test_a_file_that_a_reprocess_publishes_after_a_fix_goes_back_to_the_archive(inbox):
+    (inbox.inbox / "hp").mkdir()
+    Source.objects.create(slug="hp", name="HP", time_zone="Europe/Nowhere")  # a mistake in sources.toml
+    (inbox.inbox / "hp" / "cranes.txt").write_bytes(story_copy())
+    inbox.scan(settle=0)
+    assert files(inbox.error) == [f"{today()}/cranes.txt", f"{today()}/cranes.txt.reason.txt"]
+    Source.objects.filter(slug="hp").update(time_zone="Europe/Oslo")
+    [result] = pipeline.reprocess()
+    assert result.outcome == "published"
+    assert files(inbox.error) == [] and files(inbox.archive) == [f"{today()}/cranes.txt"]
 
 
 def test_failures_of_other_transports_leave_the_folders_alone(inbox):

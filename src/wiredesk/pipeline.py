@@ -33,6 +33,9 @@ log = logging.getLogger(__name__)
 # Sent once a delivery's quarantine is committed, with `delivery`: a transport that keeps a copy
 # of what it took (the inbox's archived file) sets it aside with the reason.
 quarantined = Signal()
+# Sent once a quarantined delivery that ran again is published, with `delivery`: the transport
+# takes its copy back from where it was set aside.
+recovered = Signal()
 
 
 @dataclass(frozen=True)
@@ -97,6 +100,8 @@ def process(delivery_id: int, *, again: bool = False) -> list[Result]:
             if problem is not None:
                 return [_quarantine(delivery, problem)]
             results = [_apply(delivery, copy) for copy in copies]
+            if delivery.status == Delivery.Status.QUARANTINED:
+                transaction.on_commit(lambda: recovered.send(sender=Delivery, delivery=delivery), robust=True)
             delivery.status = Delivery.Status.PROCESSED
             delivery.error = ""
             delivery.processed_at = timezone.now()

@@ -4,7 +4,8 @@ A file is taken when its writer closes it or when it is renamed into place, so h
 are never read; names that editors and transfer tools use for temporary files are ignored. Once
 the delivery is committed the file moves to DATA/archive/<date>/: the database holds the bytes.
 If processing then quarantines the delivery, its file moves on to DATA/error/<date>/, beside a
-`<name>.reason.txt` that says why, for whoever watches the folders rather than the desk.
+`<name>.reason.txt` that says why, for whoever watches the folders rather than the desk; once a
+fix and `wiredesk reprocess` publish it, it moves back to the archive and its reason goes.
 
 The watcher reads the kernel's own events (inotify, on Linux): a close after writing, or a rename
 into the folder, is taken the moment it happens, with no guessing by time. A file that arrives
@@ -86,6 +87,19 @@ class Inbox:
         log.info("inbox: %s set aside in %s", delivery.filename, kept)
         return kept
 
+    def take_back(self, delivery: Delivery) -> Path | None:
+        """Move a delivery's file set aside in the error folder back to the archive, and remove its
+        reason. Returns where the file now is; None if it was not there."""
+        day = delivery.received_at.strftime("%Y-%m-%d")
+        name = Path(delivery.filename).name
+        kept = next((f for f in _copies(self.error / day, name) if f.read_bytes() == bytes(delivery.data)), None)
+        if kept is None:
+            return None
+        kept.with_name(kept.name + REASON_SUFFIX).unlink(missing_ok=True)
+        archived = _move(kept, self.archive / day)
+        log.info("inbox: %s published after all; back in %s", delivery.filename, archived)
+        return archived
+
     def scan(self, settle: float = SETTLE_SECONDS) -> int:
         taken = 0
         cutoff = time.time() - settle
@@ -126,6 +140,12 @@ def _move(path: Path, folder: Path) -> Path:
 def _quarantined(sender, delivery: Delivery, **kwargs) -> None:
     if delivery.transport == "inbox":
         Inbox(settings.INBOX_DIR, settings.ARCHIVE_DIR, settings.ERROR_DIR).set_aside(delivery)
+
+
+@receiver(pipeline.recovered)
+def _recovered(sender, delivery: Delivery, **kwargs) -> None:
+    if delivery.transport == "inbox":
+        Inbox(settings.INBOX_DIR, settings.ARCHIVE_DIR, settings.ERROR_DIR).take_back(delivery)
 
 
 class Watcher:
