@@ -4,6 +4,7 @@ localhost and sends with the standard library's smtplib."""
 import datetime as dt
 import smtplib
 import socket
+import ssl
 import threading
 from email import policy
 from email.message import EmailMessage
@@ -356,6 +357,8 @@ def _accepts(port: int) -> bool:
         return True
     except ConnectionError:  # refused, or reset when it came as the listening socket closed
         return False
+    except TimeoutError:  # the socket, not yet closed, no longer accepts: its backlog filled up
+        return False
 
 
 def test_a_file_the_formats_recognise_is_copy_whatever_its_declared_type():
@@ -379,6 +382,43 @@ def test_an_unnamed_inline_xml_part_is_copy_named_after_the_message():
     message.make_mixed()
     parts = read_mail(message.as_bytes()).parts
     assert len(parts) == 1 and parts[0].filename.startswith("<0017@hp.example> part ")
+
+
+@pytest.fixture
+def tls_listener(sources_file, certificate):
+    listener = Listener("127.0.0.1", 0, sources_file=sources_file, tls_certificate=certificate, require_tls=True)
+    listener.start()
+    yield listener
+    listener.stop()
+
+
+def test_with_a_certificate_mail_comes_encrypted_over_starttls(tls_listener, certificate):
+    with smtplib.SMTP("127.0.0.1", tls_listener.port, timeout=10) as client:
+        client.ehlo()
+        assert client.has_extn("starttls")
+        client.starttls(context=ssl.create_default_context(cafile=str(certificate)))
+        assert client.sock.version() in ("TLSv1.2", "TLSv1.3")
+        client.sendmail("out@hp.example", ["wire@hp.example"], mail(story_copy().decode()).as_bytes(policy=policy.SMTP))
+    assert Story.objects.get().current.canonical.headline == "Harbour cranes return to service"
+
+
+def test_a_listener_that_requires_tls_refuses_plain_mail_with_530(tls_listener):
+    with smtplib.SMTP("127.0.0.1", tls_listener.port, timeout=10) as client:
+        client.ehlo()
+        code, _ = client.mail("out@hp.example")
+    assert code == 530 and not Delivery.objects.exists()
+
+
+def test_requiring_tls_without_a_certificate_is_refused(sources_file):
+    with pytest.raises(ValueError, match="WIREDESK_SMTP_TLS"):
+        Listener("127.0.0.1", 0, sources_file=sources_file, require_tls=True)
+
+
+def test_a_certificate_that_cannot_be_read_is_an_error_at_start(sources_file, tmp_path):
+    (tmp_path / "broken.pem").write_text("not a certificate")
+    listener = Listener("127.0.0.1", 0, sources_file=sources_file, tls_certificate=tmp_path / "broken.pem")
+    with pytest.raises(ssl.SSLError):
+        listener.start()
 
 
 def test_a_port_in_use_is_an_error_at_start(listener, sources_file, queued):

@@ -160,10 +160,12 @@ def test_a_feed_configured_in_sources_toml_is_polled_and_published(tmp_path):
         server.shutdown()
 
 
-def test_every_way_a_wire_arrives_feeds_one_running_desk(tmp_path, monkeypatch):
-    """Inbox, push, FTP and mail into one `wiredesk run`, each published, each source healthy."""
+def test_every_way_a_wire_arrives_feeds_one_running_desk(tmp_path, monkeypatch, certificate):
+    """Inbox, push, FTP and mail (over STARTTLS) into one `wiredesk run`, each published, each
+    source healthy."""
     import json
     import smtplib
+    import ssl
     import urllib.request
     from email.message import EmailMessage
 
@@ -187,7 +189,8 @@ def test_every_way_a_wire_arrives_feeds_one_running_desk(tmp_path, monkeypatch):
     (data / "sources.toml").write_text(
         f'[sources.hp]\nftp = "{ftp_server.url()}"\nftp_password_env = "HP_FTP"\ninterval = 5\n'
         f'push_secret_env = "HP_PUSH"\nemail = "wire@hp.example"\n', encoding="utf-8")
-    env = {**desk_env(), "HP_FTP": PASSWORD, "HP_PUSH": secret, "WIREDESK_SMTP": smtp}
+    env = {**desk_env(), "HP_FTP": PASSWORD, "HP_PUSH": secret, "WIREDESK_SMTP": smtp,
+           "WIREDESK_SMTP_TLS": str(certificate), "WIREDESK_SMTP_REQUIRE_TLS": "1"}
     base, process = start(data, env)
     try:
         (data / "inbox" / "hp").mkdir(parents=True, exist_ok=True)
@@ -201,6 +204,7 @@ def test_every_way_a_wire_arrives_feeds_one_running_desk(tmp_path, monkeypatch):
         mail["From"], mail["To"], mail["Subject"] = "desk@hp.example", "wire@hp.example", "Copy"
         mail.set_content(copy("Gulls arrive by mail").decode())
         with smtplib.SMTP(*smtp.split(":"), timeout=10) as client:
+            client.starttls(context=ssl.create_default_context(cafile=str(certificate)))
             client.send_message(mail)
         wanted = ["Cranes arrive by FTP", "Ferries arrive by inbox", "Tides arrive by push", "Gulls arrive by mail"]
         wait_for(lambda: all(headline in get(base + "/") for headline in wanted), timeout=30)

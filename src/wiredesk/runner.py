@@ -11,6 +11,7 @@ from __future__ import annotations
 import contextlib
 import logging
 import threading
+from pathlib import Path
 
 from django.conf import settings
 from django.db import close_old_connections
@@ -73,7 +74,10 @@ def run(host: str, port: int, workers: int = 2, web_workers: int = 2, announce=p
             running.callback(poller.stop, timeout=5)
         mail = None
         if settings.WIREDESK["SMTP"]:
-            mail = _start(lambda: email.Listener.at(settings.WIREDESK["SMTP"]), "the SMTP listener (WIREDESK_SMTP)")
+            tls = settings.WIREDESK["SMTP_TLS"]
+            mail = _start(lambda: email.Listener.at(settings.WIREDESK["SMTP"], tls_certificate=tls and Path(tls),
+                                                    require_tls=settings.WIREDESK["SMTP_REQUIRE_TLS"]),
+                          "the SMTP listener (WIREDESK_SMTP)")
             _start(mail.start, f"the SMTP listener on {settings.WIREDESK['SMTP']}")
             running.callback(mail.stop, timeout=5)
 
@@ -82,7 +86,8 @@ def run(host: str, port: int, workers: int = 2, web_workers: int = 2, announce=p
                  f"  site:  http://{shown_host}:{server.port}/\n"
                  f"  web:   {web_workers} server processes (granian)\n"
                  f"  inbox: {settings.INBOX_DIR}  (drop agency copy here; a subfolder names the source)\n"
-                 + (f"  mail:  SMTP on {mail.host or '*'}:{mail.port}  (to each source's email address)\n" if mail else "")
+                 + (f"  mail:  SMTP on {mail.host or '*'}:{mail.port}{' with STARTTLS' if mail.tls_certificate else ''}"
+                    f"  (to each source's email address)\n" if mail else "")
                  + f"  data:  {settings.DATA_DIR}\n"
                  f"  tree:  {static.tree()}  (static pages for nginx: deploy/nginx.conf)\n"
                  f"Press Ctrl-C to stop.", flush=True)

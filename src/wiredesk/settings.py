@@ -144,6 +144,9 @@ WIREDESK = {
     "STATIC_TREE": Path(os.environ.get("WIREDESK_STATIC_TREE") or DATA_DIR / "site").resolve(),
     # host:port for the SMTP listener that takes agency mail (transports/email.py); unset: none.
     "SMTP": os.environ.get("WIREDESK_SMTP", "").strip() or None,
+    # A PEM file with its certificate chain and key, for STARTTLS; and whether to refuse plain mail.
+    "SMTP_TLS": os.environ.get("WIREDESK_SMTP_TLS", "").strip() or None,
+    "SMTP_REQUIRE_TLS": os.environ.get("WIREDESK_SMTP_REQUIRE_TLS", "").strip().lower() in ("1", "true", "yes"),
     # A WebSub hub the feeds name, so subscribers hear of new stories without polling.
     "WEBSUB_HUB": os.environ.get("WIREDESK_WEBSUB_HUB") or None,
 }

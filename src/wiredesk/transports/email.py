@@ -42,6 +42,9 @@ fails does not undo the 250: the sweep finds what was stored.
 SMTP is received, not fetched: there is no attempt to record in health.py; the source's
 deliveries tell its health. The listener does not authenticate senders; in production it sits
 behind the organisation's mail server, which filters, or on an address only agencies reach.
+Given a certificate (WIREDESK_SMTP_TLS: one PEM file with the chain and its key) it offers
+STARTTLS, as mail servers expect, so copy crosses the internet encrypted; with
+WIREDESK_SMTP_REQUIRE_TLS it refuses (530) a sender that will not encrypt.
 """
 
 from __future__ import annotations
@@ -50,6 +53,7 @@ import asyncio
 import codecs
 import logging
 import socket
+import ssl
 import threading
 from dataclasses import dataclass
 from email import policy
@@ -273,8 +277,11 @@ class Listener:
     """The SMTP listener, with start() and stop(). Once started, `port` is the port it listens on."""
 
     def __init__(self, host: str = "127.0.0.1", port: int = 2525, *, size_limit: int = SIZE_LIMIT,
-                 sources_file: Path | None = None):
+                 sources_file: Path | None = None, tls_certificate: Path | None = None, require_tls: bool = False):
+        if require_tls and tls_certificate is None:
+            raise ValueError("requiring TLS needs a certificate (WIREDESK_SMTP_TLS)")
         self.host, self.port, self.size_limit = host, port, size_limit
+        self.tls_certificate, self.require_tls = tls_certificate, require_tls
         self.handler = Handler(sources_file)
         self._controller: _Controller | None = None
 
@@ -287,14 +294,20 @@ class Listener:
         return cls(host.removeprefix("[").removesuffix("]"), int(port), **kwargs)
 
     def start(self) -> None:
-        """Listen; OSError if the address cannot be bound (a port in use)."""
+        """Listen; OSError if the address cannot be bound (a port in use) or the certificate
+        cannot be read."""
+        tls = None
+        if self.tls_certificate is not None:
+            tls = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+            tls.load_cert_chain(self.tls_certificate)
         family = socket.AF_INET6 if ":" in self.host else socket.AF_INET
         sock = socket.create_server((self.host, self.port), family=family)
         self.port = sock.getsockname()[1]
         self._controller = _Controller(
             self.handler, sock, hostname=self.host, port=self.port, data_size_limit=self.size_limit,
             # Given, so that aiosmtpd does not look the machine's name up in the DNS.
-            server_hostname=socket.gethostname(), ident=f"wiredesk {__version__}", ready_timeout=10.0)
+            server_hostname=socket.gethostname(), ident=f"wiredesk {__version__}", ready_timeout=10.0,
+            tls_context=tls, require_starttls=self.require_tls)
         self._controller.start()
         log.info("smtp: listening on %s port %s", self.host or "every interface", self.port)
 
