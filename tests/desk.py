@@ -52,6 +52,18 @@ def rows(data: Path, sql: str) -> list[tuple]:
         return db.execute(sql).fetchall()
 
 
+def processes_of(desk_pid: int) -> list[int]:
+    """The processes a desk started (its web server and workers, its renderer) still running."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        try:
+            if entry.name.isdigit() and f"WIREDESK_DESK_PID={desk_pid}".encode() in (entry / "environ").read_bytes().split(b"\0"):
+                found.append(int(entry.name))
+        except OSError:
+            continue  # gone meanwhile, or another user's
+    return found
+
+
 def wait_for(predicate, timeout=15.0):
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:

@@ -14,7 +14,7 @@ import urllib.error
 
 import pytest
 from conftest import SEED, desk_env
-from desk import WIREDESK, get, rows, start, wait_for
+from desk import WIREDESK, get, processes_of, rows, start, wait_for
 
 pytestmark = pytest.mark.embedded
 
@@ -27,6 +27,8 @@ def desk(tmp_path):
     if process.poll() is None:
         process.kill()
         process.wait()
+    # However the desk ended, nothing it started lives on.
+    wait_for(lambda: not processes_of(process.pid), timeout=10)
 
 
 def test_a_file_dropped_in_the_inbox_is_published_and_ctrl_c_stops_cleanly(desk):

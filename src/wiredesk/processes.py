@@ -10,13 +10,14 @@ core while the desk's own process parses and publishes.
   desk's workers go from one delivery to the next without waiting for pages.
 
 Each is a child of the desk: started before the desk takes copy, stopped with it, started again
-if it dies, and told by the kernel to stop if the desk is killed outright (Linux's parent-death
+if it dies, and stopped by the kernel if the desk is killed outright (Linux's parent-death
 signal), so a `kill -9` never leaves a server holding the port.
 """
 
 from __future__ import annotations
 
 import ctypes
+import functools
 import logging
 import os
 import signal
@@ -37,10 +38,10 @@ DESK_PID = "WIREDESK_DESK_PID"
 _PR_SET_PDEATHSIG = 1
 
 
-def _die_with_parent() -> None:
+def _die_with_parent(sig: int) -> None:
     # Runs in the child, between fork and exec.
     try:
-        ctypes.CDLL(None, use_errno=True).prctl(_PR_SET_PDEATHSIG, signal.SIGTERM)
+        ctypes.CDLL(None, use_errno=True).prctl(_PR_SET_PDEATHSIG, sig)
     except (OSError, AttributeError):
         pass  # not Linux: a killed desk leaves its server running, as any supervisor's would
 
@@ -57,6 +58,8 @@ class Child:
     """A process of the desk's, started from `command()`."""
 
     name = "process"
+    # What the kernel sends it when the desk dies outright.
+    parent_death_signal = signal.SIGTERM
 
     def __init__(self, env: dict[str, str]):
         self.env = env
@@ -68,8 +71,8 @@ class Child:
     def start(self) -> None:
         # A session of its own: Ctrl-C in a terminal reaches the desk alone, which stops its
         # children in order, rather than every process at once.
-        self.process = subprocess.Popen(self.command(), env=self.env, preexec_fn=_die_with_parent,
-                                        start_new_session=True)
+        self.process = subprocess.Popen(self.command(), env=self.env, start_new_session=True,
+                                        preexec_fn=functools.partial(_die_with_parent, self.parent_death_signal))
 
     def keep_running(self) -> None:
         """Start it again if it died; the sweep asks every few seconds."""
@@ -85,12 +88,17 @@ class Child:
         try:
             process.wait(timeout)
         except subprocess.TimeoutExpired:
-            process.kill()
+            # Its session, not only itself: a server's workers would otherwise go on holding the port.
+            os.killpg(process.pid, signal.SIGKILL)
             process.wait()
 
 
 class WebServer(Child):
     name = "web server"
+    # granian, told to stop once its desk is gone, has been seen to wait for ever after its workers
+    # ended, holding the port: it is killed outright, and its workers end themselves
+    # (`outlive_no_desk`).
+    parent_death_signal = signal.SIGKILL
 
     def __init__(self, host: str, port: int, workers: int, env: dict[str, str]):
         super().__init__(env)
@@ -136,8 +144,8 @@ def child_environment(allowed_hosts: list[str]) -> dict[str, str]:
 
 def outlive_no_desk() -> None:
     """In a web worker of the desk's: end the whole server (its process group) once the desk is
-    gone. The kernel tells granian's own process when the desk dies, but granian, asked to stop
-    as its workers serve, has been seen to wait for ever, holding the port a restarted desk needs."""
+    gone. The kernel kills granian's own process when the desk dies, which leaves its workers
+    serving, and holding the port a restarted desk needs, until they see it."""
     desk = os.environ.get(DESK_PID)
     if not desk:
         return  # served by something else than `wiredesk run`: its own supervisor's business
