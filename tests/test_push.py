@@ -166,7 +166,7 @@ def test_a_source_that_does_not_push_is_not_found(client, source):
     assert not Delivery.objects.exists()
 
 
-@pytest.mark.parametrize("value", [None, "", "short"])
+@pytest.mark.parametrize("value", [None, "", "short", f"{SECRET} short"])
 def test_a_source_without_a_usable_secret_is_refused_for_a_retry(client, monkeypatch, value):
     if value is None:
         monkeypatch.delenv("HP_PUSH_SECRET")
@@ -176,6 +176,19 @@ def test_a_source_without_a_usable_secret_is_refused_for_a_retry(client, monkeyp
     error = refused(response, 503, "the desk has no usable secret")
     assert "HP_PUSH_SECRET" not in error and response["Retry-After"]
     assert not Delivery.objects.exists()
+
+
+def test_while_a_secret_is_changed_either_of_two_signs(client, monkeypatch):
+    new = "harbour-press-secret-of-2027"
+    monkeypatch.setenv("HP_PUSH_SECRET", f"{new} {SECRET}")
+    assert post(client).status_code == 202
+    resent = STORY + b"\n"
+    assert post(client, resent, headers=signed(resent, secret=new)).status_code == 202
+    refused(post(client, resent + b"\n", headers=signed(resent + b"\n", secret="harbour-press-never-given")), 401,
+            "the signature does not match")
+    monkeypatch.setenv("HP_PUSH_SECRET", new)  # the old one retired
+    refused(post(client, resent + b"\n"), 401, "the signature does not match")
+    assert Delivery.objects.count() == 2
 
 
 def test_the_sources_file_is_read_again_when_it_changes(client, monkeypatch):

@@ -3,9 +3,11 @@
     [sources.hp]
     push_secret_env = "HP_PUSH_SECRET"   # the environment variable that holds hp's secret
 
-The secret is at least 16 characters (`openssl rand -hex 32` makes a good one) and is read from
-the variable on every push; sources.toml is read again whenever it changes. Neither needs a
-restart.
+The secret is at least 16 characters (`openssl rand -hex 32` makes a good one). sources.toml is
+read again whenever it changes; the variable is the desk's environment, set when it starts. To
+change a secret with no push refused, the variable holds two for a while, separated by a space,
+either of which may sign: start the desk with "NEW OLD", let the agency switch to the new one,
+then start it with "NEW" alone.
 
 The request, exactly:
 
@@ -126,17 +128,19 @@ def check_timestamp(timestamp: str | None, *, now: float | None = None) -> None:
                              f"{TOLERANCE} s is refused: sign each request as it is sent, by a clock kept right")
 
 
-def verify(secret: str | bytes, timestamp: str | None, signature: str | None, body: bytes, *,
+def verify(secrets: str | bytes | list[str], timestamp: str | None, signature: str | None, body: bytes, *,
            now: float | None = None) -> None:
-    """Raise SignatureError unless `signature` is `sign(secret, timestamp, body)` and the
-    timestamp is fresh."""
+    """Raise SignatureError unless `signature` is `sign(secret, timestamp, body)` for the secret,
+    or for one of a list of them, and the timestamp is fresh."""
     check_timestamp(timestamp, now=now)
     if not signature:
         raise SignatureError("the push is not signed: X-Wiredesk-Signature is missing")
     signature = signature.strip()
     if not _SIGNATURE.fullmatch(signature):
         raise SignatureError("X-Wiredesk-Signature must be sha256= and 64 hexadecimal digits")
-    if not hmac.compare_digest(sign(secret, timestamp, body), signature.lower()):
+    secrets = [secrets] if isinstance(secrets, (str, bytes)) else secrets
+    # Every secret compared, not the first that matches: the time taken tells nothing of which.
+    if not any([hmac.compare_digest(sign(secret, timestamp, body), signature.lower()) for secret in secrets]):
         raise SignatureError("the signature does not match: it must be HMAC-SHA256, keyed with the source's "
                              "secret, of the timestamp, a dot and the body exactly as sent")
 
@@ -164,7 +168,7 @@ def receive(request, source: str):
 def _receive(request, slug: str) -> tuple[int, dict]:
     if request.method != "POST":
         raise Refused(405, "only POST is accepted here", Allow="POST")
-    secret = _secret(slug)
+    secrets = _secrets(slug)
     _check_type(request)
     declared = request.META.get("CONTENT_LENGTH", "")
     if declared.isdigit() and int(declared) > MAX_BYTES:
@@ -174,7 +178,7 @@ def _receive(request, slug: str) -> tuple[int, dict]:
     try:
         check_timestamp(timestamp, now=now)
         body = _read(request)
-        verify(secret, timestamp, signature, body, now=now)
+        verify(secrets, timestamp, signature, body, now=now)
     except SignatureError as exc:
         raise Refused(401, str(exc), **{"WWW-Authenticate": _AUTHENTICATE}) from None
     try:
@@ -202,7 +206,7 @@ def _answer(status: int, body: dict, headers: dict | None = None) -> JsonRespons
     return response
 
 
-def _secret(slug: str) -> str:
+def _secrets(slug: str) -> list[str]:
     file = sources.path()
     try:
         stat = file.stat()
@@ -219,14 +223,14 @@ def _secret(slug: str) -> str:
         log.warning("push: %s is %s", slug, "a source without push_secret_env" if slug in names
                     else "not a source in sources.toml")
         raise Refused(404, f"no source {slug!r} takes pushes here")
-    secret = os.environ.get(names[slug], "")
-    if len(secret) < MIN_SECRET:
+    secrets = os.environ.get(names[slug], "").split()
+    if not secrets or any(len(secret) < MIN_SECRET for secret in secrets):
         # The desk's mistake, not the sender's: 503 so that the agency keeps the item and retries.
         log.error("push: the secret of %s, environment variable %s, is %s", slug, names[slug],
-                  f"shorter than {MIN_SECRET} characters" if secret else "not set")
+                  f"shorter than {MIN_SECRET} characters" if secrets else "not set")
         raise Refused(503, f"pushes for {slug!r} cannot be checked: the desk has no usable secret for it",
                       **{"Retry-After": RETRY_AFTER})
-    return secret
+    return secrets
 
 
 @functools.lru_cache(maxsize=1)
