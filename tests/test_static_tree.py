@@ -12,12 +12,16 @@ import hashlib
 import http.client
 import json
 import os
+import queue
 import shutil
 import socket
 import subprocess
+import threading
 import time
 from dataclasses import dataclass
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
+from urllib.parse import parse_qs
 
 import pytest
 import time_machine
@@ -29,7 +33,7 @@ from conftest import REPO, story_copy
 
 from wiredesk import desk
 from wiredesk.models import Story
-from wiredesk.publish import caching, static
+from wiredesk.publish import caching, static, websub
 
 NGINX = shutil.which("nginx") or "/usr/sbin/nginx"
 CONF = REPO / "deploy" / "nginx.conf"
@@ -219,6 +223,63 @@ def test_a_rebuild_removes_what_django_would_not_serve(db, tree, ingest):
     static.rebuild()
     held = assert_tree_is_djangos(tree)
     assert result.url in held and not (tree / "story" / "999").exists() and not (tree / "section" / "old").exists()
+
+
+@pytest.fixture
+def hub(settings, monkeypatch):
+    """A WebSub hub on localhost, named in the settings: yields (notices it took, each a dict of
+    the form's fields; the lists of feed URLs the desk told it of, one per pass)."""
+    notices, told = queue.Queue(), []
+
+    class Hub(BaseHTTPRequestHandler):
+        def do_POST(self):
+            assert self.headers["Content-Type"] == "application/x-www-form-urlencoded"
+            notices.put(parse_qs(self.rfile.read(int(self.headers["Content-Length"])).decode()))
+            self.send_response(204)
+            self.end_headers()
+
+        def log_message(self, *args):
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Hub)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    settings.WIREDESK = {**settings.WIREDESK, "WEBSUB_HUB": f"http://127.0.0.1:{server.server_port}/"}
+    real = websub.notify
+
+    def notify(urls):
+        told.append(urls)
+        thread = real(urls)
+        if thread:
+            thread.join(10)
+        return thread
+
+    monkeypatch.setattr(websub, "notify", notify)
+    yield notices, told
+    server.shutdown()
+    server.server_close()
+
+
+def test_the_websub_hub_is_told_of_the_feeds_a_change_changed_and_of_no_others(db, tree, ingest, hub,
+                                                                                django_capture_on_commit_callbacks):
+    notices, told = hub
+    with django_capture_on_commit_callbacks(execute=True):
+        [result] = ingest(story_copy())
+    notice = notices.get(timeout=10)
+    base = django_settings.WIREDESK["BASE_URL"].rstrip("/")
+    assert notice["hub.mode"] == ["publish"]
+    assert sorted(notice["hub.url"]) == sorted(f"{base}{scope}{name}" for scope in ("/feeds/", "/section/news/", "/source/ians/")
+                                               for name in ("rss.xml", "atom.xml", "feed.json"))
+    static.write([Story.objects.get().pk])  # the same pages again: no feed changed
+    assert told[-1] == [] and notices.empty()
+
+
+def test_a_hub_that_is_down_costs_a_line_in_the_log_and_nothing_else(db, tree, ingest, hub, settings, caplog,
+                                                                   django_capture_on_commit_callbacks):
+    settings.WIREDESK = {**settings.WIREDESK, "WEBSUB_HUB": "http://127.0.0.1:9/"}  # discard: nobody listens
+    with django_capture_on_commit_callbacks(execute=True):
+        [result] = ingest(story_copy())
+    assert result.url in assert_tree_is_djangos(tree)
+    assert "websub: http://127.0.0.1:9/ could not be told of 9 changed feeds" in caplog.text
 
 
 def test_a_page_changed_within_the_same_second_still_changes_its_etag_for_nginx(tmp_path):

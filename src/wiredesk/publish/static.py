@@ -14,7 +14,8 @@ WIREDESK_BASE_URL, so nginx serves exactly Django's bytes. An address Django doe
 with 200 has no file: nginx passes it on, and Django says 404, 410 or where it moved. Only the
 first page of a listing is kept (nginx passes any query string on). A gzip copy stands beside
 each file for nginx's gzip_static. Files are replaced whole (a temporary file renamed over the
-old one), so nginx never reads half a page.
+old one), so nginx never reads half a page. The feeds a pass changes are announced to the
+WebSub hub, if there is one (publish/websub.py).
 
 An article also lists the five newest other stories of its section and every page lists the
 sections, so one story changes many pages. After each change the tree is brought back to
@@ -68,7 +69,7 @@ import wiredesk
 from wiredesk import sources
 from wiredesk.lifecycle import State
 from wiredesk.models import Source, Story
-from wiredesk.publish import feeds, pagecache, sections, views
+from wiredesk.publish import feeds, pagecache, sections, views, websub
 from wiredesk.publish.sitemaps import SITEMAPS, NewsSitemap
 
 log = logging.getLogger(__name__)
@@ -279,11 +280,14 @@ class _Pass:
         base = urlsplit(settings.WIREDESK["BASE_URL"])
         self.client = Client(HTTP_HOST=base.netloc)
         self.secure = base.scheme == "https"
+        self.origin = f"{base.scheme}://{base.netloc}"
         # A fresh pass knows nothing of what the tree held, so it renders every section's pages.
         self.state = {} if fresh else _read_state()
         self.kept: set[Path] = set()  # the files this pass wrote or found right
         self.rendered: set[int] = set()  # the stories whose page this pass rendered
         self.present: set[int] | None = None  # the stories with a folder in the tree, once looked at
+        self.feeds: set[str] = set()  # the feeds this pass rendered
+        self.changed: set[str] = set()  # the addresses whose file this pass wrote anew
 
     def run(self, story_ids: set[int]) -> None:
         stories = list(Story.objects.filter(pk__in=story_ids).select_related("source"))
@@ -325,6 +329,7 @@ class _Pass:
                        [reverse(f"source-feed-{kind}", args=[source.slug]) for kind in feeds.FORMATS])
         fronts_held = {slug: pks for slug, pks in listed.items() if pks and slug in sections}
         _save_state({**_read_state(), "sections": sections, "listings": listings, "fronts": fronts_held})
+        websub.notify([self.origin + path for path in sorted(self.feeds & self.changed)])
 
     def _listing(self, section: str) -> list:
         """What the six newest stories of a section show on other pages: an article lists the
@@ -354,6 +359,7 @@ class _Pass:
         for path in feed_paths:
             if listed:
                 self.page(path)
+                self.feeds.add(path)
             else:
                 _drop(_file(path))
 
@@ -362,7 +368,8 @@ class _Pass:
         response = self.client.get(path, secure=self.secure)
         file = _file(path)
         if response.status_code == 200:
-            _put(file, response.content)
+            if _put(file, response.content):
+                self.changed.add(path)
             self.kept.add(file)
             return True
         if response.status_code in (301, 404, 410):
@@ -383,10 +390,11 @@ def _file(path: str) -> Path:
     return tree() / (path.lstrip("/") + ("index.html" if path.endswith("/") else ""))
 
 
-def _put(file: Path, data: bytes) -> None:
+def _put(file: Path, data: bytes) -> bool:
+    """Write the page unless the file holds it already; returns whether it wrote."""
     try:
         if file.read_bytes() == data:
-            return  # the same bytes keep their ETag, so caches holding them need not fetch again
+            return False  # the same bytes keep their ETag, so caches holding them need not fetch again
     except FileNotFoundError:
         pass
     file.parent.mkdir(parents=True, exist_ok=True)
@@ -406,6 +414,7 @@ def _put(file: Path, data: bytes) -> None:
             path.unlink(missing_ok=True)
         else:
             _replace(path, new, stamp)
+    return True
 
 
 def _drop(file: Path) -> None:
