@@ -281,4 +281,13 @@ def test_the_backoff_grows_with_jitter_and_is_capped():
 def test_a_healthy_source_is_polled_at_its_interval_with_jitter():
     rng = random.Random(3)
     delays = [http_poll.delay(Feed("hp", "http://x/", 60), 0, rng) for _ in range(200)]
-    assert all(54 <= d <= 66 for d in delays) and len(set(delays)) == 200
+    assert all(54 <= d <= 60 for d in delays) and len(set(delays)) == 200  # early, never late
+
+
+def test_the_next_poll_is_counted_from_the_start_of_a_slow_one(site, state):
+    clock = iter([1000.0, 1045.0, 1045.0])  # the poll takes 45 s
+    site.serve("/wire.atom", atom("Cranes return"))
+    p = Poller([Feed("hp", site.url("/wire.atom"), 60)], state=state, limits=Limits(timeout=2, deadline=5),
+               rng=random.Random(1), clock=lambda: next(clock))
+    result = p.poll("hp")
+    assert 1054 <= result.state["next_poll"] <= 1060

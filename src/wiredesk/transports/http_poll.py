@@ -11,7 +11,9 @@ change costs the desk no work. Feeds that page (RFC 5005 `<link rel="next">`) ar
 pages deep, each page a delivery of its own.
 
 Every source has a thread of its own, so one that is down, slow or sending garbage never delays
-another; a source that fails is polled again after a jittered, growing, capped backoff. What a
+another; a source that fails is polled again after a jittered, growing, capped backoff. A healthy
+source's polls start at most `interval` seconds apart (a little less, jittered), counted from
+the start of the last poll, so a story the agency publishes is fetched within one interval. What a
 poll needs to remember (validators, digests, errors, when to poll next) lives in
 DATA/poll-state.json, rewritten atomically: losing it costs one redundant fetch per URL, which
 the pipeline answers `unchanged`.
@@ -46,8 +48,9 @@ log = logging.getLogger(__name__)
 
 DEFAULT_INTERVAL = 60.0
 MIN_INTERVAL = 5.0
-# Polls spread by this fraction of the interval either way, so sources configured alike do not
-# all hit the network (and the database) in the same instant.
+# Polls come up to this fraction of the interval early, so sources configured alike do not all
+# hit the network (and the database) in the same instant; never late, which would break the
+# promise of one interval.
 JITTER = 0.1
 # A source down for hours is still tried every quarter hour, not once a day.
 BACKOFF_CAP = 900.0
@@ -254,7 +257,7 @@ def backoff(errors: int, interval: float, rng: random.Random | None = None, cap:
 def delay(feed: Feed, errors: int, rng: random.Random | None = None) -> float:
     if errors:
         return backoff(errors, feed.interval, rng)
-    return feed.interval * (rng or random).uniform(1 - JITTER, 1 + JITTER)
+    return feed.interval * (rng or random).uniform(1 - JITTER, 1)
 
 
 class StateFile:
@@ -338,6 +341,7 @@ class Poller:
             return None
         try:
             feed, state = self.feeds[slug], self.state.get(slug)
+            started = self.clock()
             try:
                 result = self.poll_once(feed, state)
             except Exception as exc:
@@ -346,7 +350,8 @@ class Poller:
                 error = f"internal error: {type(exc).__name__}: {exc}"
                 result = self.Result(status="error", error=error,
                                      state={**state, "errors": state.get("errors", 0) + 1, "last_error": error})
-            result.state["next_poll"] = self.clock() + delay(feed, result.state["errors"], self.rng)
+            # From the start: a poll that took a while does not push the next one later.
+            result.state["next_poll"] = started + delay(feed, result.state["errors"], self.rng)
             self.state.put(slug, result.state)
             try:
                 health.attempted(slug, self.transport, self.health_error(result))
@@ -362,7 +367,7 @@ class Poller:
         # After a restart the schedule (and any backoff) carries on; a first start spreads the
         # sources over a fraction of their interval.
         due = self.state.get(feed.slug).get("next_poll")
-        longest = max(BACKOFF_CAP, feed.interval * (1 + JITTER))  # a clock set back waits no longer
+        longest = max(BACKOFF_CAP, feed.interval)  # a clock set back waits no longer
         wait = min(max(0.0, due - self.clock()), longest) if due else self.rng.uniform(0, JITTER * feed.interval)
         while not self._stop.wait(wait):
             try:
