@@ -64,18 +64,26 @@ def source_for(slug: str | None) -> Source:
 
 
 def receive(data: bytes, *, source: str | None = None, transport: str, filename: str = "",
-            received_at: dt.datetime | None = None) -> Delivery:
-    """Store the bytes exactly as received, committed before this returns."""
+            received_at: dt.datetime | None = None, problem: str | None = None, size: int | None = None) -> Delivery:
+    """Store the bytes exactly as received, committed before this returns. With a `problem` (the
+    transport could tell at once that they hold no copy), the delivery is stored quarantined with
+    it as the reason, and never processed; then `size` may say how large what came was, when its
+    bytes are too many to store (`data` empty)."""
+    now = timezone.now()
     with writing():
-        return Delivery.objects.create(
+        delivery = Delivery.objects.create(
             source=source_for(source),
             transport=transport,
             filename=filename,
             data=data,
             sha256=hashlib.sha256(data).hexdigest(),
-            size=len(data),
-            received_at=received_at or timezone.now(),
+            size=len(data) if size is None else size,
+            received_at=received_at or now,
+            **({"status": Delivery.Status.QUARANTINED, "error": problem, "processed_at": now} if problem else {}),
         )
+    if problem:
+        log.warning("delivery %s quarantined: %s", delivery.pk, problem)
+    return delivery
 
 
 def process(delivery_id: int, *, again: bool = False) -> list[Result]:
@@ -89,6 +97,9 @@ def process(delivery_id: int, *, again: bool = False) -> list[Result]:
         delivery = Delivery.objects.select_related("source").get(pk=delivery_id)
         if delivery.status != Delivery.Status.RECEIVED and not again:
             return []
+        if len(delivery.data) != delivery.size:
+            # Its bytes were never stored (see receive): there is nothing to run again.
+            return [Result(delivery=delivery.pk, outcome=Outcome.QUARANTINED, error=delivery.error)]
         try:
             copies, problem = [_Copy.of(story) for story in formats.parse(bytes(delivery.data), _context(delivery))], None
         except formats.FormatError as exc:

@@ -63,11 +63,9 @@ from pathlib import Path
 
 from aiosmtpd.controller import Controller
 from django.db import close_old_connections
-from django.utils import timezone
 
 from wiredesk import __version__, formats, pipeline, sources, tasks
 from wiredesk.db import writing
-from wiredesk.models import Delivery
 
 log = logging.getLogger(__name__)
 
@@ -181,15 +179,12 @@ def store(mail: Mail, slugs: list[str]) -> list[int]:
     """Store the mail's parts for each source, all committed together or none; then queue them.
     Returns the deliveries' ids."""
     with writing():
-        stored = [pipeline.receive(part.data, source=slug, transport=TRANSPORT, filename=part.filename)
+        stored = [pipeline.receive(part.data, source=slug, transport=TRANSPORT, filename=part.filename,
+                                   problem=mail.problem)
                   for slug in slugs for part in mail.parts]
-        if mail.problem:
-            Delivery.objects.filter(pk__in=[d.pk for d in stored]).update(
-                status=Delivery.Status.QUARANTINED, error=mail.problem, processed_at=timezone.now())
     for delivery in stored:
         log.info("smtp: %s for %s stored as delivery %s", delivery.filename, delivery.source.slug, delivery.pk)
         if mail.problem:
-            log.warning("delivery %s quarantined: %s", delivery.pk, mail.problem)
             continue
         try:
             tasks.process_delivery.enqueue(delivery.pk)

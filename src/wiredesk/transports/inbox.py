@@ -7,6 +7,10 @@ If processing then quarantines the delivery, its file moves on to DATA/error/<da
 `<name>.reason.txt` that says why, for whoever watches the folders rather than the desk; once a
 fix and `wiredesk reprocess` publish it, it moves back to the archive and its reason goes.
 
+A file over MAX_BYTES (a video, a disk image dropped in the wrong folder) is no agency copy, and
+reading it whole could take the desk's memory: it goes straight to the error folder, unread,
+and the desk records a quarantined delivery that names it and its size.
+
 The watcher reads the kernel's own events (inotify, on Linux): a close after writing, or a rename
 into the folder, is taken the moment it happens, with no guessing by time. A file that arrives
 without either (a hard link, a copy made while the desk was down, a system without inotify) is
@@ -35,6 +39,8 @@ TEMPORARY_SUFFIXES = (".tmp", ".part", ".partial", ".filepart", ".crdownload", "
 # is taken by the scan once it has been left alone this long.
 SETTLE_SECONDS = 1.0
 REASON_SUFFIX = ".reason.txt"
+# As push, HTTP polling and FTP take: copy is kilobytes; the largest NewsML package seen, a few MB.
+MAX_BYTES = 16 * 1024 * 1024
 
 
 def is_temporary(path: Path) -> bool:
@@ -57,9 +63,14 @@ class Inbox:
         with self._lock:
             if is_temporary(path) or not path.is_file():
                 return None
-            data = path.read_bytes()
-            delivery = pipeline.receive(data, source=self.source_of(path), transport="inbox",
-                                        filename=str(path.relative_to(self.inbox)))
+            source, filename, size = self.source_of(path), str(path.relative_to(self.inbox)), path.stat().st_size
+            if size > MAX_BYTES:
+                delivery = pipeline.receive(b"", source=source, transport="inbox", filename=filename, size=size, problem=(
+                    f"a file of {size:,} bytes, more than the inbox takes ({MAX_BYTES:,}): no agency copy is "
+                    f"that large, so it was not read; it is kept in the error folder"))
+                _write_reason(_move(path, self.error / delivery.received_at.strftime("%Y-%m-%d")), delivery)
+                return delivery.pk
+            delivery = pipeline.receive(path.read_bytes(), source=source, transport="inbox", filename=filename)
             _move(path, self.archive / delivery.received_at.strftime("%Y-%m-%d"))
         tasks.process_delivery.enqueue(delivery.pk)
         log.info("inbox: %s stored as delivery %s", path.name, delivery.pk)
@@ -80,10 +91,7 @@ class Inbox:
             folder.mkdir(parents=True, exist_ok=True)
             kept = _free(folder / name)
             kept.write_bytes(bytes(delivery.data))
-        kept.with_name(kept.name + REASON_SUFFIX).write_text(
-            f"{delivery.filename}: delivery {delivery.pk}, received {delivery.received_at.isoformat(timespec='seconds')}, "
-            f"could not be published.\n{delivery.error}\n"
-            f"After a fix, `wiredesk reprocess {delivery.pk}` runs it again.\n", encoding="utf-8")
+        _write_reason(kept, delivery)
         log.info("inbox: %s set aside in %s", delivery.filename, kept)
         return kept
 
@@ -110,6 +118,13 @@ class Inbox:
             except FileNotFoundError:
                 continue  # taken by the watcher meanwhile
         return taken
+
+
+def _write_reason(kept: Path, delivery: Delivery) -> None:
+    kept.with_name(kept.name + REASON_SUFFIX).write_text(
+        f"{delivery.filename}: delivery {delivery.pk}, received {delivery.received_at.isoformat(timespec='seconds')}, "
+        f"could not be published.\n{delivery.error}\n"
+        f"After a fix, `wiredesk reprocess {delivery.pk}` runs it again.\n", encoding="utf-8")
 
 
 def _free(target: Path) -> Path:
