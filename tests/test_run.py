@@ -74,6 +74,22 @@ def test_bad_input_is_quarantined_and_the_desk_keeps_publishing(desk):
     assert "Is a directory" in ingest.stderr
 
 
+@pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGINT])
+def test_the_renderer_stops_when_told_even_if_its_parent_ignored_the_signal(tmp_path, sig):
+    subprocess.run([WIREDESK, "migrate", "--data", str(tmp_path)], env=desk_env(), check=True, capture_output=True)
+    renderer = subprocess.Popen([WIREDESK, "render", "--follow", "--data", str(tmp_path)], env=desk_env(),
+                                stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+                                preexec_fn=lambda: signal.signal(sig, signal.SIG_IGN))  # as a shell's background job
+    try:
+        wait_for(lambda: (tmp_path / "site.state" / "state.json").exists())  # its first sweep is done
+        renderer.send_signal(sig)
+        assert renderer.wait(10) == 0
+    finally:
+        renderer.kill()
+        output = renderer.communicate()[0]
+    assert "Traceback" not in output
+
+
 def test_a_kill_from_another_process_reaches_every_web_process_at_once(desk):
     base, data, process = desk
     (data / "inbox" / "story.txt").write_bytes(

@@ -204,11 +204,23 @@ def cmd_render(args) -> int:
         import signal
         import threading
 
-        # Ctrl-C, or the desk stopping (SIGTERM): the pass under way ends, then the loop. Set
-        # here, whatever a parent left them as (a shell's background job ignores SIGINT).
-        stop = threading.Event()
-        for number in (signal.SIGINT, signal.SIGTERM):
-            signal.signal(number, lambda *_: stop.set())
+        # Ctrl-C, or the desk stopping (SIGTERM, also sent by the kernel if the desk is killed):
+        # the pass under way ends, then the loop. Not through a handler: one setting the event
+        # would take the event's lock, which the loop, interrupted, may hold, and wait for ever.
+        # The signals are blocked (in every thread started after this) and a thread of their own
+        # waits for one; their default action first, whatever a parent left them as (a shell's
+        # background job ignores SIGINT, and POSIX leaves open whether an ignored signal reaches
+        # sigwait).
+        stop, signals = threading.Event(), {signal.SIGINT, signal.SIGTERM}
+        for number in signals:
+            signal.signal(number, signal.SIG_DFL)
+        signal.pthread_sigmask(signal.SIG_BLOCK, signals)
+
+        def wait_for_signal():
+            signal.sigwait(signals)
+            stop.set()
+
+        threading.Thread(target=wait_for_signal, name="signals", daemon=True).start()
     _django(args)
     from django.conf import settings
 
