@@ -1,6 +1,7 @@
 import datetime as dt
 import ipaddress
 import os
+import time
 from pathlib import Path
 
 import pytest
@@ -99,3 +100,21 @@ def certificate(tmp_path_factory) -> Path:
     path.write_bytes(cert.public_bytes(serialization.Encoding.PEM) + key.private_bytes(
         serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()))
     return path
+
+
+class AgencyServer:
+    """What the tests' FTP and SFTP servers share: the login folder `root`, where the agency
+    leaves its files in `out`."""
+
+    root: Path
+
+    def put(self, name: str, data: bytes, *, age: float = 60) -> Path:
+        """A file the agency has uploaded, `age` seconds ago."""
+        path = self.root / "out" / name
+        path.write_bytes(data)
+        stamp = time.time() - age
+        os.utime(path, (stamp, stamp))
+        return path
+
+    def names(self, folder="out") -> list[str]:
+        return sorted(p.name for p in (self.root / folder).iterdir() if p.is_file())

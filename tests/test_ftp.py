@@ -13,7 +13,7 @@ import time
 from pathlib import Path
 
 import pytest
-from conftest import story_copy
+from conftest import AgencyServer, story_copy
 from pyftpdlib.authorizers import DummyAuthorizer
 from pyftpdlib.handlers import FTPHandler, ThrottledDTPHandler, TLS_FTPHandler
 from pyftpdlib.servers import FTPServer
@@ -47,7 +47,7 @@ class Authorizer(DummyAuthorizer):
         return super().has_perm(username, perm, path)
 
 
-class Server:
+class Server(AgencyServer):
     """A real FTP server on 127.0.0.1 serving `root`, where the agency's user `hp` may list, read,
     delete, rename and make folders (`perm`). `before_sending` and `after_sending` are called with
     a file's path around each RETR, standing for an agency still writing it."""
@@ -100,16 +100,6 @@ class Server:
     def url(self, path="out", scheme="ftp", user="hp") -> str:
         return f"{scheme}://{user}@127.0.0.1:{self.ftpd.address[1]}/{path}"
 
-    def put(self, name: str, data: bytes, *, age: float = 60) -> Path:
-        """A file the agency has uploaded, `age` seconds ago."""
-        path = self.root / "out" / name
-        path.write_bytes(data)
-        stamp = time.time() - age
-        os.utime(path, (stamp, stamp))
-        return path
-
-    def names(self, folder="out") -> list[str]:
-        return sorted(p.name for p in (self.root / folder).iterdir() if p.is_file())
 
 
 @pytest.fixture(autouse=True)
@@ -488,7 +478,8 @@ def test_the_configured_sources_and_their_defaults(tmp_path):
     ("ftp://wire:secret@ftp.hp.example/out", "ftp must not hold a password"),
     ("ftp:///out", "ftp must name a server"),
     ("ftp://ftp.hp.example:99999/out", "ftp has a port that is not a number"),
-    ("sftp://ftp.hp.example/out", "ftp must start with ftp:// or ftps://"),
+    ("sftp://sftp.hp.example/out", "ftp must name the user to log in as"),
+    ("http://ftp.hp.example/out", "ftp must start with ftp://, ftps:// or sftp://"),
 ])
 def test_a_wrong_ftp_url_is_named(tmp_path, url, says):
     file = tmp_path / "sources.toml"

@@ -179,8 +179,8 @@ def test_a_feed_configured_in_sources_toml_is_polled_and_published(tmp_path):
 
 
 def test_every_way_a_wire_arrives_feeds_one_running_desk(tmp_path, monkeypatch, certificate):
-    """Inbox, push, FTP and mail (over STARTTLS) into one `wiredesk run`, each published, each
-    source healthy."""
+    """Inbox, push, FTP, SFTP and mail (over STARTTLS) into one `wiredesk run`, each published,
+    each source healthy."""
     import json
     import smtplib
     import ssl
@@ -190,6 +190,7 @@ def test_every_way_a_wire_arrives_feeds_one_running_desk(tmp_path, monkeypatch, 
     from conftest import story_copy
     from desk import _opener
     from test_ftp import PASSWORD, Server
+    from test_sftp import Server as SftpServer
 
     from wiredesk.transports import push
     from wiredesk.processes import free_port
@@ -200,14 +201,18 @@ def test_every_way_a_wire_arrives_feeds_one_running_desk(tmp_path, monkeypatch, 
 
     ftp_server = Server(tmp_path / "ftp")
     ftp_server.put("cranes.txt", copy("Cranes arrive by FTP"))
+    sftp_server = SftpServer(tmp_path / "sftp")
+    sftp_server.put("gales.txt", copy("Gales arrive by SFTP"))
     smtp = f"127.0.0.1:{free_port('127.0.0.1')}"
     secret = "harbour-press-shared-secret-2026"
     data = tmp_path / "data"
     data.mkdir()
     (data / "sources.toml").write_text(
         f'[sources.hp]\nftp = "{ftp_server.url()}"\nftp_password_env = "HP_FTP"\ninterval = 5\n'
-        f'push_secret_env = "HP_PUSH"\nemail = "wire@hp.example"\n', encoding="utf-8")
-    env = {**desk_env(), "HP_FTP": PASSWORD, "HP_PUSH": secret, "WIREDESK_SMTP": smtp,
+        f'push_secret_env = "HP_PUSH"\nemail = "wire@hp.example"\n'
+        f'[sources.nb]\nftp = "{sftp_server.url()}"\nftp_password_env = "NB_SFTP"\ninterval = 5\n', encoding="utf-8")
+    (data / "known_hosts").write_text(sftp_server.known_hosts_line() + "\n")
+    env = {**desk_env(), "HP_FTP": PASSWORD, "NB_SFTP": PASSWORD, "HP_PUSH": secret, "WIREDESK_SMTP": smtp,
            "WIREDESK_SMTP_TLS": str(certificate), "WIREDESK_SMTP_REQUIRE_TLS": "1"}
     base, process = start(data, env)
     try:
@@ -224,17 +229,20 @@ def test_every_way_a_wire_arrives_feeds_one_running_desk(tmp_path, monkeypatch, 
         with smtplib.SMTP(*smtp.split(":"), timeout=10) as client:
             client.starttls(context=ssl.create_default_context(cafile=str(certificate)))
             client.send_message(mail)
-        wanted = ["Cranes arrive by FTP", "Ferries arrive by inbox", "Tides arrive by push", "Gulls arrive by mail"]
+        wanted = ["Cranes arrive by FTP", "Ferries arrive by inbox", "Tides arrive by push", "Gulls arrive by mail",
+                  "Gales arrive by SFTP"]
         wait_for(lambda: all(headline in get(base + "/") for headline in wanted), timeout=30)
-        assert ftp_server.names() == []
+        assert ftp_server.names() == [] and sftp_server.names() == []
         [hp] = [s for s in json.loads(get(base + "/healthz"))["sources"] if s["slug"] == "hp"]
         assert hp["status"] != "failing" and hp["deliveries_last_hour"] == 4
         assert [(t["transport"], t["consecutive_errors"]) for t in hp["transports"]] == [("ftp", 0)]
-        assert sorted(t for (t,) in rows(data, "select transport from wiredesk_delivery")) == ["ftp", "inbox", "push", "smtp"]
+        assert sorted(t for (t,) in rows(data, "select transport from wiredesk_delivery")) == [
+            "ftp", "ftp", "inbox", "push", "smtp"]
     finally:
         process.send_signal(signal.SIGINT)
         output, _ = process.communicate(timeout=30)
         ftp_server.close()
+        sftp_server.close()
     assert "Traceback" not in output
 
 

@@ -10,8 +10,9 @@
     url = "https://example.com/feed.atom"  # polled over HTTP(S): see transports/http_poll.py
     interval = 60                  # seconds between polls of `url` or `ftp` (at least 5)
     push_secret_env = "HP_PUSH_SECRET"     # POST /push/hp, signed with this variable's secret: see transports/push.py
-    ftp = "ftps://wire@ftp.hp.example/out" # pulled over FTP or FTPS: see transports/ftp.py
+    ftp = "ftps://wire@ftp.hp.example/out" # pulled over FTP, FTPS or SFTP (sftp://): see transports/ftp.py
     ftp_password_env = "HP_FTP_PASSWORD"
+    ftp_key_env = "HP_SFTP_KEY"    # SFTP: the variable holding a private key (OpenSSH format)
     ftp_after = "delete"           # or "move": into ftp_move_to on the server (default "done")
     email = "wire@hp.example"      # mail to this address, received by the SMTP listener: see transports/email.py
 
@@ -40,7 +41,7 @@ FIELDS = {
     "auto_publish": bool, "hold_urgency": int, "hold_subjects": list,
     "url": str, "interval": int,
     "push_secret_env": str,
-    "ftp": str, "ftp_password_env": str, "ftp_after": str, "ftp_move_to": str,
+    "ftp": str, "ftp_password_env": str, "ftp_key_env": str, "ftp_after": str, "ftp_move_to": str,
     "email": str,
 }
 _KINDS = {str: "a string", bool: "true or false", int: "a whole number", list: "a list"}
@@ -88,6 +89,8 @@ def read(file: Path) -> dict[str, dict]:
             raise ConfigError(f"{file}: [sources.{slug}] url must start with http:// or https://")
         if "ftp" in values:
             _check_ftp(f"{file}: [sources.{slug}] ftp", values["ftp"])
+        if "ftp_key_env" in values and not values.get("ftp", "").lower().startswith("sftp://"):
+            raise ConfigError(f"{file}: [sources.{slug}] ftp_key_env is for an sftp:// server only")
         if values.get("ftp_after", "delete") not in ("delete", "move"):
             raise ConfigError(f"{file}: [sources.{slug}] ftp_after must be delete or move")
         if "email" in values and "@" not in values["email"]:
@@ -97,12 +100,15 @@ def read(file: Path) -> dict[str, dict]:
 
 def _check_ftp(where: str, url: str) -> None:
     parts = urlsplit(url)
-    if parts.scheme.lower() not in ("ftp", "ftps"):
-        raise ConfigError(f"{where} must start with ftp:// or ftps://")
+    scheme = parts.scheme.lower()
+    if scheme not in ("ftp", "ftps", "sftp"):
+        raise ConfigError(f"{where} must start with ftp://, ftps:// or sftp://")
     if not parts.hostname:
         raise ConfigError(f"{where} must name a server, such as ftps://wire@ftp.hp.example/out")
+    if scheme == "sftp" and not parts.username:
+        raise ConfigError(f"{where} must name the user to log in as, such as sftp://wire@sftp.hp.example/out")
     try:
-        port = parts.port or 21
+        port = parts.port or (22 if scheme == "sftp" else 21)
     except ValueError:
         port = 0
     if not 0 < port < 65536:

@@ -1,4 +1,6 @@
-"""FTP and FTPS pull: each source with `ftp` in sources.toml has its folder emptied every `interval`.
+"""FTP, FTPS and SFTP pull: each source with `ftp` in sources.toml has its folder emptied every
+`interval`. This module holds the poll, whatever the protocol, and FTP's side of it; sftp.py
+holds SFTP's (an sftp:// URL, with a key or a password, the server's host key checked).
 
     [sources.hp]
     ftp = "ftps://wire@ftp.hp.example/out"  # ftp:// plain, ftps:// explicit TLS (AUTH TLS, PROT P)
@@ -43,6 +45,7 @@ backoff and the same thread per source as the HTTP poller, whose `Poller` this o
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import datetime as dt
 import ftplib
@@ -86,6 +89,7 @@ class Site:
     after: str = "delete"  # or "move"
     move_to: str = "done"
     interval: float = http_poll.DEFAULT_INTERVAL
+    key_env: str | None = None  # SFTP: the variable holding a private key
 
     @property
     def folder(self) -> str:
@@ -112,7 +116,7 @@ def sites(file: Path | None = None) -> list[Site]:
                         slug, interval, http_poll.MIN_INTERVAL)
         found.append(Site(slug=slug, url=values["ftp"], password_env=values.get("ftp_password_env"),
                           after=values.get("ftp_after", "delete"), move_to=values.get("ftp_move_to", "done"),
-                          interval=max(float(interval), http_poll.MIN_INTERVAL)))
+                          interval=max(float(interval), http_poll.MIN_INTERVAL), key_env=values.get("ftp_key_env")))
     return found
 
 
@@ -136,17 +140,17 @@ class SessionError(Exception):
     """The poll cannot go on: no connection, no login, no listing."""
 
 
-class _FileError(Exception):
+class FileError(Exception):
     """This file cannot be taken now; the others can."""
 
 
-class _Cut(_FileError):
+class Cut(FileError):
     """This file's transfer was cut short. Servers answer that (226, 426, or nothing until they
     notice) as they please, and an ABOR races their answer: only a new connection is sure to be
     in step."""
 
 
-class _StillWriting(Exception):
+class StillWriting(Exception):
     """The file changed while it was read: someone is still writing it."""
 
 
@@ -158,13 +162,10 @@ def poll(site: Site, state: dict, *, limits: Limits = Limits(), context: ssl.SSL
     pending = state.setdefault("pending", {})
     result = PollResult(status="nothing", state=state)
     errors = []
-    ftp = None
+    folder = None
     try:
-        ftp = connect(site, limits, context)
-        try:
-            entries = _listing(ftp)
-        except (*ftplib.all_errors, UnicodeError) as exc:
-            raise SessionError(f"listing the folder: {_reason(exc, limits)}") from None
+        folder = open_folder(site, limits, context)
+        entries = folder.listing()
         listed = {entry.name for entry in entries}
         # Gone from the server (taken by hand, or a move that did happen before a crash).
         for name in [name for name in pending if name not in listed]:
@@ -174,27 +175,25 @@ def poll(site: Site, state: dict, *, limits: Limits = Limits(), context: ssl.SSL
                 break
             path = site.path_of(entry.name)
             try:
-                _take(ftp, site, entry, pending, limits, result)
-            except _StillWriting as exc:
+                _take(folder, site, entry, pending, result)
+            except StillWriting as exc:
                 log.info("ftp: %s: %s; left for the next poll", path, exc)
                 result.waiting.append(path)
-            except _Cut as exc:
+            except Cut as exc:
                 errors.append(f"{path}: {exc}")
-                ftp.close()
-                ftp = connect(site, limits, context)  # the other files go on, on a new connection
-            except (_FileError, ftplib.error_perm, ftplib.error_temp) as exc:
+                folder.close(clean=False)
+                folder = None
+                folder = open_folder(site, limits, context)  # the other files go on, on a new connection
+            except FileError as exc:
                 errors.append(f"{path}: {exc}")
-            except (*ftplib.all_errors, UnicodeError) as exc:
-                # The connection broke, or fell out of step: nothing more can be asked of it.
-                raise SessionError(f"{path}: {_reason(exc, limits)}") from None
+            except SessionError as exc:
+                raise SessionError(f"{path}: {exc}") from None
     except SessionError as exc:
         result.status = "error"
         errors.append(str(exc))
     finally:
-        if ftp is not None:
-            if result.status != "error":
-                _quit(ftp)
-            ftp.close()
+        if folder is not None:
+            folder.close(clean=result.status != "error")
     if result.deliveries and result.status != "error":
         result.status = "new"
     for error in errors:
@@ -204,6 +203,39 @@ def poll(site: Site, state: dict, *, limits: Limits = Limits(), context: ssl.SSL
     state["last_error"] = result.error or ""
     state["errors"] = state.get("errors", 0) + 1 if result.status == "error" else 0
     return result
+
+
+class Folder:
+    """The source's folder on its server, over one logged-in connection. Each method raises
+    FileError (or Cut, or StillWriting) for a failure of that file only, and SessionError when
+    the connection can do no more."""
+
+    def listing(self) -> list[Entry]:
+        """The regular files in the folder, oldest first."""
+        raise NotImplementedError
+
+    def fetch(self, entry: Entry) -> bytes:
+        raise NotImplementedError
+
+    def delete(self, name: str) -> None:
+        raise NotImplementedError
+
+    def move(self, name: str, folder: str) -> None:
+        """Into `folder`, relative to the source's, made if it is not there."""
+        raise NotImplementedError
+
+    def close(self, clean: bool) -> None:
+        """End the connection: saying goodbye if `clean`, else just dropping it."""
+        raise NotImplementedError
+
+
+def open_folder(site: Site, limits: Limits = Limits(), context: ssl.SSLContext | None = None) -> Folder:
+    """The source's folder, logged in, by its URL's scheme; SessionError saying which step failed."""
+    if urlsplit(site.url).scheme.lower() == "sftp":
+        from wiredesk.transports import sftp  # SSH is loaded only for the sources that use it
+
+        return sftp.SftpFolder(site, limits)
+    return FtpFolder(connect(site, limits, context), limits)
 
 
 class _FTP_TLS(ftplib.FTP_TLS):
@@ -255,11 +287,49 @@ def connect(site: Site, limits: Limits = Limits(), context: ssl.SSLContext | Non
     return ftp
 
 
-def _quit(ftp: ftplib.FTP) -> None:
-    try:
-        ftp.quit()
-    except (*ftplib.all_errors, UnicodeError):
-        pass  # the work is done: a server that fumbles the goodbye changes nothing
+class FtpFolder(Folder):
+    def __init__(self, ftp: ftplib.FTP, limits: Limits):
+        self.ftp, self.limits = ftp, limits
+
+    def listing(self) -> list[Entry]:
+        try:
+            return _listing(self.ftp)
+        except (*ftplib.all_errors, UnicodeError) as exc:
+            raise SessionError(f"listing the folder: {_reason(exc, self.limits)}") from None
+
+    def fetch(self, entry: Entry) -> bytes:
+        with self._per_file():
+            return _fetch(self.ftp, entry, self.limits)
+
+    def delete(self, name: str) -> None:
+        with self._per_file():
+            self.ftp.delete(name)
+
+    def move(self, name: str, folder: str) -> None:
+        with self._per_file():
+            try:
+                self.ftp.mkd(folder)
+            except ftplib.error_perm:
+                pass  # there already, most likely; if not, the rename says why
+            self.ftp.rename(name, posixpath.join(folder, name))
+
+    @contextlib.contextmanager
+    def _per_file(self):
+        try:
+            yield
+        except (ftplib.error_perm, ftplib.error_temp) as exc:
+            raise FileError(str(exc)) from None  # refused for this name: the others go on
+        except (*ftplib.all_errors, UnicodeError) as exc:
+            # The connection broke, or fell out of step: nothing more can be asked of it.
+            raise SessionError(_reason(exc, self.limits)) from None
+
+    def close(self, clean: bool) -> None:
+        if clean:
+            try:
+                self.ftp.quit()
+            except (*ftplib.all_errors, UnicodeError):
+                pass  # the work is done: a server that fumbles the goodbye changes nothing
+        self.ftp.close()
 
 
 def _reason(exc: BaseException, limits: Limits) -> str:
@@ -319,12 +389,12 @@ def _modified(ftp: ftplib.FTP, name: str) -> str | None:
         return None
 
 
-def _take(ftp: ftplib.FTP, site: Site, entry: Entry, pending: dict, limits: Limits, result: PollResult) -> None:
+def _take(folder: Folder, site: Site, entry: Entry, pending: dict, result: PollResult) -> None:
     """Store the file unless it is stored already, then delete or move it."""
     path = site.path_of(entry.name)
     known = pending.get(entry.name)
     if not (known and entry.modify and (known["size"], known["modify"]) == (entry.size, entry.modify)):
-        data = _fetch(ftp, entry, limits)
+        data = folder.fetch(entry)
         digest = hashlib.sha256(data).hexdigest()
         stored = (Delivery.objects.filter(source__slug=site.slug, transport=TRANSPORT, filename=path, sha256=digest)
                   .order_by("-pk").values_list("pk", flat=True).first())
@@ -338,29 +408,21 @@ def _take(ftp: ftplib.FTP, site: Site, entry: Entry, pending: dict, limits: Limi
         known = pending[entry.name] = {"size": entry.size, "modify": entry.modify, "delivery": stored}
     try:
         if site.after == "move":
-            _move(ftp, entry.name, site.move_to)
+            folder.move(entry.name, site.move_to)
         else:
-            ftp.delete(entry.name)
-    except (ftplib.error_perm, ftplib.error_temp) as exc:
+            folder.delete(entry.name)
+    except FileError as exc:
         done = f"moved to {site.move_to}/" if site.after == "move" else "deleted"
-        raise _FileError(f"stored as delivery {known['delivery']} but not {done} ({exc}); "
-                         f"it is not stored again while it stays as it is") from None
+        raise FileError(f"stored as delivery {known['delivery']} but not {done} ({exc}); "
+                        f"it is not stored again while it stays as it is") from None
     del pending[entry.name]
-
-
-def _move(ftp: ftplib.FTP, name: str, folder: str) -> None:
-    try:
-        ftp.mkd(folder)
-    except ftplib.error_perm:
-        pass  # there already, most likely; if not, the rename says why
-    ftp.rename(name, posixpath.join(folder, name))
 
 
 def _fetch(ftp: ftplib.FTP, entry: Entry, limits: Limits) -> bytes:
     if entry.size is not None and entry.size > limits.max_bytes:
-        raise _FileError(f"{entry.size} bytes, more than the limit of {limits.max_bytes}; left on the server")
+        raise FileError(f"{entry.size} bytes, more than the limit of {limits.max_bytes}; left on the server")
     if entry.size == 0:
-        raise _StillWriting("it is empty")
+        raise StillWriting("it is empty")
     chunks, received, started = [], 0, time.monotonic()
 
     def keep(chunk: bytes) -> None:
@@ -369,20 +431,20 @@ def _fetch(ftp: ftplib.FTP, entry: Entry, limits: Limits) -> bytes:
         # The listed size was within the limit; the bytes may not be (a server that would not
         # say, or a file still growing).
         if received > limits.max_bytes:
-            raise _FileError(f"more than the limit of {limits.max_bytes} bytes; left on the server")
+            raise FileError(f"more than the limit of {limits.max_bytes} bytes; left on the server")
         if time.monotonic() - started > limits.deadline:
-            raise _FileError(f"the transfer took more than {limits.deadline}s; tried again next poll")
+            raise FileError(f"the transfer took more than {limits.deadline}s; tried again next poll")
         chunks.append(chunk)
 
     try:
         ftp.retrbinary(f"RETR {entry.name}", keep, blocksize=_CHUNK)
-    except _FileError as exc:
-        raise _Cut(str(exc)) from None
+    except FileError as exc:
+        raise Cut(str(exc)) from None
     if entry.size is not None and received != entry.size:
-        raise _StillWriting(f"{received} bytes came of the {entry.size} listed")
+        raise StillWriting(f"{received} bytes came of the {entry.size} listed")
     now = _size(ftp, entry.name)
     if now is not None and now != received:
-        raise _StillWriting(f"it grew to {now} bytes while it was fetched")
+        raise StillWriting(f"it grew to {now} bytes while it was fetched")
     return b"".join(chunks)
 
 

@@ -1,0 +1,187 @@
+"""SFTP pull: the FTP transport's poll (transports/ftp.py) over SSH, for a source whose `ftp`
+URL starts with sftp://.
+
+    [sources.hp]
+    ftp = "sftp://wire@sftp.hp.example/out"   # port 22 unless given; the path is relative to the login folder
+    ftp_key_env = "HP_SFTP_KEY"               # the variable holding a private key (OpenSSH format), or
+    ftp_password_env = "HP_SFTP_PASSWORD"     # the one holding a password (either, or both)
+
+Everything the FTP transport promises holds: files taken oldest first, temporary names skipped,
+each stored and committed before it is deleted or moved, a file still being written left for
+the next poll, a file over the limit left on the server, nothing stored twice after a crash.
+
+The server is trusted only if its host key is listed in DATA/known_hosts (else in the user's
+~/.ssh/known_hosts), the format OpenSSH keeps: `ssh-keyscan -p 22 sftp.hp.example >>
+DATA/known_hosts`, after checking the fingerprint with the agency. A server whose key is not
+there, or has changed, is refused, as ssh refuses it. Neither the user's SSH configuration nor
+an SSH agent is consulted: the desk logs in with what sources.toml names, nothing else.
+
+The SSH library (asyncssh) works on an event loop: each folder has one of its own, run by the
+poller's thread for that source, so sources stay as independent as over FTP.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import os
+import posixpath
+import time
+from pathlib import Path
+from urllib.parse import unquote, urlsplit
+
+import asyncssh
+from django.conf import settings
+
+from wiredesk.transports.ftp import Entry, FileError, Folder, Limits, SessionError, Site, StillWriting
+
+_CHUNK = 65536
+
+
+def known_hosts() -> Path:
+    return Path(settings.DATA_DIR) / "known_hosts"
+
+
+class SftpFolder(Folder):
+    def __init__(self, site: Site, limits: Limits):
+        self.site, self.limits = site, limits
+        self.loop = asyncio.new_event_loop()
+        try:
+            self.connection, self.sftp = self.loop.run_until_complete(self._open())
+        except BaseException:
+            self.loop.close()
+            raise
+
+    async def _open(self):
+        parts = urlsplit(self.site.url)
+        user, port = unquote(parts.username), parts.port or 22
+        secrets = {}
+        for setting, env, kind in (("password", self.site.password_env, "ftp_password_env"),
+                                   ("key", self.site.key_env, "ftp_key_env")):
+            if env:
+                if os.environ.get(env) is None:
+                    raise SessionError(f"the environment variable {env} ({kind}) is not set")
+                secrets[setting] = os.environ[env]
+        try:
+            keys = [asyncssh.import_private_key(secrets["key"])] if "key" in secrets else None
+        except (asyncssh.KeyImportError, ValueError) as exc:
+            raise SessionError(f"the private key in {self.site.key_env} cannot be read: {exc}") from None
+        doing = f"connecting to {parts.hostname}:{port}"
+        try:
+            connection = await asyncssh.connect(
+                parts.hostname, port, username=user, password=secrets.get("password"), client_keys=keys,
+                known_hosts=str(known_hosts()) if known_hosts().exists() else (),
+                config=None, agent_path=None, connect_timeout=self.limits.timeout, login_timeout=self.limits.timeout)
+        except asyncssh.HostKeyNotVerifiable as exc:
+            raise SessionError(f"{doing}: the server's host key is not trusted ({exc.reason}): after checking its "
+                               f"fingerprint with the agency, add it to {known_hosts()} "
+                               f"(ssh-keyscan -p {port} {parts.hostname})") from None
+        except asyncssh.PermissionDenied:
+            raise SessionError(f"{doing}: logging in as {user}: refused") from None
+        except (OSError, asyncssh.Error, asyncio.TimeoutError) as exc:
+            raise SessionError(f"{doing}: {_reason(exc, self.limits)}") from None
+        try:
+            doing = "starting SFTP"
+            sftp = await asyncio.wait_for(connection.start_sftp_client(), self.limits.timeout)
+            if self.site.folder:
+                doing = f"changing to the folder {self.site.folder}"
+                await sftp.chdir(self.site.folder)
+                await asyncio.wait_for(sftp.stat("."), self.limits.timeout)  # chdir alone asks nothing
+        except (OSError, asyncssh.Error, asyncio.TimeoutError) as exc:
+            connection.abort()
+            await connection.wait_closed()
+            raise SessionError(f"{doing}: {_reason(exc, self.limits)}") from None
+        return connection, sftp
+
+    def _run(self, request, *, per_file: bool = True):
+        """Run one request (an awaitable): a refusal is the file's (FileError) when `per_file`; a
+        broken or silent connection ends the session."""
+
+        async def answer():
+            return await request
+
+        try:
+            return self.loop.run_until_complete(asyncio.wait_for(answer(), self.limits.timeout))
+        except asyncssh.SFTPError as exc:
+            if per_file and not isinstance(exc, asyncssh.SFTPConnectionLost):
+                raise FileError(exc.reason) from None
+            raise SessionError(_reason(exc, self.limits)) from None
+        except (OSError, asyncssh.Error, asyncio.TimeoutError) as exc:
+            raise SessionError(_reason(exc, self.limits)) from None
+
+    def listing(self) -> list[Entry]:
+        try:
+            names = self._run(self.sftp.readdir("."), per_file=False)
+        except SessionError as exc:
+            raise SessionError(f"listing the folder: {exc}") from None
+        entries = [Entry(name.filename, name.attrs.size, _modified(name.attrs))
+                   for name in names if name.attrs.type == asyncssh.FILEXFER_TYPE_REGULAR]
+        return sorted(entries, key=lambda entry: (entry.modify or "", entry.name))
+
+    def fetch(self, entry: Entry) -> bytes:
+        limit = self.limits.max_bytes
+        if entry.size is not None and entry.size > limit:
+            raise FileError(f"{entry.size} bytes, more than the limit of {limit}; left on the server")
+        if entry.size == 0:
+            raise StillWriting("it is empty")
+        handle = self._run(self.sftp.open(entry.name, "rb"))
+        chunks, received, started = [], 0, time.monotonic()
+        try:
+            while chunk := self._run(handle.read(_CHUNK)):
+                received += len(chunk)
+                if received > limit:
+                    raise FileError(f"more than the limit of {limit} bytes; left on the server")
+                if time.monotonic() - started > self.limits.deadline:
+                    raise FileError(f"the transfer took more than {self.limits.deadline}s; tried again next poll")
+                chunks.append(chunk)
+        finally:
+            try:
+                self._run(handle.close())
+            except (FileError, SessionError):
+                pass  # the read's outcome stands; a broken connection shows at the next request
+        if entry.size is not None and received != entry.size:
+            raise StillWriting(f"{received} bytes came of the {entry.size} listed")
+        now = self._run(self.sftp.stat(entry.name)).size
+        if now is not None and now != received:
+            raise StillWriting(f"it grew to {now} bytes while it was fetched")
+        return b"".join(chunks)
+
+    def delete(self, name: str) -> None:
+        self._run(self.sftp.remove(name))
+
+    def move(self, name: str, folder: str) -> None:
+        if not self._run(self.sftp.isdir(folder)):
+            self._run(self.sftp.mkdir(folder))
+        self._run(self.sftp.rename(name, posixpath.join(folder, name)))
+
+    def close(self, clean: bool) -> None:
+        if clean:
+            self.sftp.exit()
+            self.connection.close()
+        else:
+            self.connection.abort()
+        try:
+            self.loop.run_until_complete(asyncio.wait_for(self.connection.wait_closed(), self.limits.timeout))
+        except (OSError, asyncssh.Error, asyncio.TimeoutError):
+            # The work is done: a server that fumbles the goodbye changes nothing.
+            self.connection.abort()
+            self.loop.run_until_complete(self.connection.wait_closed())
+        finally:
+            self.loop.close()
+
+
+def _modified(attrs) -> str | None:
+    # As FTP's MDTM gives it (YYYYMMDDHHMMSS, UTC), so that the two sort and compare alike.
+    if attrs.mtime is None:
+        return None
+    return dt.datetime.fromtimestamp(attrs.mtime, dt.UTC).strftime("%Y%m%d%H%M%S")
+
+
+def _reason(exc: BaseException, limits: Limits) -> str:
+    if isinstance(exc, (asyncio.TimeoutError, TimeoutError)):
+        return f"timed out: no answer within {limits.timeout}s"
+    if isinstance(exc, (asyncssh.Error, asyncssh.SFTPError)) and getattr(exc, "reason", ""):
+        return exc.reason
+    if isinstance(exc, ConnectionRefusedError):
+        return "the connection was refused"
+    return f"{type(exc).__name__}: {exc}"
