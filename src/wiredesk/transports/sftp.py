@@ -16,8 +16,9 @@ DATA/known_hosts`, after checking the fingerprint with the agency. A server whos
 there, or has changed, is refused, as ssh refuses it. Neither the user's SSH configuration nor
 an SSH agent is consulted: the desk logs in with what sources.toml names, nothing else.
 
-The SSH library (asyncssh) works on an event loop: each folder has one of its own, run by the
-poller's thread for that source, so sources stay as independent as over FTP.
+The SSH library (asyncssh) works on an event loop: each folder has one of its own, in a thread
+of its own, which the poller's thread for that source waits on, request by request. So sources
+stay as independent as over FTP, and the caller's thread may have a loop of its own or not.
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ import asyncio
 import datetime as dt
 import os
 import posixpath
+import threading
 import time
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
@@ -46,11 +48,21 @@ class SftpFolder(Folder):
     def __init__(self, site: Site, limits: Limits):
         self.site, self.limits = site, limits
         self.loop = asyncio.new_event_loop()
+        self._thread = threading.Thread(target=self.loop.run_forever, name=f"sftp-{site.slug}", daemon=True)
+        self._thread.start()
         try:
-            self.connection, self.sftp = self.loop.run_until_complete(self._open())
+            self.connection, self.sftp = self._await(self._open())
         except BaseException:
-            self.loop.close()
+            self._end_loop()
             raise
+
+    def _await(self, coroutine):
+        return asyncio.run_coroutine_threadsafe(coroutine, self.loop).result()
+
+    def _end_loop(self) -> None:
+        self.loop.call_soon_threadsafe(self.loop.stop)
+        self._thread.join()
+        self.loop.close()
 
     async def _open(self):
         parts = urlsplit(self.site.url)
@@ -98,10 +110,10 @@ class SftpFolder(Folder):
         broken or silent connection ends the session."""
 
         async def answer():
-            return await request
+            return await asyncio.wait_for(request, self.limits.timeout)
 
         try:
-            return self.loop.run_until_complete(asyncio.wait_for(answer(), self.limits.timeout))
+            return self._await(answer())
         except asyncssh.SFTPError as exc:
             if per_file and not isinstance(exc, asyncssh.SFTPConnectionLost):
                 raise FileError(exc.reason) from None
@@ -155,19 +167,23 @@ class SftpFolder(Folder):
         self._run(self.sftp.rename(name, posixpath.join(folder, name)))
 
     def close(self, clean: bool) -> None:
+        try:
+            self._await(self._close(clean))
+        finally:
+            self._end_loop()
+
+    async def _close(self, clean: bool) -> None:
         if clean:
             self.sftp.exit()
             self.connection.close()
         else:
             self.connection.abort()
         try:
-            self.loop.run_until_complete(asyncio.wait_for(self.connection.wait_closed(), self.limits.timeout))
+            await asyncio.wait_for(self.connection.wait_closed(), self.limits.timeout)
         except (OSError, asyncssh.Error, asyncio.TimeoutError):
             # The work is done: a server that fumbles the goodbye changes nothing.
             self.connection.abort()
-            self.loop.run_until_complete(self.connection.wait_closed())
-        finally:
-            self.loop.close()
+            await self.connection.wait_closed()
 
 
 def _modified(attrs) -> str | None:
