@@ -1,4 +1,5 @@
-"""One way to write: `with writing():`, a transaction that queues fairly behind the others.
+"""One way to write: `with writing():`, a transaction that queues fairly behind the others. And
+`with thread_connections():` around the whole run of a thread the desk starts.
 
 SQLite lets one writer in at a time, and a writer kept waiting sleeps in steps of up to 100 ms
 (its busy handler), however soon the lock is free: under a stream of deliveries that, not the
@@ -11,7 +12,7 @@ database, and needs no queue.
 import contextlib
 import threading
 
-from django.db import connection, transaction
+from django.db import connection, connections, transaction
 
 # Re-entrant: a transaction inside another takes it again.
 _one_writer = threading.RLock()
@@ -25,3 +26,14 @@ def writing():
         return
     with _one_writer, transaction.atomic():
         yield
+
+
+@contextlib.contextmanager
+def thread_connections():
+    """Close the database connections of this thread when its run ends. Left to the garbage
+    collector, they may stay open for a while: PostgreSQL counts them against its limit, and
+    will not drop a database (the suite's) while one is."""
+    try:
+        yield
+    finally:
+        connections.close_all()

@@ -18,6 +18,7 @@ from django.db import close_old_connections
 from huey.contrib.djhuey import HUEY
 
 from wiredesk import pipeline
+from wiredesk.db import thread_connections
 from wiredesk.publish import pagecache, static
 from wiredesk.transports import email, ftp, http_poll
 from wiredesk.transports.inbox import Inbox, watch
@@ -28,13 +29,14 @@ log = logging.getLogger(__name__)
 
 def _every(seconds: float, stop: threading.Event, job) -> threading.Thread:
     def loop():
-        while not stop.wait(seconds):
-            try:
-                job()
-            except Exception:
-                log.exception("background job %s failed; it runs again in %ss", job.__name__, seconds)
-            finally:
-                close_old_connections()
+        with thread_connections():
+            while not stop.wait(seconds):
+                try:
+                    job()
+                except Exception:
+                    log.exception("background job %s failed; it runs again in %ss", job.__name__, seconds)
+                finally:
+                    close_old_connections()
 
     thread = threading.Thread(target=loop, name=job.__name__, daemon=True)
     thread.start()

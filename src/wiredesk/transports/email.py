@@ -62,7 +62,7 @@ from email.parser import BytesParser
 from pathlib import Path
 
 from aiosmtpd.controller import Controller
-from django.db import close_old_connections
+from django.db import connections
 
 from wiredesk import __version__, formats, pipeline, sources, tasks
 from wiredesk.db import writing
@@ -245,7 +245,8 @@ class Handler:
                 return "250 2.0.0 Kept for the desk, but no agency copy was found in it"
             return f"250 2.0.0 Stored as deliver{'y' if len(ids) == 1 else 'ies'} {', '.join(map(str, ids))}"
         finally:
-            close_old_connections()
+            # Mail is rare, and the thread asyncio lends may outlive the listener: no connection kept.
+            connections.close_all()
 
     def _recipients(self) -> dict[str, list[str]]:
         return recipients(self.sources_file or sources.path())

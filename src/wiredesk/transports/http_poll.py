@@ -42,6 +42,7 @@ from django.conf import settings
 from django.db import close_old_connections
 
 from wiredesk import __version__, formats, health, pipeline, sources, tasks
+from wiredesk.db import thread_connections
 from wiredesk.formats import xml
 
 log = logging.getLogger(__name__)
@@ -364,6 +365,10 @@ class Poller:
             close_old_connections()
 
     def _run(self, feed: Feed) -> None:
+        with thread_connections():
+            self._schedule(feed)
+
+    def _schedule(self, feed: Feed) -> None:
         # After a restart the schedule (and any backoff) carries on; a first start spreads the
         # sources over a fraction of their interval.
         due = self.state.get(feed.slug).get("next_poll")

@@ -30,6 +30,7 @@ from django.dispatch import receiver
 from inotify_simple import INotify, flags
 
 from wiredesk import pipeline, tasks
+from wiredesk.db import thread_connections
 from wiredesk.models import Delivery
 
 log = logging.getLogger(__name__)
@@ -197,21 +198,25 @@ class Watcher:
         self.inotify.close()
 
     def _run(self) -> None:
-        while not self._stop.is_set():
-            for event in self.inotify.read(timeout=200):
-                folder = self.folders.get(event.wd)
-                if folder is None or not event.name:
-                    continue
-                path = folder / event.name
-                if event.mask & flags.ISDIR:
-                    if event.mask & (flags.CREATE | flags.MOVED_TO):
-                        self._watch(path)
-                elif event.mask & self.FILE_DONE:
-                    try:
-                        self.inbox.take(path)
-                    except Exception:
-                        # The scan retries the file; the watcher must live on.
-                        log.exception("inbox: could not take %s", path)
+        with thread_connections():
+            while not self._stop.is_set():
+                self._turn()
+
+    def _turn(self) -> None:
+        for event in self.inotify.read(timeout=200):
+            folder = self.folders.get(event.wd)
+            if folder is None or not event.name:
+                continue
+            path = folder / event.name
+            if event.mask & flags.ISDIR:
+                if event.mask & (flags.CREATE | flags.MOVED_TO):
+                    self._watch(path)
+            elif event.mask & self.FILE_DONE:
+                try:
+                    self.inbox.take(path)
+                except Exception:
+                    # The scan retries the file; the watcher must live on.
+                    log.exception("inbox: could not take %s", path)
 
 
 def watch(inbox: Inbox) -> Watcher | None:
