@@ -29,11 +29,13 @@ LIMITS = Limits(timeout=5, deadline=5)
 class Server(AgencyServer):
     """An SSH server on 127.0.0.1 whose SFTP subsystem serves `root` (the login folder), where the
     agency's user `hp` logs in with PASSWORD or with `client_key`. Files named in `undeletable`
-    may not be removed."""
+    may not be removed; those named in `growing` grow by a line each time they are opened, as a
+    file the agency is still writing."""
 
     def __init__(self, root: Path):
         self.root = root
         self.undeletable: set[str] = set()
+        self.growing: set[str] = set()
         server = self
         (root / "out").mkdir(parents=True, exist_ok=True)
         self.host_key = asyncssh.generate_private_key("ssh-ed25519")
@@ -59,6 +61,13 @@ class Server(AgencyServer):
                 return username == "hp" and key.export_public_key().decode() == client_public
 
         class Files(asyncssh.SFTPServer):
+            def open(self, path, pflags, attrs):
+                name = os.path.basename(path.decode())
+                if name in server.growing:
+                    with open(server.root / "out" / name, "ab") as still_writing:
+                        still_writing.write(b"More to come.\n")
+                return super().open(path, pflags, attrs)
+
             def remove(self, path):
                 if os.path.basename(path.decode()) in server.undeletable:
                     raise asyncssh.SFTPPermissionDenied("not yours to delete")
@@ -170,6 +179,16 @@ def test_a_file_over_the_limit_is_left_on_the_server_and_the_others_are_taken(se
                     rng=random.Random(1)).poll("hp")
     assert result.status == "new" and "out/big.xml: 2007 bytes, more than the limit of 1000" in result.error
     assert server.names() == ["big.xml"] and Delivery.objects.get().filename == "out/a.txt"
+
+
+def test_a_file_still_being_written_is_left_for_the_next_poll(server, state):
+    server.put("a.txt", copy("Cranes return to service"))
+    server.growing.add("a.txt")
+    result = poll(server, state)
+    assert result.status == "nothing" and result.waiting == ["out/a.txt"] and not Delivery.objects.exists()
+    server.growing.clear()  # the agency is done
+    assert poll(server, state).status == "new" and server.names() == []
+    assert bytes(Delivery.objects.get().data).endswith(b"More to come.\n")
 
 
 def test_a_file_the_server_will_not_delete_is_not_stored_twice(server, state):
