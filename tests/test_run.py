@@ -237,7 +237,7 @@ def test_every_way_a_wire_arrives_feeds_one_running_desk(tmp_path, monkeypatch, 
         assert hp["status"] != "failing" and hp["deliveries_last_hour"] == 4
         assert [(t["transport"], t["consecutive_errors"]) for t in hp["transports"]] == [("ftp", 0)]
         assert sorted(t for (t,) in rows(data, "select transport from wiredesk_delivery")) == [
-            "ftp", "ftp", "inbox", "push", "smtp"]
+            "ftp", "inbox", "push", "sftp", "smtp"]
     finally:
         process.send_signal(signal.SIGINT)
         output, _ = process.communicate(timeout=30)

@@ -11,7 +11,7 @@ import asyncssh
 import pytest
 from conftest import AgencyServer, story_copy
 
-from wiredesk import sources
+from wiredesk import health, sources
 from wiredesk.models import Delivery, Story
 from wiredesk.transports import ftp
 from wiredesk.transports.ftp import Limits, Poller, Site
@@ -129,7 +129,9 @@ def test_files_are_fetched_oldest_first_stored_byte_exact_published_and_deleted(
     assert (result.status, result.error) == ("new", None)
     assert [(d.filename, bytes(d.data)) for d in Delivery.objects.order_by("pk")] == [
         ("out/a.txt", copy("Cranes return to service")), ("out/b.txt", copy("Ferries sail again"))]
-    assert {d.transport for d in Delivery.objects.all()} == {"ftp"}
+    assert {d.transport for d in Delivery.objects.all()} == {"sftp"}
+    [report] = health.report()
+    assert [(t.transport, t.total_errors) for t in report.transports] == [("sftp", 0)]
     assert sorted(s.current.canonical.headline for s in Story.objects.all()) == ["Cranes return to service",
                                                                                 "Ferries sail again"]
     assert server.names() == ["c.txt.part"]

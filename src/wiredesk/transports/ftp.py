@@ -92,6 +92,11 @@ class Site:
     key_env: str | None = None  # SFTP: the variable holding a private key
 
     @property
+    def transport(self) -> str:
+        """What its deliveries and its health name the way they came: "ftp" (FTPS too) or "sftp"."""
+        return "sftp" if urlsplit(self.url).scheme.lower() == "sftp" else TRANSPORT
+
+    @property
     def folder(self) -> str:
         return unquote(urlsplit(self.url).path[1:])
 
@@ -396,15 +401,15 @@ def _take(folder: Folder, site: Site, entry: Entry, pending: dict, result: PollR
     if not (known and entry.modify and (known["size"], known["modify"]) == (entry.size, entry.modify)):
         data = folder.fetch(entry)
         digest = hashlib.sha256(data).hexdigest()
-        stored = (Delivery.objects.filter(source__slug=site.slug, transport=TRANSPORT, filename=path, sha256=digest)
+        stored = (Delivery.objects.filter(source__slug=site.slug, transport=site.transport, filename=path, sha256=digest)
                   .order_by("-pk").values_list("pk", flat=True).first())
         if stored is None:
-            stored = pipeline.receive(data, source=site.slug, transport=TRANSPORT, filename=path).pk
+            stored = pipeline.receive(data, source=site.slug, transport=site.transport, filename=path).pk
             tasks.process_delivery.enqueue(stored)
             result.deliveries.append(stored)
-            log.info("ftp: %s stored as delivery %s", path, stored)
+            log.info("%s: %s stored as delivery %s", site.transport, path, stored)
         else:
-            log.info("ftp: %s was stored before, as delivery %s", path, stored)
+            log.info("%s: %s was stored before, as delivery %s", site.transport, path, stored)
         known = pending[entry.name] = {"size": entry.size, "modify": entry.modify, "delivery": stored}
     try:
         if site.after == "move":
@@ -470,6 +475,9 @@ class Poller(http_poll.Poller):
 
     def poll_once(self, site: Site, state: dict) -> PollResult:
         return poll(site, state, limits=self.limits, context=self.context, stop=self._stop)
+
+    def transport_of(self, site: Site) -> str:
+        return site.transport
 
     def health_error(self, result: PollResult) -> str | None:
         # A file refused as too big, or deletes that keep failing, need someone as much as a

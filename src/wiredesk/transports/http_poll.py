@@ -331,6 +331,10 @@ class Poller:
     def poll_once(self, feed, state: dict):
         return poll(feed, state, limits=self.limits)
 
+    def transport_of(self, feed) -> str:
+        """What health names the way this source's copy comes."""
+        return self.transport
+
     def health_error(self, result) -> str | None:
         """What health records of a poll: a later page that failed after new bytes is no failure."""
         return result.error if result.status == "error" else None
@@ -355,7 +359,7 @@ class Poller:
             result.state["next_poll"] = started + delay(feed, result.state["errors"], self.rng)
             self.state.put(slug, result.state)
             try:
-                health.attempted(slug, self.transport, self.health_error(result))
+                health.attempted(slug, self.transport_of(feed), self.health_error(result))
             except Exception:
                 # The database may be what failed; the poll state file still holds the error.
                 log.exception("%s: the health of %s could not be recorded", self.transport, slug)
