@@ -1,8 +1,12 @@
 import datetime as dt
 import ipaddress
 import os
+import queue
+import threading
 import time
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
+from urllib.parse import parse_qs
 
 import pytest
 from cryptography import x509
@@ -118,3 +122,30 @@ class AgencyServer:
 
     def names(self, folder="out") -> list[str]:
         return sorted(p.name for p in (self.root / folder).iterdir() if p.is_file())
+
+
+class Hub:
+    """A WebSub hub on localhost at `url`: each notice it takes (a dict of the form's fields) is
+    put in `notices`."""
+
+    def __init__(self):
+        self.notices = queue.Queue()
+        notices = self.notices
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self):
+                assert self.headers["Content-Type"] == "application/x-www-form-urlencoded"
+                notices.put(parse_qs(self.rfile.read(int(self.headers["Content-Length"])).decode()))
+                self.send_response(204)
+                self.end_headers()
+
+            def log_message(self, *args):
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+        self.url = f"http://127.0.0.1:{self.server.server_port}/"
+
+    def close(self):
+        self.server.shutdown()
+        self.server.server_close()

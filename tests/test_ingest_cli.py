@@ -7,7 +7,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from conftest import SEED, desk_env
+from conftest import SEED, Hub, desk_env
 
 pytestmark = pytest.mark.embedded
 
@@ -57,3 +57,15 @@ def test_the_embedded_database_is_sqlite_in_wal_mode(tmp_path):
     ingest(tmp_path, str(SEED))
     with sqlite3.connect(tmp_path / "wiredesk.sqlite3") as db:
         assert db.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+
+
+def test_a_command_that_publishes_tells_the_websub_hub_before_it_ends(tmp_path):
+    hub = Hub()
+    try:
+        result = subprocess.run([WIREDESK, "ingest", "--data", str(tmp_path), "--source", "ians", str(SEED)],
+                                env={**desk_env(), "WIREDESK_WEBSUB_HUB": hub.url}, capture_output=True, text=True)
+        assert result.returncode == 0, result.stderr
+        notice = hub.notices.get_nowait()  # already there: the command waited for it
+    finally:
+        hub.close()
+    assert notice["hub.mode"] == ["publish"] and "http://127.0.0.1:8000/feeds/atom.xml" in notice["hub.url"]

@@ -12,16 +12,12 @@ import hashlib
 import http.client
 import json
 import os
-import queue
 import shutil
 import socket
 import subprocess
-import threading
 import time
 from dataclasses import dataclass
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from urllib.parse import parse_qs
 
 import pytest
 import time_machine
@@ -29,7 +25,7 @@ from django.conf import settings as django_settings
 from django.test import Client
 from django.utils import timezone
 
-from conftest import REPO, story_copy
+from conftest import REPO, Hub, story_copy
 
 from wiredesk import desk
 from wiredesk.models import Story
@@ -229,21 +225,8 @@ def test_a_rebuild_removes_what_django_would_not_serve(db, tree, ingest):
 def hub(settings, monkeypatch):
     """A WebSub hub on localhost, named in the settings: yields (notices it took, each a dict of
     the form's fields; the lists of feed URLs the desk told it of, one per pass)."""
-    notices, told = queue.Queue(), []
-
-    class Hub(BaseHTTPRequestHandler):
-        def do_POST(self):
-            assert self.headers["Content-Type"] == "application/x-www-form-urlencoded"
-            notices.put(parse_qs(self.rfile.read(int(self.headers["Content-Length"])).decode()))
-            self.send_response(204)
-            self.end_headers()
-
-        def log_message(self, *args):
-            pass
-
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Hub)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    settings.WIREDESK = {**settings.WIREDESK, "WEBSUB_HUB": f"http://127.0.0.1:{server.server_port}/"}
+    server, told = Hub(), []
+    settings.WIREDESK = {**settings.WIREDESK, "WEBSUB_HUB": server.url}
     real = websub.notify
 
     def notify(urls):
@@ -254,9 +237,8 @@ def hub(settings, monkeypatch):
         return thread
 
     monkeypatch.setattr(websub, "notify", notify)
-    yield notices, told
-    server.shutdown()
-    server.server_close()
+    yield server.notices, told
+    server.close()
 
 
 def test_the_websub_hub_is_told_of_the_feeds_a_change_changed_and_of_no_others(db, tree, ingest, hub,

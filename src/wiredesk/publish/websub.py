@@ -7,9 +7,10 @@ Superfeedr's, WebSub.rocks, the PubSubHubbub 0.4 ones) take the form PubSubHubbu
 POST of `hub.mode=publish` with a `hub.url` for each feed that changed.
 
 The static tree's renderer calls `notify` after each pass with the feeds whose bytes that pass
-changed: the site's, each section's and each source's, in every format. It runs in a thread of
-its own: a hub that is slow or down holds up neither the tree nor the desk, and costs no more
-than a line in the log, since the feeds keep being served to whoever polls them.
+changed: the site's, each section's and each source's, in every format (topic feeds, which the
+tree does not hold, are not announced). It runs in a thread of its own: a hub that is slow or
+down holds up neither the tree nor the desk, and costs no more than a line in the log, since the
+feeds keep being served to whoever polls them.
 """
 
 from __future__ import annotations
@@ -35,7 +36,9 @@ def notify(feed_urls: list[str]) -> threading.Thread | None:
     hub = settings.WIREDESK["WEBSUB_HUB"]
     if not hub or not feed_urls:
         return None
-    thread = threading.Thread(target=_post, args=(hub, sorted(feed_urls)), name="websub", daemon=True)
+    # Not a daemon: a command (`wiredesk ingest`, `story kill`) that ends right after its pass
+    # waits for its notice, at most TIMEOUT, rather than cutting it off.
+    thread = threading.Thread(target=_post, args=(hub, sorted(feed_urls)), name="websub")
     thread.start()
     return thread
 
