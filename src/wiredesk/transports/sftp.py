@@ -97,8 +97,9 @@ class SftpFolder(Folder):
             sftp = await asyncio.wait_for(connection.start_sftp_client(), self.limits.timeout)
             if self.site.folder:
                 doing = f"changing to the folder {self.site.folder}"
-                await sftp.chdir(self.site.folder)
-                await asyncio.wait_for(sftp.stat("."), self.limits.timeout)  # chdir alone asks nothing
+                await asyncio.wait_for(sftp.chdir(self.site.folder), self.limits.timeout)
+                # Some servers resolve a folder that is not there: ask for it.
+                await asyncio.wait_for(sftp.stat("."), self.limits.timeout)
         except (OSError, asyncssh.Error, asyncio.TimeoutError) as exc:
             connection.abort()
             await connection.wait_closed()
