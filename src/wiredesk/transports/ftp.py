@@ -423,34 +423,45 @@ def _take(folder: Folder, site: Site, entry: Entry, pending: dict, result: PollR
     del pending[entry.name]
 
 
-def _fetch(ftp: ftplib.FTP, entry: Entry, limits: Limits) -> bytes:
-    if entry.size is not None and entry.size > limits.max_bytes:
-        raise FileError(f"{entry.size} bytes, more than the limit of {limits.max_bytes}; left on the server")
-    if entry.size == 0:
-        raise StillWriting("it is empty")
-    chunks, received, started = [], 0, time.monotonic()
+class Transfer:
+    """One file's bytes as they come, over any protocol, held to the limits: FileError past the
+    size limit or the deadline, StillWriting when the bytes do not match the listing."""
 
-    def keep(chunk: bytes) -> None:
-        nonlocal received
-        received += len(chunk)
+    def __init__(self, entry: Entry, limits: Limits):
+        if entry.size is not None and entry.size > limits.max_bytes:
+            raise FileError(f"{entry.size} bytes, more than the limit of {limits.max_bytes}; left on the server")
+        if entry.size == 0:
+            raise StillWriting("it is empty")
+        self.entry, self.limits = entry, limits
+        self.chunks, self.received, self.started = [], 0, time.monotonic()
+
+    def add(self, chunk: bytes) -> None:
+        self.received += len(chunk)
         # The listed size was within the limit; the bytes may not be (a server that would not
         # say, or a file still growing).
-        if received > limits.max_bytes:
-            raise FileError(f"more than the limit of {limits.max_bytes} bytes; left on the server")
-        if time.monotonic() - started > limits.deadline:
-            raise FileError(f"the transfer took more than {limits.deadline}s; tried again next poll")
-        chunks.append(chunk)
+        if self.received > self.limits.max_bytes:
+            raise FileError(f"more than the limit of {self.limits.max_bytes} bytes; left on the server")
+        if time.monotonic() - self.started > self.limits.deadline:
+            raise FileError(f"the transfer took more than {self.limits.deadline}s; tried again next poll")
+        self.chunks.append(chunk)
 
+    def data(self, size_now: int | None) -> bytes:
+        """The file's bytes, once the transfer has ended and the server says it is `size_now`
+        bytes long (None: it would not say)."""
+        if self.entry.size is not None and self.received != self.entry.size:
+            raise StillWriting(f"{self.received} bytes came of the {self.entry.size} listed")
+        if size_now is not None and size_now != self.received:
+            raise StillWriting(f"it grew to {size_now} bytes while it was fetched")
+        return b"".join(self.chunks)
+
+
+def _fetch(ftp: ftplib.FTP, entry: Entry, limits: Limits) -> bytes:
+    transfer = Transfer(entry, limits)
     try:
-        ftp.retrbinary(f"RETR {entry.name}", keep, blocksize=_CHUNK)
+        ftp.retrbinary(f"RETR {entry.name}", transfer.add, blocksize=_CHUNK)
     except FileError as exc:
         raise Cut(str(exc)) from None
-    if entry.size is not None and received != entry.size:
-        raise StillWriting(f"{received} bytes came of the {entry.size} listed")
-    now = _size(ftp, entry.name)
-    if now is not None and now != received:
-        raise StillWriting(f"it grew to {now} bytes while it was fetched")
-    return b"".join(chunks)
+    return transfer.data(_size(ftp, entry.name))
 
 
 class Poller(http_poll.Poller):

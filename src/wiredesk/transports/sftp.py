@@ -28,14 +28,13 @@ import datetime as dt
 import os
 import posixpath
 import threading
-import time
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
 import asyncssh
 from django.conf import settings
 
-from wiredesk.transports.ftp import Entry, FileError, Folder, Limits, SessionError, Site, StillWriting
+from wiredesk.transports.ftp import Entry, FileError, Folder, Limits, SessionError, Site, Transfer
 
 _CHUNK = 65536
 
@@ -132,32 +131,17 @@ class SftpFolder(Folder):
         return sorted(entries, key=lambda entry: (entry.modify or "", entry.name))
 
     def fetch(self, entry: Entry) -> bytes:
-        limit = self.limits.max_bytes
-        if entry.size is not None and entry.size > limit:
-            raise FileError(f"{entry.size} bytes, more than the limit of {limit}; left on the server")
-        if entry.size == 0:
-            raise StillWriting("it is empty")
+        transfer = Transfer(entry, self.limits)
         handle = self._run(self.sftp.open(entry.name, "rb"))
-        chunks, received, started = [], 0, time.monotonic()
         try:
             while chunk := self._run(handle.read(_CHUNK)):
-                received += len(chunk)
-                if received > limit:
-                    raise FileError(f"more than the limit of {limit} bytes; left on the server")
-                if time.monotonic() - started > self.limits.deadline:
-                    raise FileError(f"the transfer took more than {self.limits.deadline}s; tried again next poll")
-                chunks.append(chunk)
+                transfer.add(chunk)
         finally:
             try:
                 self._run(handle.close())
             except (FileError, SessionError):
                 pass  # the read's outcome stands; a broken connection shows at the next request
-        if entry.size is not None and received != entry.size:
-            raise StillWriting(f"{received} bytes came of the {entry.size} listed")
-        now = self._run(self.sftp.stat(entry.name)).size
-        if now is not None and now != received:
-            raise StillWriting(f"it grew to {now} bytes while it was fetched")
-        return b"".join(chunks)
+        return transfer.data(self._run(self.sftp.stat(entry.name)).size)
 
     def delete(self, name: str) -> None:
         self._run(self.sftp.remove(name))
@@ -197,7 +181,7 @@ def _modified(attrs) -> str | None:
 def _reason(exc: BaseException, limits: Limits) -> str:
     if isinstance(exc, (asyncio.TimeoutError, TimeoutError)):
         return f"timed out: no answer within {limits.timeout}s"
-    if isinstance(exc, (asyncssh.Error, asyncssh.SFTPError)) and getattr(exc, "reason", ""):
+    if isinstance(exc, asyncssh.Error) and exc.reason:
         return exc.reason
     if isinstance(exc, ConnectionRefusedError):
         return "the connection was refused"
