@@ -236,7 +236,7 @@ class Folder:
 
 def open_folder(site: Site, limits: Limits = Limits(), context: ssl.SSLContext | None = None) -> Folder:
     """The source's folder, logged in, by its URL's scheme; SessionError saying which step failed."""
-    if urlsplit(site.url).scheme.lower() == "sftp":
+    if site.transport == "sftp":
         from wiredesk.transports import sftp  # SSH is loaded only for the sources that use it
 
         return sftp.SftpFolder(site, limits)

@@ -82,15 +82,14 @@ class Inbox:
         reason beside it. Returns where the file now is."""
         day = delivery.received_at.strftime("%Y-%m-%d")
         folder = self.error / day
-        name = Path(delivery.filename).name
-        archived = next((f for f in _copies(self.archive / day, name) if f.read_bytes() == bytes(delivery.data)), None)
+        archived = _copy_in(self.archive / day, delivery)
         if archived is not None:
             kept = _move(archived, folder)
         else:
             # Not in the archive (cleared since, or taken before a change of day): the database
             # holds the bytes.
             folder.mkdir(parents=True, exist_ok=True)
-            kept = _free(folder / name)
+            kept = _free(folder / Path(delivery.filename).name)
             kept.write_bytes(bytes(delivery.data))
         _write_reason(kept, delivery)
         log.info("inbox: %s set aside in %s", delivery.filename, kept)
@@ -100,8 +99,7 @@ class Inbox:
         """Move a delivery's file set aside in the error folder back to the archive, and remove its
         reason. Returns where the file now is; None if it was not there."""
         day = delivery.received_at.strftime("%Y-%m-%d")
-        name = Path(delivery.filename).name
-        kept = next((f for f in _copies(self.error / day, name) if f.read_bytes() == bytes(delivery.data)), None)
+        kept = _copy_in(self.error / day, delivery)
         if kept is None:
             return None
         kept.with_name(kept.name + REASON_SUFFIX).unlink(missing_ok=True)
@@ -136,6 +134,12 @@ def _free(target: Path) -> Path:
         free = target.with_name(f"{target.stem}.{n}{target.suffix}")
         n += 1
     return free
+
+
+def _copy_in(folder: Path, delivery: Delivery) -> Path | None:
+    """The delivery's file in `folder` (under its name, or a name `_free` made of it), if there."""
+    return next((f for f in _copies(folder, Path(delivery.filename).name) if f.read_bytes() == bytes(delivery.data)),
+                None)
 
 
 def _copies(folder: Path, name: str) -> list[Path]:
