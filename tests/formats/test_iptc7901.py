@@ -17,6 +17,7 @@ import pytest
 from ninjs import assert_clean as ninjs_clean, assert_read_or_refused
 
 from wiredesk.formats import Context, FormatError, anpa1312, dpa_digitalwires, iptc7901, ninjs
+from wiredesk.formats.text import repair_mojibake
 from wiredesk.story import Dateline, Story, Subject
 
 REPO = Path(__file__).resolve().parents[2]
@@ -273,7 +274,7 @@ def test_what_is_not_7901_is_refused_with_a_reason(data):
     ("ÖÄÜ°", "ÖÄÜ°"), ("São Paulo", "São Paulo"),
 ])
 def test_utf8_that_went_through_cp1252_is_repaired_and_real_text_is_not(broken, text):
-    assert iptc7901.repair_mojibake(broken) == text
+    assert repair_mojibake(broken) == text
 
 
 @pytest.mark.parametrize("name", READABLE)

@@ -24,9 +24,9 @@ from __future__ import annotations
 
 import re
 
-from wiredesk.formats.agency_copy import _date_in_year
 from wiredesk.formats.iptc7901 import (ADVISORY, Heading, Marks, build_story, decode_wire, paragraphs_of,
                                        split_messages)
+from wiredesk.formats.shared import date_in_year
 from wiredesk.formats.times import parse_time
 from wiredesk.story import Story
 
@@ -88,7 +88,7 @@ def _story(header: str, text: str, trailer: str, context) -> Story:
     paragraphs = marks.take_notes([_ascii_typography(p) for p in paragraphs_of(body)])
     story_date = None
     if fields and fields.group("month"):
-        story_date = _date_in_year(int(fields.group("month")), int(fields.group("day")),
+        story_date = date_in_year(int(fields.group("month")), int(fields.group("day")),
                                    (sent or context.received).date())
     return build_story(
         fmt="anpa1312", context=context, marks=marks,

@@ -20,7 +20,7 @@ from __future__ import annotations
 import re
 
 from wiredesk.formats.errors import FormatError
-from wiredesk.formats.iptc7901 import read_dateline
+from wiredesk.formats.shared import read_dateline
 from wiredesk.formats.times import parse_time
 from wiredesk.formats.ninjs import as_uri, html_paragraphs, load_json
 from wiredesk.story import Story, Subject

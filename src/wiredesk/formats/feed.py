@@ -29,7 +29,7 @@ import lxml.html
 from lxml import etree
 
 from wiredesk.formats import xml
-from wiredesk.formats.agency_copy import _read_dateline, _slug, derive_headline
+from wiredesk.formats.shared import derive_headline, slug, split_dateline
 from wiredesk.formats.errors import FormatError
 from wiredesk.formats.times import parse_time
 from wiredesk.story import Story, Subject
@@ -152,7 +152,7 @@ def _story(entry, feed, context, html_titles: bool) -> Story:
     firstcreated = published or updated or context.received
     versioncreated = updated or published or context.received
 
-    dateline, lede = _read_dateline(paragraphs[0], None, firstcreated.date()) if paragraphs else (None, "")
+    dateline, lede = split_dateline(paragraphs[0], firstcreated.date()) if paragraphs else (None, "")
 
     headline = _headline(entry.get("title_detail"), html_titles)
     derived = headline is None
@@ -183,7 +183,7 @@ def identifier_uri(identifier: str, source: str) -> str:
     tells two different identifiers apart."""
     if _URI.fullmatch(identifier):
         return identifier
-    return f"urn:wiredesk:{_slug(source)}:id:{quote(identifier, safe='')}"
+    return f"urn:wiredesk:{slug(source)}:id:{quote(identifier, safe='')}"
 
 
 def _uri(entry, context) -> str:

@@ -30,9 +30,10 @@ import functools
 import re
 from dataclasses import dataclass, field
 
-from wiredesk.formats.agency_copy import ADVISORY, _read_dateline, _slug, derive_headline
+from wiredesk.formats.agency_copy import ADVISORY
 from wiredesk.formats.errors import FormatError
-from wiredesk.formats.text import unix_newlines
+from wiredesk.formats.shared import copy_uri, derive_headline, read_dateline
+from wiredesk.formats.text import repair_mojibake, unix_newlines
 from wiredesk.formats.times import parse_time
 from wiredesk.story import Dateline, Story, Subject
 
@@ -135,30 +136,6 @@ def decode_wire(data: bytes, keep: bytes = b"") -> str:
         # The five bytes CP1252 leaves undefined are dropped: they are never text either.
         text = data.decode("cp1252", errors="ignore") if _C1.search(data) else data.decode("latin-1")
     return repair_mojibake(unix_newlines(text))
-
-
-# UTF-8 read as CP1252 and sent on as UTF-8 ("worldâ€™s", "GrÃ¼ne"): a UTF-8 lead byte and its
-# continuation bytes, as CP1252 shows them (its five undefined bytes show as the C1 controls they
-# are in Latin-1). Only the leads of Latin-1 letters (Â, Ã) and of punctuation and € (â) are
-# taken: other leads are letters too, and "Straße»" or "Ö°" must stay as they are.
-_UNDEFINED = "\x81\x8d\x8f\x90\x9d"
-_CONTINUATION = "[" + re.escape(bytes(range(0x80, 0xC0)).decode("cp1252", errors="ignore") + _UNDEFINED) + "]"
-_MOJIBAKE = re.compile(f"[ÂÃ]{_CONTINUATION}|â{_CONTINUATION}{{2}}")
-
-
-def repair_mojibake(text: str) -> str:
-    # The regex tries every position of the text; looking for its three leads first is much cheaper,
-    # and most text has none.
-    if "Â" not in text and "Ã" not in text and "â" not in text:
-        return text
-
-    def back(m: re.Match) -> str:
-        try:
-            raw = b"".join(c.encode("latin-1") if c in _UNDEFINED else c.encode("cp1252") for c in m.group())
-            return raw.decode("utf-8")
-        except UnicodeError:
-            return m.group()
-    return _MOJIBAKE.sub(back, text)
 
 
 def split_messages(text: str) -> list[tuple[str, str, str]]:
@@ -435,26 +412,6 @@ def paragraphs_of(lines: list[str]) -> list[str]:
     return [p for p in paragraphs if p]
 
 
-# "Berlin (dpa) - ", "Tel Aviv/Beirut (dpa) - ", "GROSSETO, Italy (AP) -- ": a place, what follows
-# it, the agency in brackets and a dash. agency_copy's reader, tried first, knows dated datelines
-# but wants an agency that starts in upper case.
-_WIRE_DATELINE = re.compile(
-    r"(?P<place>[A-ZÀ-Þ][^\s(),]*(?:[ /][^\s(),]+){0,4}?)(?:,[ ][^()\n]{1,40}?)?"
-    r"[ ]\((?P<agency>[^()\n]{1,40})\)[ \t]*(?:--|[-–—_:])[ \t]+(?=\S)")
-
-
-def read_dateline(paragraph: str, near: dt.date) -> Dateline | None:
-    dateline, _ = _read_dateline(paragraph, None, near)
-    if dateline:
-        return dateline
-    # A place has no bracket, so the agency's is the first, after a space: the regex, slow to fail
-    # on a lede without a dateline, is tried only then.
-    bracket = paragraph.find("(")
-    if bracket > 0 and paragraph[bracket - 1] == " " and (m := _WIRE_DATELINE.match(paragraph)):
-        return Dateline(text=m.group().rstrip(" \t-–—_:"), place=m.group("place"), agency=m.group("agency"))
-    return None
-
-
 def build_story(*, fmt: str, context, marks: Marks, heading: Heading, paragraphs: list[str], keyword: str,
                 story_date: dt.date, sent: dt.datetime | None, urgency: int | None, category: str | None,
                 slugline: str | None = None) -> Story:
@@ -478,11 +435,11 @@ def build_story(*, fmt: str, context, marks: Marks, heading: Heading, paragraphs
         paragraphs, dateline = [], None
     # A keyword naming the story holds its versions together; a list of topics ("Partei/Grüne/")
     # is shared by many stories, so then the headline does.
-    key = _slug(keyword, words=8) if keyword and "/" not in keyword else _slug(headline, words=8)
+    key = keyword if keyword and "/" not in keyword else headline
     if marks.take and marks.take > 1:
         key += f"-take-{marks.take}"
     return Story(
-        uri=f"urn:wiredesk:{_slug(context.source)}:{fmt.removeprefix('iptc')}:{key}:{story_date.isoformat()}",
+        uri=copy_uri(context.source, fmt.removeprefix("iptc"), key, story_date),
         headline=headline,
         headline_derived=derived,
         paragraphs=paragraphs,

@@ -21,9 +21,9 @@ import re
 from lxml import etree
 
 from wiredesk.formats import xml
-from wiredesk.formats.agency_copy import _read_dateline, derive_headline
 from wiredesk.formats.errors import FormatError
 from wiredesk.formats.feed import identifier_uri, inline_text, markup_paragraphs, root_tag
+from wiredesk.formats.shared import derive_headline, split_dateline
 from wiredesk.formats.times import parse_time
 from wiredesk.story import Dateline, Story, Subject
 
@@ -108,7 +108,7 @@ def _story(item: etree._Element, context) -> Story:
         if not paragraphs:
             raise FormatError("no HeadLine and no text to take one from")
         # A dateline run into the lede is not part of the sentence the headline is made from.
-        _, lede = _read_dateline(paragraphs[0], None, firstcreated.date())
+        _, lede = split_dateline(paragraphs[0], firstcreated.date())
         headline = derive_headline(lede if lede.strip() else paragraphs[0])
 
     return Story(
@@ -249,7 +249,7 @@ def _dateline(chain: list[etree._Element], received: dt.datetime) -> Dateline | 
     stamps = _descriptive(chain, "DescriptiveMetadata/DateLineDate")
     stamp = parse_time(inline_text(stamps[0])) if stamps else None
     date = stamp.date() if stamp else None
-    read, _ = _read_dateline(text, date, received.date())
+    read, _ = split_dateline(text, received.date(), date=date)
     return Dateline(
         text=text.rstrip(" \t\n-–—:"),
         place=_city(chain) or (read.place if read else None),

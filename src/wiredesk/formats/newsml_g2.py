@@ -42,9 +42,9 @@ from collections import Counter
 from lxml import etree
 
 from wiredesk.formats import nitf, text, xml
-from wiredesk.formats.agency_copy import derive_headline
 from wiredesk.formats.errors import FormatError
 from wiredesk.formats.nitf import attribute, clean, every, first, inline_text, is_uri, urn_part
+from wiredesk.formats.shared import derive_headline
 from wiredesk.formats.times import parse_time
 from wiredesk.formats.xml import Children, local
 from wiredesk.story import Story, Subject

@@ -26,9 +26,9 @@ from urllib.parse import quote
 import lxml.html
 from lxml import etree
 
-from wiredesk.formats.agency_copy import _slug, derive_headline
 from wiredesk.formats.errors import FormatError
-from wiredesk.formats.iptc7901 import read_dateline, repair_mojibake
+from wiredesk.formats.shared import derive_headline, read_dateline, slug
+from wiredesk.formats.text import repair_mojibake
 from wiredesk.formats.times import parse_time
 from wiredesk.story import Dateline, Story, Subject
 
@@ -227,7 +227,7 @@ _C1 = re.compile(rb"[\x80-\x9f]")
 def as_uri(value: str, context, fmt: str) -> str:
     """The agency's id when it is an absolute URI, as ninjs output needs; else wrapped in one, the
     same every time."""
-    return value if _URI.fullmatch(value) else f"urn:wiredesk:{_slug(context.source)}:{fmt}:{quote(value, safe='')}"
+    return value if _URI.fullmatch(value) else f"urn:wiredesk:{slug(context.source)}:{fmt}:{quote(value, safe='')}"
 
 
 def load_json(data: bytes):

@@ -51,8 +51,8 @@ from typing import NamedTuple
 from lxml import etree
 
 from wiredesk.formats import xml
-from wiredesk.formats.agency_copy import derive_headline
 from wiredesk.formats.errors import FormatError
+from wiredesk.formats.shared import derive_headline
 from wiredesk.formats.times import parse_time
 from wiredesk.formats.xml import Children, local
 from wiredesk.story import Dateline, Story, Subject

@@ -42,3 +42,27 @@ def unix_newlines(text: str) -> str:
     """CRLF and lone CR line ends as LF."""
     # Looking for one character is much cheaper than replacing a pair, and most text has no CR.
     return text.replace("\r\n", "\n").replace("\r", "\n") if "\r" in text else text
+
+
+# UTF-8 read as CP1252 and sent on as UTF-8 ("worldâ€™s", "GrÃ¼ne"): a UTF-8 lead byte and its
+# continuation bytes, as CP1252 shows them (its five undefined bytes show as the C1 controls they
+# are in Latin-1). Only the leads of Latin-1 letters (Â, Ã) and of punctuation and € (â) are
+# taken: other leads are letters too, and "Straße»" or "Ö°" must stay as they are.
+_UNDEFINED = "\x81\x8d\x8f\x90\x9d"
+_CONTINUATION = "[" + re.escape(bytes(range(0x80, 0xC0)).decode("cp1252", errors="ignore") + _UNDEFINED) + "]"
+_MOJIBAKE = re.compile(f"[ÂÃ]{_CONTINUATION}|â{_CONTINUATION}{{2}}")
+
+
+def repair_mojibake(text: str) -> str:
+    # The regex tries every position of the text; looking for its three leads first is much cheaper,
+    # and most text has none.
+    if "Â" not in text and "Ã" not in text and "â" not in text:
+        return text
+
+    def back(m: re.Match) -> str:
+        try:
+            raw = b"".join(c.encode("latin-1") if c in _UNDEFINED else c.encode("cp1252") for c in m.group())
+            return raw.decode("utf-8")
+        except UnicodeError:
+            return m.group()
+    return _MOJIBAKE.sub(back, text)
