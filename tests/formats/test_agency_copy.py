@@ -399,13 +399,13 @@ def test_derive_headline_ends_a_sentence_at_the_word_no():
     assert derive_headline("Voters in Valmora said no. Turnout was 61 percent.") == "Voters in Valmora said no"
 
 
-def test_derive_headline_ends_a_long_sentence_at_a_comma_rather_than_mid_phrase():
+def test_derive_headline_ends_a_long_sentence_at_its_last_clause_boundary():
     sentence = ("The harbour authority in Portmere said on Tuesday that it would spend four million "
                 "on new cranes, a wider quay and a fuel dock for the fishing fleet")
     assert len(sentence) > HEADLINE_MAX
     headline = derive_headline(sentence + ". More follows.")
     assert headline == ("The harbour authority in Portmere said on Tuesday that it would spend four million "
-                        "on new cranes")
+                        "on new cranes, a wider quay")
 
 
 def test_derive_headline_collapses_line_breaks_inside_the_sentence():
