@@ -20,6 +20,7 @@ from lxml import etree
 from wiredesk.formats import (
     agency_copy,
     anpa1312,
+    conventions,
     dpa_digitalwires,
     feed,
     iptc7901,
@@ -125,4 +126,5 @@ def parse(data: bytes, context: Context | None = None, *, format: str | None = N
     name = format or detect(data)
     if name not in FORMATS:
         raise FormatError(f"unknown format {name!r}; known: {', '.join(FORMATS)}")
-    return FORMATS[name].parse(data, context or Context())
+    # Notes, advisories, kills and prefixes read the same in every format: once, here.
+    return [conventions.apply(story) for story in FORMATS[name].parse(data, context or Context())]
