@@ -89,7 +89,7 @@ def test_json_ld_is_a_news_article_with_exactly_the_documented_properties(client
         "headline": "Rowers win gold in Oslo",
         "description": "The home crew won the final by a length.",
         "datePublished": data["datePublished"], "dateModified": data["dateModified"],
-        "author": agency, "sourceOrganization": agency,
+        "author": {"@type": "Person", "name": "Kari Nordmann"}, "sourceOrganization": agency,
         "publisher": {"@type": "Organization", "name": "Harbour Daily"},
         "mainEntityOfPage": f"http://testserver{rowers.get_absolute_url()}",
         "inLanguage": "en-GB", "articleSection": "Sport",

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 from django.db import models
 from django.urls import reverse
 from django.utils import timezone
@@ -108,7 +110,8 @@ class Story(models.Model):
 
     @property
     def was_updated(self) -> bool:
-        return self.published_at is not None and self.updated_at > self.published_at
+        # A version filed within a minute of the first is a refiling of the news, not an update of it.
+        return self.published_at is not None and self.updated_at - self.published_at > dt.timedelta(minutes=1)
 
     def show(self, version: StoryVersion) -> None:
         """Make `version` the one readers see (or would see, once live); save the story, then

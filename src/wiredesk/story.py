@@ -62,6 +62,11 @@ class Story:
     genres: list[Subject] = field(default_factory=list)
     keywords: list[str] = field(default_factory=list)
     format: str = ""
+    # The names the desk can find this story by ("headline:…", "keyword:…", "number:…"), and, for a
+    # kill, correction or advisory, the names of the stories it speaks of, in the same terms.
+    keys: list[str] = field(default_factory=list)
+    targets: list[str] = field(default_factory=list)
+    take: int | None = None  # a later take continues its story's text
 
     @property
     def located(self) -> str | None:

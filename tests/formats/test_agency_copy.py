@@ -10,10 +10,11 @@ import json
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import pytest
 
-from wiredesk.formats import Context, FormatError, parse
+from wiredesk.formats import Context, FormatError, agency_copy, parse
 from wiredesk.formats.shared import HEADLINE_MAX, derive_headline
 from wiredesk.story import Dateline, Story, Subject
 
@@ -555,7 +556,27 @@ def test_to_ninjs_carries_headline_dateline_and_body(name):
         assert out["descriptions"] == [{"role": "dateline", "value": story.dateline.text}]
     else:
         assert "descriptions" not in out and "located" not in out
-    assert out["firstcreated"] == RECEIVED.isoformat()
+    assert out["firstcreated"] == story.firstcreated.isoformat()
+    assert out["versioncreated"] == RECEIVED.isoformat()
+
+
+def test_first_created_is_the_date_fields_day_when_that_is_before_receipt():
+    # The seed says date 2024-11-14; received days later, it was still published on the 14th.
+    seed = parse_one(SEED.read_bytes(), RECEIVED)
+    assert seed.firstcreated == dt.datetime(2024, 11, 14, tzinfo=dt.UTC)
+    assert seed.versioncreated == RECEIVED
+
+
+def test_first_created_is_the_time_of_receipt_when_the_date_field_is_that_day():
+    story = parse_one(f"date {RECEIVED.date().isoformat()}\nThe ferry ran late on Tuesday.\n".encode())
+    assert story.firstcreated == RECEIVED
+
+
+def test_first_created_is_read_in_the_sources_zone():
+    received = dt.datetime(2026, 3, 4, 20, 0, tzinfo=dt.UTC)  # already the 5th in Tokyo
+    [story] = agency_copy.parse(b"date 2026-03-04\nThe ferry ran late on Tuesday.\n",
+                                Context(received=received, zone="Asia/Tokyo"))
+    assert story.firstcreated == dt.datetime(2026, 3, 4, tzinfo=ZoneInfo("Asia/Tokyo"))
 
 
 # --- notes to editors ---------------------------------------------------------------------------

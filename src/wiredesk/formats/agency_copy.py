@@ -15,8 +15,10 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from zoneinfo import ZoneInfo
 
 from wiredesk.formats import text
+from wiredesk.formats.conventions import Routing, split_notes, strip_routing
 from wiredesk.formats.errors import FormatError
 from wiredesk.formats.shared import DATELINE, copy_uri, derive_headline, split_dateline
 from wiredesk.story import Dateline, Story, Subject
@@ -25,13 +27,6 @@ from wiredesk.story import Dateline, Story, Subject
 _DATE_FIELD = re.compile(r"\A[ \t]*date[ \t]*:?[ \t]+(\d{4}-\d{2}-\d{2})\b[ \t]*\n?")
 _CATEGORY_FIELD = re.compile(r"\A[ \t]*category[ \t]*:?[ \t]+([^\n]+?)[ \t]*(?:\n|\Z)")
 _BLANK_LINE = re.compile(r"\n[ \t]*\n")
-# Notes to editors, in the languages of the wires seen so far. Never text for readers.
-ADVISORY = re.compile(
-    r"^\W*+(?=[aehnrà])(?:attention\s+(?:news\s+)?editors?|editor'?s'?\s+note|note\s+to\s+editors|eds?\s*:|editors\s*:"
-    r"|advisory\b|not\s+(?:intended\s+)?for\s+publication|achtung\s+redaktion|redaktioneller\s+hinweis"
-    r"|hinweis\s+(?:an|für)\s+die\s+redaktion|nicht\s+zur\s+veröffentlichung|atenci[oó]n\s+redacciones"
-    r"|aviso\s+a\s+(?:los\s+)?editores|note\s+aux\s+r[ée]dactions|à\s+l'attention\s+des\s+r[ée]dactions)", re.I)
-
 def parse(data: bytes, context) -> list[Story]:
     body = text.unix_newlines(text.decode(data))
     fields, body = _read_fields(body)
@@ -39,8 +34,8 @@ def parse(data: bytes, context) -> list[Story]:
     blocks = [b for b in blocks if b.strip()]
     if not blocks:
         raise FormatError("there is no story text")
-    notes = [b.strip() for b in blocks if _is_advisory(b)]
-    blocks = [b for b in blocks if not _is_advisory(b)]
+    blocks, notes = split_notes(blocks)
+    notes = [note.strip() for note in notes]
     if not blocks:
         return [_advisory_only(notes, fields, context)]
 
@@ -58,8 +53,8 @@ def parse(data: bytes, context) -> list[Story]:
         raise FormatError("the first paragraph holds a dateline but no text")
 
     derived = headline is None
-    if derived:
-        headline = derive_headline(lede)
+    # Prefixes come off before the uri is made of the headline: "REFILE-" copy is the same story.
+    headline, routing = (derive_headline(lede), Routing()) if derived else strip_routing(headline)
     subjects = [Subject(name=fields["category"], literal=f"category:{fields['category']}")] if "category" in fields else []
     return [Story(
         uri=copy_uri(context.source, None, headline, story_date),
@@ -67,7 +62,10 @@ def parse(data: bytes, context) -> list[Story]:
         headline_derived=derived,
         paragraphs=paragraphs,
         dateline=dateline,
-        firstcreated=context.received,
+        version=routing.version,
+        urgency=routing.urgency,
+        signals=routing.signals,
+        firstcreated=_first_created(fields.get("date"), context),
         versioncreated=context.received,
         subjects=subjects,
         ednote="\n\n".join(notes) or None,
@@ -75,15 +73,13 @@ def parse(data: bytes, context) -> list[Story]:
     )]
 
 
-def _is_advisory(block: str) -> bool:
-    """A paragraph addressed to editors. In running text "Advisory panels said..." is a story
-    sentence, so a marker counts only in capitals, before a colon or dash, or saying it is not
-    for publication."""
-    m = ADVISORY.match(block.lstrip())
-    if not m:
-        return False
-    marker, after = m.group(0), block.lstrip()[m.end():].lstrip()[:1]
-    return marker.isupper() or marker.rstrip().endswith(":") or after in (":", "-", "–", "—") or "publication" in marker.lower()
+def _first_created(day: dt.date | None, context) -> dt.datetime:
+    """The date field says which day the agency filed the copy: when that is before the day it was
+    received (in the source's zone), the story was published then, not on receipt."""
+    zone = ZoneInfo(context.zone)
+    if day is not None and day < context.received.astimezone(zone).date():
+        return dt.datetime.combine(day, dt.time(), zone)
+    return context.received
 
 
 def _advisory_only(notes: list[str], fields: dict, context) -> Story:

@@ -24,7 +24,8 @@ from __future__ import annotations
 
 import re
 
-from wiredesk.formats.iptc7901 import (ADVISORY, Heading, Marks, build_story, decode_wire, paragraphs_of,
+from wiredesk.formats.conventions import is_note
+from wiredesk.formats.iptc7901 import (Heading, Marks, build_story, decode_wire, paragraphs_of,
                                        split_messages)
 from wiredesk.formats.shared import date_in_year
 from wiredesk.formats.times import parse_time
@@ -113,7 +114,7 @@ def _read_header_lines(lines: list[str], marks: Marks) -> tuple[str | None, str 
     for line in lines:
         if not line or marks.read_marker(line.strip(" *-=:")):
             continue
-        if title is None and not _MEDIA_LINE.match(line) and not ADVISORY.match(line):
+        if title is None and not _MEDIA_LINE.match(line) and not is_note(line):
             title = _ascii_typography(line)
         else:
             marks.advise(line)

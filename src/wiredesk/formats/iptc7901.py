@@ -30,7 +30,7 @@ import functools
 import re
 from dataclasses import dataclass, field
 
-from wiredesk.formats.agency_copy import ADVISORY
+from wiredesk.formats.conventions import Routing, is_note, strip_routing
 from wiredesk.formats.errors import FormatError
 from wiredesk.formats.shared import copy_uri, derive_headline, read_dateline
 from wiredesk.formats.text import repair_mojibake, unix_newlines
@@ -181,9 +181,6 @@ _WORD = re.compile(r"[^\W\d_]+")
 # Both counts need a digit; searching for one is much cheaper than trying them at every position.
 _DIGIT = re.compile(r"\d")
 _FIELD_SEPARATOR = re.compile(r"[,;]")
-# Reuters and others flag the headline itself: "UPDATE 2-Storm hits coast", "URGENT: ...".
-_TITLE_PREFIX = re.compile(r"^(?:(?:UPDATE\s*\d+|CORRECTED|REFILE|RPT|URGENT|FLASH|BULLETIN)\s*[-:–]\s*)+")
-_TITLE_PREFIX_SEPARATOR = re.compile(r"\s*[-:–]\s*")
 # The look-ahead for the phrases' first letters lets most paragraphs, asked in turn, fail at once.
 # In a note to editors an upper-case KILL is an instruction; in copy it could be a headline word.
 _UPPER_KILL = re.compile(r"\b(?:MANDATORY\s+)?KILL\b|\bELIMINATION\b")
@@ -259,6 +256,14 @@ class Marks:
             self.urgency = self.urgency or _PRIORITY_WORDS.get(word)
         return True
 
+    def read_routing(self, routing: Routing) -> None:
+        for name in routing.signals:
+            self.signal(name)
+        self.kill = self.kill or "kill" in routing.signals
+        if routing.version:
+            self.version = max(self.version or 1, routing.version)
+        self.urgency = self.urgency or routing.urgency
+
     def read_note(self, text: str) -> None:
         """A note in brackets: a marker, or a note for editors."""
         if not self.read_marker(text, note=True):
@@ -277,7 +282,7 @@ class Marks:
         """The paragraphs for readers: advisories, and notes in brackets before the text, go to the notes."""
         kept = []
         for paragraph in paragraphs:
-            if ADVISORY.match(paragraph):
+            if is_note(paragraph):
                 self.advise(paragraph)
             elif not kept and _bracketed(paragraph):
                 self.read_note(paragraph[1:-1].strip())
@@ -332,7 +337,7 @@ def read_heading(lines: list[str], marks: Marks) -> Heading:
         bare = line.strip(" *-=:#")
         if not bare or marks.read_marker(bare):
             continue
-        if ADVISORY.match(line):
+        if is_note(line):
             marks.advise(line)
         elif title and not byline and _BYLINE.match(line):
             byline = line
@@ -340,11 +345,8 @@ def read_heading(lines: list[str], marks: Marks) -> Heading:
             marks.advise(line)
         else:
             title.append(line)
-    headline = " ".join(" ".join(title).split())
-    if m := _TITLE_PREFIX.match(headline):
-        for mark in _TITLE_PREFIX_SEPARATOR.split(m.group()):
-            marks.read_marker(mark)
-        headline = headline[m.end():]
+    headline, routing = strip_routing(" ".join(" ".join(title).split()))
+    marks.read_routing(routing)
     return Heading(headline or None, byline)
 
 

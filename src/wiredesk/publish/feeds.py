@@ -26,7 +26,7 @@ from django.utils.html import escape, format_html, format_html_join
 from wiredesk.models import Source, StoryTopic
 from wiredesk.publish import views
 from wiredesk.publish.xmlsafe import xml_safe
-from wiredesk.publish.sections import section_name
+from wiredesk.publish.sections import section_name, subject_name
 
 LIMIT = 50
 
@@ -149,7 +149,7 @@ class StoryFeed(Feed):
 
     def item_description(self, story):
         # RSS descriptions and Atom summaries are HTML; the copy is plain text.
-        return escape(story.current.canonical.paragraphs[0])
+        return escape(_summary(story.current.canonical))
 
     item_guid_is_permalink = True
 
@@ -164,7 +164,8 @@ class StoryFeed(Feed):
 
     def item_categories(self, story):
         copy = story.current.canonical
-        return list(dict.fromkeys([section_name(story.section), *(s.name for s in copy.subjects), *copy.keywords]))
+        return list(dict.fromkeys([section_name(story.section), *(subject_name(s) for s in copy.subjects),
+                                   *copy.keywords]))
 
     def item_extra_kwargs(self, story):
         copy = story.current.canonical
@@ -174,7 +175,12 @@ class StoryFeed(Feed):
             # As on the article page: the agency's correction notice stands above the text.
             html = format_html("<p><strong>Correction:</strong> {}</p>\n{}", copy.correction, html)
             text = f"Correction: {copy.correction}\n\n{text}"
-        return {"summary": copy.paragraphs[0], "content_html": html, "content_text": text, "language": copy.language}
+        return {"summary": _summary(copy), "content_html": html, "content_text": text, "language": copy.language}
+
+
+def _summary(copy) -> str:
+    # The agency's sub-headline is its own summary of the story; without one, the lede is.
+    return copy.subheadline or copy.paragraphs[0]
 
 
 class HomeFeed(StoryFeed):

@@ -2,7 +2,8 @@
 
 Sections follow readable rules, `sections.toml` beside this module (its comments say how a story
 is filed), which a deployment replaces with DATA/sections.toml. IPTC's Media Topics tree, for
-walking from a topic up to the one a rule names, is `mediatopics.tsv` (see scripts/mediatopics).
+walking from a topic up to the one a rule names and for naming topics sent as bare codes, is
+`mediatopics.tsv` (see scripts/mediatopics).
 """
 
 from __future__ import annotations
@@ -174,17 +175,18 @@ def _ancestors(topic: str | None):
 
 
 @functools.cache
-def _vocabulary() -> tuple[dict[str, str], dict[str, str]]:
-    broader, same = {}, {}
+def _vocabulary() -> tuple[dict[str, str], dict[str, str], dict[str, str]]:
+    broader, same, labels = {}, {}, {}
     with DEFAULT_RULES.with_name("mediatopics.tsv").open(encoding="utf-8") as lines:
         for line in lines:
             if line.startswith("#"):
                 continue
-            topic, parent, subjects = line.rstrip("\n").split("\t")
+            topic, parent, subjects, label = line.rstrip("\n").split("\t")
             broader[topic] = parent
+            labels[topic] = label
             for subject in filter(None, subjects.split(",")):
                 same.setdefault(subject, topic)
-    return broader, same
+    return broader, same, labels
 
 
 def _media_topics() -> dict[str, str]:
@@ -197,10 +199,29 @@ def _subject_codes() -> dict[str, str]:
     return _vocabulary()[1]
 
 
+def _label(subject: Subject) -> str | None:
+    """IPTC's label for a subject the agency named by its bare code ("medtop:04000000",
+    "04000000", the uri), when the vocabulary has one. An old subject code has a label only
+    through a Media Topic of exactly its meaning: a broader one's would say something else."""
+    name = subject.name.strip().lower()
+    for identifier in filter(None, (subject.uri, subject.literal, subject.name)):
+        for prefix, is_subject_code in ((_TOPIC_URI, False), ("medtop:", False), (_SUBJECT_URI, True), ("subj:", True)):
+            code = identifier.removeprefix(prefix)
+            if identifier.startswith(prefix) and name in (code, identifier.lower()):
+                topic = _subject_codes().get(code) if is_subject_code else code
+                return _vocabulary()[2].get(topic or "")
+    return None
+
+
+def subject_name(subject: Subject) -> str:
+    """The name readers see for a subject: the agency's, unless it is only a code IPTC names."""
+    return _label(subject) or subject.name
+
+
 def topics(copy: Story) -> dict[str, str]:
     """A story's topics, slug to name: its subjects and keywords."""
     found = {}
-    for name in [*(s.name for s in copy.subjects), *copy.keywords]:
+    for name in [*(subject_name(s) for s in copy.subjects), *copy.keywords]:
         # Of two names with one slug ("Olympics", "olympics"), the first is kept.
         found.setdefault(slugify(name)[:TOPIC_SLUG_LENGTH], name)
     found.pop("", None)

@@ -2,6 +2,7 @@
 
 import datetime as dt
 import json
+import re
 from urllib.parse import urlsplit
 
 from django.conf import settings
@@ -29,6 +30,15 @@ HOME_PER_SECTION = 4
 # Inside <script>, agency text with "</script" or "<!--" would end or derail the element: as
 # \u escapes, <, > and & mean the same to any JSON reader and nothing to the HTML parser.
 _SCRIPT_SAFE = str.maketrans({"<": "\\u003c", ">": "\\u003e", "&": "\\u0026"})
+# What may follow a dateline's place in a lede that opens with a dateline of its own: a date
+# ("Nov 3", "Nov. 3", "3. November"), the agency in brackets, then a dash or a colon.
+_LEDE_DATE = r",\s*(?:[^\W\d_]{3,9}\.?\s+\d{1,2}|\d{1,2}\.?\s+[^\W\d_]{3,9}\.?)(?!\w)"
+_LEDE_AGENCY = r"\s*\([^()\n]{1,40}\)"
+_LEDE_SEPARATOR = re.compile(r"\s*(?:[-–—]+|:)(?=\s)")
+# Bylines: "By Jane Doe and John Roe", "Von Anna Beispiel, dpa", "Par Claire Exemple".
+_BYLINE_PREFIX = re.compile(r"^\s*(?:by|von|por|par)\b:?\s*", re.IGNORECASE)
+# Not the Spanish "y" nor the Portuguese "e": "Ortega y Gasset" is one person.
+_BYLINE_JOINS = re.compile(r"\s*[,;&]\s*|\s+(?:and|und|et)\s+", re.IGNORECASE)
 
 
 def site_context(request):
@@ -138,8 +148,17 @@ def agency_url(uri: str) -> str | None:
     return uri if parts.scheme in ("http", "https") and parts.netloc else None
 
 
+def authors(by: str | None, agencies: set[str]) -> list[str]:
+    """The people a byline names ("By Jane Doe and John Roe"); `agencies` (in lower case) are not people."""
+    names = (name.strip(" .") for name in _BYLINE_JOINS.split(_BYLINE_PREFIX.sub("", by or "")))
+    return [name for name in names if name and name.casefold() not in agencies]
+
+
 def _linked_data(story, copy, url, description) -> str:
     """The article as schema.org NewsArticle, ready to stand inside its script element."""
+    agency = {"@type": "Organization", "name": story.source.name}
+    agencies = {story.source.name.casefold(), story.source.slug, (copy.dateline and copy.dateline.agency or "").casefold()}
+    people = [{"@type": "Person", "name": name} for name in authors(copy.by, agencies)]
     data = {
         "@context": "https://schema.org",
         "@type": "NewsArticle",
@@ -147,15 +166,51 @@ def _linked_data(story, copy, url, description) -> str:
         "description": description,
         "datePublished": timezone.localtime(story.published_at).isoformat(),
         "dateModified": timezone.localtime(story.updated_at).isoformat(),
-        # The text is the agency's, word for word: the agency is its author, the site its publisher.
-        "author": {"@type": "Organization", "name": story.source.name},
-        "sourceOrganization": {"@type": "Organization", "name": story.source.name},
+        # The text is the agency's, word for word: its reporters (else the agency) are its authors,
+        # the agency its source, the site its publisher.
+        "author": (people[0] if len(people) == 1 else people) or agency,
+        "sourceOrganization": agency,
         "publisher": {"@type": "Organization", "name": settings.WIREDESK["SITE_NAME"]},
         "mainEntityOfPage": url,
         "inLanguage": copy.language or settings.LANGUAGE_CODE,
         "articleSection": sections.section_name(story.section),
     }
     return mark_safe(json.dumps(data, ensure_ascii=False).translate(_SCRIPT_SAFE))
+
+
+def _loosely(text: str) -> str:
+    """A pattern for `text` whatever its case and spacing (matched with re.IGNORECASE)."""
+    pattern = r"\s*".join(re.escape(char) for char in text if not char.isspace())
+    return pattern + r"(?!\w)" if text[-1:].isalnum() else pattern
+
+
+def _opening(first: str, head: str, *, alone: bool) -> int | None:
+    """Where the lede's own dateline ends, when the lede opens with `head` (a dateline, or its
+    place) and, unless `alone` is enough, a date, the agency or a dash after it."""
+    found = re.match(rf"\s*{_loosely(head)}(?P<date>{_LEDE_DATE})?(?P<agency>{_LEDE_AGENCY})?", first, re.IGNORECASE)
+    if found and (alone or found["date"] or found["agency"] or _LEDE_SEPARATOR.match(first, found.end())):
+        return found.end()
+    return None
+
+
+def split_dateline(dateline, first: str) -> tuple[str | None, str]:
+    """The dateline to set apart at the head of the lede, and the rest of the lede after it.
+
+    Some agencies run the dateline into the lede, some keep it apart, some do both (NITF's
+    dateline element and a lede that opens with it): it is printed once either way, and when
+    the lede has one of its own, that one, exactly as the agency wrote it.
+    """
+    if not dateline:
+        return None, first
+    text = dateline.text.rstrip(" -–—:")
+    # A dateline of a name alone ("OSLO") is a dateline in the lede only if one follows on from
+    # it: "Oslo's harbour" opens a sentence.
+    end = ((text and _opening(first, text, alone=re.search(r"[\d,()]", text) is not None))
+           or (dateline.place and _opening(first, dateline.place, alone=False)))
+    if end:
+        return first[:end], first[end:]
+    # Kept apart: set before the lede the way wire copy reads, with one dash between them.
+    return dateline.text.rstrip(), (" " if dateline.text.rstrip() != text else " — ") + first
 
 
 def article(request, story_id, slug):
@@ -171,14 +226,8 @@ def article(request, story_id, slug):
         return redirect(story, permanent=True)
     copy = story.current.canonical
     first, *rest = copy.paragraphs
-    dateline = copy.dateline.text if copy.dateline else None
-    if dateline and first.startswith(dateline):
-        # Plain copy runs the dateline into the lede: shown exactly as the agency ran it.
-        lede_rest = first[len(dateline):]
-    else:
-        # XML formats keep it apart; set it before the lede the way wire copy reads.
-        lede_rest = f" — {first}" if dateline else first
-    description = Truncator(lede_rest.lstrip(" -–—")).words(40)
+    dateline, lede_rest = split_dateline(copy.dateline, first)
+    description = Truncator(lede_rest.lstrip(" -–—:")).words(40)
     url = request.build_absolute_uri(story.get_absolute_url())
     seo = sources.seo(story.source.slug)
     return render(request, "wiredesk/article.html", {

@@ -1,0 +1,294 @@
+"""The agencies' conventions that every format shares, recognised here once: notes to editors,
+advisories, kills, corrections and routing prefixes. `apply` runs on every story any format reads.
+
+What it guarantees, whatever the format:
+- a paragraph addressed to editors ("EDITOR'S NOTE: …", "Eds: …", "ATTENTION EDITORS", dpa's
+  "Notizblock" and everything after it, "(EDITORS' NOTE: …)") is moved to the story's ednote,
+  which no page, feed or API shows;
+- an advisory (its headline, slug or genre says so, or it says it is not for publication) keeps
+  no paragraphs: it is never an article, only a note for the desk;
+- a kill in any agency's wording (KILL, MANDATORY KILL, LEGAL KILL, ELIMINATION, WITHDRAWN,
+  "Editors are asked not to use", Reuters' "KILL/WITHDRAWN-", dpa's "zurückgezogen", AFP's
+  "ANNULATION", EFE's "ANULACIÓN", ANSA's "ANNULLARE", AAP's "must be killed") cancels the item,
+  with `targets` naming the story it speaks of: by the headline it quotes, the reference number
+  it cites, the keyword it is filed under;
+- a routing prefix ("UPDATE 1-", "REFILE-", "CORRECTED-", "(LEAD)", "(2nd LD)") leaves the
+  headline and becomes a signal;
+- a correction signal carries the agency's note for readers.
+
+Stories name themselves through `keys` (headline, keyword, message numbers), in the same terms
+as `targets`, so the desk can match a notice to its story without the format's help.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import re
+
+from wiredesk.formats.shared import derive_headline, lede_without_dateline, read_dateline, slug
+from wiredesk.story import Story
+
+# --- notes to editors -------------------------------------------------------------------------
+
+# The markers that open a note to editors, in the wires' languages. The look-ahead for the first
+# letters lets most paragraphs fail at once.
+NOTE = re.compile(
+    r"^\W*+(?=[aehnrdpàé])(?:attention\s+(?:news\s+)?(?:editors?|desks?)|attn\b|editor'?s'?\s+note|editors?\s+please\s+note"
+    r"|note\s+to\s+editors|eds?\s*:|editors\s*:|advisory\b|not\s+(?:intended\s+)?for\s+publication"
+    r"|achtung\s+redaktion(?:en)?|redaktioneller\s+hinweis|redaktionshinweis|hinweis\s+(?:an|für)\s+die\s+redaktion"
+    r"|nicht\s+zur\s+veröffentlichung|atenci[oó]n\s+redacci(?:on|ones)|aviso\s+a\s+(?:los\s+)?editores"
+    r"|attenzione\s+redazion[ei]|avviso\s+alle\s+redazioni|nota\s+(?:per\s+le\s+redazioni|a\s+los\s+editores)"
+    r"|note\s+aux\s+r[ée]dactions|à\s+l'attention\s+des\s+r[ée]dactions|avis\s+aux\s+r[ée]dactions"
+    r"|please\s+note\b|pls\s+note\b|desk\s+note)", re.I)
+# A note that begins a section only editors read: it and everything after it are notes.
+_NOTES_SECTION = re.compile(
+    r"^\W*(?:#+\s*)?(?:notizblock\b|(?:the\s+following\s+(?:information|details?)\s+(?:is|are)\s+)?not\s+(?:intended\s+)?"
+    r"for\s+publication|(?:die\s+folgenden\s+(?:informationen|angaben)\s+sind\s+)?nicht\s+zur\s+veröffentlichung)", re.I)
+# Sign-offs and desk codes that close wire copy: "PTI ABC DEL15 XYZ", "dpa ab yydd n1", "KPW 1530 GMT".
+_DESK_CODE = re.compile(r"^(?:--\s*)?[A-Z]{2,6}(?:\s+[A-Z]{2,6}){0,2}\s+[A-Z]{2,5}\d{1,4}(?:\s+[A-Z0-9/]{2,12}){0,4}$")
+
+
+def is_note(paragraph: str) -> bool:
+    """A paragraph addressed to editors. In running text "Advisory panels said…" is copy, so a
+    marker counts only in capitals, before a colon or dash, in brackets, or saying it is not for
+    publication."""
+    text = paragraph.lstrip()
+    bracketed = text.startswith("(") and text.rstrip().endswith(")")
+    if bracketed:
+        text = text[1:].lstrip()
+    m = NOTE.match(text)
+    if not m:
+        return bool(_DESK_CODE.match(paragraph.strip()))
+    marker, after = m.group(0), text[m.end():].lstrip()[:1]
+    return (bracketed or marker.isupper() or marker.rstrip().endswith(":") or after in (":", "-", "–", "—")
+            or "publication" in marker.lower() or "veröffentlichung" in marker.lower())
+
+
+def split_notes(paragraphs: list[str]) -> tuple[list[str], list[str]]:
+    """The paragraphs for readers, and the notes to editors among them."""
+    kept, notes = [], []
+    for number, paragraph in enumerate(paragraphs):
+        if _NOTES_SECTION.match(paragraph):
+            notes.extend(paragraphs[number:])
+            break
+        (notes if is_note(paragraph) else kept).append(paragraph)
+    return kept, notes
+
+
+# --- routing prefixes on headlines ------------------------------------------------------------
+
+# Reuters and others flag the headline itself: "UPDATE 2-Storm hits coast", "REFILE-…",
+# "CORRECTED-UPDATE 1-…"; Yonhap in brackets: "(LEAD) …", "(2nd LD) …", "(URGENT) …".
+_PREFIX = re.compile(
+    r"^\s*(?:(?P<word>UPDATE\s*(?P<update>\d{1,2})|CORRECTED|CORRECTION|REFILE|REPEAT|RPT|URGENT|FLASH|BULLETIN"
+    r"|EXTRA|EIL|BLITZ|WRITETHRU|KILL/WITHDRAWN|WITHDRAWN|KILL|MANDATORY\s+KILL|LEGAL\s+KILL)\s*(?:[-:–—]|\s-\s)\s*"
+    r"|\((?P<bracket>LEAD|URGENT|FLASH|CORRECTED|REFILE|UPDATE|(?P<ld>\d{1,2})(?:st|nd|rd|th)\s+LD)(?:\s*,[^)]{0,40})?\)\s+)")
+_PREFIX_SIGNALS = {"CORRECTED": "correction", "CORRECTION": "correction", "REFILE": "repeat", "REPEAT": "repeat",
+                   "RPT": "repeat", "WRITETHRU": "update", "LEAD": "update", "UPDATE": "update",
+                   "KILL/WITHDRAWN": "kill", "WITHDRAWN": "kill", "KILL": "kill", "MANDATORY KILL": "kill",
+                   "LEGAL KILL": "kill"}
+_PREFIX_URGENCY = {"URGENT": 2, "FLASH": 1, "BULLETIN": 2, "EXTRA": 2, "EIL": 2, "BLITZ": 1}
+
+
+@dataclasses.dataclass
+class Routing:
+    """What a headline's prefixes say."""
+
+    signals: list[str] = dataclasses.field(default_factory=list)
+    version: int | None = None
+    urgency: int | None = None
+
+
+def strip_routing(headline: str) -> tuple[str, Routing]:
+    """The headline readers see, and what its routing prefixes said."""
+    routing = Routing()
+    while m := _PREFIX.match(headline):
+        rest = headline[m.end():]
+        if not rest.strip():
+            break  # the prefix is all there is: a bare "KILL" headline is read as a kill below
+        word = " ".join((m.group("word") or m.group("bracket")).split()).upper()
+        if m.group("update"):
+            word, routing.version = "UPDATE", max(routing.version or 1, int(m.group("update")) + 1)
+        elif m.group("ld"):
+            word, routing.version = "LEAD", max(routing.version or 1, int(m.group("ld")) + 1)
+        elif word == "LEAD":
+            routing.version = max(routing.version or 1, 2)
+        if (signal := _PREFIX_SIGNALS.get(word)) and signal not in routing.signals:
+            routing.signals.append(signal)
+        routing.urgency = routing.urgency or _PREFIX_URGENCY.get(word)
+        headline = rest
+    return headline, routing
+
+
+# --- kills ------------------------------------------------------------------------------------
+
+# A headline that is a kill: "KILL - KILL - KILL", "MANDATORY KILL", "ELIMINATION", "STORY
+# WITHDRAWN", "ANNULATION", "ANULACIÓN", "ANNULLARE". In title case "Withdrawal of troops…" is a
+# headline, so the word counts only in capitals or standing alone before a dash or colon.
+_KILL_HEADLINE = re.compile(
+    r"^\W*(?P<word>(?:mandatory|legal)\s*kill|kill(?:\W+kill)*|elimination|eliminar(?:\W+eliminar)*|eliminaci[oó]n"
+    r"|annulation|annul+ata?|annul+are|anulaci[oó]n|anulad[oa]|аннулирование|withdrawal|withdrawn|story\s+withdrawn"
+    r"|meldung\s+zurückgezogen|zurückgezogen|kill\s*/\s*withdrawn)(?P<after>\s*(?:[-:–—/!.]|$))?", re.I)
+# An instruction not to use a story: strong enough to read in a short item's own text.
+_KILL_INSTRUCTION = re.compile(
+    r"\b(?:(?:mandatory|legal)\s+kill|(?:please|pls|plse|kindly)\s+(?:kill|withdraw|eliminate|delete|remove)"
+    r"|(?:are|is)\s+(?:asked|requested|advised)\s+not\s+to\s+(?:use|publish)"
+    r"|(?:please\s+)?do\s+not\s+(?:use|publish)\s+(?:the|this|that|our)\s+(?:story|item|report|dispatch|copy|article)"
+    r"|(?:story|item|report|dispatch|article|copy)\s+(?:\S+\s+){0,8}?(?:is|has\s+been|must\s+be|should\s+be|will\s+be)\s+(?:killed|withdrawn|eliminated)"
+    r"|(?:must|should)\s+be\s+killed|kill\s+(?:the|this)\s+(?:story|item|report|dispatch)"
+    r"|withdraws?\s+(?:the|this|its|our)\s+(?:story|item|report|dispatch)"
+    r"|meldung\s+(?:\S+\s+){0,8}?(?:wird|ist|wurde)\s+zurückgezogen|zieht\s+(?:die|ihre|seine)\s+meldung\s+(?:\S+\s+){0,8}?zurück"
+    r"|bitte\s+nicht\s+(?:verwenden|veröffentlichen)|ne\s+(?:pas|plus)\s+(?:utiliser|publier)|merci\s+de\s+ne\s+pas"
+    r"|annule\s+(?:la|cette)\s+d[ée]p[eê]che|no\s+(?:utilizar|usar|publicar)|anular\s+(?:la|esta)\s+(?:noticia|informaci[oó]n)"
+    r"|non\s+(?:utilizzare|pubblicare)|da\s+annullare)", re.I)
+# In a note to editors an upper-case KILL is an instruction too; in copy it could be a headline word.
+_KILL_WORD = re.compile(r"\b(?:(?:MANDATORY|LEGAL)\s+)?KILL(?:ED)?\b|\bELIMINATION\b|\bANNULATION\b|\bANULACI[OÓ]N\b"
+                        r"|\bANNULLARE\b|\bWITHDRAWN\b")
+# A kill notice is short; a story that quotes someone saying "do not use" is not.
+_NOTICE_MAX = 800
+
+
+def kill_headline(headline: str) -> bool:
+    m = _KILL_HEADLINE.match(headline)
+    return bool(m) and (m.group("word").isupper() or m.group("after") is not None)
+
+
+def says_kill(text: str) -> bool:
+    """Whether a note to editors asks for a story to be killed."""
+    return bool(_KILL_INSTRUCTION.search(text) or _KILL_WORD.search(text) or kill_headline(text))
+
+
+# --- corrections ------------------------------------------------------------------------------
+
+# "CORRECTION: Fixes spelling…" labels the note; "Corrects spelling of…" is the note.
+_CORRECTION = re.compile(
+    r"^\W*(?:(?:eds?|editors?)\s*:\s*)?(?:(?P<label>berichtigung|korrektur|correction|corrected|correctif|rectificatif"
+    r"|versión\s+corregida|corrección|correzione|rettifica)\s*[:\-–—]\s*|(?=(?:corrects?|fixes|berichtigt|corrige|rectifica)\b))"
+    r"(?P<note>\S.*)", re.I | re.S)
+
+
+def correction_note(text: str) -> str | None:
+    """The agency's correction note a note to editors carries, without its label."""
+    m = _CORRECTION.match(text)
+    return " ".join(m.group("note").split()).strip("() ") if m else None
+
+
+# --- advisories -------------------------------------------------------------------------------
+
+_ADVISORY_HEADLINE = re.compile(
+    r"^\W*(?:advisory|(?:news|media|service|editorial)\s+advisory|attention\s+(?:news\s+)?editors?|editor'?s'?\s+note"
+    r"|note\s+to\s+editors|editors?\s+please\s+note|eds?\s*:|service\s+alert|achtung\s+redaktion(?:en)?"
+    r"|redaktionshinweis|hinweis\s+(?:an|für)\s+die\s+redaktion|atenci[oó]n\s+redacci(?:on|ones)|aviso\s+a\s+(?:los\s+)?editores"
+    r"|attenzione\s+redazion[ei]|avviso\s+alle\s+redazioni|avis\s+aux\s+r[ée]dactions|note\s+aux\s+r[ée]dactions)\b", re.I)
+_ADVISORY_SLUG = re.compile(r"(?:^|[-_/\s])(?:advisory|adv|eds|budget|advisories|service|hinweis)(?:$|[-_/\s])", re.I)
+_NOT_FOR_PUBLICATION = re.compile(
+    r"\b(?:this|the\s+(?:above|following))\s+(?:advisory|message|item|note|information|notice)\s+is\s+not\s+for\s+publication"
+    r"|\bnot\s+for\s+publication\s*\.?\s*$|\bnicht\s+zur\s+veröffentlichung\s+bestimmt|\bno\s+(?:es\s+)?para\s+publicaci[oó]n"
+    r"|\bnon\s+destinat[oa]\s+alla\s+pubblicazione|\bne\s+pas\s+publier\b", re.I)
+
+
+def is_advisory(story: Story) -> bool:
+    if _ADVISORY_HEADLINE.match(story.headline) and not story.headline_derived:
+        return True
+    if story.slugline and _ADVISORY_SLUG.search(story.slugline):
+        return True
+    if any("advisory" in (g.name or g.uri or g.literal or "").lower() for g in story.genres):
+        return True
+    return any(_NOT_FOR_PUBLICATION.search(p) for p in story.paragraphs)
+
+
+# --- the names stories go by, and the ones notices cite -----------------------------------------
+
+# A quoted headline: "…", “…”, ‘…’, „…“, «…», at least three words.
+_QUOTED = re.compile(r"[\"“”„«‘']([^\"“”„«»‘’\n]{8,200}?)[\"“”»’']")
+# A reference number as agencies cite them: "kpw0412", "abc 0412", "DEL15", "No. 0412".
+_NUMBER = re.compile(r"\b([A-Za-z]{1,5})\s?(\d{2,6})\b|\b(?:no\.?|number|nr\.?|n[º°])\s*(\d{2,6})\b", re.I)
+_MONTH_WORDS = {"jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "sept", "oct", "nov", "dec", "gmt",
+                "utc", "est", "edt", "cet", "cest", "ist", "bst", "at", "on", "in", "by", "of", "to", "the", "page",
+                "para", "paragraph", "par", "pars", "graf", "grafs", "covid", "g", "no", "nr"}
+
+
+def reference_keys(text: str) -> list[str]:
+    """The reference numbers `text` cites, as keys: the letters and the number, and the number."""
+    keys = []
+    for m in _NUMBER.finditer(text):
+        letters, digits = (m.group(1) or "").lower(), m.group(2) or m.group(3)
+        if letters in _MONTH_WORDS:
+            continue
+        number = str(int(digits))
+        for key in ((f"number:{letters}{number}" if letters else None), f"number:{number}"):
+            if key and key not in keys:
+                keys.append(key)
+    return keys
+
+
+def headline_key(headline: str) -> str:
+    return f"headline:{slug(headline, words=12)}"
+
+
+def keyword_key(keyword: str) -> str:
+    return f"keyword:{slug(keyword)}"
+
+
+def _cited(text: str) -> list[str]:
+    """The stories a notice's text names: the headlines it quotes and the numbers it cites."""
+    quoted = [headline_key(q) for q in _QUOTED.findall(text) if len(q.split()) >= 3]
+    return quoted + reference_keys(text)
+
+
+# --- all of it, on one story ------------------------------------------------------------------
+
+
+def apply(story: Story) -> Story:
+    headline, routing = (story.headline, Routing()) if story.headline_derived else strip_routing(story.headline)
+    paragraphs, notes = split_notes(story.paragraphs)
+    derived_from_a_note = story.headline_derived and bool(notes) and paragraphs[:1] != story.paragraphs[:1]
+    story = dataclasses.replace(
+        story, headline=headline, paragraphs=paragraphs,
+        ednote="\n\n".join(n for n in (story.ednote, *notes) if n) or None,
+        version=story.version if story.version is not None else routing.version,
+        urgency=story.urgency if story.urgency is not None else routing.urgency,
+        signals=_unique([*story.signals, *routing.signals]))
+
+    ednote, advisory = story.ednote or "", is_advisory(story)
+    own_text = "\n".join([story.headline, *story.paragraphs])
+    kill = (story.pubstatus == "canceled" or "kill" in story.signals or kill_headline(story.headline)
+            or ((advisory or not story.paragraphs) and says_kill("\n".join([own_text, ednote])))
+            or (len(own_text) <= _NOTICE_MAX and bool(_KILL_INSTRUCTION.search(own_text))))
+    signals, correction = list(story.signals), story.correction
+    if kill:
+        signals = _unique([*signals, "kill"])
+        correction = None
+    elif correction is None and ednote:
+        correction = next((note for part in ednote.split("\n\n") if (note := correction_note(part))), None)
+        if correction:
+            signals = _unique([*signals, "correction"])
+
+    targets = list(story.targets)
+    if kill or advisory or signals:
+        targets += _cited("\n".join([own_text, ednote]))
+        if story.slugline:
+            targets.append(keyword_key(story.slugline))
+        if kill and story.headline and not kill_headline(story.headline):
+            targets.append(headline_key(story.headline))  # "KILL - <the story's headline>"
+    keys = [*story.keys, headline_key(story.headline), *([keyword_key(story.slugline)] if story.slugline else [])]
+
+    paragraphs, dateline, headline, ednote = story.paragraphs, story.dateline, story.headline, story.ednote
+    if kill or advisory:
+        # A notice's text is an instruction to editors, never copy for readers.
+        ednote = "\n\n".join(filter(None, (ednote, *paragraphs))) or None
+        paragraphs, dateline = [], None
+    elif paragraphs:
+        near = story.versioncreated or story.firstcreated
+        dateline = dateline or read_dateline(paragraphs[0], near.date() if near else dt.date.today())
+        if derived_from_a_note:
+            headline = derive_headline(lede_without_dateline(paragraphs[0], dateline))
+    return dataclasses.replace(
+        story, headline=headline, paragraphs=paragraphs, dateline=dateline, ednote=ednote, signals=signals,
+        correction=correction, pubstatus="canceled" if kill else story.pubstatus,
+        keys=_unique(keys), targets=_unique(targets))
+
+
+def _unique(values: list[str]) -> list[str]:
+    return list(dict.fromkeys(values))
