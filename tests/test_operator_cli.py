@@ -68,6 +68,33 @@ def test_story_hold_then_release_by_number(published):
     assert state(data, line["uri"])[0] == "live"
 
 
+def test_a_kill_by_the_agency_is_final_unless_the_operator_overrides_it_with_a_reason(published, tmp_path):
+    data, line = published
+    kill = tmp_path / "kill.txt"
+    headline = story_copy().decode().split("\n\n")[0].splitlines()[-1]
+    kill.write_text(f"KILL - {headline}\n\nEditors are asked not to use this story. It contained an error.\n")
+    [killed] = lines(wiredesk(data, "ingest", "--source", "hp", str(kill)))
+    assert (killed["uri"], killed["outcome"]) == (line["uri"], "killed")
+
+    refused = wiredesk(data, "story", "release", line["uri"])
+    assert refused.returncode == 1 and "--override-agency-kill" in refused.stderr
+    assert state(data, line["uri"])[0] == "killed"
+    blank = wiredesk(data, "story", "release", line["uri"], "--override-agency-kill", "  ")
+    assert blank.returncode == 1 and state(data, line["uri"])[0] == "killed"
+
+    released = wiredesk(data, "story", "release", line["uri"], "--override-agency-kill", "agency confirmed in error")
+    assert released.returncode == 0, released.stderr
+    assert state(data, line["uri"]) == ("live", "released by an operator over the agency's kill: agency confirmed in error")
+
+
+def test_a_story_an_operator_killed_is_released_without_an_override(published):
+    data, line = published
+    wiredesk(data, "story", "kill", line["uri"], "--reason", "checking a name")
+    released = wiredesk(data, "story", "release", line["uri"])
+    assert released.returncode == 0, released.stderr
+    assert state(data, line["uri"]) == ("live", "released by an operator")
+
+
 def test_story_names_an_unknown_story_and_exits_2(published):
     data, _ = published
     result = wiredesk(data, "story", "release", "9999")

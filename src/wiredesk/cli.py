@@ -64,6 +64,9 @@ def _parser() -> argparse.ArgumentParser:
         a.add_argument("story", metavar="ID", help="the story's number (as in its URL) or its uri")
         if action != "release":
             a.add_argument("--reason", required=action == "kill", default="", help="why, for the record")
+        else:
+            a.add_argument("--override-agency-kill", metavar="REASON", default="",
+                           help="release a story the agency killed (refused without it); the reason is recorded")
         a.set_defaults(command=cmd_story, action=action)
 
     p = sub.add_parser("sources", parents=[common], help="list the sources with their health; exit 1 if one is failing")
@@ -155,12 +158,15 @@ def cmd_story(args) -> int:
     try:
         story = desk.find(args.story)
         if args.action == "release":
-            story = desk.release(story)
+            story = desk.release(story, override_agency_kill=args.override_agency_kill)
         else:
             story = getattr(desk, args.action)(story, args.reason)
     except desk.NotFound as exc:
         print(f"wiredesk: {exc}", file=sys.stderr)
         return 2
+    except desk.Refused as exc:
+        print(f"wiredesk: {exc}", file=sys.stderr)
+        return 1
     print(json.dumps({"story": story.pk, "uri": story.uri, "state": story.state, "reason": story.reason,
                       "url": _absolute(story.get_absolute_url())}, ensure_ascii=False))
     return 0

@@ -6,6 +6,8 @@ through new versions, and a kill is final until an operator releases the story a
 
 from __future__ import annotations
 
+import logging
+
 from django.utils import timezone
 
 from wiredesk.db import writing
@@ -13,9 +15,15 @@ from wiredesk.lifecycle import State
 from wiredesk.models import Story
 from wiredesk.publish import search, static
 
+log = logging.getLogger(__name__)
+
 
 class NotFound(LookupError):
     pass
+
+
+class Refused(PermissionError):
+    """The action would undo what the agency decided, and the operator did not say to override it."""
 
 
 def find(ref: str) -> Story:
@@ -48,17 +56,29 @@ def hold(story: Story, reason: str = "") -> Story:
     return story
 
 
-def release(story: Story) -> Story:
-    """Publish the story's newest version with text, now, or at its embargo if that is later."""
+def release(story: Story, *, override_agency_kill: str = "") -> Story:
+    """Publish the story's newest version with text, now, or at its embargo if that is later.
+
+    A kill by the agency is final: the story is released over it only with `override_agency_kill`,
+    the operator's reason, which is recorded as the story's reason and in the log."""
     with writing():
         story = Story.objects.select_for_update().get(pk=story.pk)
+        agency_kill = story.state == State.KILLED and any(
+            v.canonical.pubstatus == "canceled" for v in story.versions.all())
+        if agency_kill and not override_agency_kill.strip():
+            raise Refused(f"story {story.pk} was killed by the agency ({story.reason}): a release needs "
+                          f"--override-agency-kill with the reason, which is recorded")
         publishable = [v for v in story.versions.order_by("-version")
                        if v.canonical.paragraphs and v.canonical.pubstatus != "canceled"]
         if not publishable:
             raise NotFound(f"story {story.pk} has no version with story text to publish")
         newest, now = publishable[0], timezone.now()
         embargo = newest.canonical.embargoed
-        story.state, story.reason, story.desk_hold = State.LIVE, "released by an operator", False
+        story.state, story.desk_hold = State.LIVE, False
+        story.reason = (f"released by an operator over the agency's kill: {override_agency_kill.strip()}"
+                        if agency_kill else "released by an operator")
+        if agency_kill:
+            log.warning("story %s released over the agency's kill: %s", story.pk, override_agency_kill.strip())
         story.show(newest)
         if story.published_at is None:
             story.published_at = story.updated_at = max(now, embargo) if embargo else now

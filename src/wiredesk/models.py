@@ -161,6 +161,29 @@ class StoryVersion(models.Model):
         return CanonicalStory.from_dict(self.content)
 
 
+class StoryKey(models.Model):
+    """A name a story goes by (its headline, keyword or message number: see
+    wiredesk.formats.conventions), or, for a kill kept before its story came, a name of the story
+    it speaks of. How a kill, correction or advisory finds its story when the copy has no id."""
+
+    class Role(models.TextChoices):
+        NAME = "name"
+        TARGET = "target"
+
+    story = models.ForeignKey(Story, on_delete=models.CASCADE, related_name="keys")
+    source = models.ForeignKey(Source, on_delete=models.CASCADE, related_name="+")
+    role = models.CharField(max_length=6, choices=Role)
+    key = models.CharField(max_length=200)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        indexes = [models.Index(fields=["source", "role", "key"], name="storykey_source_role_key")]
+        constraints = [models.UniqueConstraint(fields=["story", "role", "key"], name="storykey_story_role_key")]
+
+    def __str__(self):
+        return f"{self.role} {self.key}"
+
+
 class TextBand(models.Model):
     """One locality-sensitive band of a story's text signature: stories sharing a band are
     candidates for being the same text (see wiredesk.lifecycle.duplicates)."""

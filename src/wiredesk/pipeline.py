@@ -23,7 +23,7 @@ from django.utils.text import slugify
 from wiredesk import formats, lifecycle, sources
 from wiredesk.db import writing
 from wiredesk.lifecycle import Outcome, State, duplicates
-from wiredesk.models import Delivery, Source, Story, StoryVersion, TextBand
+from wiredesk.models import Delivery, Source, Story, StoryKey, StoryVersion, TextBand
 from wiredesk.publish import search, static
 from wiredesk.publish.sections import section_for
 from wiredesk.story import Story as CanonicalStory
@@ -131,16 +131,17 @@ def process(delivery_id: int, *, again: bool = False) -> list[Result]:
 
 @dataclass(frozen=True)
 class _Copy:
-    """A story as read from a delivery, with its text's shingles and signature bands."""
+    """A story as read from a delivery, with what the duplicate rules compare of its text and its
+    signature bands: made before the transaction, which then only writes."""
 
     story: CanonicalStory
-    text: frozenset[str]
+    text: duplicates.Text
     bands: list[str]
 
     @classmethod
     def of(cls, story: CanonicalStory) -> _Copy:
-        text = duplicates.shingles(story.paragraphs)
-        return cls(story, text, duplicates.bands(text) if text else [])
+        text = duplicates.Text.of(story.headline, story.paragraphs)
+        return cls(story, text, duplicates.bands(text.shingles) if text.shingles else [])
 
 
 def _context(delivery: Delivery) -> formats.Context:
@@ -160,29 +161,85 @@ def _quarantine(delivery: Delivery, reason: str) -> Result:
 
 
 def _apply(delivery: Delivery, copy: _Copy) -> Result:
-    incoming, text = copy.story, copy.text
-    story = Story.objects.select_for_update().filter(source=delivery.source, uri=incoming.uri).first()
-    now = timezone.now()
-    original = _original_of(copy) if story is None and text else None
-    if original is not None and original.source_id == delivery.source_id and lifecycle.continues_a_story(incoming):
-        story, original = Story.objects.select_for_update().get(pk=original.pk), None
-    decision = lifecycle.decide(story.known() if story else None, incoming, now=now,
-                                policy=delivery.source.policy, duplicate_of=original and original.uri)
+    incoming, source, now = copy.story, delivery.source, timezone.now()
+    story = _locked(Story.objects.filter(source=source, uri=incoming.uri)) or _named_story(source, incoming, now)
+    original = _original_of(copy) if story is None and copy.bands else None
+    if original is not None and original.source_id == source.pk and lifecycle.continues_a_story(
+            incoming, carries_more=duplicates.carries_more(copy.text, _text_of(original))):
+        story, original = _locked(Story.objects.filter(pk=original.pk)), None
+    if story is not None and story.current:
+        incoming = lifecycle.join_take(story.current.canonical, incoming)
+    decision = lifecycle.decide(story.known() if story else None, incoming, now=now, policy=source.policy,
+                                duplicate_of=original and original.uri,
+                                killed_by=None if story else _pending_kill(source, incoming, now))
     if decision.stored:
         if story is None:
-            story = Story(source=delivery.source, uri=incoming.uri, slug=_slug(incoming.headline),
-                          section=section_for(incoming))
+            story = Story(source=source, uri=incoming.uri, slug=_slug(incoming.headline), section=section_for(incoming))
         version = _store(story, delivery, incoming, decision)
+        _file_keys(story, incoming, now)
         if decision.state is not None:
             _show(story, version, incoming, decision, now, original)
-            if text and decision.state in (State.LIVE, State.HELD):
-                _file_text(story, copy.bands)
+            if incoming.paragraphs and decision.state in (State.LIVE, State.HELD):
+                _file_text(story, copy.bands if incoming is copy.story else
+                           duplicates.bands(duplicates.shingles(incoming.paragraphs)))
         if decision.outcome not in (Outcome.PUBLISHED, Outcome.UPDATED):
             log.info("%s %s v%s: %s", decision.outcome, incoming.uri, decision.version, decision.reason)
     return Result(delivery=delivery.pk, outcome=decision.outcome, uri=story.uri if story else incoming.uri,
                   version=decision.version,
                   url=story.get_absolute_url() if story and story.is_visible(now) else None,
                   reason=decision.reason or None)
+
+
+def _locked(stories) -> Story | None:
+    return stories.select_for_update().first()
+
+
+# How far back a kill or notice without an id looks for the story it names, and a kill that came
+# first waits for it: agencies kill within hours, and refer to the day's copy.
+NOTICE_WINDOW = dt.timedelta(days=3)
+# The names a notice can give its story, the most precise first: a topic list filed over many
+# stories ("Partei/Deutschland/Grüne/") comes last.
+_KEY_ORDER = ("number:", "headline:", "keyword:", "serial:", "topics:")
+
+
+def _named_story(source: Source, incoming: CanonicalStory, now: dt.datetime) -> Story | None:
+    """For a kill, correction, update or advisory that is not under its story's id: the story it
+    names, by the reference number it cites, the headline it quotes, the keyword it is filed under."""
+    if not incoming.targets or not (incoming.pubstatus == "canceled" or not incoming.paragraphs
+                                     or {"kill", "update", "correction"} & set(incoming.signals)):
+        return None
+    keys = StoryKey.objects.filter(source=source, role=StoryKey.Role.NAME, created_at__gte=now - NOTICE_WINDOW)
+    for kind in _KEY_ORDER:
+        wanted = [key for key in incoming.targets if key.startswith(kind)]
+        if wanted and (found := keys.filter(key__in=wanted).order_by("-story_id").values_list("story_id", flat=True).first()):
+            return _locked(Story.objects.filter(pk=found))
+    return None
+
+
+def _pending_kill(source: Source, incoming: CanonicalStory, now: dt.datetime) -> str | None:
+    """A kill received before the story it names: its uri, when it names this story."""
+    if incoming.pubstatus == "canceled":
+        return None
+    keys = [key for key in incoming.keys if not key.startswith("topics:")]
+    kill = (StoryKey.objects.filter(source=source, role=StoryKey.Role.TARGET, key__in=keys,
+                                    created_at__gte=now - NOTICE_WINDOW, story__state=State.KILLED)
+            .select_related("story").order_by("-story_id").first()) if keys else None
+    return kill.story.uri if kill else None
+
+
+def _file_keys(story: Story, incoming: CanonicalStory, now: dt.datetime) -> None:
+    """File the names the story goes by; a kill that found no story files the names it gave, so
+    the story is killed when it comes."""
+    rows = [(StoryKey.Role.NAME, key) for key in incoming.keys]
+    if incoming.pubstatus == "canceled" and story.versions.count() == 1:
+        rows += [(StoryKey.Role.TARGET, key) for key in incoming.targets]
+    StoryKey.objects.bulk_create([StoryKey(story=story, source_id=story.source_id, role=role, key=key[:200],
+                                           created_at=now) for role, key in rows], ignore_conflicts=True)
+
+
+def _text_of(story: Story) -> duplicates.Text:
+    current = story.current.canonical
+    return duplicates.Text.of(current.headline, current.paragraphs)
 
 
 def _store(story: Story, delivery: Delivery, incoming: CanonicalStory, decision) -> StoryVersion:
@@ -219,15 +276,12 @@ def _show(story: Story, version: StoryVersion, incoming: CanonicalStory, decisio
 
 
 def _original_of(copy: _Copy) -> Story | None:
-    """A story already on the site (or held for it) whose text is the same as the copy's."""
+    """A story already on the site (or held for it) that is the same story as the copy."""
     # Through the band index first: joining from the stories would read every story's bands.
     filed = TextBand.objects.filter(band__in=copy.bands).values("story_id")
     candidates = (Story.objects.filter(pk__in=filed, state__in=(State.LIVE, State.HELD))
                   .select_related("current").order_by("pk"))
-    for candidate in candidates:
-        if candidate.current and duplicates.is_duplicate(copy.text, duplicates.shingles(candidate.current.canonical.paragraphs)):
-            return candidate
-    return None
+    return next((c for c in candidates if c.current and duplicates.same_story(copy.text, _text_of(c))), None)
 
 
 def _file_text(story: Story, bands: list[str]) -> None:

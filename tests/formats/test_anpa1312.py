@@ -61,6 +61,7 @@ def test_a_regular_story_every_field():
         slugline="Harbour-Cranes",
         subjects=[Subject(name="a", literal="category:a")],
         format="anpa1312",
+        keys=["number:a412", "serial:412"],
     )
 
 
@@ -93,9 +94,11 @@ def test_a_correction_keeps_its_note_for_readers_and_editors():
     assert story.uri == parse_one(fixture("anpa-regular.txt")).uri
 
 
-def test_a_first_add_is_the_second_take_a_story_of_its_own():
+def test_a_first_add_is_the_second_take_under_its_storys_uri():
     story = parse_one(fixture("anpa-first-add.txt"))
-    assert story.uri == "urn:wiredesk:xyz:anpa1312:harbour-cranes-take-2:2026-11-24"
+    # The desk joins it to the story's text (lifecycle.join_take): here it only says which take it is.
+    assert story.uri == "urn:wiredesk:xyz:anpa1312:harbour-cranes:2026-11-24"
+    assert story.take == 2
     assert story.headline_derived is True
     assert story.paragraphs == ["PORT SALVIN: Ferry services were not affected by the repairs."]
 

@@ -105,6 +105,7 @@ def test_latin1_umlauts_every_field():
         subjects=[Subject(name="vm", literal="category:vm")],
         ednote="nwa kl/ms yyzz n1 ab",  # dpa's closing line: initials and desk codes
         format="iptc7901",
+        keys=["number:nwa412", "serial:412"],
     )
 
 
@@ -124,6 +125,16 @@ def test_utf8_crlf_bells_and_padding_are_transmission_not_text():
     assert story.urgency == 2
     assert story.ednote is None  # "(Eil)" is a priority marker, not a note
     assert story.versioncreated == utc(2026, 11, 11, 10, 45)
+
+
+@pytest.mark.parametrize("marker, urgency", [(b"EXTRA", 2), (b"(EXTRA)", 2), (b"Vorrang", 3), (b"(Vorrang)", 3),
+                                             (b"(Blitz \x07\x07)", 1)])
+def test_a_dpa_marker_line_is_urgency_neither_headline_nor_note(marker, urgency):
+    # Priority 0 in the header: none given, so the marker's counts.
+    data = fixture("7901-utf8-eil-crlf.txt").replace(b"nwa0414 2 pl", b"nwa0414 0 pl").replace(
+        b"(Eil \x07\x07\x07\x07\x07)", marker)
+    story = parse_one(data)
+    assert (story.headline, story.ednote, story.urgency) == ("Landtag beschließt Haushalt für 2027", None, urgency)
 
 
 def test_a_keyword_that_names_the_story_makes_the_uri():
@@ -172,11 +183,11 @@ def test_elimination_is_a_kill():
     assert story.ednote.startswith("À L'ATTENTION DES RÉDACTIONS")
 
 
-def test_a_second_take_is_a_story_of_its_own_beside_the_first():
+def test_a_second_take_has_its_storys_uri_and_says_which_take_it_is():
     first = parse_one(fixture("7901-keyword-slug.txt"))
     take = parse_one(fixture("7901-second-take.txt"))
-    assert take.uri == "urn:wiredesk:xyz:7901:harbour-cranes-take-2:2026-11-24"
-    assert take.uri != first.uri
+    assert take.uri == first.uri == "urn:wiredesk:xyz:7901:harbour-cranes:2026-11-24"
+    assert (first.take, take.take) == (None, 2)
     assert take.paragraphs == ["Ferry services were not affected by the repairs, the port said."]
     assert take.slugline == "Harbour-Cranes"
 
@@ -247,6 +258,33 @@ def test_without_a_trailer_the_day_of_receipt_dates_the_uri():
     story = parse_one(fixture("7901-no-trailer.txt"))
     assert story.uri == "urn:wiredesk:xyz:7901:hafenfest-beginnt-am-freitag:2026-11-25"
     assert story.versioncreated is None
+
+
+BERLIN = "Europe/Berlin"
+
+
+@pytest.mark.parametrize("trailer, zone, sent", [
+    pytest.param(b"241530 Mar 26", BERLIN, dt.datetime(2026, 3, 24, 14, 30, tzinfo=dt.UTC), id="day-hour-minute"),
+    pytest.param(b"\n241530 MAR 26", BERLIN, dt.datetime(2026, 3, 24, 14, 30, tzinfo=dt.UTC), id="next-line-capitals"),
+    pytest.param(b"241530 Mar 2026", BERLIN, dt.datetime(2026, 3, 24, 14, 30, tzinfo=dt.UTC), id="four-digit-year"),
+    pytest.param(b"24 1530 Mar 26", BERLIN, dt.datetime(2026, 3, 24, 14, 30, tzinfo=dt.UTC), id="day-apart"),
+    pytest.param(b"241530Z Mar 26", BERLIN, dt.datetime(2026, 3, 24, 15, 30, tzinfo=dt.UTC), id="zulu-is-utc"),
+    pytest.param(b"241530 Sept 26", BERLIN, dt.datetime(2026, 9, 24, 13, 30, tzinfo=dt.UTC), id="sept"),
+    pytest.param(b"241530 Sep. 26", "UTC", dt.datetime(2026, 9, 24, 15, 30, tzinfo=dt.UTC), id="month-with-stop"),
+    pytest.param(b"nwa kl yyzz\r\n241530 Mar 26", BERLIN, dt.datetime(2026, 3, 24, 14, 30, tzinfo=dt.UTC),
+                 id="after-the-desk-line"),
+    pytest.param(b"0412 241530 Mar 26", BERLIN, dt.datetime(2026, 3, 24, 14, 30, tzinfo=dt.UTC),
+                 id="after-a-message-number"),
+    pytest.param(b"nwa 0412 24 1530Z MAR 2026", "UTC", dt.datetime(2026, 3, 24, 15, 30, tzinfo=dt.UTC),
+                 id="all-at-once"),
+    pytest.param(b"991530 Mar 26 241530 Mar 26", "UTC", dt.datetime(2026, 3, 24, 15, 30, tzinfo=dt.UTC),
+                 id="first-real-time"),
+])
+def test_the_date_time_group_after_etx_is_read_in_every_shape_agencies_send(trailer, zone, sent):
+    text, _, _ = fixture("7901-latin1-umlauts.txt").partition(b"\x03")
+    [story] = iptc7901.parse(text + b"\x03" + trailer + b"\r\n\x7f\r\n\x7f\x04", Context(received=RECEIVED, zone=zone))
+    assert story.versioncreated == sent
+    assert story.uri.endswith(f":{sent.date().isoformat()}")
 
 
 def test_a_lone_short_line_before_a_blank_line_is_the_headline_without_equals_sign():

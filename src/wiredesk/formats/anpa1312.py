@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import re
 
-from wiredesk.formats.conventions import is_note
+from wiredesk.formats.conventions import is_note, reference_keys
 from wiredesk.formats.iptc7901 import (Heading, Marks, build_story, decode_wire, paragraphs_of,
                                        split_messages)
 from wiredesk.formats.shared import date_in_year
@@ -99,6 +99,8 @@ def _story(header: str, text: str, trailer: str, context) -> Story:
         urgency=_URGENCY.get(fields.group("priority").lower()) if fields else None,
         category=fields.group("category").lower() if fields else None,
         slugline=slugline or keyword or None,
+        # The story number a kill may cite ("a0412"), before the selector codes.
+        keys=reference_keys(lines[0].split("\t")[0]) if lines else [],
     )
 
 

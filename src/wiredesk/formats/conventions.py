@@ -210,14 +210,15 @@ _MONTH_WORDS = {"jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "
 
 
 def reference_keys(text: str) -> list[str]:
-    """The reference numbers `text` cites, as keys: the letters and the number, and the number."""
+    """The reference numbers `text` cites, as keys: the service's letters with the number, and the
+    bare number (a serial, which the service reuses, so the weaker of the two)."""
     keys = []
     for m in _NUMBER.finditer(text):
         letters, digits = (m.group(1) or "").lower(), m.group(2) or m.group(3)
-        if letters in _MONTH_WORDS:
+        if letters in _MONTH_WORDS or not int(digits):
             continue
         number = str(int(digits))
-        for key in ((f"number:{letters}{number}" if letters else None), f"number:{number}"):
+        for key in ((f"number:{letters}{number}" if letters else None), f"serial:{number}"):
             if key and key not in keys:
                 keys.append(key)
     return keys
@@ -228,7 +229,8 @@ def headline_key(headline: str) -> str:
 
 
 def keyword_key(keyword: str) -> str:
-    return f"keyword:{slug(keyword)}"
+    # A list of topics ("Partei/Deutschland/Grüne/") is filed over many stories: a weaker name.
+    return f"{'topics' if '/' in keyword.strip('/') else 'keyword'}:{slug(keyword)}"
 
 
 def _cited(text: str) -> list[str]:

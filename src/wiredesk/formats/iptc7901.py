@@ -30,7 +30,7 @@ import functools
 import re
 from dataclasses import dataclass, field
 
-from wiredesk.formats.conventions import Routing, is_note, strip_routing
+from wiredesk.formats.conventions import Routing, is_note, reference_keys, strip_routing
 from wiredesk.formats.errors import FormatError
 from wiredesk.formats.shared import copy_uri, derive_headline, read_dateline
 from wiredesk.formats.text import repair_mojibake, unix_newlines
@@ -40,8 +40,11 @@ from wiredesk.story import Dateline, Story, Subject
 _HEADER = re.compile(r"[ \t]*(?P<service>[A-Za-z][A-Za-z-]{0,9}?)(?P<number>\d{1,6})[ \t]+(?P<priority>\d)"
                      r"[ \t]+(?P<category>\S{1,4})[ \t]+(?P<words>\d{1,6})\b(?P<rest>.*)")
 _SNIFF = re.compile(rb"[\x00\x16\s]*\x01[ \t]*[A-Za-z][A-Za-z-]{0,9}?\d{1,6}[ \t]+\d[ \t]+\S{1,4}[ \t]+\d{1,6}\b")
-_TRAILER = re.compile(r"(?P<day>\d{2})(?P<hour>\d{2})(?P<minute>\d{2})[ \t]+(?P<month>[^\W\d_]{3,4})\.?"
-                      r"[ \t]+(?P<year>\d{4}|\d{2})\b")
+# The date-time group after ETX: day, hour and minute ("251037", also "25 1037"; a military "Z"
+# says UTC), month and year ("Sep 24", "SEPT 2024"). Agencies put other text first, on its line or
+# the one before: the desk's closing line, a message number, whose digits must not start a group.
+_TRAILER = re.compile(r"(?<!\d)(?P<day>\d{2})[ \t]?(?P<hour>\d{2})(?P<minute>\d{2})(?P<utc>[Zz])?"
+                      r"[ \t]+(?P<month>[^\W\d_]{3,4})\.?[ \t]+(?P<year>\d{4}|\d{2})\b")
 _LEADING_BLANK_LINES = re.compile(r"\A(?:[ \t]*\n)+")
 # English, German and Spanish, the languages of the 7901 services seen so far.
 _MONTHS = {name: number for number, names in enumerate(
@@ -84,6 +87,8 @@ def _story(header: str, text: str, trailer: str, context) -> Story:
         keyword=keyword, story_date=story_date, sent=sent,
         urgency=int(fields.group("priority")) if fields and fields.group("priority") != "0" else None,
         category=fields.group("category") if fields else None,
+        # The message numbers a kill or correction may cite: the service's and the agency's ("dpa 0412").
+        keys=reference_keys(f"{fields.group('service')}{fields.group('number')} {fields.group('rest')}") if fields else [],
     )
 
 
@@ -103,12 +108,16 @@ def _heading_end(lines: list[str]) -> int:
 
 
 def _sent_at(trailer: str, zone: str) -> dt.datetime | None:
-    m = _TRAILER.search(trailer)
-    if not m or m.group("month").lower()[:3] not in _MONTHS:
-        return None
-    year = int(m.group("year")) + (2000 if len(m.group("year")) == 2 else 0)
-    month = _MONTHS[m.group("month").lower()[:3]]
-    return parse_time(f"{year:04d}-{month:02d}-{m.group('day')}T{m.group('hour')}:{m.group('minute')}", zone)
+    """The first date-time group in the trailer that is a real time: a message number can look
+    like one that is not ("991530 Mar 24")."""
+    for m in _TRAILER.finditer(trailer):
+        month = _MONTHS.get(m.group("month").lower()[:3])
+        year = int(m.group("year")) + (2000 if len(m.group("year")) == 2 else 0)
+        sent = parse_time(f"{year:04d}-{month:02d}-{m.group('day')}T{m.group('hour')}:{m.group('minute')}",
+                          "UTC" if m.group("utc") else zone) if month else None
+        if sent:
+            return sent
+    return None
 
 
 # --- shared with anpa1312 ---------------------------------------------------------------------
@@ -174,7 +183,9 @@ _ORDINAL = re.compile(r"\b(?P<n>\d{1,2})(?:st|nd|rd|th|\.)?\s*-?\s*"
 _NUMBERED = re.compile(r"\b(?P<kind>update|take)\s*(?P<n>\d{1,2})\b", re.I)
 _UPDATE_WORDS = {"update", "updates", "updated", "writethru", "sub", "substitute", "aktualisierung", "actualización"}
 _REPEAT_WORDS = {"repeat", "refile", "rpt", "wiederholung", "répétition", "repetición"}
-_PRIORITY_WORDS = {"blitz": 1, "flash": 1, "eil": 2, "urgent": 2, "urgente": 2, "bulletin": 2, "dringend": 2}
+# dpa's EXTRA goes out as an Eil does; Vorrang is its priority 3.
+_PRIORITY_WORDS = {"blitz": 1, "flash": 1, "eil": 2, "urgent": 2, "urgente": 2, "bulletin": 2, "dringend": 2,
+                   "extra": 2, "vorrang": 3}
 _MARKER_WORDS = _UPDATE_WORDS | _REPEAT_WORDS | _PRIORITY_WORDS.keys()
 _MARKER_STARTS = _MARKER_WORDS | {"take"}  # a marker may start with a count too: "take 2"
 _WORD = re.compile(r"[^\W\d_]+")
@@ -416,7 +427,7 @@ def paragraphs_of(lines: list[str]) -> list[str]:
 
 def build_story(*, fmt: str, context, marks: Marks, heading: Heading, paragraphs: list[str], keyword: str,
                 story_date: dt.date, sent: dt.datetime | None, urgency: int | None, category: str | None,
-                slugline: str | None = None) -> Story:
+                slugline: str | None = None, keys: list[str] | None = None) -> Story:
     """The Story of a wire message once its parts are read: the same rules for 7901 and ANPA."""
     if not paragraphs and not heading.title and not marks.kill:
         raise FormatError("the wire message has no headline and no text")
@@ -437,9 +448,8 @@ def build_story(*, fmt: str, context, marks: Marks, heading: Heading, paragraphs
         paragraphs, dateline = [], None
     # A keyword naming the story holds its versions together; a list of topics ("Partei/Grüne/")
     # is shared by many stories, so then the headline does.
+    # A later take has the uri of its story: it continues the same text.
     key = keyword if keyword and "/" not in keyword else headline
-    if marks.take and marks.take > 1:
-        key += f"-take-{marks.take}"
     return Story(
         uri=copy_uri(context.source, fmt.removeprefix("iptc"), key, story_date),
         headline=headline,
@@ -459,4 +469,6 @@ def build_story(*, fmt: str, context, marks: Marks, heading: Heading, paragraphs
         signals=marks.signals,
         correction=marks.correction,
         format=fmt,
+        keys=keys or [],
+        take=marks.take,
     )

@@ -15,6 +15,7 @@ from __future__ import annotations
 import hashlib
 import re
 from collections.abc import Iterable
+from dataclasses import dataclass
 
 from datasketch import MinHash
 
@@ -28,6 +29,9 @@ THRESHOLD = 0.5
 # 42 bands of 3 rows: texts overlapping 0.5 share a band with probability 1 - (1 - 0.5**3)**42
 # = 0.996; at 0.1 only 4 pairs in 100 become candidates, and the exact overlap rules those out.
 BANDS, ROWS = 42, 3
+# One text holding this much of another's shingles holds all of it, give or take a corrected word:
+# the later is the earlier with more added.
+CONTAINED = 0.9
 
 _WORD = re.compile(r"\w+")
 # Drawn from the seed each time a MinHash is made unless given: the same every time, so drawn once.
@@ -56,5 +60,38 @@ def similarity(a: frozenset[str], b: frozenset[str]) -> float:
     return len(a & b) / len(a | b) if a and b else 0.0
 
 
+def containment(part: frozenset[str], whole: frozenset[str]) -> float:
+    """How much of `part` is in `whole`: 1.0 when all of it is."""
+    return len(part & whole) / len(part) if part and whole else 0.0
+
+
 def is_duplicate(a: frozenset[str], b: frozenset[str]) -> bool:
     return similarity(a, b) >= THRESHOLD
+
+
+def same_story(a: Text, b: Text) -> bool:
+    """Whether two texts are one story: they overlap enough, and they open alike (the same
+    headline or lede), or one holds all of the other. Agencies reuse background paragraphs every
+    day: two stories that share them but open differently are two stories."""
+    if not is_duplicate(a.shingles, b.shingles):
+        return False
+    return (a.headline == b.headline or similarity(a.lede, b.lede) >= THRESHOLD
+            or max(containment(a.shingles, b.shingles), containment(b.shingles, a.shingles)) >= CONTAINED)
+
+
+def carries_more(later: Text, earlier: Text) -> bool:
+    """The later text holds all of the earlier one, and more."""
+    return len(later.shingles) > len(earlier.shingles) and containment(earlier.shingles, later.shingles) >= CONTAINED
+
+
+@dataclass(frozen=True)
+class Text:
+    """What the duplicate rules compare of a story."""
+
+    shingles: frozenset[str]
+    lede: frozenset[str]
+    headline: str
+
+    @classmethod
+    def of(cls, headline: str, paragraphs: list[str]) -> Text:
+        return cls(shingles(paragraphs), shingles(paragraphs[:1]), " ".join(headline.casefold().split()))

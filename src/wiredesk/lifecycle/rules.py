@@ -7,6 +7,7 @@ applies the rules.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 from dataclasses import dataclass, field
 from enum import StrEnum
@@ -122,9 +123,10 @@ _STATE_AFTER = {
 
 
 def decide(known: Known | None, incoming: Story, *, now: dt.datetime, policy: Policy = Policy(),
-           duplicate_of: str | None = None) -> Decision:
+           duplicate_of: str | None = None, killed_by: str | None = None) -> Decision:
     """What `incoming` does to the story. `duplicate_of` names a story already on the site with
-    the same text, which the pipeline looks for only when the story is new to the desk."""
+    the same text, which the pipeline looks for only when the story is new to the desk;
+    `killed_by`, an agency's kill that named this story before it came."""
     versions = known.versions if known else ()
     fingerprint = incoming.fingerprint()
 
@@ -141,6 +143,8 @@ def decide(known: Known | None, incoming: Story, *, now: dt.datetime, policy: Po
         return Decision(Outcome.KILLED, number, "the agency canceled the story")
     if known is not None and known.state == State.KILLED:
         return Decision(Outcome.KEPT, number, "the story was killed: later copy is kept, never shown")
+    if killed_by:
+        return Decision(Outcome.KILLED, number, f"the agency killed the story before it came ({killed_by})")
 
     # An older version arriving late is history.
     if latest is not None and _is_older(incoming, latest):
@@ -174,11 +178,24 @@ def decide(known: Known | None, incoming: Story, *, now: dt.datetime, policy: Po
     return Decision(Outcome.PUBLISHED, number)
 
 
-def continues_a_story(incoming: Story) -> bool:
-    """Copy that says it is a later version (a lead, an update, a correction). When its id is new
-    but its text is a story the source already sent, it is that story's next version: wire
-    formats without ids key a story by its headline, which a new lead rewrites."""
-    return (incoming.version or 1) > 1 or bool({"update", "correction"} & set(incoming.signals))
+def continues_a_story(incoming: Story, *, carries_more: bool = False) -> bool:
+    """Copy from the same source as a story with the same text, under a new id, that says it is a
+    later version (a lead, an update, a correction, a later take) or carries that story's text and
+    more: it is that story's next version. Wire formats without ids key a story by its headline,
+    which a new lead rewrites."""
+    return (carries_more or (incoming.version or 1) > 1 or (incoming.take or 1) > 1
+            or bool({"update", "correction"} & set(incoming.signals)))
+
+
+def join_take(current: Story | None, incoming: Story) -> Story:
+    """A later take continues the text of the story it belongs to: the story as readers will see
+    it is the text so far, then the take, under the story's headline and dateline."""
+    if current is None or not incoming.take or incoming.take <= (current.take or 1):
+        return incoming
+    return dataclasses.replace(
+        incoming, headline=current.headline, headline_derived=current.headline_derived,
+        subheadline=current.subheadline, dateline=current.dateline, by=current.by or incoming.by,
+        paragraphs=[*current.paragraphs, *incoming.paragraphs], firstcreated=current.firstcreated)
 
 
 def _is_older(incoming: Story, latest: StoredVersion) -> bool:
