@@ -59,3 +59,33 @@ def test_a_killed_story_is_not_an_original(ingest, monkeypatch):
     Story.objects.update(state="killed")
     [again] = ingest(story_copy("Cranes return", paragraphs=PARAGRAPHS))
     assert again.outcome == "published"
+
+
+BACKGROUND = ("The line carries about 1.2 million passengers a year between Havenby and the Skerry Islands, "
+              "and has been run by the same operator since 1998.",
+              "A strike by its crews in the spring cancelled 140 sailings over three weeks and cost the "
+              "islands' hotels an estimated 4 million in lost bookings.")
+
+
+def test_two_stories_that_share_background_paragraphs_are_two_stories(ingest, client):
+    [first] = ingest(story_copy("Ferry line to add night sailings", dateline="HAVENBY (HP) - ", paragraphs=(
+        "The Havenby ferry line will add two night sailings from March, its operator said.", *BACKGROUND)), source="hp")
+    [second] = ingest(story_copy("Mayor calls for second ferry operator", dateline="SKERRY (HP) - ", paragraphs=(
+        "The mayor of the Skerry Islands called for a second operator on the Havenby route.", *BACKGROUND)), source="hp")
+    assert (first.outcome, second.outcome) == ("published", "published")
+    assert client.get(first.url).status_code == client.get(second.url).status_code == 200
+
+
+def test_a_later_copy_holding_a_storys_text_and_more_from_its_source_is_its_next_version(ingest, client):
+    [first] = ingest(story_copy(paragraphs=PARAGRAPHS), source="hp")
+    more = (*PARAGRAPHS, "Two more cranes will be added next spring, the authority said.")
+    [later] = ingest(story_copy("Cranes back, two more to come", paragraphs=more), source="hp")
+    assert (later.outcome, later.uri, later.url) == ("updated", first.uri, first.url)
+    assert "Two more cranes" in client.get(first.url).text
+
+
+def test_the_same_text_and_more_from_another_source_is_still_a_duplicate(ingest):
+    ingest(story_copy(paragraphs=PARAGRAPHS), source="hp")
+    more = (*PARAGRAPHS, "Two more cranes will be added next spring, the authority said.")
+    [other] = ingest(story_copy("Cranes back, two more to come", paragraphs=more), source="nw")
+    assert other.outcome == "duplicate"

@@ -1,5 +1,6 @@
 """The lifecycle rules on plain data, no database: each test is one sentence of the rules."""
 
+import dataclasses
 import datetime as dt
 
 from wiredesk import lifecycle
@@ -220,3 +221,30 @@ def test_copy_that_says_it_is_a_later_version_continues_a_story_and_a_refile_doe
     assert lifecycle.continues_a_story(story(signals=["correction"]))
     assert not lifecycle.continues_a_story(story())
     assert not lifecycle.continues_a_story(story(version=1))
+    assert lifecycle.continues_a_story(story(take=2))
+    assert lifecycle.continues_a_story(story(), carries_more=True)
+
+
+# --- kills that came first, and takes -----------------------------------------------------------
+
+
+def test_a_story_a_kill_named_before_it_came_is_killed_on_arrival():
+    decision = decide(None, story(), killed_by="urn:test:kill")
+    assert (decision.outcome, decision.state) == (Outcome.KILLED, State.KILLED)
+    assert "urn:test:kill" in decision.reason
+
+
+def test_a_later_take_is_joined_under_the_storys_headline_and_dateline():
+    first = story("PORT SALVIN (KPW) - The cranes worked again.", headline_derived=False)
+    take = dataclasses.replace(story("Ferries were not affected.", take=2), headline="Ferries were not affected",
+                               headline_derived=True)
+    joined = lifecycle.join_take(first, take)
+    assert joined.paragraphs == ["PORT SALVIN (KPW) - The cranes worked again.", "Ferries were not affected."]
+    assert (joined.headline, joined.take) == ("Docks reopen", 2)
+
+
+def test_a_take_already_joined_or_an_earlier_one_is_not_joined_again():
+    joined = dataclasses.replace(story("A.", take=2), paragraphs=["A.", "B."])
+    assert lifecycle.join_take(joined, story("B.", take=2)).paragraphs == ["B."]
+    assert lifecycle.join_take(story("A."), story("A. again")).paragraphs == ["A. again"]
+    assert lifecycle.join_take(None, story("B.", take=2)).paragraphs == ["B."]

@@ -163,10 +163,13 @@ def _quarantine(delivery: Delivery, reason: str) -> Result:
 def _apply(delivery: Delivery, copy: _Copy) -> Result:
     incoming, source, now = copy.story, delivery.source, timezone.now()
     story = _locked(Story.objects.filter(source=source, uri=incoming.uri)) or _named_story(source, incoming, now)
-    original = _original_of(copy) if story is None and copy.bands else None
-    if original is not None and original.source_id == source.pk and lifecycle.continues_a_story(
-            incoming, carries_more=duplicates.carries_more(copy.text, _text_of(original))):
+    updates = lifecycle.continues_a_story(incoming)
+    original = _original_of(copy, updating=source.pk if updates else None) if story is None and copy.bands else None
+    if original is not None and original.source_id == source.pk and (
+            updates or lifecycle.continues_a_story(incoming, carries_more=duplicates.carries_more(copy.text, _text_of(original)))):
         story, original = _locked(Story.objects.filter(pk=original.pk)), None
+    elif story is None and original is None and updates and copy.bands:
+        story = _updated_story(source, copy, now)
     if story is not None and story.current:
         incoming = lifecycle.join_take(story.current.canonical, incoming)
     decision = lifecycle.decide(story.known() if story else None, incoming, now=now, policy=source.policy,
@@ -203,9 +206,9 @@ _KEY_ORDER = ("number:", "headline:", "keyword:", "serial:", "topics:")
 
 
 def _named_story(source: Source, incoming: CanonicalStory, now: dt.datetime) -> Story | None:
-    """For a kill, correction, update or advisory that is not under its story's id: the story it
+    """For a kill, correction, update, later take or advisory that is not under its story's id: the story it
     names, by the reference number it cites, the headline it quotes, the keyword it is filed under."""
-    if not incoming.targets or not (incoming.pubstatus == "canceled" or not incoming.paragraphs
+    if not incoming.targets or not (incoming.pubstatus == "canceled" or not incoming.paragraphs or (incoming.take or 1) > 1
                                      or {"kill", "update", "correction"} & set(incoming.signals)):
         return None
     keys = StoryKey.objects.filter(source=source, role=StoryKey.Role.NAME, created_at__gte=now - NOTICE_WINDOW)
@@ -214,6 +217,22 @@ def _named_story(source: Source, incoming: CanonicalStory, now: dt.datetime) -> 
         if wanted and (found := keys.filter(key__in=wanted).order_by("-story_id").values_list("story_id", flat=True).first()):
             return _locked(Story.objects.filter(pk=found))
     return None
+
+
+def _updated_story(source: Source, copy: _Copy, now: dt.datetime) -> Story | None:
+    """For copy that says it updates a story but rewrote its lede and headline ("(LEAD) …"): the
+    source's recent story it fits best, if any fits."""
+    recent = (StoryKey.objects.filter(source=source, role=StoryKey.Role.NAME, created_at__gte=now - UPDATE_WINDOW,
+                                      story__state__in=(State.LIVE, State.HELD))
+              .order_by("-story_id").values_list("story_id", flat=True).distinct()[:UPDATE_CANDIDATES])
+    scored = [(duplicates.update_score(copy.text, _text_of(c)), c.pk)
+              for c in Story.objects.filter(pk__in=list(recent)).select_related("current") if c.current]
+    score, found = max(scored, default=(0.0, None))
+    return _locked(Story.objects.filter(pk=found)) if score else None
+
+
+# An update refers to the day's copy; the source's latest stories are enough to look through.
+UPDATE_WINDOW, UPDATE_CANDIDATES = dt.timedelta(days=1), 50
 
 
 def _pending_kill(source: Source, incoming: CanonicalStory, now: dt.datetime) -> str | None:
@@ -275,13 +294,17 @@ def _show(story: Story, version: StoryVersion, incoming: CanonicalStory, decisio
     static.changed(story.pk)
 
 
-def _original_of(copy: _Copy) -> Story | None:
-    """A story already on the site (or held for it) that is the same story as the copy."""
+def _original_of(copy: _Copy, *, updating: int | None = None) -> Story | None:
+    """A story already on the site (or held for it) that is the same story as the copy. Copy that
+    says it updates a story of its source (`updating`, the source's id) may open with a new lede under a new headline:
+    then overlapping text is enough."""
     # Through the band index first: joining from the stories would read every story's bands.
     filed = TextBand.objects.filter(band__in=copy.bands).values("story_id")
     candidates = (Story.objects.filter(pk__in=filed, state__in=(State.LIVE, State.HELD))
                   .select_related("current").order_by("pk"))
-    return next((c for c in candidates if c.current and duplicates.same_story(copy.text, _text_of(c))), None)
+    return next((c for c in candidates if c.current and (
+        duplicates.same_story(copy.text, _text_of(c))
+        or (c.source_id == updating and duplicates.is_duplicate(copy.text.shingles, _text_of(c).shingles)))), None)
 
 
 def _file_text(story: Story, bands: list[str]) -> None:

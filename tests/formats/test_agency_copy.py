@@ -595,7 +595,7 @@ def test_editors_notes_above_and_below_the_story_are_kept_out_of_the_text():
     ("EDITOR'S NOTE - graphic details follow.", True),
     ("Eds: adds quote in paragraph 4.", True),
     ("Not for publication. Background for editors only.", True),
-    ("ADVISORY", True),
+    ("ADVISORY: the council's budget story will move at noon.", True),
     ("Advisory panels said the harbour needed more guards.", False),
     ("Editors at the paper said they would appeal.", False),
 ])
@@ -603,6 +603,12 @@ def test_a_paragraph_is_a_note_to_editors_only_when_it_says_so(paragraph, adviso
     story = parse_one(f"Harbour story\n\nPORT SALVIN (HP) - The harbour reopened.\n\n{paragraph}\n".encode())
     assert (paragraph in story.paragraphs) is not advisory
     assert (story.ednote == paragraph) is advisory
+
+
+def test_a_paragraph_saying_only_advisory_makes_the_whole_item_an_advisory_with_no_text():
+    story = parse_one(b"Harbour story\n\nPORT SALVIN (HP) - The harbour reopened.\n\nADVISORY\n")
+    assert story.paragraphs == []
+    assert "The harbour reopened." in story.ednote
 
 
 def test_copy_that_only_talks_to_editors_is_a_story_with_no_text():

@@ -18,7 +18,7 @@ import re
 from zoneinfo import ZoneInfo
 
 from wiredesk.formats import text
-from wiredesk.formats.conventions import Routing, split_notes, strip_routing
+from wiredesk.formats.conventions import Routing, reference_keys, split_notes, strip_routing
 from wiredesk.formats.errors import FormatError
 from wiredesk.formats.shared import DATELINE, copy_uri, derive_headline, split_dateline
 from wiredesk.story import Dateline, Story, Subject
@@ -39,6 +39,7 @@ def parse(data: bytes, context) -> list[Story]:
     if not blocks:
         return [_advisory_only(notes, fields, context)]
 
+    codes, blocks[0] = _code_lines(blocks[0])
     headline = None
     if len(blocks) > 1 and _looks_like_headline(blocks[0], blocks[1]):
         headline = blocks.pop(0).strip()
@@ -70,7 +71,23 @@ def parse(data: bytes, context) -> list[Story]:
         subjects=subjects,
         ednote="\n\n".join(notes) or None,
         format="agency-copy",
+        slugline=" ".join(line for line in codes if not reference_keys(line)) or None,
+        keys=[key for line in codes for key in reference_keys(line)],
     )]
+
+
+# Lines that file copy before its headline, as PTI's do: a story number ("DEL15") and a slug in
+# capitals ("RAIL-LD CRASH"). Never text for readers.
+_CODE_LINE = re.compile(r"^[A-Z0-9][A-Z0-9 .,&/+\-]{0,40}$")
+
+
+def _code_lines(block: str) -> tuple[list[str], str]:
+    """The code lines that open the first block, and the rest of it."""
+    lines = block.strip("\n").split("\n")
+    codes = []
+    while len(lines) > 1 and _CODE_LINE.match(lines[0].strip()):
+        codes.append(lines.pop(0).strip())
+    return codes, "\n".join(lines)
 
 
 def _first_created(day: dt.date | None, context) -> dt.datetime:
@@ -122,3 +139,10 @@ def _looks_like_headline(first: str, second: str) -> bool:
     return len(first.strip()) <= 150 and not ending.endswith((".", ",", ";", ":"))
 
 
+NAME = "agency-copy"
+
+
+def score(data: bytes, head) -> float:
+    """A little for any text that is not markup, JSON or an e-mail: plain copy has no mark of its
+    own, so every format that finds its own in the bytes comes first."""
+    return 0.1 if head.kind == "text" else 0.0

@@ -45,8 +45,22 @@ NOTE = re.compile(
 _NOTES_SECTION = re.compile(
     r"^\W*(?:#+\s*)?(?:notizblock\b|(?:the\s+following\s+(?:information|details?)\s+(?:is|are)\s+)?not\s+(?:intended\s+)?"
     r"for\s+publication|(?:die\s+folgenden\s+(?:informationen|angaben)\s+sind\s+)?nicht\s+zur\s+veröffentlichung)", re.I)
-# Sign-offs and desk codes that close wire copy: "PTI ABC DEL15 XYZ", "dpa ab yydd n1", "KPW 1530 GMT".
-_DESK_CODE = re.compile(r"^(?:--\s*)?[A-Z]{2,6}(?:\s+[A-Z]{2,6}){0,2}\s+[A-Z]{2,5}\d{1,4}(?:\s+[A-Z0-9/]{2,12}){0,4}$")
+# A paragraph in brackets telling editors what a version changed: "(Adds analyst comment in
+# paragraph 4)", "(Corrects spelling of name)", "(ATTN: UPDATES with toll)", Reuters' and Yonhap's way.
+_BRACKETED_NOTE = re.compile(
+    r"^\(\s*(?:adds|updates?|fixes|corrects|recasts|changes|refiles?|repeats?|removes|inserts|rewrites|writes\s+through"
+    r"|writethru|clarifies|deletes|restores|moves|previously|tops|new\s+lede|re-?ledes?|releads?|advances|subs|withdraws"
+    r"|berichtigt|ergänzt|aktualisiert|neu:|corrige|ajoute|actualiza|a[ñn]ade|corregge|aggiunge)\b.*\)$", re.I | re.S)
+# What closes wire copy, never text for readers: end marks ("(END)", "ENDS", "+++"), and sign-offs
+# of the agency and the desk ("PTI ABC DEF", "--IANS", "bur-vlc/ab", "gr/bp", "dpa ab yydd n1").
+_SIGN_OFF = re.compile(
+    r"^(?:(?i:\((?:end|ends|more|fin|fim|más|mas|mehr)\)|-+\s*(?:end|ends|fin)\s*-+|ends?|fin|\+{3,}|#{3,}|={3,}|xxx+)"
+    r"|(?!.*\b(?:KILL|WITHDRAWN|ELIMINATION|ANNULATION|ADVISORY|URGENT|FLASH|BULLETIN)\b)"
+    r"(?:-{1,2}\s*[A-Z]{2,6}(?:[ ]+[A-Z0-9]{2,6}){0,5}|[A-Z]{2,6}(?:[ ]+[A-Z0-9]{2,6}){1,5})"
+    r"|[a-zäöü]{2,6}(?:-[a-z]{2,6})*/[a-z]{1,6}(?:/[a-z0-9]{1,6})*(?:[ ][a-z0-9/.-]{1,10}){0,4}"
+    r"|[a-zäöü]{2,8}(?:[ ][a-zäöüß0-9/.-]{1,12}){1,8})$")
+# Words a lower-case sign-off ("dpa ab yydd n1") is made of: no vowels to speak of, or an agency's name.
+_SENTENCE_LIKE = re.compile(r"\b(?:the|and|der|die|und|les|des|los|las|del|che|was|ist|are|is)\b", re.I)
 
 
 def is_note(paragraph: str) -> bool:
@@ -57,23 +71,38 @@ def is_note(paragraph: str) -> bool:
     bracketed = text.startswith("(") and text.rstrip().endswith(")")
     if bracketed:
         text = text[1:].lstrip()
+    if bracketed and _BRACKETED_NOTE.match(paragraph.strip()):
+        return True
     m = NOTE.match(text)
     if not m:
-        return bool(_DESK_CODE.match(paragraph.strip()))
+        return False
     marker, after = m.group(0), text[m.end():].lstrip()[:1]
     return (bracketed or marker.isupper() or marker.rstrip().endswith(":") or after in (":", "-", "–", "—")
             or "publication" in marker.lower() or "veröffentlichung" in marker.lower())
 
 
+def is_sign_off(line: str) -> bool:
+    line = line.strip()
+    return bool(line) and len(line) <= 60 and bool(_SIGN_OFF.match(line)) and not _SENTENCE_LIKE.search(line)
+
+
 def split_notes(paragraphs: list[str]) -> tuple[list[str], list[str]]:
-    """The paragraphs for readers, and the notes to editors among them."""
+    """The paragraphs for readers, and the notes to editors among them, sign-offs included."""
     kept, notes = [], []
     for number, paragraph in enumerate(paragraphs):
         if _NOTES_SECTION.match(paragraph):
             notes.extend(paragraphs[number:])
             break
         (notes if is_note(paragraph) else kept).append(paragraph)
-    return kept, notes
+    # What closes the copy: whole paragraphs, or the last lines of the last one ("…they said.\n(END)").
+    closing: list[str] = []
+    while kept:
+        *lines, last = kept[-1].rstrip().split("\n")
+        if not is_sign_off(last):
+            break
+        closing.insert(0, last.strip())
+        kept[-1:] = ["\n".join(lines).rstrip()] if any(line.strip() for line in lines) else []
+    return kept, notes + closing
 
 
 # --- routing prefixes on headlines ------------------------------------------------------------
@@ -181,7 +210,9 @@ _ADVISORY_HEADLINE = re.compile(
     r"|note\s+to\s+editors|editors?\s+please\s+note|eds?\s*:|service\s+alert|achtung\s+redaktion(?:en)?"
     r"|redaktionshinweis|hinweis\s+(?:an|für)\s+die\s+redaktion|atenci[oó]n\s+redacci(?:on|ones)|aviso\s+a\s+(?:los\s+)?editores"
     r"|attenzione\s+redazion[ei]|avviso\s+alle\s+redazioni|avis\s+aux\s+r[ée]dactions|note\s+aux\s+r[ée]dactions)\b", re.I)
-_ADVISORY_SLUG = re.compile(r"(?:^|[-_/\s])(?:advisory|adv|eds|budget|advisories|service|hinweis)(?:$|[-_/\s])", re.I)
+_ADVISORY_SLUG = re.compile(r"(?:^|[-_/,\s])(?:advisory|advisories|eds|digest|hinweis|avis|aviso)(?:$|[-_/,\s])", re.I)
+# A note that is nothing but the word: the item declares itself an advisory ("^ADVISORY<").
+_ADVISORY_NOTE = re.compile(r"\W*(?:news\s+|media\s+|service\s+)?advisory\W*", re.I)
 _NOT_FOR_PUBLICATION = re.compile(
     r"\b(?:this|the\s+(?:above|following))\s+(?:advisory|message|item|note|information|notice)\s+is\s+not\s+for\s+publication"
     r"|\bnot\s+for\s+publication\s*\.?\s*$|\bnicht\s+zur\s+veröffentlichung\s+bestimmt|\bno\s+(?:es\s+)?para\s+publicaci[oó]n"
@@ -194,6 +225,8 @@ def is_advisory(story: Story) -> bool:
     if story.slugline and _ADVISORY_SLUG.search(story.slugline):
         return True
     if any("advisory" in (g.name or g.uri or g.literal or "").lower() for g in story.genres):
+        return True
+    if story.ednote and any(_ADVISORY_NOTE.fullmatch(part) for part in story.ednote.split("\n\n")):
         return True
     return any(_NOT_FOR_PUBLICATION.search(p) for p in story.paragraphs)
 
@@ -229,14 +262,19 @@ def headline_key(headline: str) -> str:
 
 
 def keyword_key(keyword: str) -> str:
-    # A list of topics ("Partei/Deutschland/Grüne/") is filed over many stories: a weaker name.
-    return f"{'topics' if '/' in keyword.strip('/') else 'keyword'}:{slug(keyword)}"
+    # dpa's keyword line is a list of topics ("Partei/Deutschland/Grüne/", "Hafen/"), filed over
+    # many stories: a weaker name than a slug that names one story.
+    return f"{'topics' if '/' in keyword else 'keyword'}:{slug(keyword)}"
 
 
 def _cited(text: str) -> list[str]:
     """The stories a notice's text names: the headlines it quotes and the numbers it cites."""
     quoted = [headline_key(q) for q in _QUOTED.findall(text) if len(q.split()) >= 3]
     return quoted + reference_keys(text)
+
+
+_LETTERS = re.compile(r"[^\W\d_]{2}")
+_INITIALS = re.compile(r"^[a-z]{1,5}(?:[/-][a-z]{1,5})+$")
 
 
 # --- all of it, on one story ------------------------------------------------------------------
@@ -253,6 +291,9 @@ def apply(story: Story) -> Story:
         urgency=story.urgency if story.urgency is not None else routing.urgency,
         signals=_unique([*story.signals, *routing.signals]))
 
+    if story.by and _INITIALS.match(story.by):
+        # Desk initials in the byline ("gr/bp") are a sign-off, not a name.
+        story = dataclasses.replace(story, by=None, ednote="\n\n".join(filter(None, (story.ednote, story.by))))
     ednote, advisory = story.ednote or "", is_advisory(story)
     own_text = "\n".join([story.headline, *story.paragraphs])
     kill = (story.pubstatus == "canceled" or "kill" in story.signals or kill_headline(story.headline)
@@ -268,7 +309,7 @@ def apply(story: Story) -> Story:
             signals = _unique([*signals, "correction"])
 
     targets = list(story.targets)
-    if kill or advisory or signals:
+    if kill or advisory or signals or (story.take or 1) > 1:
         targets += _cited("\n".join([own_text, ednote]))
         if story.slugline:
             targets.append(keyword_key(story.slugline))
@@ -282,14 +323,39 @@ def apply(story: Story) -> Story:
         ednote = "\n\n".join(filter(None, (ednote, *paragraphs))) or None
         paragraphs, dateline = [], None
     elif paragraphs:
+        if dateline and not _LETTERS.search(dateline.text):
+            dateline = None  # a dateline element holding only a time ("20261125T0910+0000") names no place
         near = story.versioncreated or story.firstcreated
         dateline = dateline or read_dateline(paragraphs[0], near.date() if near else dt.date.today())
         if derived_from_a_note:
             headline = derive_headline(lede_without_dateline(paragraphs[0], dateline))
     return dataclasses.replace(
         story, headline=headline, paragraphs=paragraphs, dateline=dateline, ednote=ednote, signals=signals,
+        language=story.language or guess_language(paragraphs),
         correction=correction, pubstatus="canceled" if kill else story.pubstatus,
         keys=_unique(keys), targets=_unique(targets))
+
+
+# The commonest short words of the wires' languages. Copy in a format with no language field (7901,
+# ANPA, plain copy) gets the language whose words it uses most, when that is clear.
+_COMMON_WORDS = {
+    "en": "the of and to in is that for on was with said by at from it as has have will",
+    "de": "der die und das den ist nicht von mit sich des auf für dem ein eine im sagte wird zu",
+    "fr": "le la les des et est une dans pour que qui sur du au par pas a été ont",
+    "es": "el la los las del que en y por con para una es se su al fue ha según",
+    "it": "il di che la le gli della del per con una è sono ha alla nel dei al da",
+    "pt": "o a os as do da dos das que em para com uma é não no na foi pelo",
+    "nl": "de het een van en in is dat op te met voor niet zijn door werd",
+}
+_WORDS_OF = {lang: set(words.split()) for lang, words in _COMMON_WORDS.items()}
+_LOWER_WORD = re.compile(r"[^\W\d_]+")
+
+
+def guess_language(paragraphs: list[str]) -> str | None:
+    words = _LOWER_WORD.findall(" ".join(paragraphs[:6]).lower())
+    counts = sorted(((sum(w in common for w in words), lang) for lang, common in _WORDS_OF.items()), reverse=True)
+    (best, lang), (second, _) = counts[0], counts[1]
+    return lang if best >= 5 and best >= 2 * second else None
 
 
 def _unique(values: list[str]) -> list[str]:

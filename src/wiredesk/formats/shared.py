@@ -14,9 +14,19 @@ HEADLINE_MAX = 110
 _MONTHS = {
     name: number
     for number, names in enumerate(
-        [("jan", "january"), ("feb", "february"), ("mar", "march"), ("apr", "april"), ("may",),
-         ("jun", "june"), ("jul", "july"), ("aug", "august"), ("sep", "sept", "september"),
-         ("oct", "october"), ("nov", "november"), ("dec", "december")],
+        # English, then the German, French, Spanish and Italian names and abbreviations the wires use.
+        [("jan", "january", "januar", "janv", "janvier", "ene", "enero", "gen", "gennaio"),
+         ("feb", "february", "februar", "févr", "fevr", "février", "febrero", "febbraio"),
+         ("mar", "march", "mär", "märz", "mrz", "mars", "marzo"),
+         ("apr", "april", "avr", "avril", "abr", "abril", "aprile"),
+         ("may", "mai", "mayo", "mag", "maggio"),
+         ("jun", "june", "juni", "juin", "junio", "giu", "giugno"),
+         ("jul", "july", "juli", "juil", "juillet", "julio", "lug", "luglio"),
+         ("aug", "august", "août", "aout", "ago", "agosto"),
+         ("sep", "sept", "september", "septembre", "septiembre", "set", "settembre"),
+         ("oct", "october", "okt", "oktober", "octobre", "octubre", "ott", "ottobre"),
+         ("nov", "november", "novembre", "noviembre"),
+         ("dec", "december", "dez", "dezember", "déc", "décembre", "dic", "diciembre", "dicembre")],
         start=1)
     for name in names
 }
@@ -26,11 +36,14 @@ _MONTH = "|".join(sorted(_MONTHS, key=len, reverse=True))
 # optionally followed by a region ("WOODSIDE, Calif."). Lower-case joiners are allowed inside.
 _WORD = r"[A-Z\u00C0-\u024F][\w.'’\-]*"
 _PLACE = rf"{_WORD}(?:[ ](?:(?:de|da|do|del|di|du|des|es|el|al|la|le|les|of|upon|am|an|im|sur|van|von|der|den|y|e)[ ])?{_WORD}){{0,4}}"
-_REGION = rf"(?:,[ ]{_WORD}(?:[ ]{_WORD})?)?"
+_REGION = rf"(?:,[ ]{_WORD}(?:[ ]{_WORD})?|[ ]\([^()\n]{{2,30}}\))?"
 _DATE = (rf"(?:(?P<month>(?i:{_MONTH}))\.?[ ](?P<day>\d{{1,2}})|(?P<day2>\d{{1,2}})[ ](?P<month2>(?i:{_MONTH}))\.?)"
          r"(?:,?[ ](?P<year>\d{4}))?")
 _AGENCY = r"\([A-Z][A-Za-z0-9&.\- ]{0,30}\)"
-_DASH = r"\s*[-–—:]\s*"
+# Kyodo and some others name themselves without brackets: "TOKYO, Nov. 25 Kyodo - ".
+_BARE_AGENCY = r"[A-Z][A-Za-z]{2,15}(?=\s*(?:--|[-–—])\s)"
+# "-", "--", "–", ":", and EFE's ".-" after the bracket.
+_DASH = r"\s*\.?\s*(?:--|[-–—:])\s*"
 # Text starts after the separator; a dateline with nothing after it still matches, so the
 # parser can say so. Without a dash, the text must start like a sentence: "On Monday, Mar 2 the
 # ferry..." is a lede, not a dateline. A place and an agency alone need the dash: "The Rowing
@@ -38,9 +51,11 @@ _DASH = r"\s*[-–—:]\s*"
 _TEXT = r"(?=[^\s\-–—:]|\s*\Z)"
 DATELINE = re.compile(
     rf"(?P<dateline>(?P<place>{_PLACE}){_REGION}"
-    rf"(?:,[ ]{_DATE}(?:[ ](?P<agency>{_AGENCY}))?(?:{_DASH}{_TEXT}|\s+(?=[\"“‘(]?[A-Z0-9])|\s*\Z)"
+    rf"(?:,[ ]{_DATE}(?:[ ](?P<agency>{_AGENCY}|{_BARE_AGENCY}))?(?:{_DASH}{_TEXT}|\s+(?=[\"“‘(]?[A-Z0-9])|\s*\Z)"
     rf"|[ ](?P<agency2>{_AGENCY}){_DASH}{_TEXT}))"
 )
+# ANSA puts the agency first: "(ANSA) - PORTOVERDE, 25 NOV - ".
+_AGENCY_FIRST = re.compile(rf"(?P<dateline>(?P<agency>{_AGENCY}){_DASH}(?P<place>{_PLACE}),[ ]{_DATE}){_DASH}{_TEXT}")
 # "Berlin (dpa) - ", "Tel Aviv/Beirut (dpa) - ", "GROSSETO, Italy (AP) -- ": a place, what follows
 # it, the agency in brackets and a dash. DATELINE, tried first, knows dated datelines but wants an
 # agency that starts in upper case.
@@ -53,7 +68,7 @@ def split_dateline(first: str, near: dt.date, *, date: dt.date | None = None) ->
     """The dateline that opens a first paragraph, and the text after it. The year of a dateline
     that gives none is the one that puts it nearest `date` (the copy's own date), else `near`
     (the day of receipt). Without a dateline: None and the paragraph."""
-    m = DATELINE.match(first)
+    m = DATELINE.match(first) or _AGENCY_FIRST.match(first)
     if not m:
         # A place has no bracket, so the agency's is the first, after a space: the regex, slow to
         # fail on a lede without a dateline, is tried only then.
@@ -70,8 +85,10 @@ def split_dateline(first: str, near: dt.date, *, date: dt.date | None = None) ->
             found = _date_or_none(int(m.group("year")), _MONTHS[month.lower()], day)
         else:
             found = date_in_year(_MONTHS[month.lower()], day, date or near)
-    dateline = Dateline(text=m.group("dateline").rstrip(" \t\n-–—:"), place=m.group("place").strip(), date=found,
-                        agency=(m.group("agency") or m.group("agency2") or "").strip("()") or None)
+    # EFE closes the bracket with a stop before its dash: "(EFE).- ".
+    text = m.group("dateline").rstrip(" \t\n-–—:").removesuffix(").") + (")" if m.group("dateline").rstrip(" \t\n-–—:").endswith(").") else "")
+    dateline = Dateline(text=text, place=m.group("place").strip(), date=found,
+                        agency=(m.group("agency") or m.groupdict().get("agency2") or "").strip("()") or None)
     return dateline, first[m.end():]
 
 

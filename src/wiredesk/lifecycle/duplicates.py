@@ -71,17 +71,27 @@ def is_duplicate(a: frozenset[str], b: frozenset[str]) -> bool:
 
 def same_story(a: Text, b: Text) -> bool:
     """Whether two texts are one story: they overlap enough, and they open alike (the same
-    headline or lede), or one holds all of the other. Agencies reuse background paragraphs every
-    day: two stories that share them but open differently are two stories."""
-    if not is_duplicate(a.shingles, b.shingles):
-        return False
-    return (a.headline == b.headline or similarity(a.lede, b.lede) >= THRESHOLD
-            or max(containment(a.shingles, b.shingles), containment(b.shingles, a.shingles)) >= CONTAINED)
+    headline or lede). Agencies reuse background paragraphs every day: two stories that share them
+    but open differently are two stories."""
+    return is_duplicate(a.shingles, b.shingles) and (a.headline == b.headline or similarity(a.lede, b.lede) >= THRESHOLD)
 
 
 def carries_more(later: Text, earlier: Text) -> bool:
     """The later text holds all of the earlier one, and more."""
     return len(later.shingles) > len(earlier.shingles) and containment(earlier.shingles, later.shingles) >= CONTAINED
+
+
+# Copy that says it updates a story may rewrite its lede and headline: it still shares some text,
+# or most of the headline's words, with the story it updates.
+UPDATE_OVERLAP, UPDATE_HEADLINE = 0.2, 0.6
+
+
+def update_score(later: Text, earlier: Text) -> float:
+    """How well copy that says it is an update fits an earlier story; 0 when it does not."""
+    text = similarity(later.shingles, earlier.shingles)
+    words = [set(_WORD.findall(t.headline)) for t in (later, earlier)]
+    headline = len(words[0] & words[1]) / min(len(words[0]), len(words[1])) if all(words) else 0.0
+    return text + headline if text >= UPDATE_OVERLAP or (headline >= UPDATE_HEADLINE and text > 0) else 0.0
 
 
 @dataclass(frozen=True)
