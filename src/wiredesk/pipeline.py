@@ -22,6 +22,7 @@ from django.utils.text import slugify
 
 from wiredesk import formats, lifecycle, sources
 from wiredesk.db import writing
+from wiredesk.formats.shared import ID_LESS_FORMATS
 from wiredesk.lifecycle import Outcome, State, duplicates
 from wiredesk.models import Delivery, Source, Story, StoryKey, StoryVersion, TextBand
 from wiredesk.publish import search, static
@@ -168,7 +169,7 @@ def _apply(delivery: Delivery, copy: _Copy) -> Result:
     if original is not None and original.source_id == source.pk and (
             updates or lifecycle.continues_a_story(incoming, carries_more=duplicates.carries_more(copy.text, _text_of(original)))):
         story, original = _locked(Story.objects.filter(pk=original.pk)), None
-    elif story is None and original is None and updates and copy.bands:
+    elif story is None and original is None and updates and copy.bands and incoming.format in ID_LESS_FORMATS:
         story = _updated_story(source, copy, now)
     if story is not None and story.current:
         incoming = lifecycle.join_take(story.current.canonical, incoming)

@@ -26,7 +26,7 @@ import dataclasses
 import datetime as dt
 import re
 
-from wiredesk.formats.shared import derive_headline, lede_without_dateline, read_dateline, slug
+from wiredesk.formats.shared import ID_LESS_FORMATS, derive_headline, lede_without_dateline, read_dateline, slug
 from wiredesk.story import Story
 
 # --- notes to editors -------------------------------------------------------------------------
@@ -37,7 +37,7 @@ NOTE = re.compile(
     r"^\W*+(?=[aehnrdpàé])(?:attention\s+(?:news\s+)?(?:editors?|desks?)|attn\b|editor'?s'?\s+note|editors?\s+please\s+note"
     r"|note\s+to\s+editors|eds?\s*:|editors\s*:|advisory\b|not\s+(?:intended\s+)?for\s+publication"
     r"|achtung\s+redaktion(?:en)?|redaktioneller\s+hinweis|redaktionshinweis|hinweis\s+(?:an|für)\s+die\s+redaktion"
-    r"|nicht\s+zur\s+veröffentlichung|atenci[oó]n\s+redacci(?:on|ones)|aviso\s+a\s+(?:los\s+)?editores"
+    r"|nicht\s+zur\s+veröffentlichung|atenci[oó]n\s+redacci(?:ones|[oó]n)|aviso\s+a\s+(?:los\s+)?editores"
     r"|attenzione\s+redazion[ei]|avviso\s+alle\s+redazioni|nota\s+(?:per\s+le\s+redazioni|a\s+los\s+editores)"
     r"|note\s+aux\s+r[ée]dactions|à\s+l'attention\s+des\s+r[ée]dactions|avis\s+aux\s+r[ée]dactions"
     r"|please\s+note\b|pls\s+note\b|desk\s+note)", re.I)
@@ -179,8 +179,9 @@ _NOTICE_MAX = 800
 
 
 def kill_headline(headline: str) -> bool:
+    # The word must stand alone, before a separator or at the end: "KILL BILL 3 OPENS" is a headline.
     m = _KILL_HEADLINE.match(headline)
-    return bool(m) and (m.group("word").isupper() or m.group("after") is not None)
+    return bool(m) and m.group("after") is not None
 
 
 def says_kill(text: str) -> bool:
@@ -208,7 +209,7 @@ def correction_note(text: str) -> str | None:
 _ADVISORY_HEADLINE = re.compile(
     r"^\W*(?:advisory|(?:news|media|service|editorial)\s+advisory|attention\s+(?:news\s+)?editors?|editor'?s'?\s+note"
     r"|note\s+to\s+editors|editors?\s+please\s+note|eds?\s*:|service\s+alert|achtung\s+redaktion(?:en)?"
-    r"|redaktionshinweis|hinweis\s+(?:an|für)\s+die\s+redaktion|atenci[oó]n\s+redacci(?:on|ones)|aviso\s+a\s+(?:los\s+)?editores"
+    r"|redaktionshinweis|hinweis\s+(?:an|für)\s+die\s+redaktion|atenci[oó]n\s+redacci(?:ones|[oó]n)|aviso\s+a\s+(?:los\s+)?editores"
     r"|attenzione\s+redazion[ei]|avviso\s+alle\s+redazioni|avis\s+aux\s+r[ée]dactions|note\s+aux\s+r[ée]dactions)\b", re.I)
 _ADVISORY_SLUG = re.compile(r"(?:^|[-_/,\s])(?:advisory|advisories|eds|digest|hinweis|avis|aviso)(?:$|[-_/,\s])", re.I)
 # A note that is nothing but the word: the item declares itself an advisory ("^ADVISORY<").
@@ -308,8 +309,10 @@ def apply(story: Story) -> Story:
         if correction:
             signals = _unique([*signals, "correction"])
 
+    # Copy with ids names its story by id; only a kill or an advisory may name another. Copy
+    # without one names its story by what it cites, whatever it does to it.
     targets = list(story.targets)
-    if kill or advisory or signals or (story.take or 1) > 1:
+    if kill or advisory or (story.format in ID_LESS_FORMATS and (signals or (story.take or 1) > 1)):
         targets += _cited("\n".join([own_text, ednote]))
         if story.slugline:
             targets.append(keyword_key(story.slugline))

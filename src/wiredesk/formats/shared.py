@@ -169,6 +169,10 @@ def slug(value: str, words: int | None = None) -> str:
     return "-".join(parts[:words] if words else parts) or "story"
 
 
+# The formats whose copy has no id of its own: its uri is made by copy_uri.
+ID_LESS_FORMATS = frozenset({"agency-copy", "iptc7901", "anpa1312"})
+
+
 def copy_uri(source: str, kind: str | None, key: str, date: dt.date) -> str:
     """The uri of copy that has no id: the source, the format, what names the story (its keyword,
     else its headline) and its date, so the same copy gives the same uri. Plain copy (`kind`
