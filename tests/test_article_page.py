@@ -42,8 +42,9 @@ def nitf(*, hl2="", dateline="", lede="Night trams will run again on the river l
 """.encode()
 
 
-def article(client, the_story=None):
-    return page(client, (the_story or Story.objects.get()).get_absolute_url())
+def article(client):
+    """The page of the one story the test ingested."""
+    return page(client, Story.objects.get().get_absolute_url())
 
 
 # --- topics: IPTC's label, never a bare code ------------------------------------------------------
@@ -133,6 +134,7 @@ def test_the_feeds_summarise_a_story_by_its_sub_headline(client, ingest):
     ("By Jane Doe and Tomas Lind", ["Jane Doe", "Tomas Lind"]),
     ("Par Claire Exemple, Luc Essai et Marie Test", ["Claire Exemple", "Luc Essai", "Marie Test"]),
     ("Von Anna Beispiel und Max Muster, HP", ["Anna Beispiel", "Max Muster"]),  # the agency is no person
+    ("By Jane Doe, Transport Correspondent", ["Jane Doe"]),  # nor is a title
 ])
 def test_a_byline_makes_its_people_the_authors_and_the_agency_the_source(client, ingest, settings, by, people):
     settings.WIREDESK = {**settings.WIREDESK, "SITE_NAME": "Harbour Daily"}
@@ -205,7 +207,8 @@ def test_a_lede_that_opens_with_its_dateline_is_shown_as_the_agency_wrote_it(cli
     ("BERLIN, Nov 3 (KPW)", "BERLIN", "Berlin's trams run.", "BERLIN, Nov 3 (KPW) — Berlin's trams run."),
     ("BERLIN, Nov 3 (KPW)", "BERLIN", "Berlin, the capital, runs trams.",
      "BERLIN, Nov 3 (KPW) — Berlin, the capital, runs trams."),
-    ("BERLIN, Nov 3 (KPW)", "BERLIN", "Berliners ride trams - again.", "BERLIN, Nov 3 (KPW) — Berliners ride trams - again."),
+    ("BERLIN, Nov 3 (KPW)", "BERLIN", "Berliners ride trams - again.",
+     "BERLIN, Nov 3 (KPW) — Berliners ride trams - again."),
     # A dateline that ends with its own dash needs no second one.
     ("BERLIN (KPW) -", "BERLIN", "Night trams run.", "BERLIN (KPW) - Night trams run."),
 ])

@@ -39,6 +39,10 @@ _LEDE_SEPARATOR = re.compile(r"\s*(?:[-–—]+|:)(?=\s)")
 _BYLINE_PREFIX = re.compile(r"^\s*(?:by|von|por|par)\b:?\s*", re.IGNORECASE)
 # Not the Spanish "y" nor the Portuguese "e": "Ortega y Gasset" is one person.
 _BYLINE_JOINS = re.compile(r"\s*[,;&]\s*|\s+(?:and|und|et)\s+", re.IGNORECASE)
+# A reporter's title after the name ("By Jane Doe, Transport Correspondent"; NITF's byttl) is no person.
+_BYLINE_ROLE = re.compile(r"\b(?:correspondents?|writers?|reporters?|editors?|staff|korrespondent(?:in)?|"
+                          r"redakteur(?:in)?|redaktion|correspondante?|envoyée? spéciale?|corresponsal|"
+                          r"enviad[oa] especial)\b", re.IGNORECASE)
 
 
 def site_context(request):
@@ -150,14 +154,15 @@ def agency_url(uri: str) -> str | None:
 
 def authors(by: str | None, agencies: set[str]) -> list[str]:
     """The people a byline names ("By Jane Doe and John Roe"); `agencies` (in lower case) are not people."""
-    names = (name.strip(" .") for name in _BYLINE_JOINS.split(_BYLINE_PREFIX.sub("", by or "")))
-    return [name for name in names if name and name.casefold() not in agencies]
+    names = (name.strip() for name in _BYLINE_JOINS.split(_BYLINE_PREFIX.sub("", by or "")))
+    return [name for name in names if name and name.casefold() not in agencies and not _BYLINE_ROLE.search(name)]
 
 
 def _linked_data(story, copy, url, description) -> str:
     """The article as schema.org NewsArticle, ready to stand inside its script element."""
     agency = {"@type": "Organization", "name": story.source.name}
-    agencies = {story.source.name.casefold(), story.source.slug, (copy.dateline and copy.dateline.agency or "").casefold()}
+    agencies = {story.source.name.casefold(), story.source.slug,
+                (copy.dateline and copy.dateline.agency or "").casefold()}
     people = [{"@type": "Person", "name": name} for name in authors(copy.by, agencies)]
     data = {
         "@context": "https://schema.org",
