@@ -187,7 +187,7 @@ def _apply(delivery: Delivery, copy: _Copy) -> Result:
                 _file_text(story, copy.bands if incoming is copy.story else
                            duplicates.bands(duplicates.shingles(incoming.paragraphs)))
         if decision.outcome not in (Outcome.PUBLISHED, Outcome.UPDATED):
-            log.info("%s %s v%s: %s", decision.outcome, incoming.uri, decision.version, decision.reason)
+            log.info("%s %s v%s: %s", decision.outcome, story.uri, decision.version, decision.reason)
     return Result(delivery=delivery.pk, outcome=decision.outcome, uri=story.uri if story else incoming.uri,
                   version=decision.version,
                   url=story.get_absolute_url() if story and story.is_visible(now) else None,
