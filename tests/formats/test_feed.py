@@ -26,9 +26,9 @@ CORPUS = Path(os.environ.get("WIREDESK_CORPUS") or REPO.parent / "shared" / "cor
 
 RECEIVED = dt.datetime(2026, 3, 5, 9, 30, tzinfo=dt.UTC)
 CONTEXT = Context(source="hp", received=RECEIVED)
-READABLE = ["atom-basic.xml", "atom-updated-moves.xml", "atom-xhtml-content.xml", "rss1-rdf.xml",
-            "rss2-basic.xml", "rss2-cp1252-declared.xml", "rss2-double-escaped-entities.xml",
-            "rss2-html-description.xml", "rss2-no-guid-uses-link.xml"]
+READABLE = ["atom-basic.xml", "atom-updated-moves.xml", "atom-xhtml-content.xml", "atom-xhtml-table-only.xml",
+            "rss1-rdf.xml", "rss2-basic.xml", "rss2-cp1252-declared.xml", "rss2-double-escaped-entities.xml",
+            "rss2-html-description.xml", "rss2-no-guid-uses-link.xml", "rss2-table-only.xml"]
 REFUSED = ["rss-entity-bomb.xml", "rss-truncated.xml"]
 
 
@@ -247,6 +247,14 @@ def test_atom_text_title_keeps_angle_brackets_as_text():
     data = (b'<feed xmlns="http://www.w3.org/2005/Atom"><entry><id>urn:x:4</id>'
             b"<title>Tide &lt;b&gt; than forecast</title></entry></feed>")
     assert parse(data)[0].headline == "Tide <b> than forecast"
+
+
+@pytest.mark.parametrize(("name", "rows"), [
+    ("rss2-table-only.xml", ["Place | Sculler | Time", "1 | Aldo Brix | 7:02.4", "2 | Tomas Brekke | 7:05.9"]),
+    ("atom-xhtml-table-only.xml", ["Place | Swimmer", "1 | Lene Dahl"]),
+])
+def test_a_body_of_only_a_table_gives_its_rows(name, rows):
+    assert parse(fixture(name))[0].paragraphs == rows
 
 
 # --- RSS 1.0 ------------------------------------------------------------------------------------

@@ -26,7 +26,8 @@ AFP = CORPUS / "agency-samples" / "iptc-newsinjson" / "afp.com_newsml1.2_sample.
 
 RECEIVED = dt.datetime(2026, 3, 5, 9, 30, tzinfo=dt.UTC)
 CONTEXT = Context(source="hp", received=RECEIVED)
-READABLE = ["newsml1-canceled.xml", "newsml1-text-item.xml", "newsml1-two-items.xml"]
+READABLE = ["newsml1-canceled.xml", "newsml1-dateline-from-lede.xml", "newsml1-dateline-place-before-a-bracket.xml",
+            "newsml1-escaped-html.xml", "newsml1-table-only.xml", "newsml1-text-item.xml", "newsml1-two-items.xml"]
 REFUSED = ["newsml1-photo-only.xml"]
 
 
@@ -214,6 +215,28 @@ def test_canceled_item_shares_the_uri_of_the_story_it_kills():
 def test_photo_only_item_is_refused_and_its_caption_not_taken_for_a_story():
     with pytest.raises(FormatError, match="NewsItem 1: the item holds only photo components and no story text"):
         parse(fixture("newsml1-photo-only.xml"))
+
+
+def test_escaped_html_in_data_content_is_read_as_html():
+    story = parse_one(fixture("newsml1-escaped-html.xml"))
+    assert story.paragraphs == ["The Brix bakery in Valmora won the regional bread prize on Sunday.",
+                                "Its rye loaf beat 40 others, said the jury of Crumb & Crust magazine."]
+
+
+def test_a_body_of_only_a_table_gives_its_rows():
+    story = parse_one(fixture("newsml1-table-only.xml"))
+    assert story.paragraphs == ["Rider | Time", "Ines Varo | 3:12:40", "Lene Dahl | 3:13:05"]
+
+
+def test_without_a_dateline_element_the_dateline_is_read_from_the_lede():
+    story = parse_one(fixture("newsml1-dateline-from-lede.xml"))
+    assert story.dateline == Dateline(text="SKERRA POINT, May 3 (HP)", place="SKERRA POINT",
+                                      date=dt.date(2026, 5, 3), agency="HP")
+
+
+def test_a_dateline_the_desk_cannot_parse_still_gives_the_place_before_its_first_bracket():
+    story = parse_one(fixture("newsml1-dateline-place-before-a-bracket.xml"))
+    assert story.dateline == Dateline(text="Valmora (Îles), dimanche (HP)", place="Valmora", agency="HP")
 
 
 # --- refusals -----------------------------------------------------------------------------------

@@ -205,6 +205,7 @@ def test_embargoed():
 
 
 def test_an_embargo_without_a_time_is_withheld():
+    # The agency's note says the copy is embargoed; an empty <embargoed/> alone is no embargo.
     story = parse_one(fixture("g2-embargoed-without-time.xml"))
     assert story.pubstatus == "withheld"
     assert story.embargoed is None
@@ -288,6 +289,64 @@ def test_an_empty_news_message_is_refused():
 def test_truncated_xml_is_refused_with_line_and_column():
     with pytest.raises(FormatError, match=r"malformed XML at line \d+, column \d+"):
         parse(fixture("malformed-truncated.xml"))
+
+
+def test_a_capitalised_header_and_an_empty_embargoed_leave_the_story_usable():
+    story = parse_one(fixture("g2-newsmessage-capital-header.xml"))
+    assert story.pubstatus == "usable"
+    assert story.embargoed is None
+    assert story.headline == "Seal pups counted on Skerra sandbank"  # only in the inline NITF's hedline
+    assert story.headline_derived is False
+    assert story.by == "By Lene Dahl"
+    assert story.paragraphs == ["Wardens counted 140 seal pups on the Skerra sandbank this spring, "
+                                "twenty more than last year."]
+
+
+def test_without_a_hedline_the_inline_nitf_title_is_the_headline():
+    data = fixture("g2-newsmessage-capital-header.xml").replace(
+        b"<hedline><hl1>Seal pups counted on Skerra sandbank</hl1></hedline>", b"").replace(
+        b"<body>", b"<head><title>Skerra seal pups counted</title></head><body>")
+    story = parse_one(data)
+    assert story.headline == "Skerra seal pups counted"
+    assert story.headline_derived is False
+
+
+def test_element_names_are_read_whatever_their_case():
+    story = parse_one(fixture("g2-non-canonical-element-case.xml"))
+    assert story.headline == "Harbour lamps switch to LED"
+    assert story.by == "By Tomas Brekke"
+    assert story.dateline == Dateline(text="PORT SALVIN, May 3 (HPW)", place="Port Salvin", agency="HPW")
+    assert story.versioncreated == dt.datetime(2026, 5, 3, 11, 0, tzinfo=dt.UTC)
+    assert story.ednote == "Adds the cost in paragraph 2."
+    assert story.paragraphs == ["PORT SALVIN, May 3 (HPW) - The forty lamps along the harbour wall now burn LEDs.",
+                                "The change cost 60,000 crowns."]
+
+
+@pytest.mark.parametrize(("name", "rows"), [
+    ("g2-inline-xhtml-table-only.xml", ["Place | Boat", "1 | Kittiwake", "2 | Tern"]),
+    ("g2-inline-nitf-table-only.xml", ["Pos | Club | Pts", "1 | Skerra Gulls | 22"]),
+])
+def test_a_body_of_only_a_table_gives_its_rows(name, rows):
+    assert parse_one(fixture(name)).paragraphs == rows
+
+
+def test_without_a_dateline_element_the_dateline_is_read_from_the_lede():
+    story = parse_one(fixture("g2-dateline-from-lede.xml"))
+    assert story.dateline == Dateline(text="KESTREL BAY, May 3 (HPW)", place="KESTREL BAY",
+                                      date=dt.date(2026, 5, 3), agency="HPW")
+
+
+def test_a_correction_signal_takes_its_note_for_readers_from_the_ednote():
+    story = parse_one(fixture("g2-correction-in-ednote.xml"))
+    assert story.signals == ["correction"]
+    assert story.correction == "Fixes spelling of the mayor's name"
+    assert story.ednote == "CORRECTION: Fixes spelling of the mayor's name"
+
+
+def test_an_ednote_without_a_correction_signal_is_no_correction():
+    data = fixture("g2-correction-in-ednote.xml").replace(b'<signal qcode="sig:correction"/>', b"")
+    story = parse_one(data)
+    assert (story.signals, story.correction) == ([], None)
 
 
 @pytest.mark.parametrize("name", sorted(p.name for p in FIXTURES.glob("*.xml") if p.name not in REFUSED))

@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 from ninjs import assert_no_mojibake, ninjs_errors
 
-from wiredesk.formats import Context, FormatError, nitf, xml
+from wiredesk.formats import Context, FormatError, markup, nitf, xml
 from wiredesk.story import Dateline, Story, Subject
 
 REPO = Path(__file__).resolve().parents[2]
@@ -23,7 +23,8 @@ CORPUS = Path(os.environ.get("WIREDESK_CORPUS") or REPO.parent / "shared" / "cor
 RECEIVED = dt.datetime(2026, 4, 12, 9, 0, tzinfo=dt.UTC)
 
 # Fixtures that are refused, each for the reason its name gives.
-REFUSED = {"malformed-truncated.xml", "nitf-no-headline-no-body.xml", "nitf-undeclared-entity-without-doctype.xml"}
+REFUSED = {"malformed-truncated.xml", "malformed-unclosed-cdata.xml", "nitf-no-headline-no-body.xml",
+           "nitf-undeclared-entity-without-doctype.xml"}
 
 
 def fixture(name: str) -> bytes:
@@ -118,7 +119,7 @@ def test_an_entity_without_a_doctype_is_malformed_xml():
 def test_a_table_gives_one_paragraph_per_row_with_cells_joined_by_a_bar():
     story = parse_one(fixture("nitf-table-in-body.xml"))
     assert story.uri == "urn:example:scores:2026-05-02:rowing"  # an id-string that is a urn is used as it is
-    assert nitf.CELL_SEPARATOR == " | "
+    assert markup.CELL_SEPARATOR == " | "
     assert story.paragraphs == [
         "Results of the spring regatta on Lake Vessel on Saturday:",
         "Men's eights, final",
@@ -146,11 +147,11 @@ def test_breaks_blocks_lists_and_notes():
     assert "Editors" not in story.body_text  # a non-publishable note (type="npa")
 
 
-def test_body_paragraphs_reads_any_body_content_element():
+def test_the_nitf_vocabulary_reads_any_body_content_element():
     root = xml.load(b"<body.content><block><p>One <em>two</em>\n   three</p></block><hl2>Four</hl2>"
                     b"<media><media-caption>not copy</media-caption></media></body.content>")
-    assert nitf.body_paragraphs(root) == ["One two three", "Four"]
-    assert nitf.body_paragraphs(None) == []
+    assert markup.paragraphs(root, markup.NITF) == ["One two three", "Four"]
+    assert markup.paragraphs(None, markup.NITF) == []
 
 
 def test_management_status_canceled_is_a_kill_of_the_same_document():
@@ -269,6 +270,71 @@ def test_truncated_xml_is_refused_with_line_and_column():
     with pytest.raises(FormatError, match=r"line \d+, column \d+") as caught:
         parse_one(fixture("malformed-truncated.xml"))
     assert "malformed XML" in str(caught.value)
+
+
+def test_a_malformed_xml_message_is_one_line_with_line_and_column():
+    # libxml2 quotes the unfinished CDATA, line break and all, and repeats the position.
+    with pytest.raises(FormatError) as caught:
+        parse_one(fixture("malformed-unclosed-cdata.xml"))
+    assert str(caught.value) == "malformed XML at line 6, column 1: CData section not finished The tid"
+
+
+def test_the_first_version_was_first_created_when_it_was_issued():
+    story = parse_one(fixture("nitf-issue-time-first-version.xml"))
+    issued = dt.datetime(2026, 5, 3, 6, 45, tzinfo=dt.UTC)
+    assert (story.firstcreated, story.versioncreated) == (issued, issued)
+
+
+def test_a_story_without_a_version_number_was_first_created_when_it_was_issued():
+    data = fixture("nitf-issue-time-first-version.xml").replace(b' version="1"', b"")
+    assert parse_one(data).firstcreated == dt.datetime(2026, 5, 3, 6, 45, tzinfo=dt.UTC)
+
+
+def test_a_later_version_does_not_say_when_the_story_was_first_created():
+    story = parse_one(fixture("nitf-issue-time-first-version.xml").replace(b'version="1"', b'version="2"'))
+    assert story.firstcreated is None
+    assert story.versioncreated == dt.datetime(2026, 5, 3, 6, 45, tzinfo=dt.UTC)
+
+
+def test_without_an_issue_time_the_publication_date_is_the_time_of_issue():
+    data = fixture("nitf-issue-time-first-version.xml").replace(b'<date.issue norm="20260503T064500Z"/>', b"")
+    story = parse_one(data)
+    assert story.firstcreated == story.versioncreated == dt.datetime(2026, 5, 3, 7, 0, tzinfo=dt.UTC)
+
+
+def test_an_embargo_does_not_move_the_issue_time():
+    story = parse_one(fixture("nitf-release-after-issue.xml"))
+    assert story.embargoed > story.versioncreated
+    assert story.firstcreated == story.versioncreated
+
+
+def test_a_body_of_only_a_table_gives_its_rows():
+    story = parse_one(fixture("nitf-table-only-body.xml"))
+    assert story.paragraphs == ["Pos | Club | Pts", "1 | Skerra Gulls | 22", "2 | Port Salvin Rovers | 19"]
+
+
+def test_editors_notes_in_docdata_body_head_and_body_content_are_ednote_never_text():
+    story = parse_one(fixture("nitf-editors-notes.xml"))
+    assert story.paragraphs == [
+        "The path over the north dunes is closed until August so that terns can nest, the park office said.",
+        "Walkers can use the beach instead.",
+    ]
+    assert story.ednote == ("Moved early for the evening bulletin.\nMap to follow.\n"
+                            "Please credit the park office for the photo.\nNot for the web edition.")
+
+
+def test_hl2_in_the_hedline_is_the_subheadline_and_in_the_body_a_crosshead():
+    story = parse_one(fixture("nitf-hl2-in-hedline-after-hl1.xml"))
+    assert story.headline == "Church bells ring again in Valmora"
+    assert story.subheadline == "Restored after forty silent years"
+    assert story.paragraphs == ["The three bells of St Brand's rang on Sunday for the first time since 1986.",
+                                "A village collection",
+                                "Villagers raised the money for the repair themselves."]
+
+
+def test_the_dateline_place_is_the_city_of_its_location():
+    story = parse_one(fixture("nitf-dateline-location-city-state.xml"))
+    assert story.dateline == Dateline(text="KESTREL BAY, Northshire", place="KESTREL BAY")
 
 
 @pytest.mark.parametrize("name", sorted(p.name for p in FIXTURES.glob("*.xml") if p.name not in REFUSED))

@@ -7,7 +7,8 @@ not well-formed is refused whole, with the line and column, and the next poll br
 
 feedparser is given a file object, never the bytes themselves: bytes that happen to name a file
 would be read from disk, and a string that looks like a URL would be fetched. It neither resolves
-relative links nor sanitises: the text is taken from the markup here, and nothing is ever fetched.
+relative links nor sanitises: the text is taken from the markup by the markup module's walker
+(its HTML vocabulary), and nothing is ever fetched.
 
 Feeds carry no version numbers. An entry whose `updated` moves is a new version only if what
 readers see changed; the desk numbers versions itself from the content fingerprint, which
@@ -18,17 +19,15 @@ from __future__ import annotations
 
 import codecs
 import datetime as dt
-import html
 import io
 import logging
 import re
 from urllib.parse import quote
 
 import feedparser
-import lxml.html
 from lxml import etree
 
-from wiredesk.formats import xml
+from wiredesk.formats import markup, xml
 from wiredesk.formats.shared import derive_headline, slug, split_dateline
 from wiredesk.formats.errors import FormatError
 from wiredesk.formats.times import parse_time
@@ -53,33 +52,9 @@ _PROLOG = re.compile(
 _URI_CHAR = r"(?:[A-Za-z0-9\-._~!$&'()*+,;=:@/?]|%[0-9A-Fa-f]{2})"
 _URI = re.compile(rf"[A-Za-z][A-Za-z0-9+.\-]*:{_URI_CHAR}+(?:#{_URI_CHAR}*)?")
 
-# Only entities with their semicolon: html.unescape alone would read "Salt&nothing" as "Salt¬hing".
-_ENTITY = re.compile(r"&(?:#[0-9]{1,7}|#[xX][0-9a-fA-F]{1,6}|[A-Za-z][A-Za-z0-9]{1,31});")
 _EMAIL = re.compile(r"<?[\w.+\-]+@[\w\-]+(?:\.[\w\-]+)+>?")
 _EMPTY_BRACKETS = re.compile(r"\(\s*\)")
-_BARE_AMPERSAND = re.compile(r"&(?!#[0-9]+;|#[xX][0-9a-fA-F]+;|[A-Za-z][A-Za-z0-9]*;)")
-_TAG = re.compile(r"<(?:[A-Za-z][\w:\-]*|/[A-Za-z][\w:\-]*)(?:\s[^<>]*)?/?>")
-
-# Elements whose text is one paragraph, unless they hold paragraphs themselves.
-_PARAGRAPHS = {"p", "h1", "h2", "h3", "h4", "h5", "h6", "hl1", "hl2", "li", "dt", "dd", "blockquote",
-               "pre", "tr", "address", "caption"}
-# Elements that only group paragraphs; text loose inside them is a paragraph of its own.
-# `block`, `bq` and `body.content` are NITF's.
-_CONTAINERS = {"html", "body", "div", "section", "article", "aside", "header", "footer", "main", "nav",
-               "ul", "ol", "dl", "table", "thead", "tbody", "tfoot", "center", "details", "fieldset",
-               "form", "hr", "nitf", "block", "bq", "body.content"}
-_BLOCKS = _PARAGRAPHS | _CONTAINERS
-# Never text for readers: code, styling, embedded media, forms, and NITF's head and end matter.
-_DROPPED = {"script", "style", "noscript", "template", "head", "title", "iframe", "object", "embed", "svg",
-            "math", "canvas", "video", "audio", "figure", "button", "select", "textarea", "media",
-            "body.head", "body.end"}
-_CELLS = {"td", "th"}
-CELL_SEPARATOR = " | "
-# Stands for <br> until paragraphs are cut: XML text can never contain NUL.
-_BREAK = "\x00"
-_BREAKS = re.compile(rf"{_BREAK}[ \t\r\n]*{_BREAK}")
-_NEWLINE_RUN = re.compile(r"[ \t]*[\r\n][ \t\r\n]*")
-_LINE_BREAK = re.compile(rf"[ \t]*{_BREAK}[ \t]*")
+# Plain-text content: blank lines part paragraphs.
 _BLANK_LINE = re.compile(r"\n[ \t]*\n")
 
 
@@ -207,113 +182,13 @@ def _body(entry) -> tuple[list[str], str | None]:
 
 def _paragraphs(value: str, content_type: str) -> list[str]:
     if "html" in content_type:
-        return html_paragraphs(value)
-    blocks = (_unescape(block).strip() for block in _BLANK_LINE.split(value.replace("\r\n", "\n")))
+        return markup.html_paragraphs(value)
+    blocks = (markup.unescape(block).strip() for block in _BLANK_LINE.split(value.replace("\r\n", "\n")))
     return [block for block in blocks if block]
 
 
-def html_paragraphs(value: str) -> list[str]:
-    """Paragraph texts of an HTML fragment, entities decoded, even when escaped twice."""
-    if not value.strip():
-        return []
-    root = _html(value)
-    if len(root) == 0 and _TAG.search(root.text or ""):
-        # Markup escaped twice: after one round of decoding it is still markup.
-        root = _html(root.text)
-    return [_unescape(p) for p in markup_paragraphs(root)]
-
-
-def _html(value: str) -> etree._Element:
-    # HTML reads "&not" in "Salt&nothing" as "¬": an ampersand that does not open a complete
-    # entity is a plain ampersand, the one thing feeds mean by it.
-    return lxml.html.fragment_fromstring(_BARE_AMPERSAND.sub("&amp;", value), create_parent="div")
-
-
-def markup_paragraphs(root: etree._Element) -> list[str]:
-    """One paragraph per p, heading, list item, quote or table row under `root` (HTML, XHTML or
-    NITF, with or without namespaces). Text is kept as written, except that a run of white space
-    holding a line break is the source's layout and becomes one space, and <br><br> ends a
-    paragraph. Without any block element, blank lines are the writer's only paragraph breaks."""
-    out: list[str] = []
-    if not _holds_blocks(root):
-        for chunk in _BLANK_LINE.split(_inline(root)):
-            _emit(chunk, out)
-        return out
-    _collect(root, out)
-    return out
-
-
-def _collect(element: etree._Element, out: list[str]) -> None:
-    run = [element.text or ""]
-    for child in element:
-        name = _name(child)
-        if name in _BLOCKS:
-            _emit("".join(run), out)
-            run = []
-            if name in _PARAGRAPHS and not _holds_blocks(child):
-                _emit(_inline(child), out)
-            else:
-                _collect(child, out)
-        else:
-            run.append(_inline_child(child, name, run))
-        run.append(child.tail or "")
-    _emit("".join(run), out)
-
-
-def _inline(element: etree._Element) -> str:
-    parts = [element.text or ""]
-    for child in element:
-        parts.append(_inline_child(child, _name(child), parts))
-        parts.append(child.tail or "")
-    return "".join(parts)
-
-
-def inline_text(element: etree._Element | None) -> str | None:
-    """All the text of an element on one line, entity references read, or None."""
-    value = " ".join(_inline(element).replace(_BREAK, " ").split()) if element is not None else ""
-    return value or None
-
-
-def _inline_child(child: etree._Element, name: str, before: list[str]) -> str:
-    if isinstance(child, etree._Entity):
-        # Only a document with a DTD can hold an undeclared entity (xml.load refuses
-        # declarations), and the DTDs of news formats take their names from HTML's.
-        return html.unescape(child.text)
-    if not name or name in _DROPPED:
-        return ""
-    if name == "br":
-        return _BREAK
-    text = _inline(child)
-    # Cells run together in the source; the separator NITF uses keeps "Oslo" and "3" apart.
-    return CELL_SEPARATOR + text if name in _CELLS and "".join(before).strip() else text
-
-
-def _emit(text: str, out: list[str]) -> None:
-    for chunk in _BREAKS.split(text):
-        # Most chunks are one line without breaks, and the patterns are slow to search long lines.
-        if "\n" in chunk or "\r" in chunk:
-            chunk = _NEWLINE_RUN.sub(" ", chunk)
-        if _BREAK in chunk:
-            chunk = _LINE_BREAK.sub("\n", chunk)
-        if chunk := chunk.strip():
-            out.append(chunk)
-
-
-def _holds_blocks(element: etree._Element) -> bool:
-    return len(element) > 0 and any(_name(d) in _BLOCKS for d in element.iterdescendants())
-
-
-def _name(element: etree._Element) -> str:
-    # Comments and processing instructions have no name: they are never text.
-    return xml.local(element.tag)
-
-
-def _unescape(text: str) -> str:
-    return _ENTITY.sub(lambda m: html.unescape(m.group()), text)
-
-
 def _plain(value: str | None) -> str | None:
-    value = " ".join(_unescape(value).split()) if value else ""
+    value = " ".join(markup.unescape(value).split()) if value else ""
     return value or None
 
 
@@ -322,7 +197,7 @@ def _headline(detail, html_titles: bool) -> str | None:
         return None
     value = detail["value"]
     if "html" in (detail.get("type") or "") or html_titles:
-        return _plain(" ".join(html_paragraphs(value)))
+        return _plain(" ".join(markup.html_paragraphs(value, keep_titles=True)))
     return _plain(value)
 
 
@@ -365,3 +240,11 @@ def _subjects(entry) -> list[Subject]:
         if subject not in subjects:
             subjects.append(subject)
     return subjects
+
+
+NAME = "feed"
+
+
+def score(data: bytes, head) -> float:
+    """1 for XML whose root is an RSS 2.0 <rss>, an RSS 1.0 <RDF> or an Atom <feed>."""
+    return 1.0 if head.root in ("rss", "RDF", "feed") else 0.0

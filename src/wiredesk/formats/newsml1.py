@@ -5,7 +5,8 @@
         Identification/NewsIdentifier   ProviderId, DateId, NewsItemId, RevisionId (the version)
         NewsManagement                  Status, StatusWillChange (embargo), Urgency, times
         NewsComponent                   NewsLines, metadata, ContentItem(s), nested components
-          ContentItem/DataContent       inline NITF (body/body.content) or XHTML
+          ContentItem/DataContent       inline NITF (body/body.content), XHTML, or HTML escaped
+                                      as text (read by nitf.read_embedded)
 
 Components nest: the text may sit in the outer component or in an inner one beside photo
 components, whose captions are text too. The metadata that applies is the nearest one found
@@ -20,9 +21,10 @@ import re
 
 from lxml import etree
 
-from wiredesk.formats import xml
+from wiredesk.formats import nitf, xml
 from wiredesk.formats.errors import FormatError
-from wiredesk.formats.feed import identifier_uri, inline_text, markup_paragraphs, root_tag
+from wiredesk.formats.feed import identifier_uri, root_tag
+from wiredesk.formats.markup import inline_text
 from wiredesk.formats.shared import derive_headline, split_dateline
 from wiredesk.formats.times import parse_time
 from wiredesk.story import Dateline, Story, Subject
@@ -95,14 +97,16 @@ def _story(item: etree._Element, context) -> Story:
         _refuse_textless(top)
     chain = list(content.iterancestors("NewsComponent")) if content is not None else [top]
     data_content = _find(content, "DataContent") if content is not None else None
-    paragraphs = markup_paragraphs(data_content) if data_content is not None else []
+    city = _city(chain)
+    inline, paragraphs = (nitf.read_embedded(data_content, place=city) if data_content is not None
+                          else (nitf.NO_HEAD, []))
 
     firstcreated = parse_time(inline_text(_find(management, "FirstCreated")), context.zone)
     versioncreated = parse_time(inline_text(_find(management, "ThisRevisionCreated")), context.zone)
     versioncreated = versioncreated or firstcreated or context.received
     firstcreated = firstcreated or versioncreated
 
-    headline = _line(chain, "HeadLine") or _nitf_headline(data_content)
+    headline = _line(chain, "HeadLine") or inline.headline
     derived = headline is None
     if derived:
         if not paragraphs:
@@ -116,18 +120,19 @@ def _story(item: etree._Element, context) -> Story:
         version=version,
         headline=headline,
         headline_derived=derived,
-        subheadline=_line(chain, "SubHeadLine"),
+        subheadline=_line(chain, "SubHeadLine") or inline.subheadline,
         paragraphs=paragraphs,
-        dateline=_dateline(chain, context.received),
+        dateline=(_dateline(chain, city, context.received) or inline.dateline
+                  or nitf.lede_dateline(paragraphs, city, versioncreated.date())),
         language=_language(chain, item),
         firstcreated=firstcreated,
         versioncreated=versioncreated,
         pubstatus=pubstatus,
         urgency=_urgency(management),
-        by=_line(chain, "ByLine") or _creators(chain),
+        by=_line(chain, "ByLine") or inline.by or _creators(chain),
         slugline=_line(chain, "SlugLine") or inline_text(_find(item, "Identification/NameLabel")),
         subjects=_subjects(chain),
-        ednote=_advisory(chain),
+        ednote="\n".join(filter(None, [_advisory(chain), *inline.notes])) or None,
         copyrightnotice=_line(chain, "CopyrightLine"),
         usageterms=_line(chain, "RightsLine"),
         embargoed=embargoed,
@@ -215,16 +220,6 @@ def _line(chain: list[etree._Element], name: str) -> str | None:
     return None
 
 
-_NITF_HEADLINE = etree.XPath(".//*[local-name()='hedline']/*[local-name()='hl1']")
-
-
-def _nitf_headline(data_content: etree._Element | None) -> str | None:
-    if data_content is None:
-        return None
-    found = _NITF_HEADLINE(data_content)
-    return inline_text(found[0]) if found else None
-
-
 def _descriptive(chain: list[etree._Element], path: str) -> list[etree._Element]:
     """The elements at `path` in the nearest component that has any."""
     for component in chain:
@@ -242,7 +237,7 @@ def _formal_names(chain: list[etree._Element], path: str) -> list[str]:
     return names
 
 
-def _dateline(chain: list[etree._Element], received: dt.datetime) -> Dateline | None:
+def _dateline(chain: list[etree._Element], city: str | None, received: dt.datetime) -> Dateline | None:
     text = _line(chain, "DateLine")
     if text is None:
         return None
@@ -250,11 +245,13 @@ def _dateline(chain: list[etree._Element], received: dt.datetime) -> Dateline | 
     stamp = parse_time(inline_text(stamps[0])) if stamps else None
     date = stamp.date() if stamp else None
     read, _ = split_dateline(text, received.date(), date=date)
+    if read is None:
+        return nitf.make_dateline(text, city, date)
     return Dateline(
         text=text.rstrip(" \t\n-–—:"),
-        place=_city(chain) or (read.place if read else None),
-        date=date or (read.date if read else None),
-        agency=read.agency if read else None,
+        place=city or read.place,
+        date=date or read.date,
+        agency=read.agency,
     )
 
 
@@ -334,3 +331,11 @@ def _findall(element: etree._Element, path: str) -> list[etree._Element]:
 def _path(path: str) -> etree.XPath:
     # A compiled XPath walks in C; find() and findall() run Python generators for every step.
     return etree.XPath(path)
+
+
+NAME = "newsml1"
+
+
+def score(data: bytes, head) -> float:
+    """1 for XML whose root is <NewsML>; NewsML-G2's roots are lower case and never match."""
+    return 1.0 if head.root == "NewsML" else 0.0

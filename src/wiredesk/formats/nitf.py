@@ -16,49 +16,45 @@ Where the fields come from (the corpus's FIELDS.md has the full table):
     headline       body.head/hedline/hl1, else head/title, else derived from the lede
     subheadline    hedline/hl2
     by             body.head/byline (all its text: person, byttl)
-    dateline       body.head/dateline; place from its location, else docdata/evloc/@city, else
-                   the words before the first comma; date from story.date/@norm
+    dateline       body.head/dateline; place from its location (the city in it, when it names
+                   one), else docdata/evloc/@city, else the words before the first comma; date
+                   from story.date/@norm
     pubstatus      docdata/@management-status; "embargoed" is usable copy with an embargo
     embargoed      date.release/@norm, when the status says embargoed or it is after date.issue
     versioncreated date.issue/@norm, else pubdata/@date.publication
+    firstcreated   the same, for a first version (du-key/@version 1, or none): NITF has no
+                   creation time, and a later version's issue time is not when the story began
     subjects       tobject.subject (IPTC subject codes), keywords from key-list/keyword/@key
     signals        "kill" for canceled copy, "correction" when docdata has a correction
+    ednote         docdata/ed-msg/@info and every note in the body (body.head, body.content),
+                   one a line
 
-The body is what readers get, in reading order: each `p` and crosshead (`hl2`) of body.content,
-also inside `block`, `bq` and lists. A table gives one paragraph per row, its cells joined by
-" | " (CELL_SEPARATOR): wire tables are results and listings, and a row is the unit a reader
-scans. Media (references and their captions), non-publishable notes and body.end (taglines,
-usually the reporter's e-mail address) are not copy and are left out.
-
-Paragraph text is kept as written, except for the layout of the XML itself: a run of white space
-that contains a line break (pretty-printing, hard-wrapped source) becomes one space, and
-leading and trailing white space goes. A `<br/>` is a line break inside the paragraph; two in a
-row end the paragraph, as they do on the page.
+The body is what readers get, in reading order: the paragraphs, crossheads (`hl2`), list items
+and table rows of body.content, read by the markup module's walker with its NITF vocabulary.
+Media (references and their captions), notes and body.end (taglines, usually the reporter's
+e-mail address) are not copy and are left out.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
-import functools
-import html.entities
 import re
 import unicodedata
 import urllib.parse
-from collections.abc import Callable
-from dataclasses import dataclass
 from typing import NamedTuple
 
 from lxml import etree
 
-from wiredesk.formats import xml
+from wiredesk.formats import markup, xml
 from wiredesk.formats.errors import FormatError
-from wiredesk.formats.shared import derive_headline
+from wiredesk.formats.markup import clean, inline_text
+from wiredesk.formats.shared import derive_headline, read_dateline
 from wiredesk.formats.times import parse_time
-from wiredesk.formats.xml import Children, local
+from wiredesk.formats.xml import Children, every, first, local
 from wiredesk.story import Dateline, Story, Subject
 
 FORMAT = "nitf"
-CELL_SEPARATOR = " | "
 SUBJECT_CODES = "http://cv.iptc.org/newscodes/subjectcode/"
 
 XML_LANG = "{http://www.w3.org/XML/1998/namespace}lang"
@@ -74,8 +70,8 @@ def parse(data: bytes, context) -> list[Story]:
     head = Children(document.first("head"))
     docdata = Children(head.first("docdata"))
 
-    top, paragraphs = read_body(document.first("body"), place=attribute(docdata.first("evloc"), "city"))
-    headline = top.headline or clean(inline_text(head.first("title")))
+    top, paragraphs = read_body(document, place=attribute(docdata.first("evloc"), "city"))
+    headline = top.headline
     derived = headline is None
     if derived:
         if not paragraphs:
@@ -100,28 +96,33 @@ def parse(data: bytes, context) -> list[Story]:
         signals.append("correction")
         correction_text = clean(correction.get("info"))
 
+    notes = [n for el in docdata.every("ed-msg") if (n := clean(el.get("info")))]
+    notes.extend(top.notes)
+
     du_key = docdata.first("du-key")
     version = attribute(du_key, "version")
+    version = int(version) if version and version.isdigit() else None
     copyright_ = docdata.first("doc.copyright")
     rights = docdata.first("doc.rights")
     holder = attribute(copyright_, "holder") or attribute(rights, "owner")
     year = attribute(copyright_, "year")
     return [Story(
         uri=_uri(docdata, headline, issued or context.received, context.source),
-        version=int(version) if version and version.isdigit() else None,
+        version=version,
         headline=headline,
         headline_derived=derived,
         subheadline=top.subheadline,
         paragraphs=paragraphs,
         dateline=top.dateline,
         language=attribute(root, "baselang") or attribute(root, XML_LANG),
+        firstcreated=issued if version is None or version <= 1 else None,
         versioncreated=issued,
         pubstatus=pubstatus,
         urgency=urgency(attribute(docdata.first("urgency"), "ed-urg")),
         by=top.by,
         slugline=_anpa_keyword(head) or attribute(du_key, "key"),
         subjects=[s for el in every(head.first("tobject"), "tobject.subject") if (s := _subject(el))],
-        ednote="\n".join(n for el in docdata.every("ed-msg") if (n := clean(el.get("info")))) or None,
+        ednote="\n".join(notes) or None,
         copyrightnotice=" ".join(filter(None, ["Copyright", year, holder])) if holder else None,
         usageterms=clean(attribute(rights, "limitations")),
         embargoed=embargoed,
@@ -133,39 +134,73 @@ def parse(data: bytes, context) -> list[Story]:
 
 
 class BodyHead(NamedTuple):
-    """What body.head says; NewsML-G2 reads it too, from NITF carried inline."""
+    """What a NITF body says besides its paragraphs; NewsML-G2 and NewsML 1.2 read it too, from
+    NITF carried inline."""
 
     headline: str | None
     subheadline: str | None
     by: str | None
     dateline: Dateline | None
+    notes: tuple[str, ...]  # to the editors, never to readers
 
 
-def read_body(body: etree._Element | None, place: str | None = None) -> tuple[BodyHead, list[str]]:
-    """body.head, and the paragraphs of every body.content (a body may have several).
+NO_HEAD = BodyHead(headline=None, subheadline=None, by=None, dateline=None, notes=())
+
+
+def read_body(document: Children, place: str | None = None) -> tuple[BodyHead, list[str]]:
+    """What the body of a NITF document says, and the paragraphs of every body.content (a body
+    may have several). The headline falls back to the head's title.
 
     `place` is where the metadata says the story happened, for a dateline without a location.
     """
-    parts = Children(body)
-    paragraphs = [p for content in parts.every("body.content") for p in body_paragraphs(content)]
-    return _read_body_head(Children(parts.first("body.head")), place), paragraphs
-
-
-def _read_body_head(body_head: Children, place: str | None) -> BodyHead:
+    parts = Children(document.first("body"))
+    body_head = Children(parts.first("body.head"))
+    notes = [note for element in body_head.every("note") if (note := " ".join(markup.paragraphs(element, markup.NITF)))]
+    paragraphs: list[str] = []
+    for content in parts.every("body.content"):
+        paragraphs += markup.paragraphs(content, markup.NITF, notes)
     dateline = None
     if (element := body_head.first("dateline")) is not None:
-        parts = Children(element)
-        date = parse_time(attribute(parts.first("story.date"), "norm"))
-        location = clean(inline_text(parts.first("location")))
-        dateline = make_dateline(inline_text(element), location or place, date.date() if date else None)
-    bylines = [b for el in body_head.every("byline") if (b := clean(inline_text(el)))]
+        pieces = Children(element)
+        date = parse_time(attribute(pieces.first("story.date"), "norm"))
+        location = pieces.first("location")
+        # "<city>GULL POINT</city>, <state>Maine</state>": the place is the city.
+        city = inline_text(first(location, "city")) or inline_text(location)
+        dateline = make_dateline(inline_text(element), city or place, date.date() if date else None)
     hedline = Children(body_head.first("hedline"))
     return BodyHead(
-        headline=clean(inline_text(hedline.first("hl1"))),
-        subheadline=clean(inline_text(hedline.first("hl2"))),
-        by="; ".join(bylines) or None,
-        dateline=dateline,
-    )
+        inline_text(hedline.first("hl1")) or inline_text(first(document.first("head"), "title")),
+        inline_text(hedline.first("hl2")),
+        "; ".join(b for el in body_head.every("byline") if (b := inline_text(el))) or None,
+        dateline,
+        tuple(notes),
+    ), paragraphs
+
+
+def read_embedded(container: etree._Element, place: str | None = None) -> tuple[BodyHead, list[str]]:
+    """The text another format carries inline (NewsML-G2's inlineXML, NewsML 1.2's DataContent):
+    a NITF document, an XHTML page or fragment, or text, which may be HTML escaped once more
+    than the XML needed."""
+    roots = [child for child in container if isinstance(child.tag, str)]
+    body_head, paragraphs = NO_HEAD, []
+    for root in roots:
+        kind = xml.name(root.tag)
+        if kind == "nitf":
+            body_head, paragraphs = read_body(Children(root), place)
+        elif kind == "html":
+            paragraphs = markup.paragraphs(first(root, "body"), markup.XHTML)
+        if paragraphs:
+            return body_head, paragraphs
+    if not roots:
+        text = container.text or ""
+        if markup.holds_markup(text):
+            return body_head, markup.html_paragraphs(text)
+        return body_head, markup.paragraphs(container, markup.XHTML)
+    # A fragment of XHTML (a <div>, a <table>, bare <p>s); other vocabularies (SportsML) are not
+    # read as text.
+    if any(xml.name(root.tag) in markup.XHTML.blocks for root in roots):
+        return body_head, markup.paragraphs(container, markup.XHTML)
+    return body_head, []
 
 
 # "NEW YORK, Oct 21 (Reuters) -": the place runs to the first comma or parenthesis, an agency
@@ -185,191 +220,16 @@ def make_dateline(text: str | None, place: str | None = None, date: dt.date | No
     return Dateline(text=text, place=place, date=date, agency=agency)
 
 
-# --- body text ------------------------------------------------------------------------------
-
-@dataclass(frozen=True)
-class Markup:
-    """How a body vocabulary reads: which elements are paragraphs, which hold no copy."""
-
-    paragraphs: frozenset[str]
-    not_copy: Callable[[str, etree._Element], bool]  # given the local name and the element
-
-    @functools.cached_property
-    def blocks(self) -> frozenset[str]:
-        return self.paragraphs | {"table"}
-
-    @functools.cached_property
-    def block_tags(self) -> tuple[str, ...]:
-        """The blocks as lxml tags, for lxml to look for in C."""
-        return tuple(f"{{*}}{name}" for name in self.blocks)
-
-
-def _nitf_not_copy(name: str, element: etree._Element) -> bool:
-    return name in ("media", "nitf-table-metadata") or (name == "note" and element.get("type") == "npa")
-
-
-NITF_BODY = Markup(frozenset({"p", "hl2", "li", "dt", "dd", "pre"}), _nitf_not_copy)
-# h1 is the page title, which is the item's headline; the header repeats headline and byline.
-_XHTML_NOT_COPY = frozenset({"head", "header", "h1", "figcaption", "script", "style", "template", "nav",
-                             "noscript"})
-XHTML_BODY = Markup(frozenset({"p", "h2", "h3", "h4", "h5", "h6", "li", "dt", "dd", "pre", "blockquote"}),
-                    lambda name, element: name in _XHTML_NOT_COPY)
-
-_METADATA = Markup(frozenset(), lambda name, element: False)
-
-# XML text cannot contain NUL, so it marks a <br/> without colliding with anything written.
-_BREAK = "\x00"
-_LAYOUT = re.compile(r"[ \t\r\n]*\n[ \t\r\n]*")
-
-
-def body_paragraphs(element: etree._Element | None, markup: Markup = NITF_BODY) -> list[str]:
-    """The paragraphs of a body (NITF body.content, or XHTML body with XHTML_BODY)."""
-    out: list[str] = []
-    if element is not None:
-        _walk(element, markup, out)
-    return out
-
-
-def _walk(element: etree._Element, markup: Markup, out: list[str]) -> None:
-    for child in element[:]:
-        name = local(child.tag)
-        if not name or markup.not_copy(name, child):
-            continue
-        if name == "table":
-            out.extend(_table_rows(child, markup))
-            continue
-        if name in markup.paragraphs:
-            if not len(child):  # text only, as most paragraphs are
-                out.extend(_paragraph_texts(child.text or ""))
-                continue
-            parts: list[str] = []
-            if not _gather(child, markup, parts):
-                out.extend(_paragraph_texts("".join(parts)))
-                continue
-        # A container (block, div, section, a list item holding paragraphs): its own loose
-        # text is layout or labels, its paragraphs are the copy.
-        _walk(child, markup, out)
-
-
-def _holds_blocks(element: etree._Element, markup: Markup) -> bool:
-    return len(element) > 0 and next(element.iterdescendants(*markup.block_tags), None) is not None
-
-
-_CELLS = frozenset({"td", "th"})
-
-
-def _table_rows(table: etree._Element, markup: Markup) -> list[str]:
-    rows = _texts(caption, markup) if (caption := first(table, "caption")) is not None else []
-    for row in table.iter("{*}tr"):
-        # A row is one line: breaks inside a cell become spaces.
-        cells = [" ".join(_texts(cell, markup)).replace("\n", " ") for cell in row[:] if local(cell.tag) in _CELLS]
-        if any(cells):
-            rows.append(CELL_SEPARATOR.join(cells))
-    return rows
-
-
-def _texts(element: etree._Element, markup: Markup) -> list[str]:
-    """The paragraph text of one element: usually one, more where a double <br/> splits it."""
-    return _paragraph_texts(_joined(element, markup))
-
-
-def _paragraph_texts(text: str) -> list[str]:
-    """Breaks (with only spaces or tabs between them) part paragraphs; a single break is a line
-    break, without the spaces and tabs around it."""
-    # Long lines without a line break are common, and the pattern is slow to search them.
-    if "\n" in text:
-        text = _LAYOUT.sub(" ", text)
-    if _BREAK not in text:  # most paragraphs
-        return [text] if (text := text.strip(" \t\r\n")) else []
-    paragraphs, lines = [], []
-    for piece in text.split(_BREAK):
-        if line := piece.strip(" \t"):
-            lines.append(line)
-        else:
-            # Two breaks in a row; at the start or the end, a break that would be stripped anyway.
-            paragraphs.append(lines)
-            lines = []
-    paragraphs.append(lines)
-    return [paragraph for lines in paragraphs if (paragraph := "\n".join(lines).strip(" \t\r\n"))]
-
-
-def _joined(element: etree._Element, markup: Markup) -> str:
-    """All the copy inside an element, a <br/> as _BREAK."""
-    if not len(element):
-        return element.text or ""
-    parts: list[str] = []
-    _gather(element, markup, parts)
-    return "".join(parts)
-
-
-def _gather(element: etree._Element, markup: Markup, parts: list[str]) -> bool:
-    """Adds the copy inside `element` to `parts`, and says whether a paragraph or a table is
-    inside it: a paragraph element that holds one is a container (see _walk). Finding that
-    out on the way saves walking every paragraph twice."""
-    holds_blocks = False
-    if element.text:
-        parts.append(element.text)
-    for child in element[:]:
-        if isinstance(child, etree._Entity):
-            # Only a DTD-era document can hold an undeclared entity (xml.load refuses
-            # declarations); its DTD took the names from the HTML set. Unknown names stay as written.
-            parts.append(html.entities.html5.get(f"{child.name};", child.text))
-        elif (name := local(child.tag)) == "br" or markup.not_copy(name, child):
-            if name == "br":
-                parts.append(_BREAK)
-            # Not read, but a paragraph inside it still makes a container of this element.
-            holds_blocks = holds_blocks or name in markup.blocks or _holds_blocks(child, markup)
-        elif name in markup.paragraphs:
-            # A paragraph inside a paragraph happens in table cells: keep the two apart.
-            holds_blocks = True
-            parts.append(_BREAK)
-            _gather(child, markup, parts)
-            parts.append(_BREAK)
-        else:
-            holds_blocks = _gather(child, markup, parts) or name == "table" or holds_blocks
-        if child.tail:
-            parts.append(child.tail)
-    return holds_blocks
-
-
-def inline_text(element: etree._Element | None) -> str | None:
-    """All the text of a metadata element, entities read, or None."""
-    if element is None:
-        return None
-    return _joined(element, _METADATA).replace(_BREAK, " ")
-
-
-# --- finding things by local name -----------------------------------------------------------
-
-def first(element: etree._Element | None, name: str) -> etree._Element | None:
-    """The first child element called `name`, in any namespace or none."""
-    # lxml matches "{*}name" in C, and stops at the first.
-    return next(element.iterchildren(f"{{*}}{name}"), None) if element is not None else None
-
-
-def every(element: etree._Element | None, name: str) -> list[etree._Element]:
-    """Every child element called `name`, in any namespace or none."""
-    # The parents asked hold few children, mostly the ones wanted: looking at each in Python is
-    # quicker than setting up lxml's matching iterator, which costs about a microsecond.
-    return [child for child in element[:] if local(child.tag) == name] if element is not None else []
+def lede_dateline(paragraphs: list[str], place: str | None, near: dt.date) -> Dateline | None:
+    """The dateline the lede opens with, for copy that has no dateline of its own; `place`, where
+    the metadata says the story happened, names its place."""
+    dateline = read_dateline(paragraphs[0], near) if paragraphs else None
+    return dataclasses.replace(dateline, place=place) if dateline and place else dateline
 
 
 def attribute(element: etree._Element | None, name: str) -> str | None:
     value = element.get(name) if element is not None else None
     return value.strip() or None if value else None
-
-
-_SPACES = re.compile(r"[ \t\r\n]+")
-
-
-def clean(value: str | None) -> str | None:
-    """Metadata text on one line: white space runs become one space."""
-    if not value:
-        return None
-    # Most metadata has nothing to replace, which these scans tell far faster than the pattern.
-    if "  " in value or "\n" in value or "\t" in value or "\r" in value:
-        value = _SPACES.sub(" ", value)
-    return value.strip() or None
 
 
 def urgency(value: str | None) -> int | None:
@@ -448,3 +308,11 @@ def _subject(element: etree._Element) -> Subject | None:
 def _anpa_keyword(head: Children) -> str | None:
     return next((clean(m.get("content")) for m in head.every("meta")
                  if m.get("name") == "anpa-keyword" and clean(m.get("content"))), None)
+
+
+NAME = "nitf"
+
+
+def score(data: bytes, head) -> float:
+    """1 for XML whose root is <nitf>, in any namespace or none."""
+    return 1.0 if head.root == "nitf" else 0.0

@@ -20,6 +20,7 @@ _ENTITY_DECLARATION = re.compile(rb"<!ENTITY", re.IGNORECASE)
 _SCANNED = 65536  # bytes: a DOCTYPE sits at the top, and scanning a whole large file costs
 _ENTITIES_REFUSED = ("the XML declares entities (a DOCTYPE with <!ENTITY>), which is refused: "
                      "news copy never needs them and they are how entity-expansion attacks work")
+_POSITION = re.compile(r", line \d+, column \d+$")
 _PARSER = etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False, dtd_validation=False,
                           huge_tree=False, remove_comments=True, remove_pis=True)
 
@@ -35,7 +36,10 @@ def load(data: bytes) -> etree._Element:
         root = etree.fromstring(data, _PARSER)
     except etree.XMLSyntaxError as exc:
         line, column = exc.position if exc.position else (exc.lineno, 0)
-        raise FormatError(f"malformed XML at line {line}, column {column}: {exc.msg}") from None
+        # libxml2's message may quote the document, line breaks and all, and ends with the
+        # position this one starts with.
+        message = " ".join(_POSITION.sub("", exc.msg).split())
+        raise FormatError(f"malformed XML at line {line}, column {column}: {message}") from None
     if root is None:
         raise FormatError("the XML has no root element")
     # The byte scan above cannot see declarations in UTF-16 or UTF-32; the parsed DTD can.
@@ -52,8 +56,16 @@ def local(tag) -> str:
     return tag.rpartition("}")[2] if isinstance(tag, str) else ""
 
 
+@functools.lru_cache(maxsize=1024)
+def name(tag) -> str:
+    """The tag's local name in lower case, which elements are matched by: agencies' files do not
+    always keep the standard's case (<Header>, <ItemMeta>)."""
+    return tag.rpartition("}")[2].lower() if isinstance(tag, str) else ""
+
+
 class Children:
-    """An element's child elements by local name, read in one pass.
+    """An element's child elements by name (see `name`: callers ask in lower case), read in one
+    pass.
 
     Each lxml lookup costs about a microsecond however few children there are, which is most
     of the time spent reading a small document: a parent asked for many of its children
@@ -67,20 +79,30 @@ class Children:
         self._named = named = {}
         # A slice is one call into lxml; iterchildren() costs about as much per child.
         for child in element[:] if element is not None else ():
-            if name := local(child.tag):  # entities have no name
-                named.setdefault(name, []).append(child)
+            if key := name(child.tag):  # entities have no name
+                named.setdefault(key, []).append(child)
 
-    def first(self, name: str) -> etree._Element | None:
-        found = self._named.get(name)
+    def first(self, wanted: str) -> etree._Element | None:
+        found = self._named.get(wanted)
         return found[0] if found else None
 
-    def every(self, name: str) -> list[etree._Element]:
-        return self._named.get(name, [])
+    def every(self, wanted: str) -> list[etree._Element]:
+        return self._named.get(wanted, [])
 
 
-def text(element: etree._Element | None) -> str | None:
-    """All the text inside an element, with white space as written, or None."""
+def first(element: etree._Element | None, wanted: str) -> etree._Element | None:
+    """The first child element called `wanted` (in lower case), in any namespace or none."""
+    if element is not None:
+        for child in element[:]:
+            if name(child.tag) == wanted:
+                return child
+    return None
+
+
+def every(element: etree._Element | None, wanted: str) -> list[etree._Element]:
+    """Every child element called `wanted` (in lower case), in any namespace or none."""
     if element is None:
-        return None
-    value = "".join(element.itertext())
-    return value if value.strip() else None
+        return []
+    # The parents asked hold few children, mostly the ones wanted: looking at each in Python is
+    # quicker than setting up lxml's matching iterator, which costs about a microsecond.
+    return [child for child in element[:] if name(child.tag) == wanted]
