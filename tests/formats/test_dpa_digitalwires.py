@@ -8,6 +8,7 @@ renderings in test_iptc7901.py.
 from __future__ import annotations
 
 import datetime as dt
+import json
 import os
 import re
 from pathlib import Path
@@ -15,7 +16,7 @@ from pathlib import Path
 import pytest
 from ninjs import assert_clean
 
-from wiredesk.formats import Context, FormatError, dpa_digitalwires, newsml_g2, ninjs
+from wiredesk.formats import Context, FormatError, Head, dpa_digitalwires, newsml_g2, ninjs
 from wiredesk.story import Dateline, Story, Subject
 
 REPO = Path(__file__).resolve().parents[2]
@@ -101,6 +102,51 @@ def test_an_entry_without_urn_is_refused():
         parse(fixture("dw-missing-urn.json"))
 
 
+def test_a_marker_line_and_a_marker_before_the_headline_are_urgency_not_text():
+    story = parse_one(fixture("dw-extra-marker.json"))
+    assert story.headline == "Sturm stoppt Fähren nach Helgoland"
+    assert story.paragraphs == ["Cuxhaven (nwa) - Die Fähren nach Helgoland fahren am Freitag wegen des Sturms nicht."]
+    assert story.dateline == Dateline(text="Cuxhaven (nwa)", place="Cuxhaven", agency="nwa")
+    assert story.urgency == 2
+
+
+def with_fields(**fields) -> bytes:
+    return json.dumps({**json.loads(fixture("dw-extra-marker.json")), **fields}).encode()
+
+
+@pytest.mark.parametrize("headline, urgency", [
+    ("EXTRA - Sturm stoppt Fähren", 2), ("EXTRA Sturm stoppt Fähren", 2), ("EXTRA\nSturm stoppt Fähren", 2),
+    ("(Eil) Sturm stoppt Fähren", 2), ("Eil: Sturm stoppt Fähren", 2), ("(Blitz) Sturm stoppt Fähren", 1),
+    ("BLITZ – Sturm stoppt Fähren", 1), ("Vorrang: Sturm stoppt Fähren", 3), ("EXTRA: (Eil) Sturm stoppt Fähren", 2),
+])
+def test_dpa_priority_markers_leave_the_headline(headline, urgency):
+    story = parse_one(with_fields(headline=headline, article_html="<p>Text.</p>"))
+    assert (story.headline, story.urgency) == ("Sturm stoppt Fähren", urgency)
+
+
+@pytest.mark.parametrize("headline", [
+    "Blitz trifft Kirchturm in Kiel", "Extra-Fähren zum Hafenfest", "Eilverfahren gegen Reederei",
+    "Extra time for the ferry", "EXTRA",
+])
+def test_words_that_only_look_like_markers_stay_in_the_headline(headline):
+    story = parse_one(with_fields(headline=headline, article_html="<p>Text.</p>"))
+    assert story.headline == headline
+    assert story.urgency == (2 if headline == "EXTRA" else None)
+
+
+def test_the_urgency_dpa_sends_wins_over_a_marker():
+    assert parse_one(with_fields(headline="(Eil) Sturm stoppt Fähren", urgency=3)).urgency == 3
+
+
+@pytest.mark.parametrize("fields", [
+    pytest.param({"teaser": "(Eil)", "article_html": "<p>Text.</p>"}, id="marker-teaser"),
+    pytest.param({"article_html": "<p>(Eil) Text.</p>"}, id="marker-before-the-text"),
+])
+def test_a_marker_opening_the_text_is_no_text(fields):
+    story = parse_one(with_fields(headline="Sturm stoppt Fähren", **fields))
+    assert (story.paragraphs, story.urgency) == (["Cuxhaven (nwa) - Text."], 2)
+
+
 def test_the_corpus_holds_the_dpa_samples():
     assert len(SAMPLES) == 32
 
@@ -125,14 +171,23 @@ def test_dpa_sample_embargo():
     assert story.embargoed is not None and story.embargoed.tzinfo is not None
 
 
-def test_sniff_is_tried_before_ninjs_and_claims_no_ninjs():
-    assert all(dpa_digitalwires.sniff(p.read_bytes()) for p in SAMPLES)
-    assert all(dpa_digitalwires.sniff(p.read_bytes()) for p in FIXTURES.iterdir())
-    # dpa's JSON has ninjs-like keys, so detection must try digitalwires first ...
-    assert all(ninjs.sniff(p.read_bytes()) for p in SAMPLES)
-    # ... which is safe: no ninjs is taken for digitalwires.
+def scores(path: Path) -> tuple[float, float]:
+    """dpa's score and ninjs's; none for JSON too broken for either."""
+    data = path.read_bytes()
+    try:
+        head = Head.read(data)
+    except FormatError:
+        return 0.0, 0.0
+    return dpa_digitalwires.score(data, head), ninjs.score(data, head)
+
+
+def test_score_outbids_ninjs_on_dpas_json_and_claims_no_ninjs():
+    for path in [*SAMPLES, *FIXTURES.iterdir()]:
+        dpa, like_ninjs = scores(path)
+        # dpa's JSON has ninjs's field names too: a lower score, not none.
+        assert dpa == 1.0 > like_ninjs, path
     others = [*(REPO / "tests" / "fixtures" / "ninjs").iterdir(), *(CORPUS / "ninjs").rglob("*.json")]
-    assert not any(dpa_digitalwires.sniff(p.read_bytes()) for p in others)
+    assert not any(scores(path)[0] for path in others)
 
 
 def test_the_corpus_holds_fifteen_g2_text_renderings():

@@ -1,7 +1,8 @@
 """Bytes in, Stories out. Pure Python: no Django import anywhere below this folder.
 
-Each format is a module with `parse(data: bytes, context: Context) -> list[Story]`.
-The format is recognised from the bytes themselves, never from a file name.
+Each format is a module that declares itself through the `Format` protocol: its `NAME`, a
+`score` for given bytes, and `parse`. The format is recognised from the bytes themselves, never
+from a file name: every format scores them and the highest score wins.
 """
 
 from __future__ import annotations
@@ -10,9 +11,10 @@ import codecs
 import datetime as dt
 import io
 import re
+from dataclasses import dataclass, field
 from email.parser import BytesHeaderParser
 from email.policy import compat32
-from dataclasses import dataclass, field
+from typing import Literal, Protocol, runtime_checkable
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from lxml import etree
@@ -33,32 +35,7 @@ from wiredesk.formats import (
 from wiredesk.formats.errors import FormatError
 from wiredesk.story import Story
 
-FORMATS = {
-    "nitf": nitf,
-    "newsml-g2": newsml_g2,
-    "newsml1": newsml1,
-    "feed": feed,
-    "ninjs": ninjs,
-    "dpa-digitalwires": dpa_digitalwires,
-    "iptc7901": iptc7901,
-    "anpa1312": anpa1312,
-    "agency-copy": agency_copy,
-}
-
-# The root element names an XML format; no two formats share one.
-XML_ROOTS = {
-    "nitf": "nitf",
-    **dict.fromkeys(["newsItem", "newsMessage", "packageItem", "conceptItem", "knowledgeItem",
-                     "planningItem", "catalogItem", "catalog"], "newsml-g2"),
-    "NewsML": "newsml1",
-    **dict.fromkeys(["rss", "feed", "RDF"], "feed"),
-}
-_UTF16_BOMS = (codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)
-# An RFC 5322 header field starts a message: a name of printable characters but the colon, then one.
-_HEADER_FIELD = re.compile(rb"[!-9;-~]+:")
-_MAIL_FIELDS = ("Message-ID", "MIME-Version", "Received", "Return-Path", "Content-Type")
-
-__all__ = ["FORMATS", "Context", "FormatError", "detect", "parse"]
+__all__ = ["FORMATS", "Context", "Format", "FormatError", "Head", "detect", "parse"]
 
 
 @dataclass(frozen=True)
@@ -76,31 +53,98 @@ class Context:
             raise FormatError(f"unknown time zone {self.zone!r}: use an IANA name such as Europe/Berlin") from None
 
 
+_UTF16_BOMS = (codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)
+# An RFC 5322 header field starts a message: a name of printable characters but the colon, then one.
+_HEADER_FIELD = re.compile(rb"[!-9;-~]+:")
+_MAIL_FIELDS = ("Message-ID", "MIME-Version", "Received", "Return-Path", "Content-Type")
+
+
+@dataclass(frozen=True)
+class Head:
+    """What detection reads of the bytes once, for every format's score to look at.
+
+    `kind` is what the bytes open with, white space and a byte-order mark aside: nothing at all,
+    XML markup, a JSON object or array, an e-mail's header fields, or other text. For XML, `root`
+    is the root element's local name, read without parsing the rest of the document; for JSON,
+    `json` is the document. Bytes that open as XML or JSON but are not well-formed raise
+    FormatError with the line and column of the fault: no format could read them.
+    """
+
+    kind: Literal["empty", "xml", "json", "mail", "text"]
+    root: str | None = None
+    json: object = None
+
+    @classmethod
+    def read(cls, data: bytes) -> Head:
+        if data.startswith(_UTF16_BOMS):
+            first = data.decode("utf-16", errors="ignore").lstrip(" \t\r\n")[:1]
+        else:
+            first = data.removeprefix(codecs.BOM_UTF8).lstrip(b" \t\r\n")[:1].decode("latin-1")
+        if not first:
+            return cls("empty")
+        if first == "<":
+            return cls("xml", root=_xml_root(data))
+        if first in "{[":
+            return cls("json", json=ninjs.load_json(data))
+        return cls("mail" if _is_mail(data) else "text")
+
+
+@runtime_checkable
+class Format(Protocol):
+    """A format wiredesk reads: a module with these three members, listed in FORMATS.
+
+    NAME
+        The format's name, unique among formats: `wiredesk parse --format NAME` reads the bytes as
+        this format, and the Stories it gives say so in their `format`.
+
+    score(data, head) -> float
+        How surely `data` is this format, from 0 (it is not: never read it as this format) to 1
+        (it carries the format's own mark: its XML root element, its JSON fields, its wire
+        header). A score in between says the bytes resemble the format, as dpa's JSON shares some
+        of ninjs's field names. `head` is what detection read of the bytes once for every format
+        (the XML root, the JSON document): a score looks there before it reads `data` itself. A
+        score is cheap and never raises: detection asks every format about every file.
+
+    parse(data, context) -> list[Story]
+        Every story in `data`, read with what `context` says about the source; FormatError with
+        a reason a person can act on when they cannot be read. It may assume nothing about the
+        bytes: it is also called for a format named by hand.
+    """
+
+    NAME: str
+
+    def score(self, data: bytes, head: Head) -> float: ...
+
+    def parse(self, data: bytes, context: Context) -> list[Story]: ...
+
+
+# In the order that breaks a tie between two equal scores: dpa's JSON before ninjs, whose field
+# names it shares; plain copy, which any text resembles, last.
+FORMATS: dict[str, Format] = {module.NAME: module for module in (
+    nitf, newsml_g2, newsml1, feed, dpa_digitalwires, ninjs, iptc7901, anpa1312, agency_copy)}
+
+# Why no format claimed bytes of each kind.
+_UNCLAIMED = {
+    "empty": "the file is empty: there is no story text",
+    "json": "JSON, but neither ninjs nor dpa digitalwires: there is no uri or headline to go by",
+    # Read as plain copy, a whole e-mail would be a story headed by its first header line.
+    "mail": "an e-mail message, headers and all: its plain-text body or an attachment is the copy",
+    "text": f"no format wiredesk reads ({', '.join(FORMATS)}) recognises this text",
+}
+
+
 def detect(data: bytes) -> str:
-    head = data.lstrip(b"\xef\xbb\xbf \t\r\n")[:1]
-    if not head:
-        raise FormatError("the file is empty: there is no story text")
-    # dpa's JSON carries some ninjs keys too, so it is asked first; both before the UTF-16 test,
-    # which JSON may also start with.
-    for name in ("dpa-digitalwires", "ninjs"):
-        if FORMATS[name].sniff(data):
-            return name
-    if head == b"<" or data.startswith(_UTF16_BOMS):
-        root = _xml_root(data)
-        if root not in XML_ROOTS:
-            raise FormatError(f"XML whose root is <{root}> is not a format wiredesk reads "
-                              f"(NITF, NewsML-G2, NewsML 1.2, RSS or Atom)")
-        return XML_ROOTS[root]
-    if head in (b"{", b"["):
-        raise FormatError("JSON, but neither ninjs nor dpa digitalwires: there is no uri or headline to go by")
-    # The wire headers differ in their priority: a digit in 7901, a letter in ANPA.
-    for name in ("anpa1312", "iptc7901"):
-        if FORMATS[name].sniff(data):
-            return name
-    if _is_mail(data):
-        # Read as plain copy, a whole e-mail would be a story headed by its first header line.
-        raise FormatError("an e-mail message, headers and all: its plain-text body or an attachment is the copy")
-    return "agency-copy"
+    """The name of the format that scores `data` highest; FormatError saying what the bytes are
+    when no format claims them."""
+    head = Head.read(data)
+    scores = {name: module.score(data, head) for name, module in FORMATS.items()}
+    best = max(scores, key=scores.__getitem__)  # the first of equals, in the order of FORMATS
+    if scores[best] > 0:
+        return best
+    if head.kind == "xml":
+        raise FormatError(f"XML whose root is <{head.root}> is not a format wiredesk reads "
+                          f"(NITF, NewsML-G2, NewsML 1.2, RSS or Atom)")
+    raise FormatError(_UNCLAIMED[head.kind])
 
 
 def _is_mail(data: bytes) -> bool:

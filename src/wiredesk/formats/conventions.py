@@ -25,6 +25,8 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import re
+from collections import Counter
+from itertools import filterfalse
 
 from wiredesk.formats.shared import ID_LESS_FORMATS, derive_headline, lede_without_dateline, read_dateline, slug
 from wiredesk.story import Story
@@ -229,6 +231,12 @@ def is_advisory(story: Story) -> bool:
         return True
     if story.ednote and any(_ADVISORY_NOTE.fullmatch(part) for part in story.ednote.split("\n\n")):
         return True
+    # The regex is slow to fail at every position of every paragraph, so the paragraphs are first
+    # looked through, once, for the word each of its phrases ends with. lower() gives those words
+    # wherever re.I would match them, except where the "i" is a dotless ı or a dotted İ (i and U+0307).
+    lower = "\n".join(story.paragraphs).lower()
+    if not any(word in lower for word in ("publica", "publier", "pubblica", "veröffentlichung", "ı", "\u0307")):
+        return False
     return any(_NOT_FOR_PUBLICATION.search(p) for p in story.paragraphs)
 
 
@@ -237,7 +245,9 @@ def is_advisory(story: Story) -> bool:
 # A quoted headline: "…", “…”, ‘…’, „…“, «…», at least three words.
 _QUOTED = re.compile(r"[\"“”„«‘']([^\"“”„«»‘’\n]{8,200}?)[\"“”»’']")
 # A reference number as agencies cite them: "kpw0412", "abc 0412", "DEL15", "No. 0412".
-_NUMBER = re.compile(r"\b([A-Za-z]{1,5})\s?(\d{2,6})\b|\b(?:no\.?|number|nr\.?|n[º°])\s*(\d{2,6})\b", re.I)
+# Letters never give back one of theirs to a digit: the possessive run spares the regex, tried at
+# every word of a long text, backtracking through them.
+_NUMBER = re.compile(r"\b([A-Za-z]{1,5}+)\s?(\d{2,6})\b|\b(?:no\.?|number|nr\.?|n[º°])\s*(\d{2,6})\b", re.I)
 _MONTH_WORDS = {"jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "sept", "oct", "nov", "dec", "gmt",
                 "utc", "est", "edt", "cet", "cest", "ist", "bst", "at", "on", "in", "by", "of", "to", "the", "page",
                 "para", "paragraph", "par", "pars", "graf", "grafs", "covid", "g", "no", "nr"}
@@ -351,12 +361,18 @@ _COMMON_WORDS = {
     "nl": "de het een van en in is dat op te met voor niet zijn door werd",
 }
 _WORDS_OF = {lang: set(words.split()) for lang, words in _COMMON_WORDS.items()}
+_ALL_COMMON_WORDS = set().union(*_WORDS_OF.values())
 _LOWER_WORD = re.compile(r"[^\W\d_]+")
 
 
 def guess_language(paragraphs: list[str]) -> str | None:
-    words = _LOWER_WORD.findall(" ".join(paragraphs[:6]).lower())
-    counts = sorted(((sum(w in common for w in words), lang) for lang, common in _WORDS_OF.items()), reverse=True)
+    # The words are the runs of letters. Most tokens between white space are one such run whole,
+    # so only the others (with punctuation or digits) are left to the regex, much slower to split.
+    tokens = " ".join(paragraphs[:6]).lower().split()
+    words = Counter(filter(_ALL_COMMON_WORDS.__contains__, tokens))
+    words.update(_LOWER_WORD.findall(" ".join(filterfalse(str.isalpha, tokens))))
+    counts = sorted(((sum(words[w] for w in common & words.keys()), lang) for lang, common in _WORDS_OF.items()),
+                    reverse=True)
     (best, lang), (second, _) = counts[0], counts[1]
     return lang if best >= 5 and best >= 2 * second else None
 

@@ -11,8 +11,10 @@ The story reads as dpa's own renderings do (its NewsML-G2 and IPTC 7901): the te
 paragraph, the dateline opens the first paragraph of the article, and the infobox (a fact box, shown
 to readers in dpa's HTML; its 7901 leaves it out) follows the article. The linkbox, a list of links
 whose addresses plain paragraphs cannot carry, is left out as both renderings do. The slugline is built the way
-dpa builds its 7901 keyword line, so both formats give the same one. A document is one entry, a
-list of entries, or an object with an "entries" list (the API's answer).
+dpa builds its 7901 keyword line, so both formats give the same one. dpa's priority markers ("EXTRA",
+"(Eil)", "Blitz:", "Vorrang:") before the headline, or as a line of their own before the text, are
+its urgency, never text. A document is one entry, a list of entries, or an object with an "entries"
+list (the API's answer).
 """
 
 from __future__ import annotations
@@ -22,29 +24,50 @@ import re
 from wiredesk.formats.errors import FormatError
 from wiredesk.formats.shared import read_dateline
 from wiredesk.formats.times import parse_time
-from wiredesk.formats.ninjs import as_uri, html_paragraphs, load_json
+from wiredesk.formats.markup import html_paragraphs
+from wiredesk.formats.ninjs import as_uri, load_json
 from wiredesk.story import Story, Subject
 
-_SNIFF = re.compile(rb'"format"\s*:\s*"digitalwires@|"article_html"\s*:')
+NAME = "dpa-digitalwires"
 _SIGNALS = {"sig:update": "update", "sig:correction": "correction"}
+# dpa's priority markers: Blitz and Eil are its priorities 1 and 2, Vorrang its 3, and an EXTRA goes
+# out as an Eil does. In brackets, before a colon or dash, or alone on its line a marker is one in
+# any case; otherwise only in capitals, so that "Blitz trifft Kirchturm" keeps its lightning.
+_PRIORITIES = {"blitz": 1, "eil": 2, "extra": 2, "vorrang": 3}
+_MARKER = re.compile(r"\s*(?:\((?P<bracketed>(?i:blitz|eil|extra|vorrang))\b[^)\n]*\)"
+                     r"|(?P<word>(?i:blitz|eil|extra|vorrang))(?:\s*[:–—]|\s+-(?=\s)|[ \t]*(?:\n|$))"
+                     r"|(?P<upper>BLITZ|EIL|EXTRA|VORRANG)(?=\s))\s*")
 # The notes editors act on; contacts and the closing line stay with dpa.
 _EDNOTE_ROLES = ("dpaednoterole:editorialnote", "dpaednoterole:picture", "dpaednoterole:embargo")
 
 
-def sniff(data: bytes) -> bool:
-    head = data[:1024].lstrip(b"\xef\xbb\xbf \t\r\n")
-    return head[:1] in (b"{", b"[") and _SNIFF.search(head) is not None
+def score(data: bytes, head) -> float:
+    """1 for JSON whose (first) entry names the digitalwires format or has dpa's article_html;
+    the other field names it shares with ninjs say nothing."""
+    entries = _entries(head.json)
+    entry = head.json if entries is None else next((e for e in entries if isinstance(e, dict)), None)
+    if not isinstance(entry, dict):
+        return 0.0
+    declared = entry.get("format") if isinstance(entry.get("format"), str) else ""
+    return 1.0 if declared.startswith("digitalwires@") or "article_html" in entry else 0.0
 
 
 def parse(data: bytes, context) -> list[Story]:
     doc = load_json(data)
-    if isinstance(doc, dict) and isinstance(doc.get("entries"), list):
-        doc = doc["entries"]
-    entries = doc if isinstance(doc, list) else [doc]
+    entries = _entries(doc)
+    if entries is None:
+        return [_story(doc, context, "the entry")]
     if not entries:
         raise FormatError("the digitalwires document holds no entries")
-    return [_story(entry, context, f"entry {number}" if isinstance(doc, list) else "the entry")
-            for number, entry in enumerate(entries, start=1)]
+    return [_story(entry, context, f"entry {number}") for number, entry in enumerate(entries, start=1)]
+
+
+def _entries(doc) -> list | None:
+    """The entries of a document that lists them, alone or as the API's "entries"; None when the
+    document is one entry."""
+    if isinstance(doc, dict) and isinstance(doc.get("entries"), list):
+        return doc["entries"]
+    return doc if isinstance(doc, list) else None
 
 
 def _story(entry, context, where: str) -> Story:
@@ -56,14 +79,18 @@ def _story(entry, context, where: str) -> Story:
     headline = _string(entry.get("headline"))
     if not headline:
         raise FormatError(f"{where} has no headline")
+    priorities: list[int] = []
+    # A headline that is nothing but a marker is still the only headline there is.
+    headline = _unmarked(headline, priorities) or headline
 
     article = html_paragraphs(entry["article_html"]) if _string(entry.get("article_html")) else []
+    article = _unmarked_start(article, priorities)
     dateline_text = _string(entry.get("dateline"))
     if article and dateline_text and not article[0].startswith(dateline_text.rstrip(" -–")):
         article[0] = f"{dateline_text.rstrip()} {article[0]}"
-    teaser = _string(entry.get("teaser"))
+    teaser = _unmarked_start([teaser] if (teaser := _string(entry.get("teaser"))) else [], priorities)
     infobox = html_paragraphs(entry["infobox_html"]) if _string(entry.get("infobox_html")) else []
-    paragraphs = ([teaser] if teaser else []) + article + infobox
+    paragraphs = teaser + article + infobox
 
     version_created = parse_time(entry.get("version_created"), context.zone)
     categories = [c for c in _list(entry.get("categories")) if isinstance(c, dict) and _string(c.get("name"))]
@@ -73,6 +100,7 @@ def _story(entry, context, where: str) -> Story:
     version = _int(entry.get("version"))
     version = version if version and version > 0 else None  # versions count from 1
     urgency = _int(entry.get("urgency"))
+    urgency = urgency if urgency in range(1, 10) else min(priorities, default=None)
     signals = ["kill"] if pubstatus == "canceled" else []
     if (signal := _SIGNALS.get(_string(entry.get("signal")) or "")):
         signals.append(signal)
@@ -88,7 +116,7 @@ def _story(entry, context, where: str) -> Story:
         firstcreated=version_created if version == 1 else None,
         versioncreated=version_created,
         pubstatus=pubstatus if pubstatus in ("usable", "withheld", "canceled") else "withheld",
-        urgency=urgency if urgency in range(1, 10) else None,
+        urgency=urgency,
         by=_string(entry.get("byline")),
         slugline=_slugline(entry),
         subjects=[_concept(c) for c in categories if c.get("type") in ("dnltype:dpasubject", "dnltype:geosubject")]
@@ -104,6 +132,23 @@ def _story(entry, context, where: str) -> Story:
         correction=next((n["ednote"] for n in notes if n.get("role") == "dpaednoterole:correctionshort"), None),
         format="dpa-digitalwires",
     )
+
+
+def _unmarked(text: str, priorities: list[int]) -> str:
+    """`text` after the priority markers it opens with, whose priorities are added to `priorities`."""
+    while m := _MARKER.match(text):
+        priorities.append(_PRIORITIES[next(filter(None, m.group("bracketed", "word", "upper"))).lower()])
+        text = text[m.end():]
+    return text
+
+
+def _unmarked_start(paragraphs: list[str], priorities: list[int]) -> list[str]:
+    """The paragraphs after the priority markers they open with: a paragraph of nothing else, a
+    marker line, is dropped."""
+    for number, paragraph in enumerate(paragraphs):
+        if text := _unmarked(paragraph, priorities):
+            return [text, *paragraphs[number + 1:]]
+    return []
 
 
 def _slugline(entry: dict) -> str | None:

@@ -127,6 +127,7 @@ def _sent_at(trailer: str, zone: str) -> dt.datetime | None:
 # US (a field separator) becomes a tab.
 _NOISE = bytes([0x00, *range(0x05, 0x09), 0x0B, 0x0C, *range(0x0E, 0x1F), 0x7F])
 _C1 = re.compile(rb"[\x80-\x9f]")
+_LONE_CR = re.compile(rb"\r(?!\n)")
 
 
 @functools.cache
@@ -137,7 +138,12 @@ def _noise_without(keep: bytes) -> bytes:
 def decode_wire(data: bytes, keep: bytes = b"") -> str:
     """Wire bytes as text: control codes out, then UTF-8 if valid, else CP1252 when bytes 0x80-0x9F
     occur (they are never Latin-1 text), else Latin-1. `keep` names control bytes a caller reads."""
-    data = data.translate(None, _noise_without(keep)).replace(b"\x1f", b"\t")
+    noise = _noise_without(keep)
+    # Wire lines mostly end in CRLF: unless a CR stands alone, the CRs go out with the control
+    # codes, which costs nothing, where replacing CRLF in the text would cost most of the decoding.
+    if b"\r" in data and not _LONE_CR.search(data):
+        noise += b"\r"
+    data = data.translate(None, noise).replace(b"\x1f", b"\t")
     data = data.removeprefix(b"\xef\xbb\xbf")
     try:
         text = data.decode("utf-8")
@@ -160,10 +166,15 @@ def split_messages(text: str) -> list[tuple[str, str, str]]:
                 continue
             raise FormatError("a wire message has no text: its STX (start of text) is missing")
         body, _, trailer = rest.partition("\x03")
-        messages.append((header, body.replace("\x04", ""), trailer.replace("\x04", "")))
+        messages.append((header, _without_eot(body), _without_eot(trailer)))
     if not messages:
         raise FormatError("there is no wire message here: no SOH header and no STX text")
     return messages
+
+
+def _without_eot(text: str) -> str:
+    # Finding a character is much cheaper than replacing it, and EOT is seldom inside a message.
+    return text.replace("\x04", "") if "\x04" in text else text
 
 
 @dataclass
@@ -192,6 +203,7 @@ _WORD = re.compile(r"[^\W\d_]+")
 # Both counts need a digit; searching for one is much cheaper than trying them at every position.
 _DIGIT = re.compile(r"\d")
 _FIELD_SEPARATOR = re.compile(r"[,;]")
+_TRAILING_MARKER = re.compile(r"\s((?:take|add|update)\s*\d{1,2}|\d{1,2}(?:st|nd|rd|th|\.)?\s*-?\s*(?:ld|lead|add|take)(?:-writethru)?)\s*$", re.I)
 # The look-ahead for the phrases' first letters lets most paragraphs, asked in turn, fail at once.
 # In a note to editors an upper-case KILL is an instruction; in copy it could be a headline word.
 _UPPER_KILL = re.compile(r"\b(?:MANDATORY\s+)?KILL\b|\bELIMINATION\b")
@@ -225,6 +237,9 @@ class Marks:
         for part in rest:
             if not self.read_marker(part):
                 slug += "," + part
+        # dpa writes a marker after the keyword without a comma: "Europe-Harbour/ take 2".
+        if (m := _TRAILING_MARKER.search(slug)) and self.read_marker(m.group(1)):
+            slug = slug[:m.start()]
         return slug.strip()
 
     def read_marker(self, text: str, *, note: bool = False) -> bool:
@@ -293,10 +308,10 @@ class Marks:
         """The paragraphs for readers: advisories, and notes in brackets before the text, go to the notes."""
         kept = []
         for paragraph in paragraphs:
-            if is_note(paragraph):
-                self.advise(paragraph)
-            elif not kept and _bracketed(paragraph):
+            if not kept and _bracketed(paragraph):
                 self.read_note(paragraph[1:-1].strip())
+            elif is_note(paragraph):
+                self.advise(paragraph)
             else:
                 kept.append(paragraph)
         return kept
@@ -363,10 +378,10 @@ def read_heading(lines: list[str], marks: Marks) -> Heading:
 
 # dpa's notepad, and a "not for publication" line, begin what only editors read. A line is found by
 # the newline before it (the text gets one put in front), so that the regex engine jumps from line
-# to line instead of trying every character; the possessive quantifiers and the look-ahead for the
-# phrases' first letters spare it retrying what cannot match.
+# to line instead of trying every character; the possessive quantifiers and the look-aheads for the
+# phrases' first letters spare it retrying what cannot match (most lines fail at the first).
 _EDITORS_SECTION = re.compile(
-    r"\n[ \t]*+(?:#+[ \t]*Notizblock\b|Notizblock[ \t]*$|\W*+(?=[tnd])"
+    r"\n(?=[#ntd\W])[ \t]*+(?:#+[ \t]*Notizblock\b|Notizblock[ \t]*$|\W*+(?=[tnd])"
     r"(?:(?:the\s+following\s+(?:information|details?)\s+(?:is|are)\s+)?not\s+(?:intended\s+)?for\s+publication"
     r"|(?:die\s+folgenden\s+(?:informationen|angaben)\s+sind\s+)?nicht\s+zur\s+veröffentlichung))", re.I | re.M)
 
@@ -402,8 +417,12 @@ def paragraphs_of(lines: list[str]) -> list[str]:
                 current = []
                 in_item = False
             continue
+        # Most lines continue the paragraph before them, as plain text: nothing more to ask.
+        if current and bare[0] not in "*|:-" and (line[0] in " \t") == in_item:
+            current.append(bare)
+            continue
         row = bullet = None
-        # Most lines are plain text: a pattern is tried only on a line that starts like its matches.
+        # A pattern is tried only on a line that starts like its matches.
         if bare[0] == "*":
             bullet = _BULLET.match(line)
         elif bare[0] in "|:-":
@@ -472,3 +491,11 @@ def build_story(*, fmt: str, context, marks: Marks, heading: Heading, paragraphs
         keys=keys or [],
         take=marks.take,
     )
+
+
+NAME = "iptc7901"
+
+
+def score(data: bytes, head) -> float:
+    """1 for SOH and a 7901 header (see sniff)."""
+    return 1.0 if sniff(data) else 0.0

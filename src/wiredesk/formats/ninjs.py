@@ -5,7 +5,7 @@ it is there with a usable type, and ignored otherwise. Only `uri` is required. 3
 in camelCase (pubStatus, versionCreated, embargoedUntil); keys are read case-blind, so one path
 reads all three versions.
 
-    uri                         uri; one that is not an absolute URI is wrapped in a urn
+    uri (Superdesk: guid)       uri; one that is not an absolute URI is wrapped in a urn
     headlines[] (1.x headline)  headline (role main first), subheadline (role sub)
     bodies[] (1.x body_*)       paragraphs: text/plain preferred, else HTML, one per p/h2-h6/li
     pubstatus                   canceled is a kill; an unknown status is held as withheld
@@ -13,27 +13,22 @@ reads all three versions.
     located                     the dateline, when the text opens with none
 
 A JSON object is one item; an array of objects, or an object with an "items" or "data" array,
-several. `load_json`, `html_paragraphs` and `as_uri` are shared with the dpa digitalwires format.
+several. `load_json` and `as_uri` are shared with the dpa digitalwires format.
 """
 
 from __future__ import annotations
 
-import codecs
 import json
 import re
 from urllib.parse import quote
 
-import lxml.html
-from lxml import etree
-
 from wiredesk.formats.errors import FormatError
+from wiredesk.formats.markup import html_paragraphs
 from wiredesk.formats.shared import derive_headline, read_dateline, slug
 from wiredesk.formats.text import repair_mojibake
 from wiredesk.formats.times import parse_time
 from wiredesk.story import Dateline, Story, Subject
 
-_SNIFF_KEY = re.compile(rb'"(?:uri|headlines?|bodies|body_\w+|versioncreated|versionCreated|pubstatus|pubStatus'
-                        rb'|\$standard|standard)"\s*:')
 # RFC 3986 absolute URI: a scheme, then only characters a URI may hold.
 _CHAR = r"(?:[A-Za-z0-9\-._~:/?@!$&'()*+,;=]|%[0-9A-Fa-f]{2})"
 _URI = re.compile(rf"[A-Za-z][A-Za-z0-9+.\-]*:{_CHAR}*(?:#{_CHAR}*)?")
@@ -41,20 +36,27 @@ _SUB_ROLES = {"sub", "subheadline", "subhead", "subtitle"}
 _PUBSTATUS = {"usable": "usable", "withheld": "withheld", "canceled": "canceled", "cancelled": "canceled"}
 
 
-def sniff(data: bytes) -> bool:
-    """A JSON object or array with ninjs keys in its first kilobyte. dpa's digitalwires JSON has
-    some of them too, so it must be tried first."""
-    head = data[:1024]
-    if head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
-        head = head.decode("utf-16", errors="ignore").encode()
-    head = head.lstrip(b"\xef\xbb\xbf \t\r\n")
-    return head[:1] in (b"{", b"[") and _SNIFF_KEY.search(head) is not None
+NAME = "ninjs"
+# Names of fields a ninjs item has besides its uri, lower-cased as items are read: Superdesk's
+# guid, the headlines and bodies of every version, and what 2.x and 3.x put first.
+_FIELDS = {"guid", "headline", "headlines", "bodies", "versioncreated", "pubstatus", "standard", "$standard"}
+
+
+def score(data: bytes, head) -> float:
+    """1 for JSON whose (first) item has a uri, the one field ninjs requires; 0.5 when it has
+    only other ninjs fields, as Superdesk's items do, and as dpa's JSON does in part."""
+    doc = _unwrapped(head.json)
+    item = next((item for item in doc if isinstance(item, dict)), None) if isinstance(doc, list) else doc
+    if not isinstance(item, dict):
+        return 0.0
+    keys = {str(key).lower() for key in item}
+    if "uri" in keys:
+        return 1.0
+    return 0.5 if any(key in _FIELDS or key.startswith(("body_", "headline_")) for key in keys) else 0.0
 
 
 def parse(data: bytes, context) -> list[Story]:
-    doc = load_json(data)
-    if isinstance(doc, dict) and "uri" not in doc:
-        doc = next((doc[key] for key in ("items", "data") if isinstance(doc.get(key), list)), doc)
+    doc = _unwrapped(load_json(data))
     if isinstance(doc, dict):
         return [_story(doc, context, "the item")]
     if not isinstance(doc, list):
@@ -64,13 +66,21 @@ def parse(data: bytes, context) -> list[Story]:
     return [_story(item, context, f"item {number}") for number, item in enumerate(doc, start=1)]
 
 
+def _unwrapped(doc):
+    """The item, or the list of items, a document holds: an "items" or "data" list wraps several."""
+    if isinstance(doc, dict) and "uri" not in doc:
+        return next((doc[key] for key in ("items", "data") if isinstance(doc.get(key), list)), doc)
+    return doc
+
+
 def _story(item, context, where: str) -> Story:
     if not isinstance(item, dict):
         raise FormatError(f"{where} is not a JSON object")
     item = _lower(item)
-    uri = _string(item.get("uri"))
+    # Superdesk's ninjs puts its item id (a tag: or urn:) in guid, as it has no web address yet.
+    uri = _string(item.get("uri")) or _string(item.get("guid"))
     if not uri:
-        raise FormatError(f"{where} has no uri, which ninjs requires")
+        raise FormatError(f"{where} has no uri (nor a Superdesk guid), which ninjs requires")
     headline, derived, subheadline = _headlines(item)
     paragraphs = _body(item)
     if not headline and not paragraphs:
@@ -263,70 +273,3 @@ def text_paragraphs(text: str) -> list[str]:
     if len(blocks) == 1:
         blocks = blocks[0].split("\n")
     return [block.strip() for block in blocks if block.strip()]
-
-
-# Inline elements flow into the paragraph around them; any other element ends one. Elements that
-# hold no copy (the title an HTML body repeats, scripts) are dropped.
-_INLINE = {"a", "abbr", "acronym", "b", "bdi", "bdo", "big", "cite", "code", "data", "del", "dfn", "em", "font",
-           "i", "img", "ins", "kbd", "label", "mark", "nobr", "q", "rp", "rt", "ruby", "s", "samp", "small", "span",
-           "strike", "strong", "sub", "sup", "time", "tt", "u", "var", "wbr"}
-_DROPPED = {"head", "title", "h1", "script", "style", "noscript", "template", "iframe", "object", "embed", "svg"}
-_BREAK = "\x00"  # <br> while white space is collapsed, a line break after
-
-
-def html_paragraphs(markup: str, *, keep_titles: bool = False) -> list[str]:
-    """The text of an HTML fragment, one paragraph per block (p, h2-h6, li, ...), without markup.
-    A table row is one paragraph, its cells joined by " | ". White space is collapsed as a browser
-    does; <br> is kept as a line break, and two of them end a paragraph. Nothing is fetched."""
-    try:
-        fragments = lxml.html.fragments_fromstring(markup)
-    except (etree.ParserError, ValueError, AssertionError):
-        # fragments_fromstring gives up on some broken documents ("too many bodies"); the
-        # whole-document parser takes them.
-        try:
-            fragments = [lxml.html.document_fromstring(markup)]
-        except (etree.ParserError, ValueError):
-            return text_paragraphs(markup) if not re.search(r"<[A-Za-z!/?]", markup) else []
-    dropped = _DROPPED - {"h1", "title"} if keep_titles else _DROPPED
-    paragraphs: list[str] = []
-    buffer: list[str] = []
-
-    def flush() -> None:
-        text = re.sub(r"[ \t\n\r\f]+", " ", "".join(buffer)).replace(_BREAK, "\n")
-        buffer.clear()
-        for paragraph in re.split(r"\n[ \n]*\n", re.sub(r" *\n *", "\n", text)):
-            if paragraph.strip():
-                paragraphs.append(paragraph.strip())
-
-    def walk(element) -> None:
-        tag = element.tag.lower() if isinstance(element.tag, str) else None
-        if tag == "br":
-            buffer.append(_BREAK)
-        elif tag == "tr":
-            flush()
-            # Within a cell, a line break or a block separates words as a space does.
-            for inner in element.iter():
-                if inner is not element and inner.tag not in _INLINE and inner.tag not in ("td", "th"):
-                    inner.text, inner.tail = f" {inner.text or ''}", f" {inner.tail or ''}"
-            cells = [" ".join(cell.text_content().split()) for cell in element if cell.tag in ("td", "th")]
-            if any(cells):
-                paragraphs.append(" | ".join(cells))
-        elif tag in _INLINE:
-            buffer.append(element.text or "")
-            for child in element:
-                walk(child)
-        elif tag is not None and tag not in dropped:
-            flush()
-            buffer.append(element.text or "")
-            for child in element:
-                walk(child)
-            flush()
-        buffer.append(element.tail or "")
-
-    for fragment in fragments:
-        if isinstance(fragment, str):
-            buffer.append(fragment)
-        else:
-            walk(fragment)
-    flush()
-    return paragraphs
