@@ -30,7 +30,7 @@ import functools
 import re
 from dataclasses import dataclass, field
 
-from wiredesk.formats.conventions import Routing, is_note, reference_keys, strip_routing
+from wiredesk.formats.conventions import Routing, is_note, kill_headline, reference_keys, strip_routing
 from wiredesk.formats.errors import FormatError
 from wiredesk.formats.shared import copy_uri, derive_headline, read_dateline
 from wiredesk.formats.text import repair_mojibake, unix_newlines
@@ -183,8 +183,6 @@ class Heading:
     byline: str | None = None
 
 
-_KILL = re.compile(r"^\W*(?:mandatory\s*kill|kill(?:\W+kill)*|elimination|eliminar(?:\W+eliminar)*|annulation"
-                   r"|аннулирование|withdrawal|story\s+withdrawn|meldung\s+zurückgezogen)\W*$", re.I)
 # "Berichtigung: note" labels the note; "Corrects spelling of..." is the note.
 _CORRECTION = re.compile(r"^\W*(?:berichtigung|berichtigt|korrektur|correction|corrected|corrects|correctif"
                          r"|rectificatif|versión corregida|corrección)\b(?P<label>\s*[:\-–])?\s*(?P<note>.*)",
@@ -249,7 +247,7 @@ class Marks:
         text = text.strip()
         if not text:
             return False
-        if _KILL.match(text):
+        if kill_headline(text):
             self.kill = True
             self.signal("kill")
             return True
