@@ -109,3 +109,42 @@ def test_copy_with_ids_names_no_other_story_unless_it_is_a_notice():
 ])
 def test_a_language_is_guessed_only_when_the_words_say_so_clearly(text, language):
     assert guess_language([text]) == language
+
+
+# --- what no input may do ----------------------------------------------------------------------
+
+from hypothesis import given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+from wiredesk.formats import FormatError  # noqa: E402
+from wiredesk.formats.conventions import apply  # noqa: E402
+
+# The words the recognisers look for, so that random copy meets them often.
+WIRE_WORDS = ["KILL", "KILL -", "MANDATORY KILL", "WITHDRAWN", "ADVISORY", "EDITOR'S NOTE:", "Eds:", "(END)",
+              "UPDATE 1-", "(LEAD)", "CORRECTION:", "Corrects", "please kill", "not for publication",
+              "PTI ABC", "DEL15", "(", ")", '"', "\n", "\n\n", "BERLIN (dpa) -", "Nov 25", "the", "harbour"]
+copy = st.lists(st.one_of(st.sampled_from(WIRE_WORDS), st.text(max_size=12)), max_size=40).map(" ".join)
+
+
+@settings(max_examples=300, deadline=None)
+@given(copy)
+def test_any_plain_copy_is_read_or_refused_with_a_reason_never_a_crash(text):
+    try:
+        stories = parse(text.encode("utf-8", "surrogatepass"))
+    except FormatError:
+        return
+    for story in stories:
+        assert story.headline is not None and all(p.strip() for p in story.paragraphs)
+        # A canceled or advisory item never carries text for readers.
+        assert story.pubstatus != "canceled" or story.paragraphs == []
+
+
+@settings(max_examples=300, deadline=None)
+@given(copy)
+def test_the_conventions_applied_twice_change_nothing_more(text):
+    try:
+        stories = parse(text.encode("utf-8", "surrogatepass"))
+    except FormatError:
+        return
+    for story in stories:
+        assert apply(story) == story
