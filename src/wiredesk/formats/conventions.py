@@ -25,8 +25,6 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import re
-from collections import Counter
-from itertools import filterfalse
 
 from wiredesk.formats.shared import ID_LESS_FORMATS, derive_headline, lede_without_dateline, read_dateline, slug
 from wiredesk.story import Story
@@ -35,8 +33,9 @@ from wiredesk.story import Story
 
 # The markers that open a note to editors, in the wires' languages. The look-ahead for the first
 # letters lets most paragraphs fail at once.
+_NOTE_INITIALS = "aehnrdpàé"
 NOTE = re.compile(
-    r"^\W*+(?=[aehnrdpàé])(?:attention\s+(?:news\s+)?(?:editors?|desks?)|attn\b|editor'?s'?\s+note|editors?\s+please\s+note"
+    rf"^\W*+(?=[{_NOTE_INITIALS}])(?:attention\s+(?:news\s+)?(?:editors?|desks?)|attn\b|editor'?s'?\s+note|editors?\s+please\s+note"
     r"|note\s+to\s+editors|eds?\s*:|editors\s*:|advisory\b|not\s+(?:intended\s+)?for\s+publication"
     r"|achtung\s+redaktion(?:en)?|redaktioneller\s+hinweis|redaktionshinweis|hinweis\s+(?:an|für)\s+die\s+redaktion"
     r"|nicht\s+zur\s+veröffentlichung|atenci[oó]n\s+redacci(?:ones|[oó]n)|aviso\s+a\s+(?:los\s+)?editores"
@@ -69,6 +68,11 @@ def is_note(paragraph: str) -> bool:
     """A paragraph addressed to editors. In running text "Advisory panels said…" is copy, so a
     marker counts only in capitals, before a colon or dash, in brackets, or saying it is not for
     publication."""
+    # Most paragraphs open with a letter no marker starts with (the same test as NOTE's
+    # look-ahead, which needs no more than lower() for these letters): neither a marker nor a
+    # bracket then, and no regex need be tried.
+    if paragraph[:1].isalpha() and paragraph[0].lower() not in _NOTE_INITIALS:
+        return False
     text = paragraph.lstrip()
     bracketed = text.startswith("(") and text.rstrip().endswith(")")
     if bracketed:
@@ -234,10 +238,12 @@ def is_advisory(story: Story) -> bool:
     # The regex is slow to fail at every position of every paragraph, so the paragraphs are first
     # looked through, once, for the word each of its phrases ends with. lower() gives those words
     # wherever re.I would match them, except where the "i" is a dotless ı or a dotted İ (i and U+0307).
-    lower = "\n".join(story.paragraphs).lower()
+    # An item says so at its start or its end; a long story is not looked through whole.
+    ends = story.paragraphs if len(story.paragraphs) <= 6 else story.paragraphs[:2] + story.paragraphs[-2:]
+    lower = "\n".join(ends).lower()
     if not any(word in lower for word in ("publica", "publier", "pubblica", "veröffentlichung", "ı", "\u0307")):
         return False
-    return any(_NOT_FOR_PUBLICATION.search(p) for p in story.paragraphs)
+    return any(_NOT_FOR_PUBLICATION.search(p) for p in ends)
 
 
 # --- the names stories go by, and the ones notices cite -----------------------------------------
@@ -323,7 +329,8 @@ def apply(story: Story) -> Story:
     # without one names its story by what it cites, whatever it does to it.
     targets = list(story.targets)
     if kill or advisory or (story.format in ID_LESS_FORMATS and (signals or (story.take or 1) > 1)):
-        targets += _cited("\n".join([own_text, ednote]))
+        # A notice's own text is its instruction; a story's is copy, where numbers are facts.
+        targets += _cited("\n".join([own_text if kill or advisory else story.headline, ednote]))
         if story.slugline:
             targets.append(keyword_key(story.slugline))
         if kill and story.headline and not kill_headline(story.headline):
@@ -361,20 +368,22 @@ _COMMON_WORDS = {
     "nl": "de het een van en in is dat op te met voor niet zijn door werd",
 }
 _WORDS_OF = {lang: set(words.split()) for lang, words in _COMMON_WORDS.items()}
-_ALL_COMMON_WORDS = set().union(*_WORDS_OF.values())
-_LOWER_WORD = re.compile(r"[^\W\d_]+")
+_LANGUAGES_OF = {word: [lang for lang, common in _WORDS_OF.items() if word in common]
+                 for word in set().union(*_WORDS_OF.values())}
 
 
 def guess_language(paragraphs: list[str]) -> str | None:
-    # The words are the runs of letters. Most tokens between white space are one such run whole,
-    # so only the others (with punctuation or digits) are left to the regex, much slower to split.
-    tokens = " ".join(paragraphs[:6]).lower().split()
-    words = Counter(filter(_ALL_COMMON_WORDS.__contains__, tokens))
-    words.update(_LOWER_WORD.findall(" ".join(filterfalse(str.isalpha, tokens))))
-    counts = sorted(((sum(words[w] for w in common & words.keys()), lang) for lang, common in _WORDS_OF.items()),
-                    reverse=True)
-    (best, lang), (second, _) = counts[0], counts[1]
+    # The opening words are enough to tell, and cost the same for a story of any length.
+    uses = dict.fromkeys(_WORDS_OF, 0)
+    for token in " ".join(paragraphs[:3]).lower().split()[:_LANGUAGE_WORDS]:
+        for lang in _LANGUAGES_OF.get(token.strip(_PUNCTUATION), ()):
+            uses[lang] += 1
+    (best, lang), (second, _) = sorted(((count, lang) for lang, count in uses.items()), reverse=True)[:2]
     return lang if best >= 5 and best >= 2 * second else None
+
+
+_LANGUAGE_WORDS = 80
+_PUNCTUATION = ".,;:!?\"'()[]«»“”„‘’-–—…"
 
 
 def _unique(values: list[str]) -> list[str]:

@@ -33,7 +33,7 @@ from dataclasses import dataclass, field
 from wiredesk.formats.conventions import Routing, is_note, kill_headline, reference_keys, strip_routing
 from wiredesk.formats.errors import FormatError
 from wiredesk.formats.shared import copy_uri, derive_headline, read_dateline
-from wiredesk.formats.text import repair_mojibake, unix_newlines
+from wiredesk.formats.text import repair_mojibake, unix_newlines, without
 from wiredesk.formats.times import parse_time
 from wiredesk.story import Dateline, Story, Subject
 
@@ -166,15 +166,10 @@ def split_messages(text: str) -> list[tuple[str, str, str]]:
                 continue
             raise FormatError("a wire message has no text: its STX (start of text) is missing")
         body, _, trailer = rest.partition("\x03")
-        messages.append((header, _without_eot(body), _without_eot(trailer)))
+        messages.append((header, without(body, "\x04"), without(trailer, "\x04")))
     if not messages:
         raise FormatError("there is no wire message here: no SOH header and no STX text")
     return messages
-
-
-def _without_eot(text: str) -> str:
-    # Finding a character is much cheaper than replacing it, and EOT is seldom inside a message.
-    return text.replace("\x04", "") if "\x04" in text else text
 
 
 @dataclass
@@ -415,8 +410,13 @@ def paragraphs_of(lines: list[str]) -> list[str]:
                 current = []
                 in_item = False
             continue
-        # Most lines continue the paragraph before them, as plain text: nothing more to ask.
-        if current and bare[0] not in "*|:-" and (line[0] in " \t") == in_item:
+        # Most lines are plain text, which no bullet, frame or rule starts: the rules below for a
+        # line that is neither an item nor a row, without a pattern to try.
+        if bare[0] not in "*|:-":
+            if not current or (line[0] in " \t") != in_item:
+                if current:
+                    paragraphs.append(" ".join(current))
+                current, in_item = [], False
             current.append(bare)
             continue
         row = bullet = None

@@ -86,9 +86,11 @@ def split_dateline(first: str, near: dt.date, *, date: dt.date | None = None) ->
         else:
             found = date_in_year(_MONTHS[month.lower()], day, date or near)
     # EFE closes the bracket with a stop before its dash: "(EFE).- ".
-    text = m.group("dateline").rstrip(" \t\n-–—:").removesuffix(").") + (")" if m.group("dateline").rstrip(" \t\n-–—:").endswith(").") else "")
-    dateline = Dateline(text=text, place=m.group("place").strip(), date=found,
-                        agency=(m.group("agency") or m.groupdict().get("agency2") or "").strip("()") or None)
+    text = m.group("dateline").rstrip(" \t\n-–—:")
+    if text.endswith(")."):
+        text = text[:-1]
+    agency = m.group("agency") or (m.group("agency2") if m.re is DATELINE else None)
+    dateline = Dateline(text=text, place=m.group("place").strip(), date=found, agency=(agency or "").strip("()") or None)
     return dateline, first[m.end():]
 
 
@@ -102,10 +104,18 @@ def lede_without_dateline(paragraph: str, dateline: Dateline | None) -> str:
     return paragraph
 
 
+_HALF_YEAR = dt.timedelta(days=182)
+
+
 def date_in_year(month: int, day: int, near: dt.date) -> dt.date | None:
     """The year that puts a month and day nearest `near`. A Dec 31 dateline on copy received on
     Jan 2 is last year's; a Jan 1 dateline under a Dec 31 date field (a UTC filing date) is next
     year's."""
+    # Within half a year of `near`, the date in its own year is the nearest: the others are
+    # further away. Most dates are, and need no more.
+    same_year = _date_or_none(near.year, month, day)
+    if same_year and abs(same_year - near) <= _HALF_YEAR:
+        return same_year
     candidates = [d for year in (near.year - 1, near.year, near.year + 1) if (d := _date_or_none(year, month, day))]
     return min(candidates, key=lambda d: abs(d - near), default=None)
 

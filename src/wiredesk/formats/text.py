@@ -44,6 +44,11 @@ def unix_newlines(text: str) -> str:
     return text.replace("\r\n", "\n").replace("\r", "\n") if "\r" in text else text
 
 
+def without(text: str, character: str) -> str:
+    # Looking for one character is much cheaper than replacing it, and most text has none.
+    return text.replace(character, "") if character in text else text
+
+
 # UTF-8 read as CP1252 and sent on as UTF-8 ("worldâ€™s", "GrÃ¼ne"): a UTF-8 lead byte and its
 # continuation bytes, as CP1252 shows them (its five undefined bytes show as the C1 controls they
 # are in Latin-1). Only the leads of Latin-1 letters (Â, Ã) and of punctuation and € (â) are
