@@ -25,6 +25,7 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import re
+from collections import Counter
 
 from wiredesk.formats.shared import ID_LESS_FORMATS, derive_headline, lede_without_dateline, read_dateline, slug
 from wiredesk.story import Story
@@ -227,19 +228,24 @@ _NOT_FOR_PUBLICATION = re.compile(
 
 
 def is_advisory(story: Story) -> bool:
-    if _ADVISORY_HEADLINE.match(story.headline) and not story.headline_derived:
+    return _is_advisory(story.headline, story.headline_derived, story.slugline, story.genres, story.ednote,
+                        story.paragraphs)
+
+
+def _is_advisory(headline, derived, slugline, genres, ednote, paragraphs) -> bool:
+    if _ADVISORY_HEADLINE.match(headline) and not derived:
         return True
-    if story.slugline and _ADVISORY_SLUG.search(story.slugline):
+    if slugline and _ADVISORY_SLUG.search(slugline):
         return True
-    if any("advisory" in (g.name or g.uri or g.literal or "").lower() for g in story.genres):
+    if any("advisory" in (g.name or g.uri or g.literal or "").lower() for g in genres):
         return True
-    if story.ednote and any(_ADVISORY_NOTE.fullmatch(part) for part in story.ednote.split("\n\n")):
+    if ednote and any(_ADVISORY_NOTE.fullmatch(part) for part in ednote.split("\n\n")):
         return True
     # The regex is slow to fail at every position of every paragraph, so the paragraphs are first
     # looked through, once, for the word each of its phrases ends with. lower() gives those words
     # wherever re.I would match them, except where the "i" is a dotless ı or a dotted İ (i and U+0307).
     # An item says so at its start or its end; a long story is not looked through whole.
-    ends = story.paragraphs if len(story.paragraphs) <= 6 else story.paragraphs[:2] + story.paragraphs[-2:]
+    ends = paragraphs if len(paragraphs) <= 6 else paragraphs[:2] + paragraphs[-2:]
     lower = "\n".join(ends).lower()
     if not any(word in lower for word in ("publica", "publier", "pubblica", "veröffentlichung", "ı", "\u0307")):
         return False
@@ -301,25 +307,21 @@ def apply(story: Story) -> Story:
     headline, routing = (story.headline, Routing()) if story.headline_derived else strip_routing(story.headline)
     paragraphs, notes = split_notes(story.paragraphs)
     derived_from_a_note = story.headline_derived and bool(notes) and paragraphs[:1] != story.paragraphs[:1]
-    story = dataclasses.replace(
-        story, headline=headline, paragraphs=paragraphs,
-        ednote="\n\n".join(n for n in (story.ednote, *notes) if n) or None,
-        version=story.version if story.version is not None else routing.version,
-        urgency=story.urgency if story.urgency is not None else routing.urgency,
-        signals=_unique([*story.signals, *routing.signals]))
+    by = story.by
+    if by and _INITIALS.match(by):
+        notes.append(by)  # desk initials in the byline ("gr/bp") are a sign-off, not a name
+        by = None
+    ednote = "\n\n".join(n for n in (story.ednote, *notes) if n)
+    signals = _unique([*story.signals, *routing.signals])
 
-    if story.by and _INITIALS.match(story.by):
-        # Desk initials in the byline ("gr/bp") are a sign-off, not a name.
-        story = dataclasses.replace(story, by=None, ednote="\n\n".join(filter(None, (story.ednote, story.by))))
-    ednote, advisory = story.ednote or "", is_advisory(story)
-    own_text = "\n".join([story.headline, *story.paragraphs])
-    kill = (story.pubstatus == "canceled" or "kill" in story.signals or kill_headline(story.headline)
-            or ((advisory or not story.paragraphs) and says_kill("\n".join([own_text, ednote])))
-            or (len(own_text) <= _NOTICE_MAX and bool(_KILL_INSTRUCTION.search(own_text))))
-    signals, correction = list(story.signals), story.correction
+    advisory = _is_advisory(headline, story.headline_derived, story.slugline, story.genres, ednote, paragraphs)
+    own_text = "\n".join([headline, *paragraphs])
+    kill = (story.pubstatus == "canceled" or "kill" in signals or kill_headline(headline)
+            or ((advisory or not paragraphs) and says_kill("\n".join([own_text, ednote])))
+            or (len(own_text) <= _NOTICE_MAX and _may_ask_to_kill(own_text) and bool(_KILL_INSTRUCTION.search(own_text))))
+    correction = story.correction
     if kill:
-        signals = _unique([*signals, "kill"])
-        correction = None
+        signals, correction = _unique([*signals, "kill"]), None
     elif correction is None and ednote:
         correction = next((note for part in ednote.split("\n\n") if (note := correction_note(part))), None)
         if correction:
@@ -330,17 +332,17 @@ def apply(story: Story) -> Story:
     targets = list(story.targets)
     if kill or advisory or (story.format in ID_LESS_FORMATS and (signals or (story.take or 1) > 1)):
         # A notice's own text is its instruction; a story's is copy, where numbers are facts.
-        targets += _cited("\n".join([own_text if kill or advisory else story.headline, ednote]))
+        targets += _cited("\n".join([own_text if kill or advisory else headline, ednote]))
         if story.slugline:
             targets.append(keyword_key(story.slugline))
-        if kill and story.headline and not kill_headline(story.headline):
-            targets.append(headline_key(story.headline))  # "KILL - <the story's headline>"
-    keys = [*story.keys, headline_key(story.headline), *([keyword_key(story.slugline)] if story.slugline else [])]
+        if kill and headline and not kill_headline(headline):
+            targets.append(headline_key(headline))  # "KILL - <the story's headline>"
+    keys = [*story.keys, headline_key(headline), *([keyword_key(story.slugline)] if story.slugline else [])]
 
-    paragraphs, dateline, headline, ednote = story.paragraphs, story.dateline, story.headline, story.ednote
+    dateline = story.dateline
     if kill or advisory:
         # A notice's text is an instruction to editors, never copy for readers.
-        ednote = "\n\n".join(filter(None, (ednote, *paragraphs))) or None
+        ednote = "\n\n".join(filter(None, (ednote, *paragraphs)))
         paragraphs, dateline = [], None
     elif paragraphs:
         if dateline and not _LETTERS.search(dateline.text):
@@ -350,10 +352,22 @@ def apply(story: Story) -> Story:
         if derived_from_a_note:
             headline = derive_headline(lede_without_dateline(paragraphs[0], dateline))
     return dataclasses.replace(
-        story, headline=headline, paragraphs=paragraphs, dateline=dateline, ednote=ednote, signals=signals,
-        language=story.language or guess_language(paragraphs),
+        story, headline=headline, paragraphs=paragraphs, dateline=dateline, ednote=ednote or None, by=by,
+        version=story.version if story.version is not None else routing.version,
+        urgency=story.urgency if story.urgency is not None else routing.urgency,
+        signals=signals, language=story.language or guess_language(paragraphs),
         correction=correction, pubstatus="canceled" if kill else story.pubstatus,
         keys=_unique(keys), targets=_unique(targets))
+
+
+# Words one of which every kill instruction holds, looked for before the slow regex.
+_KILL_HINTS = ("kill", "withdraw", "not to ", "do not", "eliminat", "zurück", "nicht", "ne pas", "ne plus",
+               "annul", "anul", "no utiliz", "no usar", "no publicar", "non utiliz", "non pubblic")
+
+
+def _may_ask_to_kill(text: str) -> bool:
+    lower = text.lower()
+    return any(hint in lower for hint in _KILL_HINTS) or "ı" in lower or "\u0307" in lower
 
 
 # The commonest short words of the wires' languages. Copy in a format with no language field (7901,
@@ -368,22 +382,18 @@ _COMMON_WORDS = {
     "nl": "de het een van en in is dat op te met voor niet zijn door werd",
 }
 _WORDS_OF = {lang: set(words.split()) for lang, words in _COMMON_WORDS.items()}
-_LANGUAGES_OF = {word: [lang for lang, common in _WORDS_OF.items() if word in common]
-                 for word in set().union(*_WORDS_OF.values())}
 
 
 def guess_language(paragraphs: list[str]) -> str | None:
     # The opening words are enough to tell, and cost the same for a story of any length.
-    uses = dict.fromkeys(_WORDS_OF, 0)
-    for token in " ".join(paragraphs[:3]).lower().split()[:_LANGUAGE_WORDS]:
-        for lang in _LANGUAGES_OF.get(token.strip(_PUNCTUATION), ()):
-            uses[lang] += 1
-    (best, lang), (second, _) = sorted(((count, lang) for lang, count in uses.items()), reverse=True)[:2]
+    words = Counter(_LOWER_WORD.findall(" ".join(paragraphs[:3])[:_LANGUAGE_CHARS].lower()))
+    (best, lang), (second, _) = sorted(((sum(map(words.__getitem__, common & words.keys())), lang)
+                                        for lang, common in _WORDS_OF.items()), reverse=True)[:2]
     return lang if best >= 5 and best >= 2 * second else None
 
 
-_LANGUAGE_WORDS = 80
-_PUNCTUATION = ".,;:!?\"'()[]«»“”„‘’-–—…"
+_LANGUAGE_CHARS = 600
+_LOWER_WORD = re.compile(r"[^\W\d_]+")
 
 
 def _unique(values: list[str]) -> list[str]:
