@@ -16,6 +16,7 @@ from pathlib import Path
 import pytest
 
 from ninjs import ninjs_errors
+from wiredesk import formats
 from wiredesk.formats import Context, FormatError, feed
 from wiredesk.lifecycle import Known, Outcome, StoredVersion, decide
 from wiredesk.story import Dateline, Story, Subject
@@ -334,11 +335,11 @@ def test_feedparser_is_told_not_to_rewrite_links_or_sanitise(monkeypatch):
     assert kwargs == {"resolve_relative_uris": False, "sanitize_html": False}
 
 
-# --- sniffing -----------------------------------------------------------------------------------
+# --- detection ------------------------------------------------------------------------------------
 
 @pytest.mark.parametrize("name", READABLE + REFUSED)
-def test_sniff_recognises_every_feed_fixture(name):
-    assert feed.sniff(fixture(name))
+def test_every_feed_fixture_is_detected_as_a_feed(name):
+    assert formats.detect(fixture(name)) == "feed"
 
 
 @pytest.mark.parametrize("data", [
@@ -348,8 +349,8 @@ def test_sniff_recognises_every_feed_fixture(name):
     b'<rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#"'
     b' xmlns="http://my.netscape.com/rdf/simple/0.9/"/>',
 ], ids=["utf8-bom", "utf16", "prefixed-atom", "rss090"])
-def test_sniff_reads_past_boms_declarations_and_comments(data):
-    assert feed.sniff(data)
+def test_detection_reads_past_boms_declarations_and_comments(data):
+    assert formats.detect(data) == "feed"
 
 
 @pytest.mark.parametrize("path", [
@@ -358,18 +359,17 @@ def test_sniff_reads_past_boms_declarations_and_comments(data):
     "agency-samples/iptc-newsinjson/NTB_nitf_sample.xml",
     "seed/ians-2024-11-14-biden-xi-summit.agency-copy.txt",
 ])
-def test_sniff_says_no_to_other_formats(path):
-    assert not feed.sniff((CORPUS / path).read_bytes())
+def test_other_formats_are_not_detected_as_feeds(path):
+    assert formats.detect((CORPUS / path).read_bytes()) != "feed"
 
 
 @pytest.mark.parametrize("data", [
     b'<feed xmlns="http://example.org/not-atom"/>',
     b'<rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#"/>',
-    b"",
-    b"{}",
-], ids=["feed-in-another-namespace", "rdf-without-rss", "empty", "json"])
-def test_sniff_says_no_to_lookalikes(data):
-    assert not feed.sniff(data)
+], ids=["feed-in-another-namespace", "rdf-without-rss"])
+def test_lookalikes_are_refused_with_a_reason(data):
+    with pytest.raises(FormatError, match="not an RSS, RDF or Atom feed"):
+        formats.parse(data)
 
 
 # --- output -------------------------------------------------------------------------------------

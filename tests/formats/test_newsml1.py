@@ -16,6 +16,7 @@ from pathlib import Path
 import pytest
 
 from ninjs import ninjs_errors
+from wiredesk import formats
 from wiredesk.formats import Context, FormatError, newsml1
 from wiredesk.story import Dateline, Story, Subject
 
@@ -99,8 +100,8 @@ def test_afp_sample_metadata(afp):
                                                  "subj:11000000", "subj:02000000", "subj:02003001"]
 
 
-def test_afp_sample_is_sniffed():
-    assert newsml1.sniff(AFP.read_bytes())
+def test_afp_sample_is_detected_as_newsml1():
+    assert formats.detect(AFP.read_bytes()) == "newsml1"
 
 
 # --- fixtures -----------------------------------------------------------------------------------
@@ -301,11 +302,11 @@ def test_parsing_touches_no_network(monkeypatch):
     assert attempts == []
 
 
-# --- sniffing -----------------------------------------------------------------------------------
+# --- detection ------------------------------------------------------------------------------------
 
 @pytest.mark.parametrize("name", READABLE + REFUSED)
-def test_sniff_recognises_every_fixture(name):
-    assert newsml1.sniff(fixture(name))
+def test_every_fixture_is_detected_as_newsml1(name):
+    assert formats.detect(fixture(name)) == "newsml1"
 
 
 @pytest.mark.parametrize("path", [
@@ -313,12 +314,12 @@ def test_sniff_recognises_every_fixture(name):
     "agency-samples/iptc-newsinjson/NTB_nitf_sample.xml",
     "seed/ians-2024-11-14-biden-xi-summit.agency-copy.txt",
 ])
-def test_sniff_says_no_to_other_formats(path):
-    assert not newsml1.sniff((CORPUS / path).read_bytes())
+def test_other_formats_are_not_detected_as_newsml1(path):
+    assert formats.detect((CORPUS / path).read_bytes()) != "newsml1"
 
 
-def test_sniff_says_no_to_feeds():
-    assert not newsml1.sniff((REPO / "tests" / "fixtures" / "feed" / "rss2-basic.xml").read_bytes())
+def test_a_feed_is_not_detected_as_newsml1():
+    assert formats.detect((REPO / "tests" / "fixtures" / "feed" / "rss2-basic.xml").read_bytes()) == "feed"
 
 
 # --- output -------------------------------------------------------------------------------------

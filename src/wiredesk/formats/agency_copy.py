@@ -21,7 +21,7 @@ from wiredesk.formats import text
 from wiredesk.formats.conventions import Routing, reference_keys, split_notes, strip_routing
 from wiredesk.formats.errors import FormatError
 from wiredesk.formats.shared import DATELINE, copy_uri, derive_headline, split_dateline
-from wiredesk.story import Dateline, Story, Subject
+from wiredesk.story import Story, Subject
 
 # Field names are lower case, as feeds write them: "Category 4 storm..." is a headline.
 _DATE_FIELD = re.compile(r"\A[ \t]*date[ \t]*:?[ \t]+(\d{4}-\d{2}-\d{2})\b[ \t]*\n?")

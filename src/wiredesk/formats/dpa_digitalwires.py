@@ -22,10 +22,10 @@ from __future__ import annotations
 import re
 
 from wiredesk.formats.errors import FormatError
-from wiredesk.formats.shared import read_dateline
+from wiredesk.formats.shared import id_uri, read_dateline
 from wiredesk.formats.times import parse_time
 from wiredesk.formats.markup import html_paragraphs
-from wiredesk.formats.ninjs import as_uri, load_json
+from wiredesk.formats.ninjs import load_json
 from wiredesk.story import Story, Subject
 
 NAME = "dpa-digitalwires"
@@ -105,7 +105,7 @@ def _story(entry, context, where: str) -> Story:
     if (signal := _SIGNALS.get(_string(entry.get("signal")) or "")):
         signals.append(signal)
     return Story(
-        uri=as_uri(uri, context, "dpa-digitalwires"),
+        uri=id_uri(uri, context.source, "dpa-digitalwires"),
         headline=" ".join(headline.split()),
         paragraphs=paragraphs,
         version=version,

@@ -17,18 +17,16 @@ leaves `updated` out.
 
 from __future__ import annotations
 
-import codecs
 import datetime as dt
 import io
 import logging
 import re
-from urllib.parse import quote
 
 import feedparser
 from lxml import etree
 
 from wiredesk.formats import markup, xml
-from wiredesk.formats.shared import derive_headline, slug, split_dateline
+from wiredesk.formats.shared import derive_headline, id_uri, split_dateline
 from wiredesk.formats.errors import FormatError
 from wiredesk.formats.times import parse_time
 from wiredesk.story import Story, Subject
@@ -39,54 +37,10 @@ ATOM_NS = ("http://www.w3.org/2005/Atom", "http://purl.org/atom/ns#")
 RDF_NS = "http://www.w3.org/1999/02/22-rdf-syntax-ns#"
 RSS_RDF_NS = ("http://purl.org/rss/1.0/", "http://my.netscape.com/rdf/simple/0.9/")
 
-# Enough for an XML declaration, a comment or two and the root's namespace declarations.
-SNIFF_BYTES = 2048
-_PROLOG = re.compile(
-    r"(?:\s+|<\?.*?\?>|<!--.*?-->|<!DOCTYPE[^\[>]*(?:\[.*?\])?\s*>)*"
-    r"<(?:[A-Za-z_][\w.\-]*:)?(?P<name>[A-Za-z_][\w.\-]*)(?P<attributes>[^>]*)",
-    re.S,
-)
-
-# Characters RFC 3986 allows in a URI outside the authority's IP literals. A guid that is not a
-# URI in this sense ("item 42") is wrapped in a URN: ninjs requires `uri` to be one.
-_URI_CHAR = r"(?:[A-Za-z0-9\-._~!$&'()*+,;=:@/?]|%[0-9A-Fa-f]{2})"
-_URI = re.compile(rf"[A-Za-z][A-Za-z0-9+.\-]*:{_URI_CHAR}+(?:#{_URI_CHAR}*)?")
-
 _EMAIL = re.compile(r"<?[\w.+\-]+@[\w\-]+(?:\.[\w\-]+)+>?")
 _EMPTY_BRACKETS = re.compile(r"\(\s*\)")
 # Plain-text content: blank lines part paragraphs.
 _BLANK_LINE = re.compile(r"\n[ \t]*\n")
-
-
-def sniff(data: bytes) -> bool:
-    """True for an RSS, RDF (RSS 0.90/1.0) or Atom document, judged from its first bytes."""
-    root = root_tag(data)
-    if root is None:
-        return False
-    name, attributes = root
-    if name == "rss":
-        return True
-    if name == "feed":
-        return any(ns in attributes for ns in ATOM_NS)
-    if name == "RDF":
-        return any(ns in attributes for ns in RSS_RDF_NS)
-    return False
-
-
-def root_tag(data: bytes) -> tuple[str, str] | None:
-    """The root element's local name and the raw text of its attributes, from the first bytes
-    alone: telling formats apart must not cost a parse."""
-    head = data[:SNIFF_BYTES]
-    for bom, encoding in ((codecs.BOM_UTF8, "utf-8"), (codecs.BOM_UTF16_LE, "utf-16-le"),
-                          (codecs.BOM_UTF16_BE, "utf-16-be")):
-        if head.startswith(bom):
-            text = head[len(bom):].decode(encoding, "ignore")
-            break
-    else:
-        # Markup is ASCII in every encoding a declaration can name, bar UTF-16 (which has a BOM).
-        text = head.decode("latin-1")
-    m = _PROLOG.match(text)
-    return (m.group("name"), m.group("attributes")) if m else None
 
 
 def parse(data: bytes, context) -> list[Story]:
@@ -153,19 +107,11 @@ def _story(entry, feed, context, html_titles: bool) -> Story:
     )
 
 
-def identifier_uri(identifier: str, source: str) -> str:
-    """The identifier itself when it is a URI; otherwise a URN that keeps it recognisable and
-    tells two different identifiers apart."""
-    if _URI.fullmatch(identifier):
-        return identifier
-    return f"urn:wiredesk:{slug(source)}:id:{quote(identifier, safe='')}"
-
-
 def _uri(entry, context) -> str:
     for key in ("id", "link"):
         value = (entry.get(key) or "").strip()
         if value:
-            return identifier_uri(value, context.source)
+            return id_uri(value, context.source, "id")
     raise FormatError("the entry has no id, guid or link to tell it apart from others")
 
 

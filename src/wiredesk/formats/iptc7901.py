@@ -35,7 +35,7 @@ from wiredesk.formats.errors import FormatError
 from wiredesk.formats.shared import copy_uri, derive_headline, read_dateline
 from wiredesk.formats.text import repair_mojibake, unix_newlines, without
 from wiredesk.formats.times import parse_time
-from wiredesk.story import Dateline, Story, Subject
+from wiredesk.story import Story, Subject
 
 _HEADER = re.compile(r"[ \t]*(?P<service>[A-Za-z][A-Za-z-]{0,9}?)(?P<number>\d{1,6})[ \t]+(?P<priority>\d)"
                      r"[ \t]+(?P<category>\S{1,4})[ \t]+(?P<words>\d{1,6})\b(?P<rest>.*)")

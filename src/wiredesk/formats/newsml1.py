@@ -23,9 +23,8 @@ from lxml import etree
 
 from wiredesk.formats import nitf, xml
 from wiredesk.formats.errors import FormatError
-from wiredesk.formats.feed import identifier_uri, root_tag
 from wiredesk.formats.markup import inline_text
-from wiredesk.formats.shared import derive_headline, split_dateline
+from wiredesk.formats.shared import derive_headline, id_uri, split_dateline
 from wiredesk.formats.times import parse_time
 from wiredesk.story import Dateline, Story, Subject
 
@@ -49,13 +48,6 @@ _SUBJECT_NAMES = {
     "17000000": "weather",
 }
 _SUBJECT_URI = "http://cv.iptc.org/newscodes/subjectcode/"
-
-
-def sniff(data: bytes) -> bool:
-    """True for a NewsML 1.x document (root <NewsML>), judged from its first bytes. NewsML-G2's
-    roots are lower case (newsItem, newsMessage) and never match."""
-    root = root_tag(data)
-    return root is not None and root[0] == "NewsML"
 
 
 def parse(data: bytes, context) -> list[Story]:
@@ -151,11 +143,11 @@ def _uri(identifier: etree._Element, revision: str | None, context) -> str:
         # without it, every revision of the story shares the uri.
         if revision:
             public = re.sub(rf":{re.escape(revision)}[NAU]?$", "", public)
-        return identifier_uri(public, context.source)
+        return id_uri(public, context.source, "id")
     parts = [inline_text(_find(identifier, name)) for name in ("ProviderId", "DateId", "NewsItemId")]
     if not all(parts):
         raise FormatError("the NewsIdentifier has neither a PublicIdentifier nor ProviderId, DateId and NewsItemId")
-    return identifier_uri("urn:newsml:" + ":".join(parts), context.source)
+    return id_uri("urn:newsml:" + ":".join(parts), context.source, "id")
 
 
 def _status(management: etree._Element, zone: str) -> tuple[str, dt.datetime | None]:

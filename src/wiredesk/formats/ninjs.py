@@ -13,18 +13,17 @@ reads all three versions.
     located                     the dateline, when the text opens with none
 
 A JSON object is one item; an array of objects, or an object with an "items" or "data" array,
-several. `load_json` and `as_uri` are shared with the dpa digitalwires format.
+several. `load_json` is shared with the dpa digitalwires format.
 """
 
 from __future__ import annotations
 
 import json
 import re
-from urllib.parse import quote
 
 from wiredesk.formats.errors import FormatError
 from wiredesk.formats.markup import html_paragraphs
-from wiredesk.formats.shared import derive_headline, read_dateline, slug
+from wiredesk.formats.shared import derive_headline, id_uri, read_dateline
 from wiredesk.formats.text import repair_mojibake
 from wiredesk.formats.times import parse_time
 from wiredesk.story import Dateline, Story, Subject
@@ -111,7 +110,7 @@ def _story(item, context, where: str) -> Story:
         _PUBSTATUS.get(status.strip().lower(), "withheld") if isinstance(status, str) else "withheld")
     correction = descriptions.get("correction")
     return Story(
-        uri=as_uri(uri, context, "ninjs"),
+        uri=id_uri(uri, context.source, "ninjs"),
         headline=headline,
         headline_derived=derived,
         subheadline=subheadline,
@@ -232,12 +231,6 @@ def _number(value, low: int, high: int | None) -> int | None:
 # --- shared with dpa_digitalwires ---------------------------------------------------------------
 
 _C1 = re.compile(rb"[\x80-\x9f]")
-
-
-def as_uri(value: str, context, fmt: str) -> str:
-    """The agency's id when it is an absolute URI, as ninjs output needs; else wrapped in one, the
-    same every time."""
-    return value if _URI.fullmatch(value) else f"urn:wiredesk:{slug(context.source)}:{fmt}:{quote(value, safe='')}"
 
 
 def load_json(data: bytes):

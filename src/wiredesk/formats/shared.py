@@ -6,6 +6,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 import unicodedata
+from urllib.parse import quote
 
 from wiredesk.story import Dateline
 
@@ -177,6 +178,18 @@ def slug(value: str, words: int | None = None) -> str:
     ascii_text = unicodedata.normalize("NFKD", value).encode("ascii", "ignore").decode().lower()
     parts = _SLUG_PART.findall(ascii_text)
     return "-".join(parts[:words] if words else parts) or "story"
+
+
+# Characters RFC 3986 allows in a URI outside the authority's IP literals. An id that is not a URI
+# in this sense ("item 42") is wrapped in a URN: ninjs requires `uri` to be one.
+_URI_CHAR = r"(?:[A-Za-z0-9\-._~!$&'()*+,;=:@/?]|%[0-9A-Fa-f]{2})"
+_URI = re.compile(rf"[A-Za-z][A-Za-z0-9+.\-]*:{_URI_CHAR}*(?:#{_URI_CHAR}*)?")
+
+
+def id_uri(identifier: str, source: str, kind: str) -> str:
+    """The agency's id when it is an absolute URI; else a URN made of it, the same every time,
+    that keeps it recognisable and tells two different ids apart."""
+    return identifier if _URI.fullmatch(identifier) else f"urn:wiredesk:{slug(source)}:{kind}:{quote(identifier, safe='')}"
 
 
 # The formats whose copy has no id of its own: its uri is made by copy_uri.
