@@ -227,12 +227,9 @@ _NOT_FOR_PUBLICATION = re.compile(
     r"|\bnon\s+destinat[oa]\s+alla\s+pubblicazione|\bne\s+pas\s+publier\b", re.I)
 
 
-def is_advisory(story: Story) -> bool:
-    return _is_advisory(story.headline, story.headline_derived, story.slugline, story.genres, story.ednote,
-                        story.paragraphs)
-
-
-def _is_advisory(headline, derived, slugline, genres, ednote, paragraphs) -> bool:
+def is_advisory(headline: str, derived: bool, slugline: str | None, genres, ednote: str,
+                paragraphs: list[str]) -> bool:
+    """Whether an item is an advisory, by its headline, slug, genre, notes or own words."""
     if _ADVISORY_HEADLINE.match(headline) and not derived:
         return True
     if slugline and _ADVISORY_SLUG.search(slugline):
@@ -314,7 +311,7 @@ def apply(story: Story) -> Story:
     ednote = "\n\n".join(n for n in (story.ednote, *notes) if n)
     signals = _unique([*story.signals, *routing.signals])
 
-    advisory = _is_advisory(headline, story.headline_derived, story.slugline, story.genres, ednote, paragraphs)
+    advisory = is_advisory(headline, story.headline_derived, story.slugline, story.genres, ednote, paragraphs)
     own_text = "\n".join([headline, *paragraphs])
     kill = (story.pubstatus == "canceled" or "kill" in signals or kill_headline(headline)
             or ((advisory or not paragraphs) and says_kill("\n".join([own_text, ednote])))
