@@ -222,7 +222,6 @@ def test_copy_that_says_it_is_a_later_version_continues_a_story_and_a_refile_doe
     assert not lifecycle.continues_a_story(story())
     assert not lifecycle.continues_a_story(story(version=1))
     assert lifecycle.continues_a_story(story(take=2))
-    assert lifecycle.continues_a_story(story(), carries_more=True)
 
 
 # --- kills that came first, and takes -----------------------------------------------------------

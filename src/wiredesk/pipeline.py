@@ -163,24 +163,18 @@ def _quarantine(delivery: Delivery, reason: str) -> Result:
 
 def _apply(delivery: Delivery, copy: _Copy) -> Result:
     incoming, source, now = copy.story, delivery.source, timezone.now()
-    story = _locked(Story.objects.filter(source=source, uri=incoming.uri)) or _named_story(source, incoming, now)
-    updates = lifecycle.continues_a_story(incoming)
-    original = _original_of(copy, updating=source.pk if updates else None) if story is None and copy.bands else None
-    if original is not None and original.source_id == source.pk and (
-            updates or lifecycle.continues_a_story(incoming, carries_more=duplicates.carries_more(copy.text, _text_of(original)))):
-        story, original = _locked(Story.objects.filter(pk=original.pk)), None
-    elif story is None and original is None and updates and copy.bands and incoming.format in ID_LESS_FORMATS:
-        story = _updated_story(source, copy, now)
+    story, original = _story_for(source, copy, now)
     if story is not None and story.current:
         incoming = lifecycle.join_take(story.current.canonical, incoming)
     decision = lifecycle.decide(story.known() if story else None, incoming, now=now, policy=source.policy,
                                 duplicate_of=original and original.uri,
                                 killed_by=None if story else _pending_kill(source, incoming, now))
     if decision.stored:
-        if story is None:
+        created = story is None
+        if created:
             story = Story(source=source, uri=incoming.uri, slug=_slug(incoming.headline), section=section_for(incoming))
         version = _store(story, delivery, incoming, decision)
-        _file_keys(story, incoming, now)
+        _file_keys(story, incoming, now, created=created)
         if decision.state is not None:
             _show(story, version, incoming, decision, now, original)
             if incoming.paragraphs and decision.state in (State.LIVE, State.HELD):
@@ -192,6 +186,24 @@ def _apply(delivery: Delivery, copy: _Copy) -> Result:
                   version=decision.version,
                   url=story.get_absolute_url() if story and story.is_visible(now) else None,
                   reason=decision.reason or None)
+
+
+def _story_for(source: Source, copy: _Copy, now: dt.datetime) -> tuple[Story | None, Story | None]:
+    """The story the copy belongs to, locked; and, when it belongs to none, the story already on
+    the site that it repeats (which makes it a duplicate)."""
+    incoming = copy.story
+    if story := _locked(Story.objects.filter(source=source, uri=incoming.uri)) or _named_story(source, incoming, now):
+        return story, None
+    if not copy.bands:
+        return None, None
+    updates = lifecycle.continues_a_story(incoming)
+    original = _original_of(copy, updating=source.pk if updates else None)
+    if original is None:
+        # Copy without an id that says it updates may have rewritten all it shares with its story.
+        return (_updated_story(source, copy, now) if updates and incoming.format in ID_LESS_FORMATS else None), None
+    if original.source_id == source.pk and (updates or duplicates.carries_more(copy.text, _text_of(original))):
+        return _locked(Story.objects.filter(pk=original.pk)), None
+    return None, original
 
 
 def _locked(stories) -> Story | None:
@@ -247,11 +259,11 @@ def _pending_kill(source: Source, incoming: CanonicalStory, now: dt.datetime) ->
     return kill.story.uri if kill else None
 
 
-def _file_keys(story: Story, incoming: CanonicalStory, now: dt.datetime) -> None:
-    """File the names the story goes by; a kill that found no story files the names it gave, so
-    the story is killed when it comes."""
+def _file_keys(story: Story, incoming: CanonicalStory, now: dt.datetime, *, created: bool) -> None:
+    """File the names the story goes by; a kill that found no story (it `created` one) files the
+    names it gave, so the story is killed when it comes."""
     rows = [(StoryKey.Role.NAME, key) for key in incoming.keys]
-    if incoming.pubstatus == "canceled" and story.versions.count() == 1:
+    if incoming.pubstatus == "canceled" and created:
         rows += [(StoryKey.Role.TARGET, key) for key in incoming.targets]
     StoryKey.objects.bulk_create([StoryKey(story=story, source_id=story.source_id, role=role, key=key[:200],
                                            created_at=now) for role, key in rows], ignore_conflicts=True)

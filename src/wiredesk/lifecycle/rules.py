@@ -178,12 +178,11 @@ def decide(known: Known | None, incoming: Story, *, now: dt.datetime, policy: Po
     return Decision(Outcome.PUBLISHED, number)
 
 
-def continues_a_story(incoming: Story, *, carries_more: bool = False) -> bool:
-    """Copy from the same source as a story with the same text, under a new id, that says it is a
-    later version (a lead, an update, a correction, a later take) or carries that story's text and
-    more: it is that story's next version. Wire formats without ids key a story by its headline,
-    which a new lead rewrites."""
-    return (carries_more or (incoming.version or 1) > 1 or (incoming.take or 1) > 1
+def continues_a_story(incoming: Story) -> bool:
+    """Copy that says it is a later version (a lead, an update, a correction, a later take). When
+    its id is new but its text is a story the source already sent, it is that story's next
+    version: wire formats without ids key a story by its headline, which a new lead rewrites."""
+    return ((incoming.version or 1) > 1 or (incoming.take or 1) > 1
             or bool({"update", "correction"} & set(incoming.signals)))
 
 
