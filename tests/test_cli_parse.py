@@ -167,3 +167,17 @@ def test_parse_zone_reads_times_without_an_offset_in_that_zone(env, tmp_path):
 
 def test_parse_with_an_unknown_zone_exits_2_naming_it(env):
     assert_refused(wiredesk_parse(env, SEED, "--zone", "Mars/Olympus"), SEED, "unknown time zone 'Mars/Olympus'")
+
+
+def test_parse_into_a_reader_that_stops_early_ends_quietly(env, tmp_path):
+    # `wiredesk parse FILE | head -1`: the pipe closes after one line, long before the JSON ends
+    # (far more of it than a pipe's buffer holds).
+    items = [{"uri": f"urn:test:{n}", "headline": f"Story {n}", "body_text": "The ferry ran late. " * 40}
+             for n in range(400)]
+    (tmp_path / "many.json").write_text(json.dumps(items), encoding="utf-8")
+    parse = subprocess.Popen([str(WIREDESK), "parse", str(tmp_path / "many.json")], env=env,
+                             stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    parse.stdout.readline()
+    parse.stdout.close()
+    assert parse.wait(timeout=60) == 0
+    assert b"Traceback" not in parse.stderr.read()

@@ -19,7 +19,13 @@ def main(argv: list[str] | None = None) -> int:
     if not getattr(args, "command", None):
         parser.print_help()
         return 2
-    return args.command(args)
+    try:
+        return args.command(args)
+    except BrokenPipeError:
+        # The reader went away (`wiredesk parse FILE | head`): nothing is wrong, so no traceback,
+        # and stdout goes to /dev/null so that flushing it at exit cannot fail again.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 0
 
 
 def _parser() -> argparse.ArgumentParser:
