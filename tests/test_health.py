@@ -112,6 +112,20 @@ def test_a_source_sending_garbage_is_failing(db):
 
 # --- where it is shown ----------------------------------------------------------------------------
 
+# The Django test client asks from 127.0.0.1 unless told otherwise: a local request, which sees
+# the detail.
+OUTSIDE = {"REMOTE_ADDR": "203.0.113.9"}
+TOKEN = "0f3c9a54d1e2b7a8c6f5e4d3c2b1a09f"
+
+
+def failing_and_healthy():
+    """hp delivering every minute, ians failing its pulls."""
+    for n in range(4):
+        deliver(at=NOW - n * MINUTE)
+    for _ in range(3):
+        health.attempted("ians", "http", "HTTP 500 Internal Server Error", now=NOW)
+
+
 def test_healthz_says_ok_with_every_source_and_fails_while_one_is_failing(client, db):
     for n in range(4):
         deliver(at=NOW - n * MINUTE)
@@ -136,6 +150,73 @@ def test_healthz_lists_quiet_sources_without_failing(client, db):
     with time_machine.travel(NOW + dt.timedelta(hours=1), tick=False):
         response = client.get("/healthz")
     assert response.status_code == 200 and response.json()["quiet"] == ["hp"]
+
+
+@pytest.mark.parametrize("headers", [
+    OUTSIDE,
+    # nginx as shipped connects from 127.0.0.1: a request it passes on is from wherever it came.
+    {"REMOTE_ADDR": "127.0.0.1", "HTTP_X_FORWARDED_FOR": "203.0.113.9"},
+    {"REMOTE_ADDR": "127.0.0.1", "HTTP_X_FORWARDED_PROTO": "https"},
+    {"REMOTE_ADDR": "::1", "HTTP_FORWARDED": "for=203.0.113.9"},
+    {"REMOTE_ADDR": "127.0.0.1", "HTTP_X_REAL_IP": "203.0.113.9"},
+    {"REMOTE_ADDR": "127.0.0.1", "HTTP_VIA": "1.1 proxy.example"},
+    {"REMOTE_ADDR": ""},
+    {"REMOTE_ADDR": "localhost"},
+], ids=["remote", "x-forwarded-for", "x-forwarded-proto", "forwarded", "x-real-ip", "via", "no-address", "a-name"])
+def test_anyone_else_is_told_only_ok_or_failing(client, db, headers):
+    with time_machine.travel(NOW + MINUTE, tick=False):
+        for n in range(4):
+            deliver(at=NOW - n * MINUTE)
+        response = client.get("/healthz", **headers)
+        assert (response.status_code, response.json()) == (200, {"status": "ok"})
+        failing_and_healthy()
+        response = client.get("/healthz", **headers)
+        assert (response.status_code, response.json()) == (503, {"status": "failing"})
+        assert response["Cache-Control"] == "no-store"
+        assert client.head("/healthz", **headers).status_code == 503
+
+
+@pytest.mark.parametrize("address", ["127.0.0.1", "127.8.9.10", "::1", "::ffff:127.0.0.1"])
+def test_a_local_request_sees_every_source(client, db, address):
+    failing_and_healthy()
+    body = client.get("/healthz", REMOTE_ADDR=address).json()
+    assert body["failing"] == ["ians"] and [s["slug"] for s in body["sources"]] == ["hp", "ians"]
+
+
+def test_the_health_token_shows_every_source_from_anywhere(client, db, settings):
+    settings.WIREDESK = {**settings.WIREDESK, "HEALTH_TOKEN": TOKEN}
+    failing_and_healthy()
+    for headers in (OUTSIDE, {"REMOTE_ADDR": "127.0.0.1", "HTTP_X_FORWARDED_FOR": "203.0.113.9"}):
+        response = client.get("/healthz", headers={"Authorization": f"Bearer {TOKEN}"}, **headers)
+        assert response.status_code == 503 and response.json()["failing"] == ["ians"]
+        assert response.json()["sources"][1]["last_error"] == "http: HTTP 500 Internal Server Error"
+        assert client.get("/healthz", headers={"Authorization": f"bearer  {TOKEN}"}, **headers).json()["failing"]
+
+
+@pytest.mark.parametrize("authorization", [
+    None, "", "Bearer", "Bearer ", f"Bearer {TOKEN[:-1]}", f"Bearer {TOKEN}0", f"Basic {TOKEN}", TOKEN,
+    f"Bearer {TOKEN[:-1]}\u00e9", "Bearer \u20ac",
+])
+def test_a_wrong_or_missing_token_is_told_only_ok_or_failing(client, db, settings, authorization):
+    settings.WIREDESK = {**settings.WIREDESK, "HEALTH_TOKEN": TOKEN}
+    failing_and_healthy()
+    headers = {"Authorization": authorization} if authorization is not None else {}
+    response = client.get("/healthz", headers=headers, **OUTSIDE)
+    assert (response.status_code, response.json()) == (503, {"status": "failing"})
+
+
+@pytest.mark.parametrize("token", [None, ""])
+def test_without_a_token_set_no_token_opens_the_detail(client, db, settings, token):
+    settings.WIREDESK = {**settings.WIREDESK, "HEALTH_TOKEN": token}
+    response = client.get("/healthz", headers={"Authorization": "Bearer "}, **OUTSIDE)
+    assert response.json() == {"status": "ok"}
+
+
+def test_the_health_token_comes_from_the_environment(tmp_path):
+    env = {**desk_env(), "WIREDESK_DATA": str(tmp_path), "WIREDESK_HEALTH_TOKEN": TOKEN}
+    code = "from wiredesk import settings; print(settings.WIREDESK['HEALTH_TOKEN'])"
+    shown = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True).stdout
+    assert shown.strip() == TOKEN
 
 
 @pytest.fixture

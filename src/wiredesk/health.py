@@ -18,9 +18,12 @@ not have sent it: it is logged, not counted here.
 from __future__ import annotations
 
 import datetime as dt
+import hmac
+import ipaddress
 import statistics
 from dataclasses import asdict, dataclass, field
 
+from django.conf import settings
 from django.http import JsonResponse
 from django.db.models import F
 from django.utils import timezone
@@ -37,6 +40,8 @@ GAPS_READ = 20
 SAME_ARRIVAL = dt.timedelta(seconds=1)
 # An error is kept for people to read, not whole: a server can answer with a page of HTML.
 ERROR_LENGTH = 500
+# Headers a proxy adds to what it passes on (RFC 7239's and the customary ones).
+_PROXY_HEADERS = ("Forwarded", "X-Forwarded-For", "X-Forwarded-Proto", "X-Forwarded-Host", "X-Real-IP", "Via")
 
 
 def attempted(source: str, transport: str, error: str | None = None, *, now: dt.datetime | None = None) -> None:
@@ -180,8 +185,33 @@ def summary(reports: list[SourceReport]) -> dict:
 
 
 def healthz(request):
-    """The desk's health for a monitor: JSON, 503 while a source is failing."""
+    """The desk's health for a monitor: 200, or 503 while a source is failing. Anyone is told
+    that much; which sources there are and how each fares (their errors name agencies' hosts and
+    logins) only a local request or the holder of the health token."""
     body = summary(report())
-    response = JsonResponse(body, status=503 if body["failing"] else 200, json_dumps_params={"indent": 1})
+    status = 503 if body["failing"] else 200
+    if not (_local(request) or _holds_token(request)):
+        body = {"status": body["status"]}
+    response = JsonResponse(body, status=status, json_dumps_params={"indent": 1})
     response["Cache-Control"] = "no-store"
     return response
+
+
+def _local(request) -> bool:
+    """Asked from this machine, and not passed on by a proxy on it: nginx as shipped connects
+    from 127.0.0.1 for every reader, but always says for whom (X-Forwarded-For)."""
+    if any(name in request.headers for name in _PROXY_HEADERS):
+        return False
+    try:
+        return ipaddress.ip_address(request.META.get("REMOTE_ADDR", "")).is_loopback
+    except ValueError:
+        return False
+
+
+def _holds_token(request) -> bool:
+    token = settings.WIREDESK["HEALTH_TOKEN"]
+    scheme, _, given = request.headers.get("Authorization", "").partition(" ")
+    if not token or scheme.lower() != "bearer":
+        return False
+    # In constant time, so that the time taken tells nothing of how much of a guess was right.
+    return hmac.compare_digest(given.strip().encode("utf-8", "surrogatepass"), token.encode("utf-8", "surrogatepass"))

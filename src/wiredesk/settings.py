@@ -3,12 +3,15 @@
 Every variable is listed in the README's configuration table.
 """
 
+import base64
+import hashlib
 import os
 import secrets
 from pathlib import Path
 from urllib.parse import urlsplit
 
 import dj_database_url
+from django.utils.csp import CSP
 
 
 def _env_bool(name: str, default: bool = False) -> bool:
@@ -46,6 +49,38 @@ if _base_host := urlsplit(_base_url).hostname:
 # sitemaps name https addresses. Off unless such a proxy is in front, or a client could claim it.
 if _env_bool("WIREDESK_BEHIND_PROXY"):
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+    # Sent with answers asked for over https only, as deploy/nginx.conf does for the static tree.
+    # Not for subdomains, which may be other sites that still need plain http.
+    SECURE_HSTS_SECONDS = 365 * 24 * 3600
+
+
+def _style_hash(name: str) -> str:
+    """The CSP source that allows a <style> element holding the template `name`, whole: plain
+    CSS, which renders as the file's bytes."""
+    text = (Path(__file__).resolve().parent / "templates" / "wiredesk" / name).read_bytes()
+    return f"'sha256-{base64.b64encode(hashlib.sha256(text).digest()).decode()}'"
+
+
+# The pages run no script and fetch nothing: their styles are <style> elements that each hold one
+# of these files (allowed by hash, not by 'unsafe-inline', so that agency copy could not add a
+# style even if it ever escaped escaping), and their icon is a data: URL. JSON-LD is data, which
+# script-src does not govern. deploy/nginx.conf sends the same policy with the static tree, and
+# tests/test_security_headers.py compares the two.
+SECURE_CSP = {
+    "default-src": [CSP.NONE],
+    "style-src": [_style_hash("site.css"), _style_hash("search.css")],
+    "img-src": ["data:"],
+    "form-action": [CSP.SELF],
+    "base-uri": [CSP.NONE],
+    "frame-ancestors": [CSP.NONE],
+}
+# Powerful features the pages never use, denied to them and to any frame
+# (wiredesk.publish.views.permissions_policy). Only features browsers know: an unknown one is
+# an error in the console.
+PERMISSIONS_POLICY = ", ".join(f"{feature}=()" for feature in (
+    "accelerometer", "autoplay", "camera", "display-capture", "encrypted-media", "fullscreen", "geolocation",
+    "gyroscope", "hid", "idle-detection", "magnetometer", "microphone", "midi", "payment", "picture-in-picture",
+    "publickey-credentials-get", "screen-wake-lock", "serial", "usb", "xr-spatial-tracking"))
 
 INSTALLED_APPS = [
     "django.contrib.sitemaps",
@@ -55,6 +90,8 @@ INSTALLED_APPS = [
 ]
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "django.middleware.csp.ContentSecurityPolicyMiddleware",
+    "wiredesk.publish.views.permissions_policy",
     # Outermost but for security headers: a kept page is sent as it is, already compressed.
     "wiredesk.publish.pagecache.middleware",
     # Every page is public and holds no secret (no session, no form token), so compressing
@@ -149,15 +186,22 @@ WIREDESK = {
     "SMTP_REQUIRE_TLS": os.environ.get("WIREDESK_SMTP_REQUIRE_TLS", "").strip().lower() in ("1", "true", "yes"),
     # A WebSub hub the feeds name, so subscribers hear of new stories without polling.
     "WEBSUB_HUB": os.environ.get("WIREDESK_WEBSUB_HUB") or None,
+    # Shows /healthz's detail (every source, its errors) to `Authorization: Bearer <token>`
+    # from anywhere; unset, only to requests from this machine.
+    "HEALTH_TOKEN": os.environ.get("WIREDESK_HEALTH_TOKEN") or None,
 }
 
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain", "stream": "ext://sys.stderr"}},
     "loggers": {
         "wiredesk": {"handlers": ["console"], "level": os.environ.get("WIREDESK_LOG_LEVEL", "INFO")},
         "huey": {"handlers": ["console"], "level": "WARNING"},
+        # Each 500 with its traceback. Django's own handlers would write it only under DEBUG (and
+        # then a second time: hence no propagation) or mail it to ADMINS, which there are none of.
+        # ERROR, not WARNING: every 404 of a crawler would be a line.
+        "django.request": {"handlers": ["console"], "level": "ERROR", "propagate": False},
     },
 }

@@ -28,7 +28,9 @@ from itertools import islice
 from urllib.parse import urlencode
 
 from django.core.paginator import Page, Paginator
+from django.core.validators import slug_re
 from django.db import connection
+from django.http import HttpResponseBadRequest
 from django.shortcuts import render
 from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
@@ -207,6 +209,11 @@ def _day(value: str) -> dt.date | None:
 def page(request):
     """/search/?q=…&section=…&source=…&from=YYYY-MM-DD&to=YYYY-MM-DD&page=N"""
     asked = {name: value for name in FILTERS if (value := request.GET.get(name, "").strip())}
+    if not all(slug_re.match(asked[name]) for name in ("section", "source") if name in asked):
+        # The form offers slugs alone; anything else (a NUL, which PostgreSQL's text refuses,
+        # included) is no reader's choice.
+        return HttpResponseBadRequest("section and source are slugs, such as news",
+                                      content_type="text/plain; charset=utf-8")
     query = asked.get("q", "")
     since, until = _day(asked.get("from", "")), _day(asked.get("to", ""))
     results = search(query, section=asked.get("section"), source=asked.get("source"), since=since, until=until,

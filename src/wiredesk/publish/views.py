@@ -45,6 +45,17 @@ _BYLINE_ROLE = re.compile(r"\b(?:correspondents?|writers?|reporters?|editors?|st
                           r"enviad[oa] especial)\b", re.IGNORECASE)
 
 
+def permissions_policy(get_response):
+    """Middleware: settings.PERMISSIONS_POLICY on every answer (Django has no setting for it)."""
+
+    def middleware(request):
+        response = get_response(request)
+        response.headers.setdefault("Permissions-Policy", settings.PERMISSIONS_POLICY)
+        return response
+
+    return middleware
+
+
 def site_context(request):
     return {"site_name": settings.WIREDESK["SITE_NAME"], "language": settings.LANGUAGE_CODE}
 
@@ -131,13 +142,16 @@ def archive(request):
 
 
 def archive_day(request, year, month, day):
+    zone = timezone.get_current_timezone()
     try:
         date = dt.date(int(year), int(month), int(day))
-    except ValueError:
+        # The day's bounds as the database compares them, in UTC. At either end of the calendar
+        # (0001-01-01 east of UTC, 9999-12-31 anywhere) one falls outside the years a datetime
+        # holds: no story was published on such a day.
+        start, end = (dt.datetime.combine(bound, dt.time(), tzinfo=zone).astimezone(dt.UTC)
+                      for bound in (date, date + dt.timedelta(days=1)))
+    except (ValueError, OverflowError):
         raise Http404("No such day") from None
-    zone = timezone.get_current_timezone()
-    start = dt.datetime.combine(date, dt.time(), tzinfo=zone)
-    end = dt.datetime.combine(date + dt.timedelta(days=1), dt.time(), tzinfo=zone)
     stories = live_stories().filter(published_at__gte=start, published_at__lt=end)
     return _listing(request, stories, title=dateformat.format(date, "l j F Y"))
 
