@@ -32,7 +32,8 @@ def ingest(db):
 
     def ingest(data: bytes, source="ians", received_at=None):
         delivery = pipeline.receive(data, source=source, transport="test", received_at=received_at)
-        return pipeline.process(delivery.pk)
+        # The same bytes again are the delivery they were stored as, run again as the CLI does.
+        return pipeline.process(delivery.pk, again=delivery.again)
 
     return ingest
 
@@ -49,7 +50,9 @@ def immediate_tasks():
 def desk_env() -> dict:
     """The environment for a `wiredesk` child process: the embedded default in its own data
     folder, whatever database and settings this suite runs with."""
-    return {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "WIREDESK_DATA", "DJANGO_SETTINGS_MODULE")}
+    # DJANGO_ALLOW_ASYNC_UNSAFE is the browser fixture's, for this process only.
+    return {k: v for k, v in os.environ.items()
+            if k not in ("DATABASE_URL", "WIREDESK_DATA", "DJANGO_SETTINGS_MODULE", "DJANGO_ALLOW_ASYNC_UNSAFE")}
 
 
 def story_copy(headline="Harbour cranes return to service", *, dateline="PORT SALVIN (HP) - ",

@@ -7,9 +7,8 @@ from pathlib import Path
 import pytest
 from conftest import story_copy
 
-from wiredesk import pipeline
+from wiredesk import pipeline, transports
 from wiredesk.models import Delivery, Source, Story
-from wiredesk.transports import inbox as inbox_module
 from wiredesk.transports.inbox import Inbox, watch
 
 pytestmark = [
@@ -92,16 +91,14 @@ def test_a_file_that_a_reprocess_publishes_after_a_fix_goes_back_to_the_archive(
 
 
 def test_a_file_over_the_limit_is_set_aside_unread_and_recorded(inbox, monkeypatch):
-    monkeypatch.setattr(inbox_module, "MAX_BYTES", 1000)
+    monkeypatch.setattr(transports, "MAX_BYTES", 1000)
     (inbox.inbox / "hp").mkdir()
     (inbox.inbox / "hp" / "clip.mp4").write_bytes(b"\x00" * 1001)
-    monkeypatch.setattr(Path, "read_bytes", lambda self: pytest.fail(f"{self} was read"))
     assert inbox.scan(settle=0) == 1
     delivery = Delivery.objects.get()
-    assert (delivery.status, delivery.source.slug, delivery.filename, bytes(delivery.data)) == (
-        Delivery.Status.QUARANTINED, "hp", "hp/clip.mp4", b"")
-    assert "a file of 1,001 bytes, more than the inbox takes (1,000)" in delivery.error
-    monkeypatch.undo()
+    assert (delivery.status, delivery.source.slug, delivery.filename, bytes(delivery.data), delivery.unread) == (
+        Delivery.Status.QUARANTINED, "hp", "hp/clip.mp4", b"", True)
+    assert "1,001 bytes, more than the 1,000 a delivery may hold" in delivery.error
     assert files(inbox.inbox) == [] and files(inbox.error) == [f"{today()}/clip.mp4", f"{today()}/clip.mp4.reason.txt"]
     assert (inbox.error / today() / "clip.mp4").read_bytes() == b"\x00" * 1001
     assert delivery.error in (inbox.error / today() / "clip.mp4.reason.txt").read_text()
@@ -109,6 +106,15 @@ def test_a_file_over_the_limit_is_set_aside_unread_and_recorded(inbox, monkeypat
     assert [result.outcome for result in pipeline.reprocess([delivery.pk])] == ["quarantined"]
     assert Delivery.objects.get().error == delivery.error and delivery.size == 1001
     assert files(inbox.error) == [f"{today()}/clip.mp4", f"{today()}/clip.mp4.reason.txt"]
+
+
+def test_a_file_over_the_limit_is_never_read_whole(inbox, monkeypatch):
+    monkeypatch.setattr(transports, "MAX_BYTES", 1000)
+    (inbox.inbox / "clip.mp4").write_bytes(b"\x00" * 5000)
+    real_read, read = os.read, []
+    monkeypatch.setattr(os, "read", lambda fd, n: read.append(n) or real_read(fd, n))
+    inbox.scan(settle=0)
+    assert read == [] and Delivery.objects.get().unread
 
 
 def test_failures_of_other_transports_leave_the_folders_alone(inbox):

@@ -24,8 +24,8 @@ def test_the_same_file_twice_publishes_one_story(ingest):
     assert second.url == first.url
     assert Story.objects.count() == 1
     assert StoryVersion.objects.count() == 1
-    # Both deliveries are kept: nothing received is thrown away.
-    assert Delivery.objects.filter(status="processed").count() == 2
+    # The same bytes from the same source are the one delivery they were stored as.
+    assert Delivery.objects.filter(status="processed").count() == 1
 
 
 def test_new_copy_of_a_story_updates_it_at_the_same_url(ingest):

@@ -3,6 +3,7 @@ real socket to a running desk."""
 
 import datetime as dt
 import json
+import threading
 import time
 import urllib.error
 import urllib.request
@@ -17,6 +18,7 @@ from django.tasks.backends.base import BaseTaskBackend
 from django.test import override_settings
 
 from wiredesk import pipeline
+from wiredesk.db import thread_connections
 from wiredesk.models import Delivery, Story
 from wiredesk.transports import push
 from wiredesk.transports.push import SignatureError, sign, verify
@@ -153,11 +155,31 @@ def test_a_replay_stores_nothing_and_after_five_minutes_is_refused(client):
     assert Delivery.objects.count() == 1
 
 
-def test_the_same_bytes_later_are_a_new_delivery(client):
+def test_the_same_bytes_later_are_still_the_one_delivery(client):
     first = post(client).json()["delivery"]
     with time_machine.travel(time.time() + 2 * push.TOLERANCE + 1):
         second = post(client).json()["delivery"]
-    assert second != first and Delivery.objects.count() == 2
+    assert second == first and Delivery.objects.count() == 1
+
+
+def test_identical_pushes_at_once_store_one_delivery(client):
+    from django.test import Client
+
+    headers, answers = signed(), []
+    start = threading.Barrier(4)
+
+    def push_once():
+        with thread_connections():
+            start.wait()
+            answers.append(post(Client(), headers=headers))
+
+    threads = [threading.Thread(target=push_once) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(30)
+    assert [a.status_code for a in answers] == [202] * 4
+    assert len({a.json()["delivery"] for a in answers}) == 1 and Delivery.objects.count() == 1
 
 
 @pytest.mark.parametrize("source", ["lighthouse-news", "salvin-times"])

@@ -70,7 +70,7 @@ def _act(step: dict) -> list[str]:
             data = data.replace(name, code)
         delivery = pipeline.receive(data.encode(step.get("encoding", "utf-8")), source=step.get("source", "wire"),
                                     transport=step.get("transport", "test"))
-        return [str(result.outcome) for result in pipeline.process(delivery.pk)]
+        return [str(result.outcome) for result in pipeline.process(delivery.pk, again=delivery.again)]
     if "operator" in step:
         action, ref, *reason = step["operator"].split(maxsplit=2)
         story = desk.find(ref)

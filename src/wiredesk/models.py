@@ -38,13 +38,21 @@ class Source(models.Model):
                                 hold_subjects=frozenset(self.hold_subjects))
 
 
+# What the bytes of a delivery that stored none hash to (too large to read): such deliveries are
+# each their own, so they are left out of the one-delivery-per-bytes rule.
+NO_BYTES_SHA256 = "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
+
+
 class Delivery(models.Model):
-    """The bytes exactly as received. Stored and committed before anything reads them."""
+    """The bytes exactly as received. Stored and committed before anything reads them, once: the
+    same bytes from the same source again, by any transport, are that delivery."""
 
     class Status(models.TextChoices):
         RECEIVED = "received"
         PROCESSED = "processed"
         QUARANTINED = "quarantined"
+        # Quarantined, then set aside for good by an operator: no longer waiting for a fix.
+        DISMISSED = "dismissed"
 
     source = models.ForeignKey(Source, on_delete=models.PROTECT, related_name="deliveries")
     transport = models.CharField(max_length=20)  # inbox, cli, demo ...
@@ -56,11 +64,23 @@ class Delivery(models.Model):
     status = models.CharField(max_length=12, choices=Status, default=Status.RECEIVED, db_index=True)
     error = models.TextField(blank=True)
     processed_at = models.DateTimeField(null=True, blank=True)
+    # How many of its stories are applied: a large delivery is applied a batch per transaction,
+    # and one interrupted carries on from here.
+    stories_done = models.PositiveIntegerField(default=0)
+    # Stored before repeats were recognised (migration 0009), as a later copy of a delivery's bytes.
+    repeat = models.BooleanField(default=False)
+    # Refused unread by its transport (too large, a link, a device): nothing to process, ever.
+    unread = models.BooleanField(default=False)
 
     class Meta:
         verbose_name_plural = "deliveries"
         # A source's latest deliveries (its health: last delivery, the last hour, its usual gap).
         indexes = [models.Index(fields=["source", "received_at"], name="delivery_source_received")]
+        # Two transports (or two workers of one) taking the same bytes at once cannot both store
+        # them: the second insert fails, and the store step answers with the first.
+        constraints = [models.UniqueConstraint(
+            fields=["source", "sha256"], condition=models.Q(repeat=False) & ~models.Q(sha256=NO_BYTES_SHA256),
+            name="delivery_source_bytes")]
 
     def __str__(self):
         return f"delivery {self.pk} ({self.filename or self.transport})"

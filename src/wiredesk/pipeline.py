@@ -14,8 +14,7 @@ import hashlib
 import logging
 from dataclasses import dataclass
 
-from django.conf import settings
-from django.db import DatabaseError, transaction
+from django.db import DatabaseError, IntegrityError, transaction
 from django.dispatch import Signal
 from django.utils import timezone
 from django.utils.text import slugify
@@ -30,6 +29,10 @@ from wiredesk.publish.sections import section_for
 from wiredesk.story import Story as CanonicalStory
 
 log = logging.getLogger(__name__)
+
+# Stories applied in one transaction. At about 20 ms a story on SQLite, a batch keeps the one
+# writer there may be for two seconds at most.
+BATCH = 100
 
 # Sent once a delivery's quarantine is committed, with `delivery`: a transport that keeps a copy
 # of what it took (the inbox's archived file) sets it aside with the reason.
@@ -59,31 +62,43 @@ class Result:
 
 
 def source_for(slug: str | None) -> Source:
-    slug = slugify(slug or settings.WIREDESK["DEFAULT_SOURCE"]) or "wire"
+    slug = sources.slug_for(slug)
     source, _ = Source.objects.get_or_create(slug=slug, defaults={"name": sources.default_name(slug)})
     return source
 
 
 def receive(data: bytes, *, source: str | None = None, transport: str, filename: str = "",
-            received_at: dt.datetime | None = None, problem: str | None = None, size: int | None = None) -> Delivery:
-    """Store the bytes exactly as received, committed before this returns. With a `problem` (the
-    transport could tell at once that they hold no copy), the delivery is stored quarantined with
-    it as the reason, and never processed; then `size` may say how large what came was, when its
-    bytes are too many to store (`data` empty)."""
+            received_at: dt.datetime | None = None, problem: str | None = None, size: int | None = None,
+            unread: bool = False) -> Delivery:
+    """Store the bytes exactly as received, committed before this returns (or with the caller's
+    transaction), once: when this source's same bytes were stored before, by any transport, that
+    delivery is returned instead, with `again` set. With a `problem` (the transport could tell at
+    once that they hold no copy), the delivery is stored quarantined with it as the reason; and
+    when it was refused `unread` (`data` empty), never processed, `size` saying how large what
+    came was. Transports call this through `transports.store`."""
     now = timezone.now()
+    sha256 = hashlib.sha256(data).hexdigest()
     with writing():
-        delivery = Delivery.objects.create(
-            source=source_for(source),
-            transport=transport,
-            filename=filename,
-            data=data,
-            sha256=hashlib.sha256(data).hexdigest(),
-            size=len(data) if size is None else size,
-            received_at=received_at or now,
-            **({"status": Delivery.Status.QUARANTINED, "error": problem, "processed_at": now} if problem else {}),
-        )
-    if problem:
-        log.warning("delivery %s quarantined: %s", delivery.pk, problem)
+        source_row = source_for(source)
+        try:
+            with transaction.atomic():
+                delivery = Delivery.objects.create(
+                    source=source_row,
+                    transport=transport,
+                    filename=filename,
+                    data=data,
+                    sha256=sha256,
+                    size=len(data) if size is None else size,
+                    received_at=received_at or now,
+                    unread=unread,
+                    **({"status": Delivery.Status.QUARANTINED, "error": problem, "processed_at": now} if problem else {}),
+                )
+            delivery.again = False
+        except IntegrityError:
+            # Stored meanwhile by another transport or worker: the constraint, not a lookup first,
+            # decides, so two at once cannot both store.
+            delivery = Delivery.objects.select_related("source").get(source=source_row, sha256=sha256, repeat=False)
+            delivery.again = True
     return delivery
 
 
@@ -98,27 +113,20 @@ def process(delivery_id: int, *, again: bool = False) -> list[Result]:
         delivery = Delivery.objects.select_related("source").get(pk=delivery_id)
         if delivery.status != Delivery.Status.RECEIVED and not again:
             return []
-        if len(delivery.data) != delivery.size:
-            # Its bytes were never stored (see receive): there is nothing to run again.
+        if delivery.unread:
+            # Its bytes were never read (see receive): there is nothing to run again.
             return [Result(delivery=delivery.pk, outcome=Outcome.QUARANTINED, error=delivery.error)]
         try:
             copies, problem = [_Copy.of(story) for story in formats.parse(bytes(delivery.data), _context(delivery))], None
         except formats.FormatError as exc:
             copies, problem = [], str(exc)
-        with writing():
-            delivery = Delivery.objects.select_for_update().select_related("source").get(pk=delivery_id)
-            if delivery.status != Delivery.Status.RECEIVED and not again:
-                return []  # another worker took it meanwhile
-            if problem is not None:
+        if problem is not None:
+            with writing():
+                delivery = _locked_delivery(delivery_id)
+                if delivery.status != Delivery.Status.RECEIVED and not again:
+                    return []  # another worker took it meanwhile
                 return [_quarantine(delivery, problem)]
-            results = [_apply(delivery, copy) for copy in copies]
-            if delivery.status == Delivery.Status.QUARANTINED:
-                transaction.on_commit(lambda: recovered.send(sender=Delivery, delivery=delivery), robust=True)
-            delivery.status = Delivery.Status.PROCESSED
-            delivery.error = ""
-            delivery.processed_at = timezone.now()
-            delivery.save(update_fields=["status", "error", "processed_at"])
-            return results
+        return _apply_in_batches(delivery_id, copies, again=again, was=delivery.status)
     except DatabaseError:
         # Not the delivery's fault: it stays `received` and the sweep tries again.
         raise
@@ -128,6 +136,42 @@ def process(delivery_id: int, *, again: bool = False) -> list[Result]:
         with writing():
             delivery = Delivery.objects.get(pk=delivery_id)
             return [_quarantine(delivery, f"internal error: {type(exc).__name__}: {exc}")]
+
+
+def _apply_in_batches(delivery_id: int, copies: list[_Copy], *, again: bool, was: str) -> list[Result]:
+    """Apply the copies BATCH at a time, a transaction each, so that a delivery of thousands of
+    stories never keeps other sources' deliveries (or a push waiting to be stored) out for long.
+    The delivery counts the stories done: one interrupted (a crash, a restart) is taken up where
+    it stopped by the sweep, and a second worker that finds it further on than it thought leaves
+    it to the first. An operator's `again` starts from the first story."""
+    results: list[Result] = []
+    begin = None
+    while True:
+        with writing():
+            delivery = _locked_delivery(delivery_id)
+            if begin is None:
+                if delivery.status != Delivery.Status.RECEIVED and not again:
+                    return results  # another worker took it meanwhile
+                begin = 0 if again else delivery.stories_done
+            elif delivery.stories_done != begin:
+                return results
+            end = min(begin + BATCH, len(copies))
+            results += [_apply(delivery, copy) for copy in copies[begin:end]]
+            delivery.stories_done = end
+            fields = ["stories_done"]
+            if end == len(copies):
+                if was == Delivery.Status.QUARANTINED:
+                    transaction.on_commit(lambda: recovered.send(sender=Delivery, delivery=delivery), robust=True)
+                delivery.status, delivery.error, delivery.processed_at = Delivery.Status.PROCESSED, "", timezone.now()
+                fields += ["status", "error", "processed_at"]
+            delivery.save(update_fields=fields)
+        if end == len(copies):
+            return results
+        begin = end
+
+
+def _locked_delivery(delivery_id: int) -> Delivery:
+    return Delivery.objects.select_for_update().select_related("source").get(pk=delivery_id)
 
 
 @dataclass(frozen=True)
@@ -180,12 +224,13 @@ def _apply(delivery: Delivery, copy: _Copy) -> Result:
             if incoming.paragraphs and decision.state in (State.LIVE, State.HELD):
                 _file_text(story, copy.bands if incoming is copy.story else
                            duplicates.bands(duplicates.shingles(incoming.paragraphs)))
-        if decision.outcome not in (Outcome.PUBLISHED, Outcome.UPDATED):
-            log.info("%s %s v%s: %s", decision.outcome, story.uri, decision.version, decision.reason)
-    return Result(delivery=delivery.pk, outcome=decision.outcome, uri=story.uri if story else incoming.uri,
-                  version=decision.version,
-                  url=story.get_absolute_url() if story and story.is_visible(now) else None,
-                  reason=decision.reason or None)
+    result = Result(delivery=delivery.pk, outcome=decision.outcome, uri=story.uri if story else incoming.uri,
+                    version=decision.version,
+                    url=story.get_absolute_url() if story and story.is_visible(now) else None,
+                    reason=decision.reason or None)
+    log.info("delivery %s: %s %s v%s%s%s", delivery.pk, result.outcome, result.uri, result.version,
+             f" at {result.url}" if result.url else "", f": {result.reason}" if result.reason else "")
+    return result
 
 
 def _story_for(source: Source, copy: _Copy, now: dt.datetime) -> tuple[Story | None, Story | None]:

@@ -34,7 +34,7 @@ def load(folder: Path = WIRE) -> Counter:
         agency = _AGENCY.search(data[:600])
         delivery = pipeline.receive(data, source=agency.group(1).decode().lower() if agency else "mns",
                                     transport="demo", filename=path.name, received_at=filed)
-        counts.update(str(r.outcome) for r in pipeline.process(delivery.pk))
+        counts.update(str(r.outcome) for r in pipeline.process(delivery.pk, again=delivery.again))
     return counts
 
 

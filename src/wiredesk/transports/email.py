@@ -64,7 +64,7 @@ from pathlib import Path
 from aiosmtpd.controller import Controller
 from django.db import connections
 
-from wiredesk import __version__, formats, pipeline, sources, tasks
+from wiredesk import __version__, formats, sources, transports
 from wiredesk.db import writing
 
 log = logging.getLogger(__name__)
@@ -176,21 +176,12 @@ def recipients(file: Path) -> dict[str, list[str]]:
 
 
 def store(mail: Mail, slugs: list[str]) -> list[int]:
-    """Store the mail's parts for each source, all committed together or none; then queue them.
-    Returns the deliveries' ids."""
+    """Store the mail's parts for each source, all committed together or none (each queued once
+    committed). Returns the deliveries' ids."""
     with writing():
-        stored = [pipeline.receive(part.data, source=slug, transport=TRANSPORT, filename=part.filename,
-                                   problem=mail.problem)
-                  for slug in slugs for part in mail.parts]
-    for delivery in stored:
-        log.info("smtp: %s for %s stored as delivery %s", delivery.filename, delivery.source.slug, delivery.pk)
-        if mail.problem:
-            continue
-        try:
-            tasks.process_delivery.enqueue(delivery.pk)
-        except Exception:
-            log.exception("smtp: delivery %s could not be queued; the sweep will process it", delivery.pk)
-    return [delivery.pk for delivery in stored]
+        return [transports.store(part.data, source=slug, transport=TRANSPORT, label=part.filename,
+                                 problem=mail.problem or None).pk
+                for slug in slugs for part in mail.parts]
 
 
 class Handler:

@@ -15,8 +15,8 @@ the environment.
 
 A poll connects, logs in, lists the folder (MLSD when the server offers it, else NLST with SIZE
 and MDTM per name), and takes each regular file, oldest first, that is not named as a
-temporary (the inbox's rule). Taking a file is: RETR into memory, `pipeline.receive` (which
-commits), queue its processing, and only then delete it or move it (RNFR/RNTO). So a crash at
+temporary (the inbox's rule). Taking a file is: RETR into memory, `transports.store` (which
+commits and queues its processing), and only then delete it or move it (RNFR/RNTO). So a crash at
 any point loses no delivery: what was not stored is still on the server.
 
 What is remembered, and where:
@@ -25,9 +25,8 @@ What is remembered, and where:
   is kept in DATA/ftp-state.json by name, size and modify time. While the listing shows it
   unchanged, later polls only retry the delete or move: no second fetch, no second delivery.
 - The state file is written after the poll, so a kill between `receive` and that write forgets
-  the file. The database does not: a fetched file whose path and sha256 this source already
-  delivered is not stored again, only deleted or moved. Storing it again would have been
-  harmless (the pipeline answers `unchanged`), but it would have shown as a second delivery.
+  the file. The database does not: bytes this source already delivered are not stored again
+  (`transports.store`), only deleted or moved.
 
 An agency may still be uploading a file when it is listed. Such a file is left for the next
 poll when the transfer brings more bytes than the listing said, or fewer, or when SIZE after
@@ -49,7 +48,6 @@ import contextlib
 import copy
 import datetime as dt
 import ftplib
-import hashlib
 import logging
 import os
 import posixpath
@@ -60,9 +58,8 @@ from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 from urllib.parse import unquote, urlsplit
 
-from wiredesk import pipeline, sources, tasks
-from wiredesk.models import Delivery
-from wiredesk.transports import http_poll
+from wiredesk import sources
+from wiredesk.transports import MAX_BYTES, http_poll, store
 from wiredesk.transports.inbox import is_temporary
 
 log = logging.getLogger(__name__)
@@ -77,7 +74,7 @@ _UNKNOWN_COMMAND = ("500", "502", "504")
 class Limits:
     timeout: float = 10.0  # seconds to connect, and for each reply or read
     deadline: float = 60.0  # seconds for one file's transfer: a server dripping bytes is cut off
-    max_bytes: int = 16 * 1024 * 1024
+    max_bytes: int = MAX_BYTES
     max_files: int = 100  # files taken per poll: a backlog is worked off over several polls
 
 
@@ -399,18 +396,10 @@ def _take(folder: Folder, site: Site, entry: Entry, pending: dict, result: PollR
     path = site.path_of(entry.name)
     known = pending.get(entry.name)
     if not (known and entry.modify and (known["size"], known["modify"]) == (entry.size, entry.modify)):
-        data = folder.fetch(entry)
-        digest = hashlib.sha256(data).hexdigest()
-        stored = (Delivery.objects.filter(source__slug=site.slug, transport=site.transport, filename=path, sha256=digest)
-                  .order_by("-pk").values_list("pk", flat=True).first())
-        if stored is None:
-            stored = pipeline.receive(data, source=site.slug, transport=site.transport, filename=path).pk
-            tasks.process_delivery.enqueue(stored)
-            result.deliveries.append(stored)
-            log.info("%s: %s stored as delivery %s", site.transport, path, stored)
-        else:
-            log.info("%s: %s was stored before, as delivery %s", site.transport, path, stored)
-        known = pending[entry.name] = {"size": entry.size, "modify": entry.modify, "delivery": stored}
+        stored = store(folder.fetch(entry), source=site.slug, transport=site.transport, label=path)
+        if not stored.again:
+            result.deliveries.append(stored.pk)
+        known = pending[entry.name] = {"size": entry.size, "modify": entry.modify, "delivery": stored.pk}
     try:
         if site.after == "move":
             folder.move(entry.name, site.move_to)

@@ -41,9 +41,10 @@ from urllib.parse import urljoin, urlsplit
 from django.conf import settings
 from django.db import close_old_connections
 
-from wiredesk import __version__, formats, health, pipeline, sources, tasks
+from wiredesk import __version__, formats, health, sources
 from wiredesk.db import thread_connections
 from wiredesk.formats import xml
+from wiredesk.transports import MAX_BYTES, store
 
 log = logging.getLogger(__name__)
 
@@ -69,7 +70,7 @@ _REDIRECTS = (301, 302, 303, 307, 308)
 class Limits:
     timeout: float = 10.0  # seconds to connect, and for each read
     deadline: float = 30.0  # seconds for the whole response: a server dripping bytes is cut off
-    max_bytes: int = 16 * 1024 * 1024
+    max_bytes: int = MAX_BYTES
     max_redirects: int = 5
     max_pages: int = 5  # next-page links followed per poll, the first page included
 
@@ -231,14 +232,12 @@ def poll(feed: Feed, state: dict, *, limits: Limits = Limits()) -> PollResult:
                 result.status = "not-modified" if fetched.status == 304 else "unchanged"
             # The pages behind an unchanged page were walked when it last changed.
             break
-        delivery = pipeline.receive(fetched.body, source=feed.slug, transport="http",
-                                    filename=url[:FILENAME_LENGTH])
+        stored = store(fetched.body, source=feed.slug, transport="http", label=url[:FILENAME_LENGTH])
         # Remembered only once stored: a failed store is fetched and stored again next time.
         urls[url] = seen
-        tasks.process_delivery.enqueue(delivery.pk)
-        log.info("http: %s stored as delivery %s", url, delivery.pk)
-        result.status = "new"
-        result.deliveries.append(delivery.pk)
+        if not stored.again:
+            result.status = "new"
+            result.deliveries.append(stored.pk)
         url = next_page(fetched.body, fetched.url)
     while len(urls) > 4 * limits.max_pages:
         urls.pop(next(iter(urls)))

@@ -7,45 +7,74 @@ If processing then quarantines the delivery, its file moves on to DATA/error/<da
 `<name>.reason.txt` that says why, for whoever watches the folders rather than the desk; once a
 fix and `wiredesk reprocess` publish it, it moves back to the archive and its reason goes.
 
-A file over MAX_BYTES (a video, a disk image dropped in the wrong folder) is no agency copy, and
-reading it whole could take the desk's memory: it goes straight to the error folder, unread,
-and the desk records a quarantined delivery that names it and its size.
+Only regular files placed in the inbox are read. Whatever else is found there is refused unread
+and moved to the error folder beside its reason, and recorded as a quarantined delivery:
+- a symbolic link, wherever it points (a link to /etc/passwd or to the desk's own secret key
+  must never become an article), and anything reached through a linked folder;
+- a device, a FIFO or a socket (reading one could block for ever or change a device's state);
+- a file the desk may not or cannot read (permissions, an I/O error): it is set aside, so it can
+  neither stall the files after it nor stop the desk from starting;
+- a file over transports.MAX_BYTES (a video, a disk image dropped in the wrong folder), so that
+  reading it whole cannot take the desk's memory.
+A folder named after a source that sources.toml does not know is refused too (see sources.py):
+its files are moved aside with the reason, and no source is made for it.
+
+The checks are made on what is opened, not on a name looked up before: every folder on the way
+and the file itself are opened without following links, and the file is checked once open, so a
+link swapped in between a check and a read is not followed either.
 
 The watcher reads the kernel's own events (inotify, on Linux): a close after writing, or a rename
 into the folder, is taken the moment it happens, with no guessing by time. A file that arrives
 without either (a hard link, a copy made while the desk was down, a system without inotify) is
-taken by the scan once it has been left alone for SETTLE_SECONDS.
+taken by the scan once its size and modification time have held still for SETTLE_SECONDS: a
+writer that pauses for longer than that with the file open, and does not close it in between, is
+the one case in which a file can be taken before it is whole; write under a temporary name (see
+TEMPORARY_SUFFIXES) and rename, as transfer tools do, and it cannot happen.
 """
 
 from __future__ import annotations
 
+import errno
 import logging
+import os
 import shutil
+import stat
 import threading
 import time
 from pathlib import Path
 
 from django.conf import settings
 from django.dispatch import receiver
+from django.utils import timezone
 from inotify_simple import INotify, flags
 
-from wiredesk import pipeline, tasks
+from wiredesk import pipeline, sources, transports
 from wiredesk.db import thread_connections
 from wiredesk.models import Delivery
 
 log = logging.getLogger(__name__)
 
 TEMPORARY_SUFFIXES = (".tmp", ".part", ".partial", ".filepart", ".crdownload", ".swp", "~")
-# A file nobody announced (copied in while we were down, or by a tool whose close we missed)
-# is taken by the scan once it has been left alone this long.
-SETTLE_SECONDS = 1.0
+# A file nobody announced is taken once its size and modification time have held still this
+# long. The scan runs every second, so such a file is taken within SETTLE_SECONDS + 1.
+SETTLE_SECONDS = 5.0
 REASON_SUFFIX = ".reason.txt"
-# As push, HTTP polling and FTP take: copy is kilobytes; the largest NewsML package seen, a few MB.
-MAX_BYTES = 16 * 1024 * 1024
+_KINDS = {stat.S_IFLNK: "a symbolic link", stat.S_IFDIR: "a folder", stat.S_IFIFO: "a FIFO",
+          stat.S_IFSOCK: "a socket", stat.S_IFCHR: "a character device", stat.S_IFBLK: "a block device"}
+_OPEN = os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_NOCTTY | os.O_CLOEXEC
 
 
 def is_temporary(path: Path) -> bool:
     return path.name.startswith((".", "~")) or path.name.lower().endswith(TEMPORARY_SUFFIXES)
+
+
+class Refused(Exception):
+    """What was found in the inbox is not a file the desk may read; the message says why, and
+    `entry` is what to move aside: the file, or the link met on the way to it."""
+
+    def __init__(self, message: str, entry: Path | None = None):
+        super().__init__(message)
+        self.entry = entry
 
 
 class Inbox:
@@ -54,51 +83,145 @@ class Inbox:
         self.archive = archive
         self.error = error
         self._lock = threading.Lock()
+        # What the scan saw of each file not yet taken: (size, mtime) and since when it held.
+        self._seen: dict[Path, tuple[tuple[int, int], float]] = {}
+        # What could be neither taken nor moved aside, as it was then: not tried again unchanged.
+        self._stuck: dict[Path, tuple[int, int] | None] = {}
+        self._config_error = ""
 
     def source_of(self, path: Path) -> str | None:
         relative = path.relative_to(self.inbox)
         return relative.parts[0] if len(relative.parts) > 1 else None
 
     def take(self, path: Path) -> int | None:
-        """Store the file as a delivery, archive it, queue its processing. Returns the delivery id."""
+        """Store the file as a delivery, archive it, queue its processing; or refuse it, moving it
+        aside with the reason. Returns the delivery id (None when there was nothing to take)."""
         with self._lock:
-            if is_temporary(path) or not path.is_file():
+            if is_temporary(path) or not os.path.lexists(path):
                 return None
-            source, filename, size = self.source_of(path), str(path.relative_to(self.inbox)), path.stat().st_size
-            if size > MAX_BYTES:
-                delivery = pipeline.receive(b"", source=source, transport="inbox", filename=filename, size=size, problem=(
-                    f"a file of {size:,} bytes, more than the inbox takes ({MAX_BYTES:,}): no agency copy is "
-                    f"that large, so it was not read; it is kept in the error folder"))
-                _write_reason(_move(path, self.error / delivery.received_at.strftime("%Y-%m-%d")), delivery)
-                return delivery.pk
-            delivery = pipeline.receive(path.read_bytes(), source=source, transport="inbox", filename=filename)
-            _move(path, self.archive / delivery.received_at.strftime("%Y-%m-%d"))
-        tasks.process_delivery.enqueue(delivery.pk)
-        log.info("inbox: %s stored as delivery %s", path.name, delivery.pk)
-        return delivery.pk
+            self._seen.pop(path, None)
+            filename, source = str(path.relative_to(self.inbox)), self.source_of(path)
+            try:
+                if source is not None:
+                    sources.check(source)
+                data, size = self._read(path)
+            except sources.UnknownSource as exc:
+                self._refuse(path, f"{filename}: {exc}", record=False)
+                return None
+            except sources.ConfigError as exc:
+                # sources.toml is broken: whether the folder is a source cannot be told, so its
+                # files wait in the inbox until the file is fixed (said once, not every second).
+                if str(exc) != self._config_error:
+                    log.error("inbox: files in source folders wait until sources.toml is fixed: %s", exc)
+                self._config_error = str(exc)
+                return None
+            except Refused as exc:
+                delivery = self._refuse(exc.entry or path, f"{filename}: {exc}", source=source)
+                return delivery and delivery.pk
+            if data is None:
+                return transports.store(b"", source=source, transport="inbox", label=filename, size=size,
+                                        keep=lambda stored: self._set_aside_unread(path, stored.delivery)).pk
+            return transports.store(data, source=source, transport="inbox", label=filename,
+                                    keep=lambda stored: self._keep(path, stored)).pk
+
+    def _keep(self, path: Path, stored: transports.Stored) -> None:
+        """Archive a file taken. Bytes stored before go where that delivery's file is: with the
+        archive's copy, or beside its reason when that delivery waits in quarantine."""
+        waiting = stored.again and stored.delivery.status != Delivery.Status.PROCESSED
+        _move(path, (self.error if waiting else self.archive) / _day(stored.delivery))
+
+    def _set_aside_unread(self, path: Path, delivery: Delivery) -> None:
+        _write_reason(_move(path, self.error / _day(delivery)), delivery)
+
+    def _read(self, path: Path) -> tuple[bytes | None, int]:
+        """The file's bytes (None when it is over the limit) and its size, opened without following
+        a link at any step. Raises Refused."""
+        parts = path.relative_to(self.inbox).parts
+        folder = os.open(self.inbox, os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
+        try:
+            for depth, part in enumerate(parts[:-1], 1):
+                try:
+                    inner = os.open(part, os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW | os.O_CLOEXEC, dir_fd=folder)
+                except OSError as exc:
+                    if exc.errno in (errno.ENOTDIR, errno.ELOOP):  # O_DIRECTORY meets a link first
+                        exc = OSError(errno.ELOOP, exc.strerror) if _is_link(part, folder) else exc
+                    raise Refused(_why(exc, f"its folder {part}"), self.inbox.joinpath(*parts[:depth])) from None
+                os.close(folder)
+                folder = inner
+            kind = _kind(os.lstat(parts[-1], dir_fd=folder).st_mode)
+            if kind:
+                raise Refused(f"{kind}, not a file: the inbox reads only files placed in it")
+            try:
+                fd = os.open(parts[-1], _OPEN, dir_fd=folder)
+            except OSError as exc:
+                raise Refused(_why(exc, "it")) from None
+        finally:
+            os.close(folder)
+        try:
+            info = os.fstat(fd)
+            if kind := _kind(info.st_mode):  # swapped in since the look above
+                raise Refused(f"{kind}, not a file: the inbox reads only files placed in it")
+            if info.st_size > transports.MAX_BYTES:
+                return None, info.st_size
+            chunks, size = [], 0
+            while chunk := os.read(fd, 1 << 20):
+                chunks.append(chunk)
+                size += len(chunk)
+                if size > transports.MAX_BYTES:  # grew since
+                    return None, size
+            return b"".join(chunks), size
+        except OSError as exc:
+            raise Refused(_why(exc, "it")) from None
+        finally:
+            os.close(fd)
+
+    def _refuse(self, path: Path, reason: str, *, source: str | None = None, record: bool = True) -> Delivery | None:
+        """Move what cannot be taken aside, unread, with the reason beside it; and, when `record`,
+        record it as a quarantined delivery of `source` (not for a folder of no known source,
+        which must not become one)."""
+        log.warning("inbox: %s", reason)
+        delivery = None
+        if record:
+            delivery = transports.store(b"", source=source, transport="inbox", label=str(path.relative_to(self.inbox)),
+                                        problem=reason, unread=True).delivery
+        try:
+            kept = _move(path, self.error / timezone.now().strftime("%Y-%m-%d"))
+        except OSError as exc:
+            # Not even movable (its folder is not ours to write): left where it is, and not
+            # looked at again until it changes.
+            log.error("inbox: %s cannot be moved aside either (%s); it is left where it is", path, exc)
+            self._stuck[path] = _signature(path)
+            return delivery
+        kept.with_name(kept.name + REASON_SUFFIX).write_text(
+            f"{reason}\nThe desk did not read it." + (f" Recorded as delivery {delivery.pk}." if delivery else "") + "\n",
+            encoding="utf-8")
+        return delivery
 
     def set_aside(self, delivery: Delivery) -> Path:
         """Move a quarantined delivery's file from the archive to the error folder, and write the
-        reason beside it. Returns where the file now is."""
-        day = delivery.received_at.strftime("%Y-%m-%d")
+        reason beside it. Returns where the file now is. A file already there (a reprocess that
+        failed again) stays the one copy, its reason brought up to date."""
+        day = _day(delivery)
         folder = self.error / day
-        archived = _copy_in(self.archive / day, delivery)
-        if archived is not None:
-            kept = _move(archived, folder)
-        else:
-            # Not in the archive (cleared since, or taken before a change of day): the database
-            # holds the bytes.
-            folder.mkdir(parents=True, exist_ok=True)
-            kept = _free(folder / Path(delivery.filename).name)
-            kept.write_bytes(bytes(delivery.data))
+        kept = _copy_in(folder, delivery)
+        if kept is None:
+            archived = _copy_in(self.archive / day, delivery)
+            if archived is not None:
+                kept = _move(archived, folder)
+            else:
+                # Not in the archive (cleared since, or taken before a change of day): the
+                # database holds the bytes.
+                folder.mkdir(parents=True, exist_ok=True)
+                kept = _free(folder / Path(delivery.filename).name)
+                kept.write_bytes(bytes(delivery.data))
+            log.info("inbox: %s set aside in %s", delivery.filename, kept)
         _write_reason(kept, delivery)
-        log.info("inbox: %s set aside in %s", delivery.filename, kept)
         return kept
 
     def take_back(self, delivery: Delivery) -> Path | None:
         """Move a delivery's file set aside in the error folder back to the archive, and remove its
         reason. Returns where the file now is; None if it was not there."""
-        day = delivery.received_at.strftime("%Y-%m-%d")
+        day = _day(delivery)
         kept = _copy_in(self.error / day, delivery)
         if kept is None:
             return None
@@ -108,15 +231,86 @@ class Inbox:
         return archived
 
     def scan(self, settle: float = SETTLE_SECONDS) -> int:
-        taken = 0
-        cutoff = time.time() - settle
-        for path in sorted(self.inbox.rglob("*")):
+        """Take every file whose size and modification time have held still for `settle` seconds
+        (0: every file now), and refuse whatever is not a file. Never raises for one entry: a
+        failure is logged and the scan goes on to the next."""
+        taken, now, present = 0, time.monotonic(), set()
+        for path, entry_stat in self._entries():
+            present.add(path)
+            held = entry_stat and (entry_stat.st_size, entry_stat.st_mtime_ns)
+            if path in self._stuck and self._stuck[path] == held:
+                continue
             try:
-                if path.is_file() and not is_temporary(path) and path.stat().st_mtime <= cutoff:
+                if entry_stat is None or not stat.S_ISREG(entry_stat.st_mode) or settle <= 0:
                     taken += self.take(path) is not None
-            except FileNotFoundError:
-                continue  # taken by the watcher meanwhile
+                    continue
+                seen = self._seen.get(path)
+                if seen is None or seen[0] != held:
+                    self._seen[path] = (held, now)
+                elif now - seen[1] >= settle:
+                    taken += self.take(path) is not None
+            except Exception:
+                log.exception("inbox: could not take %s; the scan goes on", path)
+        for known in (self._seen, self._stuck):
+            for gone in known.keys() - present:
+                del known[gone]
         return taken
+
+    def _entries(self):
+        """Each entry under the inbox that is not a folder, with its own (not a link's target's)
+        status, None where it cannot be read; folders are walked into, never through a link."""
+        folders = [self.inbox]
+        while folders:
+            folder = folders.pop()
+            try:
+                entries = sorted(os.scandir(folder), key=lambda e: e.name)
+            except OSError as exc:
+                log.warning("inbox: cannot list %s: %s", folder, exc)
+                continue
+            for entry in entries:
+                path = Path(entry.path)
+                if is_temporary(path):
+                    continue
+                try:
+                    entry_stat = entry.stat(follow_symlinks=False)
+                except OSError:
+                    entry_stat = None
+                if entry_stat is not None and stat.S_ISDIR(entry_stat.st_mode):
+                    folders.append(path)
+                else:
+                    yield path, entry_stat
+
+
+def _is_link(name: str, folder: int) -> bool:
+    try:
+        return stat.S_ISLNK(os.lstat(name, dir_fd=folder).st_mode)
+    except OSError:
+        return False
+
+
+def _signature(path: Path) -> tuple[int, int] | None:
+    try:
+        found = os.lstat(path)
+    except OSError:
+        return None
+    return found.st_size, found.st_mtime_ns
+
+
+def _kind(mode: int) -> str | None:
+    """What a file's mode says it is, when that is not a regular file."""
+    return None if stat.S_ISREG(mode) else _KINDS.get(stat.S_IFMT(mode), "not a regular file")
+
+
+def _why(exc: OSError, what: str) -> str:
+    if exc.errno == errno.ELOOP:
+        return f"{what} is a symbolic link: the inbox never follows one"
+    if exc.errno == errno.ENOTDIR:
+        return f"{what} is not a folder"
+    return f"{what} could not be read: {exc.strerror or exc}"
+
+
+def _day(delivery: Delivery) -> str:
+    return delivery.received_at.strftime("%Y-%m-%d")
 
 
 def _write_reason(kept: Path, delivery: Delivery) -> None:
@@ -130,7 +324,7 @@ def _free(target: Path) -> Path:
     """`target`, or the first of name.1.ext, name.2.ext... not taken."""
     n = 1
     free = target
-    while free.exists():
+    while os.path.lexists(free):
         free = target.with_name(f"{target.stem}.{n}{target.suffix}")
         n += 1
     return free
@@ -143,10 +337,12 @@ def _copy_in(folder: Path, delivery: Delivery) -> Path | None:
 
 
 def _copies(folder: Path, name: str) -> list[Path]:
-    """The files in `folder` that `_free` could have named after `name`."""
+    """The files in `folder` that `_free` could have named after `name`: regular files only, as
+    refused links and devices are kept there too, never to be read."""
     stem, suffix = Path(name).stem, Path(name).suffix
-    return [f for f in folder.glob(f"{stem}*{suffix}") if f.name == name
-            or (f.name.startswith(f"{stem}.") and f.name.removesuffix(suffix)[len(stem) + 1:].isdigit())]
+    return [f for f in folder.glob(f"{stem}*{suffix}") if (f.name == name or (
+            f.name.startswith(f"{stem}.") and f.name.removesuffix(suffix)[len(stem) + 1:].isdigit()))
+            and stat.S_ISREG(os.lstat(f).st_mode)]
 
 
 def _move(path: Path, folder: Path) -> Path:
@@ -175,7 +371,7 @@ class Watcher:
     takes what landed in it before)."""
 
     FILE_DONE = flags.CLOSE_WRITE | flags.MOVED_TO
-    MASK = FILE_DONE | flags.CREATE | flags.ONLYDIR
+    MASK = FILE_DONE | flags.CREATE | flags.ONLYDIR | flags.DONT_FOLLOW
 
     def __init__(self, inbox: Inbox):
         self.inbox = inbox
@@ -183,8 +379,8 @@ class Watcher:
         self.folders: dict[int, Path] = {}
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, name="inbox-watch", daemon=True)
-        for folder in [inbox.inbox, *(p for p in inbox.inbox.rglob("*") if p.is_dir())]:
-            self._watch(folder)
+        for folder, _, _ in os.walk(inbox.inbox):  # never into a linked folder
+            self._watch(Path(folder))
 
     def _watch(self, folder: Path) -> None:
         try:
@@ -214,7 +410,7 @@ class Watcher:
             path = folder / event.name
             if event.mask & flags.ISDIR:
                 if event.mask & (flags.CREATE | flags.MOVED_TO):
-                    self._watch(path)
+                    self._watch(path)  # a link to a folder is no folder here: the scan refuses it
             elif event.mask & self.FILE_DONE:
                 try:
                     self.inbox.take(path)

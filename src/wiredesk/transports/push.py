@@ -38,9 +38,9 @@ From Python:
 
 The timestamp is inside the signed bytes, so a replayer cannot move it, and one more than
 TOLERANCE seconds from the desk's clock is refused: a captured request is worthless after five
-minutes. Within those minutes, the same bytes from the same source answer with the delivery
-they were stored as, storing nothing, so a replay is inert and a sender's retry (its answer
-lost on the way) is idempotent.
+minutes. The same bytes from the same source, at any time and by any transport, answer with the
+delivery they were stored as, storing nothing (`transports.store`), so a replay is inert and a
+sender's retry (its answer lost on the way) is idempotent, even when two copies arrive at once.
 
 Answers are JSON and never cached:
 
@@ -55,15 +55,14 @@ Answers are JSON and never cached:
     503                    the desk cannot take it now (database down, no secret set,
                            sources.toml broken): send it again later, per Retry-After
 
-A 202 is sent only after `pipeline.receive` has committed, so a kill at any moment loses no
-item the agency believes delivered; a sender that got no answer sends again, and the second
+A 202 is sent only after the delivery is committed, so a kill at any moment loses no item the
+agency believes delivered; a sender that got no answer sends again, and the second
 copy is recognised. nginx (deploy/nginx.conf) reads the whole request before it passes it on,
 so a slow sender holds none of the web server's threads.
 """
 
 from __future__ import annotations
 
-import datetime as dt
 import functools
 import hashlib
 import hmac
@@ -76,18 +75,15 @@ from urllib.parse import unquote
 
 from django.db import DatabaseError
 from django.http import JsonResponse, UnreadablePostError
-from django.utils import timezone
-from django.utils.text import slugify
 from django.views.decorators.csrf import csrf_exempt
 
-from wiredesk import pipeline, sources, tasks
-from wiredesk.models import Delivery
+from wiredesk import sources
+from wiredesk.transports import MAX_BYTES, store
 
 log = logging.getLogger(__name__)
 
 # The HTTP poller's limit too: far above any agency item, and low enough that a runaway sender
 # cannot fill the desk's memory.
-MAX_BYTES = 16 * 1024 * 1024
 TOLERANCE = 300  # seconds either way between the sender's clock and the desk's
 MIN_SECRET = 16
 # Whole types, and suffixes of structured types (application/vnd.iptc.g2.newsitem+xml, ...).
@@ -182,22 +178,12 @@ def _receive(request, slug: str) -> tuple[int, dict]:
     except SignatureError as exc:
         raise Refused(401, str(exc), **{"WWW-Authenticate": _AUTHENTICATE}) from None
     try:
-        delivery = _earlier(slug, body)
-        if delivery is not None:
-            log.info("push: %s sent the bytes of delivery %s again; not stored twice", slug, delivery)
-            return 202, {"delivery": delivery}
-        delivery = pipeline.receive(body, source=slug, transport="push", filename=_filename(request))
+        stored = store(body, source=slug, transport="push", label=_filename(request))
     except DatabaseError as exc:
         log.exception("push: a delivery from %s could not be stored", slug)
         raise Refused(503, f"the delivery could not be stored ({type(exc).__name__}); send it again later",
                       **{"Retry-After": RETRY_AFTER}) from None
-    try:
-        tasks.process_delivery.enqueue(delivery.pk)
-    except Exception:
-        # Stored is what the sender needs to hear; the sweep processes what the queue missed.
-        log.exception("push: delivery %s could not be queued; the sweep will process it", delivery.pk)
-    log.info("push: %s stored as delivery %s (%s bytes)", slug, delivery.pk, delivery.size)
-    return 202, {"delivery": delivery.pk}
+    return 202, {"delivery": stored.pk}
 
 
 def _answer(status: int, body: dict, headers: dict | None = None) -> JsonResponse:
@@ -269,16 +255,6 @@ def _read(request) -> bytes:
     if not body:
         raise Refused(400, "the body is empty: a push carries one item of agency copy, its bytes as they are")
     return bytes(body)
-
-
-def _earlier(slug: str, body: bytes) -> int | None:
-    """The delivery these bytes from this source were stored as, if it was within the window in
-    which a replay or a retry of that push could still arrive: a request signed at t passes from
-    t - TOLERANCE to t + TOLERANCE, so every copy of it comes within 2 * TOLERANCE of the first."""
-    return (Delivery.objects.filter(source__slug=slugify(slug), transport="push",
-                                    sha256=hashlib.sha256(body).hexdigest(),
-                                    received_at__gte=timezone.now() - dt.timedelta(seconds=2 * TOLERANCE))
-            .order_by("pk").values_list("pk", flat=True).first())
 
 
 def _filename(request) -> str:

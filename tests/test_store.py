@@ -1,0 +1,128 @@
+"""The one store step every transport ends with, and the batches a large delivery is applied in."""
+
+import json
+import random
+import threading
+import time
+
+import pytest
+from conftest import story_copy
+from django.db import DatabaseError
+
+from wiredesk import pipeline, transports
+from wiredesk.db import thread_connections
+from wiredesk.models import Delivery, Story
+
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("immediate_tasks")]
+
+WORDS = ("harbour crane ferry council budget tram library flood wind grain terminal road landslip union "
+         "strike mayor treasurer petition report engineers weather timetable contract penalty school "
+         "hospital bridge tunnel airport museum stadium election vote court river forest farm market").split()
+
+
+def many_stories(count: int, seed: int = 7) -> bytes:
+    """A ninjs array of `count` distinct stories (different enough never to be duplicates)."""
+    rng = random.Random(seed)
+    items = []
+    for n in range(count):
+        sentences = [" ".join(rng.choice(WORDS) for _ in range(14)).capitalize() + "." for _ in range(4)]
+        items.append({"uri": f"urn:example-wire:2026:batch-{n}", "headline": f"Story number {n} of the batch",
+                      "body_text": "\n\n".join(sentences), "versioncreated": "2026-11-24T10:00:00Z"})
+    return json.dumps(items).encode()
+
+
+def test_the_same_bytes_by_two_transports_are_one_delivery():
+    first = transports.store(story_copy(), source="hp", transport="push", label="a")
+    second = transports.store(story_copy(), source="hp", transport="inbox", label="b")
+    assert (first.again, second.again, second.pk) == (False, True, first.pk)
+    assert Delivery.objects.count() == 1 and Story.objects.count() == 1
+
+
+def test_the_same_bytes_from_another_source_are_its_own_delivery():
+    transports.store(story_copy(), source="hp", transport="push")
+    assert not transports.store(story_copy(), source="ians", transport="push").again
+    assert Delivery.objects.count() == 2
+
+
+def test_identical_stores_at_once_store_one_delivery():
+    start, stored = threading.Barrier(6), []
+
+    def store_once():
+        with thread_connections():
+            start.wait()
+            stored.append(transports.store(story_copy(), source="hp", transport="push"))
+
+    threads = [threading.Thread(target=store_once) for _ in range(6)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(30)
+    assert len(stored) == 6 and len({s.pk for s in stored}) == 1
+    assert sorted(s.again for s in stored) == [False] + [True] * 5
+    assert Delivery.objects.count() == 1 and Story.objects.count() == 1
+
+
+def test_deliveries_too_large_to_read_are_each_their_own():
+    for size in (transports.MAX_BYTES + 1, transports.MAX_BYTES + 2):
+        stored = transports.store(b"", source="hp", transport="ftp", size=size)
+        assert not stored.again and stored.delivery.unread
+    assert Delivery.objects.filter(status=Delivery.Status.QUARANTINED).count() == 2
+
+
+def test_a_store_logs_one_line_naming_the_transport_and_the_delivery(caplog):
+    caplog.set_level("INFO", logger="wiredesk.transports")
+    stored = transports.store(story_copy(), source="hp", transport="push", label="cranes.txt")
+    transports.store(story_copy(), source="hp", transport="inbox", label="cranes-again.txt")
+    lines = [r.getMessage() for r in caplog.records if r.name == "wiredesk.transports"]
+    assert lines == [f"push: cranes.txt from hp stored as delivery {stored.pk}",
+                     f"inbox: cranes-again.txt from hp is delivery {stored.pk} again (processed); not stored twice"]
+
+
+def test_a_large_delivery_is_applied_in_batches_and_resumes_where_it_stopped(monkeypatch):
+    monkeypatch.setattr(pipeline, "BATCH", 10)
+    delivery = pipeline.receive(many_stories(35), source="hp", transport="cli")
+    applied, real_apply = [], pipeline._apply
+
+    def failing_apply(delivery, copy):
+        if len(applied) == 15:
+            applied.append("crash")
+            raise DatabaseError("the disk went away")
+        applied.append(copy.story.uri)
+        return real_apply(delivery, copy)
+
+    monkeypatch.setattr(pipeline, "_apply", failing_apply)
+    with pytest.raises(DatabaseError):
+        pipeline.process(delivery.pk)
+    delivery.refresh_from_db()
+    assert (delivery.status, delivery.stories_done) == (Delivery.Status.RECEIVED, 10)
+    assert Story.objects.count() == 10  # the first batch is committed, the second rolled back
+    pipeline.process(delivery.pk)
+    delivery.refresh_from_db()
+    assert (delivery.status, delivery.stories_done) == (Delivery.Status.PROCESSED, 35)
+    assert Story.objects.count() == 35
+    # Taken up at the eleventh story: the first ten were not applied twice.
+    assert applied.count("urn:example-wire:2026:batch-0") == 1
+
+
+def test_a_push_is_stored_between_the_batches_of_a_large_delivery(monkeypatch):
+    monkeypatch.setattr(pipeline, "BATCH", 5)
+    real_apply = pipeline._apply
+    monkeypatch.setattr(pipeline, "_apply", lambda d, c: (time.sleep(0.02), real_apply(d, c))[1])
+    big = pipeline.receive(many_stories(60), source="hp", transport="cli")
+
+    def process():
+        with thread_connections():
+            pipeline.process(big.pk)
+
+    worker = threading.Thread(target=process)
+    worker.start()
+    try:
+        deadline = time.monotonic() + 30
+        while Delivery.objects.get(pk=big.pk).stories_done < 5 and time.monotonic() < deadline:
+            time.sleep(0.01)
+        stored = transports.store(story_copy(), source="ians", transport="push", queue=False)
+        done_when_stored = Delivery.objects.get(pk=big.pk).stories_done
+    finally:
+        worker.join(60)
+    assert not stored.again and 5 <= done_when_stored < 60
+    assert Delivery.objects.get(pk=big.pk).status == Delivery.Status.PROCESSED
