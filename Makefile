@@ -2,13 +2,14 @@
 VENV := .venv
 BIN := $(VENV)/bin
 DATA ?= var
+PORT ?= 8000
 
 .PHONY: run test test-sqlite test-postgres test-quality bench bench-peers setup browser nginx wrk node clean
 
 run: setup
 	$(BIN)/wiredesk migrate --data $(DATA)
 	$(BIN)/wiredesk demo --data $(DATA)
-	$(BIN)/wiredesk run --data $(DATA)
+	$(BIN)/wiredesk run --data $(DATA) --port $(PORT)
 
 test: setup browser nginx node
 	$(BIN)/wiredesk migrate --data $(DATA)
@@ -36,6 +37,7 @@ bench: setup nginx wrk
 	$(BIN)/python bench/duplicates.py
 	$(BIN)/python bench/publish_latency.py
 	$(BIN)/python bench/serving.py
+	$(BIN)/python bench/soak.py
 
 # Superdesk's feed parsers timed beside ours on the same files (bench/peers.py), from a throwaway
 # virtualenv on our Python. superdesk-core 2.5.3 pins Python 3.8-era packages (lxml<4.7, celery

@@ -69,3 +69,23 @@ def test_a_command_that_publishes_tells_the_websub_hub_before_it_ends(tmp_path):
     finally:
         hub.close()
     assert notice["hub.mode"] == ["publish"] and "http://127.0.0.1:8000/feeds/atom.xml" in notice["hub.url"]
+
+
+def test_ingest_refuses_a_source_sources_toml_does_not_list_and_stores_nothing(tmp_path):
+    (tmp_path / "sources.toml").write_text("[sources.hp]\n[sources.ians]\n", encoding="utf-8")
+    status, lines, stderr = ingest(tmp_path, "--source", "nosuchsource", str(SEED))
+    assert (status, lines) == (2, [])
+    [message] = stderr.splitlines()
+    assert message.startswith("wiredesk: unknown source 'nosuchsource'; known: hp, ians, wire (add [sources.nosuchsource] to ")
+    with sqlite3.connect(tmp_path / "wiredesk.sqlite3") as db:
+        assert db.execute("SELECT count(*) FROM wiredesk_delivery").fetchone() == (0,)
+        assert [slug for (slug,) in db.execute("SELECT slug FROM wiredesk_source ORDER BY slug")] == ["hp", "ians"]
+
+    status, [line], _ = ingest(tmp_path, "--source", "ians", str(SEED))
+    assert (status, line["outcome"]) == (0, "published")
+
+
+def test_ingest_takes_any_source_when_sources_toml_accepts_unknown_ones(tmp_path):
+    (tmp_path / "sources.toml").write_text("accept_unknown_sources = true\n\n[sources.hp]\n", encoding="utf-8")
+    status, [line], _ = ingest(tmp_path, "--source", "ians", str(SEED))
+    assert (status, line["outcome"]) == (0, "published")

@@ -95,10 +95,57 @@ def test_a_story_an_operator_killed_is_released_without_an_override(published):
     assert state(data, line["uri"]) == ("live", "released by an operator")
 
 
-def test_story_names_an_unknown_story_and_exits_2(published):
+@pytest.mark.parametrize("args, says", [
+    (["story", "release", "9999"], "wiredesk: no story '9999'"),
+    (["story", "kill", "99999999999999999999999", "--reason", "legal"], "wiredesk: no story '99999999999999999999999'"),
+    (["story", "hold", "\u00b2"], "wiredesk: no story '\u00b2'"),
+    (["reprocess", "12345"], "wiredesk: no delivery 12345"),
+    (["reprocess", "99999999999999999999999"], "wiredesk: no delivery 99999999999999999999999"),
+    (["reprocess", "abc"], "wiredesk: 'abc' is not a delivery number"),
+    (["reprocess", "-3"], "wiredesk: '-3' is not a delivery number"),
+])
+def test_a_bad_or_unknown_id_is_answered_in_one_line_and_exit_1(published, args, says):
     data, _ = published
-    result = wiredesk(data, "story", "release", "9999")
-    assert (result.returncode, result.stderr.strip()) == (2, "wiredesk: no story '9999'")
+    result = wiredesk(data, *args)
+    assert (result.returncode, result.stderr, result.stdout) == (1, says + "\n", "")
+
+
+def test_reprocess_runs_nothing_when_one_of_the_deliveries_named_is_unknown(tmp_path):
+    (tmp_path / "empty.txt").write_bytes(b"")
+    [line] = lines(wiredesk(tmp_path, "ingest", str(tmp_path / "empty.txt")))
+    with db(tmp_path) as conn:
+        conn.execute("UPDATE wiredesk_delivery SET error = 'not yet run again'")
+    result = wiredesk(tmp_path, "reprocess", str(line["delivery"]), "12345")
+    assert (result.returncode, result.stderr) == (1, "wiredesk: no delivery 12345\n")
+    with db(tmp_path) as conn:
+        assert conn.execute("SELECT error FROM wiredesk_delivery").fetchone() == ("not yet run again",)
+
+
+def test_the_emergency_commands_act_on_a_broken_sources_file_and_warn_in_one_line(published):
+    data, line = published
+    (data / "sources.toml").write_text("[sources.hp]\nhold_urgncy = 1\n", encoding="utf-8")
+    for action, *more in (["hold"], ["release"], ["kill", "--reason", "legal advice"]):
+        result = wiredesk(data, "story", action, line["uri"], *more)
+        assert result.returncode == 0, result.stderr
+        [warning] = result.stderr.splitlines()
+        assert warning.startswith("wiredesk: warning: ") and "unknown setting 'hold_urgncy'" in warning
+    assert state(data, line["uri"]) == ("killed", "killed by an operator: legal advice")
+
+    # Every other command still refuses to run on it.
+    for command in (["reprocess"], ["audit"], ["quarantine", "list"]):
+        refused = wiredesk(data, *command)
+        assert refused.returncode == 2 and "unknown setting 'hold_urgncy'" in refused.stderr
+        assert "warning" not in refused.stderr
+
+
+def test_the_emergency_commands_act_on_a_broken_sections_file_too(published):
+    data, line = published
+    (data / "sections.toml").write_text("default = 1\n", encoding="utf-8")
+    result = wiredesk(data, "story", "kill", line["uri"], "--reason", "legal advice")
+    assert result.returncode == 0, result.stderr
+    [warning] = result.stderr.splitlines()
+    assert warning.startswith("wiredesk: warning: ") and "default must be a section slug" in warning
+    assert state(data, line["uri"])[0] == "killed"
 
 
 def test_reprocess_publishes_what_was_quarantined_once_the_cause_is_fixed(tmp_path):

@@ -8,13 +8,14 @@ import os
 import re
 import shutil
 import signal
+import socket
 import subprocess
 import time
 import urllib.error
 
 import pytest
-from conftest import SEED, desk_env
-from desk import WIREDESK, get, processes_of, rows, start, wait_for
+from conftest import REPO, SEED, desk_env
+from desk import WIREDESK, get, processes_of, rows, start, stop, wait_for
 
 pytestmark = pytest.mark.embedded
 
@@ -326,3 +327,55 @@ def test_after_kill_9_the_desk_starts_again_on_its_port_even_if_its_server_would
     finally:
         process.send_signal(signal.SIGINT)
         process.communicate(timeout=30)
+
+
+def test_a_desk_refuses_to_start_on_a_port_in_use_before_starting_anything(tmp_path):
+    with socket.socket() as taken:
+        # As granian binds: with SO_REUSEPORT, which would let a second server share the port.
+        taken.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        result = subprocess.run([WIREDESK, "run", "--data", str(tmp_path), "--port", str(port)], env=desk_env(),
+                                capture_output=True, text=True, timeout=60)
+    assert (result.returncode, result.stdout) == (1, "")
+    assert result.stderr == (f"wiredesk: cannot start: 127.0.0.1:{port} is in use (by another wiredesk run?); "
+                             f"stop it or choose another --port\n")
+    assert not (tmp_path / "site.state").exists()  # no renderer ever ran
+
+
+def test_the_site_is_rendered_for_the_port_the_desk_runs_on(desk):
+    base, data, process = desk
+    assert not base.endswith(":8000")  # --port 0: a free port
+    (data / "inbox" / "story.txt").write_bytes(
+        b"Bridge reopens to traffic\n\nVALMORA (MNS) - The old bridge reopened on Monday after repairs.\n")
+    link = wait_for(lambda: re.search(r'<h2><a href="(/story/[^"]+)">Bridge reopens', get(base + "/"))).group(1)
+    page = data / "site" / link.lstrip("/") / "index.html"
+    wait_for(lambda: page.exists())
+    assert f'<link rel="canonical" href="{base}{link}">' in page.read_text()
+
+
+def test_wiredesk_base_url_is_kept_whatever_the_port(tmp_path):
+    process = subprocess.Popen([WIREDESK, "run", "--data", str(tmp_path), "--port", "0"],
+                               env={**desk_env(), "WIREDESK_BASE_URL": "https://news.example"},
+                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    try:
+        banner = []
+        for line in process.stdout:
+            banner.append(line)
+            if line.startswith("Press Ctrl-C"):
+                break
+        assert "  url:   https://news.example/  (WIREDESK_BASE_URL: the address pages name)\n" in banner
+        (tmp_path / "inbox" / "story.txt").write_bytes(
+            b"Ferry strike ends\n\nVALMORA (MNS) - Ferry crews returned to work on Monday.\n")
+        [page] = wait_for(lambda: list((tmp_path / "site" / "story").glob("*/*/index.html")))
+        link = "/" + str(page.parent.relative_to(tmp_path / "site")) + "/"
+        assert f'<link rel="canonical" href="https://news.example{link}">' in page.read_text()
+    finally:
+        stop(process)
+
+
+def test_make_run_takes_the_port():
+    dry = subprocess.run(["make", "-n", "run", "PORT=8123", "DATA=somewhere"], cwd=REPO, capture_output=True, text=True)
+    assert dry.returncode == 0, dry.stderr
+    assert "wiredesk run --data somewhere --port 8123" in dry.stdout

@@ -42,6 +42,10 @@ def test_the_file_is_the_truth_a_setting_taken_out_goes_back_to_its_default(db, 
     ("[sources.hp]\nauto_publish = 1\n", "auto_publish must be true or false"),
     ("[sources.hp]\ntime_zone = \"Europe/Nowhere\"\n", "'Europe/Nowhere' is not an IANA zone"),
     ("[sources.hp\n", "sources.toml: "),
+    ("[sources]\nhp = 1\n", r"\[sources.hp\] must be a table"),
+    ("acept_unknown_sources = true\n", "unknown top-level setting 'acept_unknown_sources'; known: accept_unknown_sources"),
+    ("accept_unknown_sources = 1\n", "accept_unknown_sources must be true or false"),
+    ("[sources.hp]\naccept_unknown_sources = true\n", "goes at the top of the file, before the first"),
 ])
 def test_a_mistake_is_named_and_nothing_is_applied(db, tmp_path, text, says):
     with pytest.raises(sources.ConfigError, match=says.replace("(", r"\(")):
@@ -67,3 +71,57 @@ def test_a_broken_sources_file_stops_the_command_with_the_reason(tmp_path):
     result = _run(tmp_path, "demo")
     assert result.returncode == 2
     assert "unknown setting 'hold_urgncy'" in result.stderr
+
+
+@pytest.fixture
+def data(settings, tmp_path):
+    settings.DATA_DIR = tmp_path
+    return tmp_path
+
+
+def test_with_no_sources_file_any_source_may_deliver(data):
+    # The demo (`make run`) and a desk not yet configured take copy from whoever sends it.
+    assert sources.check("anything") == "anything"
+    assert sources.check(None) == "wire"
+
+
+def test_a_listed_source_may_deliver_under_the_slug_it_is_stored_as(data):
+    write(data, "[sources.hp]\n[sources.ians]\n")
+    assert sources.check("hp") == "hp"
+    assert sources.check("HP") == "hp"
+
+
+def test_copy_that_names_no_source_goes_to_the_default_one_listed_or_not(data, settings):
+    write(data, "[sources.hp]\n")
+    assert sources.check(None) == sources.check("wire") == "wire"
+    settings.WIREDESK = {**settings.WIREDESK, "DEFAULT_SOURCE": "desk"}
+    assert sources.check(None) == "desk"
+    with pytest.raises(sources.UnknownSource):
+        sources.check("wire")
+
+
+def test_an_unknown_source_is_refused_in_one_line_naming_the_known_ones(data):
+    write(data, "[sources.hp]\n[sources.ians]\n")
+    with pytest.raises(sources.UnknownSource) as refused:
+        sources.check("nosuchsource")
+    message = str(refused.value)
+    assert message.startswith("unknown source 'nosuchsource'; known: hp, ians, wire (add [sources.nosuchsource] to ")
+    assert "accept_unknown_sources = true" in message and "\n" not in message
+    assert isinstance(refused.value, sources.ConfigError) and isinstance(refused.value, ValueError)
+
+
+def test_accept_unknown_sources_lets_any_source_deliver(db, data):
+    write(data, "accept_unknown_sources = true\n\n[sources.hp]\n")
+    assert sources.check("stray") == "stray"
+    assert sources.apply(data / "sources.toml") == 1
+
+
+def test_the_file_is_asked_as_it_is_now(data):
+    write(data, "[sources.hp]\n")
+    with pytest.raises(sources.UnknownSource):
+        sources.check("nb")
+    write(data, "[sources.hp]\n[sources.nb]\n")
+    assert sources.check("nb") == "nb"
+    write(data, "[sources.hp]\n[sources.nb]\nhold_urgncy = 1\n")
+    with pytest.raises(sources.ConfigError, match="unknown setting 'hold_urgncy'"):
+        sources.check("nb")

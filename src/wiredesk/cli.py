@@ -4,13 +4,20 @@ from __future__ import annotations
 
 import argparse
 import json
+import logging
 import os
 import sys
+import unicodedata
 from pathlib import Path
 
 
 # How much lower than the desk's the renderer's CPU priority is (see `render --follow`).
 RENDERER_NICENESS = 10
+# How much of a quarantined delivery `quarantine show` prints: enough to see what came.
+SHOWN_BYTES = 1024
+# Characters a terminal acts on (controls, escape sequences), or that hide or reorder what it shows
+# (bidi and zero-width marks, line separators).
+_UNSAFE_CATEGORIES = {"Cc", "Cf", "Cs", "Zl", "Zp"}
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -49,13 +56,14 @@ def _parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("run", parents=[common], help="serve the site, watch the inbox and process deliveries")
     p.add_argument("--host", default="127.0.0.1")
-    p.add_argument("--port", type=int, default=8000)
+    p.add_argument("--port", type=_port, default=8000,
+                   help="default 8000; 0: any free port. The site's address unless WIREDESK_BASE_URL is set")
     p.add_argument("--workers", type=int, default=2, help="processing threads (default 2)")
     p.add_argument("--web-workers", type=int, default=2, help="web server processes (default 2; one per core serves best)")
     p.set_defaults(command=cmd_run)
 
     p = sub.add_parser("reprocess", parents=[common], help="run quarantined deliveries (or the ones named) again, after a fix")
-    p.add_argument("deliveries", metavar="DELIVERY", nargs="*", type=int)
+    p.add_argument("deliveries", metavar="DELIVERY", nargs="*")
     p.set_defaults(command=cmd_reprocess)
 
     p = sub.add_parser("audit", parents=[common], help="check every published story against its agency delivery; exit 1 on a difference")
@@ -74,6 +82,20 @@ def _parser() -> argparse.ArgumentParser:
             a.add_argument("--override-agency-kill", metavar="REASON", default="",
                            help="release a story the agency killed (refused without it); the reason is recorded")
         a.set_defaults(command=cmd_story, action=action)
+
+    p = sub.add_parser("quarantine", help="the deliveries that could not be read: list, show or dismiss them")
+    actions = p.add_subparsers(metavar="ACTION", required=True)
+    a = actions.add_parser("list", parents=[common], help="the deliveries waiting in quarantine, oldest first")
+    a.add_argument("--json", action="store_true", help="a JSON list, an object a delivery, with the whole reason")
+    a.set_defaults(command=cmd_quarantine_list)
+    a = actions.add_parser("show", parents=[common], help="all there is of a delivery: the whole reason and its first bytes")
+    a.add_argument("delivery", metavar="ID")
+    a.set_defaults(command=cmd_quarantine_show)
+    a = actions.add_parser("dismiss", parents=[common],
+                           help="set quarantined deliveries aside for good: not waiting, and not run again by reprocess")
+    a.add_argument("deliveries", metavar="ID", nargs="+")
+    a.add_argument("--reason", required=True, help="why, for the record")
+    a.set_defaults(command=cmd_quarantine_dismiss)
 
     p = sub.add_parser("sources", parents=[common], help="list the sources with their health; exit 1 if one is failing")
     p.add_argument("--json", action="store_true", help="one JSON object, as /healthz answers")
@@ -112,8 +134,13 @@ def cmd_parse(args) -> int:
 
 def cmd_ingest(args) -> int:
     _django(args)
-    from wiredesk import pipeline
+    from wiredesk import pipeline, sources
 
+    try:
+        source = sources.check(args.source)
+    except sources.ConfigError as exc:
+        print(f"wiredesk: {exc}", file=sys.stderr)
+        return 2
     status = 0
     for name in args.files:
         path = Path(name)
@@ -123,8 +150,10 @@ def cmd_ingest(args) -> int:
             _fail(path, exc.strerror or str(exc))
             status = 1
             continue
-        delivery = pipeline.receive(data, source=args.source, transport="cli", filename=str(path))
-        for result in pipeline.process(delivery.pk):
+        delivery = pipeline.receive(data, source=source, transport="cli", filename=str(path))
+        # The same bytes again are the delivery they were stored as: run again, each story comes
+        # out as it stands (`unchanged`), as a second delivery of them did before.
+        for result in pipeline.process(delivery.pk, again=delivery.again):
             line = {"file": str(path), **result.as_dict()}
             if result.url:
                 line["url"] = _absolute(result.url)
@@ -136,9 +165,13 @@ def cmd_ingest(args) -> int:
 
 def cmd_reprocess(args) -> int:
     _django(args)
-    from wiredesk import pipeline
+    from wiredesk import desk, pipeline
 
-    results = pipeline.reprocess(args.deliveries or None)
+    try:
+        named = [desk.delivery(ref).pk for ref in args.deliveries]
+    except desk.NotFound as exc:
+        return _refuse(exc)
+    results = pipeline.reprocess(named or None)
     for result in results:
         print(json.dumps({**result.as_dict(), **({"url": _absolute(result.url)} if result.url else {})},
                          ensure_ascii=False), flush=True)
@@ -158,7 +191,7 @@ def cmd_audit(args) -> int:
 
 
 def cmd_story(args) -> int:
-    _django(args)
+    _django(args, emergency=True)
     from wiredesk import desk
 
     try:
@@ -167,14 +200,73 @@ def cmd_story(args) -> int:
             story = desk.release(story, override_agency_kill=args.override_agency_kill)
         else:
             story = getattr(desk, args.action)(story, args.reason)
-    except desk.NotFound as exc:
-        print(f"wiredesk: {exc}", file=sys.stderr)
-        return 2
-    except desk.Refused as exc:
-        print(f"wiredesk: {exc}", file=sys.stderr)
-        return 1
+    except (desk.NotFound, desk.Refused) as exc:
+        return _refuse(exc)
     print(json.dumps({"story": story.pk, "uri": story.uri, "state": story.state, "reason": story.reason,
                       "url": _absolute(story.get_absolute_url())}, ensure_ascii=False))
+    return 0
+
+
+def cmd_quarantine_list(args) -> int:
+    _django(args)
+    from wiredesk import desk
+
+    waiting = list(desk.quarantined())
+    if args.json:
+        # ASCII: JSON escapes C0 controls only, and names and reasons come from outside.
+        print(json.dumps([{"delivery": d.pk, "received": d.received_at.isoformat(), "source": d.source.slug,
+                           "transport": d.transport, "filename": d.filename, "size": d.size, "reason": d.error}
+                          for d in waiting], indent=1))
+        return 0
+    if not waiting:
+        print("nothing in quarantine")
+        return 0
+    rows = [("delivery", "received", "source", "transport", "filename", "size")] + [
+        (str(d.pk), _local(d.received_at), _shown(d.source.slug), _shown(d.transport), _shown(d.filename) or "-",
+         f"{d.size:,}") for d in waiting]
+    widths = [max(len(row[column]) for row in rows) for column in range(len(rows[0]))]
+    for row, reason in zip(rows, ["reason"] + [_shown(d.error.split("\n", 1)[0]) for d in waiting]):
+        cells = [cell.ljust(width) for cell, width in zip(row[:-1], widths)] + [row[-1].rjust(widths[-1]), reason]
+        print("  ".join(cells))
+    return 0
+
+
+def cmd_quarantine_show(args) -> int:
+    _django(args)
+    from wiredesk import desk
+
+    try:
+        delivery = desk.delivery(args.delivery)
+    except desk.NotFound as exc:
+        return _refuse(exc)
+    data = bytes(delivery.data[:SHOWN_BYTES])
+    print(f"delivery {delivery.pk}: {delivery.status}\n"
+          f"received:  {_local(delivery.received_at)}\n"
+          f"processed: {_local(delivery.processed_at) if delivery.processed_at else '-'}\n"
+          f"source:    {_shown(delivery.source.slug)} ({_shown(delivery.source.name)})\n"
+          f"transport: {_shown(delivery.transport)}\n"
+          f"filename:  {_shown(delivery.filename) or '-'}\n"
+          f"size:      {delivery.size:,} bytes, sha256 {delivery.sha256}\n"
+          f"reason:\n{_indented(delivery.error)}")
+    if delivery.unread:
+        print("data:      not read (see the reason)")
+    elif data:
+        shown = f"all {delivery.size:,}" if delivery.size <= SHOWN_BYTES else f"the first {SHOWN_BYTES:,} of {delivery.size:,}"
+        print(f"data ({shown} bytes):\n{_indented(data.decode('utf-8', 'backslashreplace'))}")
+    return 0
+
+
+def cmd_quarantine_dismiss(args) -> int:
+    _django(args)
+    from wiredesk import desk
+
+    try:
+        dismissed = desk.dismiss([desk.delivery(ref) for ref in args.deliveries], args.reason)
+    except (desk.NotFound, desk.Refused) as exc:
+        return _refuse(exc)
+    for delivery in dismissed:
+        print(json.dumps({"delivery": delivery.pk, "status": delivery.status, "reason": args.reason.strip()},
+                         ensure_ascii=False))
     return 0
 
 
@@ -202,7 +294,7 @@ def cmd_sources(args) -> int:
     else:
         print(f"{'source':<16} {'status':<8} {'last delivery':<20} {'/hour':>5} {'errors':>6}  transports")
         for r in reports:
-            last = r.last_delivery.astimezone().strftime("%Y-%m-%d %H:%M:%S") if r.last_delivery else "never"
+            last = _local(r.last_delivery) if r.last_delivery else "never"
             transports = ", ".join(f"{t.transport} {'ok' if not t.consecutive_errors else f'failing x{t.consecutive_errors}'}"
                                    for t in r.transports) or "-"
             print(f"{r.slug:<16} {r.status:<8} {last:<20} {r.deliveries_last_hour:>5} {r.errors:>6}  {transports}")
@@ -263,8 +355,9 @@ def cmd_demo(args) -> int:
     return 0
 
 
-def _django(args, verbosity: int = 0) -> None:
-    """Point Django at the data folder, set it up, and bring the database schema up to date."""
+def _django(args, verbosity: int = 0, *, emergency: bool = False) -> None:
+    """Point Django at the data folder, set it up, and bring the database schema up to date.
+    A mistake in the configuration stops the command, unless it is an `emergency` one."""
     if args.data:
         os.environ["WIREDESK_DATA"] = str(Path(args.data).resolve())
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "wiredesk.settings")
@@ -280,13 +373,47 @@ def _django(args, verbosity: int = 0) -> None:
         sources.apply()
         sections.check()
     except (sources.ConfigError, sections.ConfigError) as exc:
-        print(f"wiredesk: {exc}", file=sys.stderr)
-        sys.exit(2)
+        if not emergency:
+            print(f"wiredesk: {exc}", file=sys.stderr)
+            sys.exit(2)
+        # Taking a story off must not wait for the file to be mended; the file is left unapplied.
+        print(f"wiredesk: warning: {exc} (acting all the same)", file=sys.stderr)
+        # Said once: the pages the command renders would each say it again, in the log.
+        for module in (sources, sections):
+            logging.getLogger(module.__name__).setLevel(logging.CRITICAL)
 
 
 def _absolute(url: str) -> str:
-    base = os.environ.get("WIREDESK_BASE_URL", "http://127.0.0.1:8000").rstrip("/")
-    return base + url
+    from django.conf import settings
+
+    return settings.WIREDESK["BASE_URL"] + url
+
+
+def _port(text: str) -> int:
+    if not (text.isascii() and text.isdigit() and int(text) < 65536):
+        raise argparse.ArgumentTypeError(f"{text!r} is not a port: a number from 0 (any free one) to 65535")
+    return int(text)
+
+
+def _local(moment) -> str:
+    return moment.astimezone().strftime("%Y-%m-%d %H:%M:%S")
+
+
+def _shown(text: str) -> str:
+    """`text` from outside (a file name, copy) safe for the operator's terminal: every character
+    it would act on or that would hide or reorder what it shows, written as its escape."""
+    return "".join(char.encode("unicode_escape").decode() if unicodedata.category(char) in _UNSAFE_CATEGORIES
+                   else char for char in text)
+
+
+def _indented(text: str) -> str:
+    """Lines of `text` from outside, each made safe (see _shown) and indented."""
+    return "\n".join(f"  {_shown(line)}" for line in text.removesuffix("\n").split("\n"))
+
+
+def _refuse(exc: Exception) -> int:
+    print(f"wiredesk: {exc}", file=sys.stderr)
+    return 1
 
 
 def _fail(path: Path, reason: str) -> int:

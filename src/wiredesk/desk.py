@@ -1,7 +1,8 @@
-"""What an operator can do to a story by hand: kill it, hold it, release it.
+"""What an operator can do by hand: kill, hold or release a story; dismiss a quarantined delivery.
 
 The automatic rules (wiredesk.lifecycle) respect these: a story an operator holds stays held
-through new versions, and a kill is final until an operator releases the story again.
+through new versions, and a kill is final until an operator releases the story again. A
+dismissed delivery no longer waits for a fix, and a bare `wiredesk reprocess` leaves it alone.
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ from django.utils import timezone
 
 from wiredesk.db import writing
 from wiredesk.lifecycle import State
-from wiredesk.models import Story
+from wiredesk.models import Delivery, Story
 from wiredesk.publish import search, static
 
 log = logging.getLogger(__name__)
@@ -23,16 +24,60 @@ class NotFound(LookupError):
 
 
 class Refused(PermissionError):
-    """The action would undo what the agency decided, and the operator did not say to override it."""
+    """The action does not apply as things stand: it would undo what the agency decided and the
+    operator did not say to override it, or it is not given what it takes (a delivery not in
+    quarantine, a blank reason)."""
+
+
+def _number(ref: str) -> bool:
+    # Not str.isdigit alone: it holds "²", which int() refuses.
+    return ref.isascii() and ref.isdigit()
 
 
 def find(ref: str) -> Story:
     """A story by its number (as in its URL) or by its uri."""
-    stories = Story.objects.filter(pk=int(ref)) if ref.isdigit() else Story.objects.filter(uri=ref)
+    stories = Story.objects.filter(pk=int(ref)) if _number(ref) else Story.objects.filter(uri=ref)
     found = list(stories[:2])
     if len(found) != 1:
         raise NotFound(f"no story {ref!r}" if not found else f"{ref!r} names stories from several sources: use the number")
     return found[0]
+
+
+def delivery(ref: str) -> Delivery:
+    """A delivery by its number."""
+    if not _number(ref):
+        raise NotFound(f"{ref!r} is not a delivery number")
+    found = Delivery.objects.select_related("source").filter(pk=int(ref)).first()
+    if found is None:
+        raise NotFound(f"no delivery {ref}")
+    return found
+
+
+def quarantined():
+    """The deliveries waiting in quarantine for a fix, oldest first, without their bytes."""
+    return (Delivery.objects.filter(status=Delivery.Status.QUARANTINED).select_related("source").defer("data")
+            .order_by("received_at", "pk"))
+
+
+def dismiss(deliveries: list[Delivery], reason: str) -> list[Delivery]:
+    """Set quarantined deliveries aside for good, the reason recorded under the quarantine's.
+    All or none: one that is not in quarantine refuses them all."""
+    reason = reason.strip()
+    if not reason:
+        raise Refused("a dismissal needs a reason (--reason), for the record")
+    with writing():
+        locked = [Delivery.objects.select_for_update().get(pk=d.pk) for d in deliveries]
+        for d in locked:
+            if d.status != Delivery.Status.QUARANTINED:
+                raise Refused(f"delivery {d.pk} is {d.status}, not in quarantine: nothing was dismissed")
+        now = timezone.now()
+        for d in locked:
+            d.status = Delivery.Status.DISMISSED
+            d.error = f"{d.error}\ndismissed by an operator at {now:%Y-%m-%d %H:%M:%S} UTC: {reason}"
+            d.save(update_fields=["status", "error"])
+    for d in locked:
+        log.warning("delivery %s dismissed by an operator: %s", d.pk, reason)
+    return locked
 
 
 def kill(story: Story, reason: str) -> Story:

@@ -9,7 +9,10 @@ beside it in threads.
 from __future__ import annotations
 
 import contextlib
+import errno
 import logging
+import os
+import socket
 import threading
 from pathlib import Path
 
@@ -22,7 +25,7 @@ from wiredesk.db import thread_connections
 from wiredesk.publish import pagecache, static
 from wiredesk.transports import email, ftp, http_poll
 from wiredesk.transports.inbox import Inbox, watch
-from wiredesk.processes import Renderer, WebServer, child_environment
+from wiredesk.processes import Renderer, WebServer, child_environment, free_port
 
 log = logging.getLogger(__name__)
 
@@ -44,6 +47,16 @@ def _every(seconds: float, stop: threading.Event, job) -> threading.Thread:
 
 
 def run(host: str, port: int, workers: int = 2, web_workers: int = 2, announce=print) -> None:
+    shown_host = f"[{host}]" if ":" in host else host
+    # --port 0 is any free port: chosen now, so that the site's address can name it.
+    port = port or free_port(host)
+    _refuse_taken(host, port, f"{shown_host}:{port}")
+    served = f"http://{_WILDCARD_SEEN_AS.get(shown_host, shown_host)}:{port}"
+    if not os.environ.get("WIREDESK_BASE_URL"):
+        # The pages name the address they are served at. The renderer and the web server read
+        # it, as every setting, from the environment they are given.
+        os.environ["WIREDESK_BASE_URL"] = settings.WIREDESK["BASE_URL"] = served
+    base_url = settings.WIREDESK["BASE_URL"]
     inbox = Inbox(settings.INBOX_DIR, settings.ARCHIVE_DIR, settings.ERROR_DIR)
     static.followed = True
     with contextlib.ExitStack() as running:  # whatever started is stopped, last started first
@@ -60,8 +73,9 @@ def run(host: str, port: int, workers: int = 2, web_workers: int = 2, announce=p
             running.callback(watcher.stop)
         stop = threading.Event()
         running.callback(stop.set)
-        # Files left in the inbox while we were down, and deliveries stored but never processed.
-        inbox.scan(settle=0)
+        # Files left in the inbox while we were down are taken by the scan like any other once they
+        # have held still (one may be a writer's, paused); deliveries stored but never processed, by
+        # the sweep.
         _every(1.0, stop, inbox.scan)
         _every(settings.WIREDESK["SWEEP_SECONDS"], stop, pipeline.sweep)
         # Embargoes lift with no event to say so: the site's version moves on within a sweep
@@ -83,10 +97,10 @@ def run(host: str, port: int, workers: int = 2, web_workers: int = 2, announce=p
             _start(mail.start, f"the SMTP listener on {settings.WIREDESK['SMTP']}")
             running.callback(mail.stop, timeout=5)
 
-        shown_host = f"[{host}]" if ":" in host else host
         announce(f"wiredesk is running\n"
-                 f"  site:  http://{shown_host}:{server.port}/\n"
-                 f"  web:   {web_workers} server processes (granian)\n"
+                 f"  site:  http://{shown_host}:{port}/\n"
+                 + (f"  url:   {base_url}/  (WIREDESK_BASE_URL: the address pages name)\n" if base_url != served else "")
+                 + f"  web:   {web_workers} server processes (granian)\n"
                  f"  inbox: {settings.INBOX_DIR}  (drop agency copy here; a subfolder names the source)\n"
                  + (f"  mail:  SMTP on {mail.host or '*'}:{mail.port}{' with STARTTLS' if mail.tls_certificate else ''}"
                     f"  (to each source's email address)\n" if mail else "")
@@ -98,6 +112,25 @@ def run(host: str, port: int, workers: int = 2, web_workers: int = 2, announce=p
                                         initial_delay=0.01, backoff=1.0, max_delay=0.01)
         consumer.run()
     announce("wiredesk stopped.", flush=True)
+
+
+# A desk serving on every address is reached on this machine at the loopback one.
+_WILDCARD_SEEN_AS = {"0.0.0.0": "127.0.0.1", "[::]": "[::1]"}
+
+
+def _refuse_taken(host: str, port: int, shown: str) -> None:
+    """Stop, with the reason, before anything starts, if host:port cannot be served. granian
+    binds with SO_REUSEPORT, so a second desk would share a port in use and answer half its
+    requests: a bind without it fails on a port held. (create_server sets SO_REUSEADDR, so the
+    closed connections of a desk just stopped do not hold the port.)"""
+    try:
+        family = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)[0][0]
+        socket.create_server((host, port), family=family).close()
+    except OSError as exc:
+        if exc.errno == errno.EADDRINUSE:
+            raise SystemExit(f"wiredesk: cannot start: {shown} is in use (by another wiredesk run?); "
+                             f"stop it or choose another --port") from None
+        raise SystemExit(f"wiredesk: cannot start: {shown}: {exc.strerror or exc}") from None
 
 
 def _start(start, what: str):

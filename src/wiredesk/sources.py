@@ -1,5 +1,7 @@
 """The sources a deployment configures, read from `DIR/sources.toml`:
 
+    accept_unknown_sources = false # at the top: true lets a source not listed deliver too
+
     [sources.hp]
     name = "Harbour Press"
     time_zone = "Europe/Oslo"      # for times the agency writes without an offset
@@ -19,8 +21,14 @@
 Secrets are never written here: a setting ending in `_env` names the environment variable that
 holds one.
 
-The file is the truth: each command brings the database's sources in line with it. A source
-that delivers without being listed gets the defaults (publish everything, times in UTC).
+The file is the truth: each command brings the database's sources in line with it.
+
+Who may deliver (`check`, asked before anything is stored): with the file, the sources it lists
+and the default source (WIREDESK_DEFAULT_SOURCE, for copy that names none), so a mistyped
+`--source` or a stray inbox folder cannot open an agency page of its own; any source when the
+file says `accept_unknown_sources = true`, and with no file at all (the demo, a desk not yet
+configured). A source that delivers without being listed gets the defaults (publish everything,
+times in UTC).
 """
 
 from __future__ import annotations
@@ -33,6 +41,7 @@ from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from django.conf import settings
+from django.utils.text import slugify
 
 from wiredesk.models import Source
 
@@ -44,7 +53,9 @@ FIELDS = {
     "ftp": str, "ftp_password_env": str, "ftp_key_env": str, "ftp_after": str, "ftp_move_to": str,
     "email": str,
 }
-_KINDS = {str: "a string", bool: "true or false", int: "a whole number", list: "a list"}
+# The settings above the first [sources.…] table.
+TOP_LEVEL = {"accept_unknown_sources": bool, "sources": dict}
+_KINDS = {str: "a string", bool: "true or false", int: "a whole number", list: "a list", dict: "tables"}
 # What search engines are asked to do with a source's articles. Google's advice for syndicated
 # copy is either to keep it out of the index or to name the original as the canonical page.
 SEO = ("index", "noindex", "canonical")
@@ -54,6 +65,10 @@ log = logging.getLogger(__name__)
 
 class ConfigError(ValueError):
     pass
+
+
+class UnknownSource(ConfigError):
+    """Copy from a source the file does not list, and the file does not accept unknown ones."""
 
 
 def default_name(slug: str) -> str:
@@ -67,13 +82,28 @@ def path() -> Path:
 
 def read(file: Path) -> dict[str, dict]:
     """Each source's settings, checked: a mistake is named with its place, never half applied."""
+    return _load(file).get("sources", {})
+
+
+def _load(file: Path) -> dict:
+    """The whole file, checked."""
     try:
         config = tomllib.loads(file.read_text(encoding="utf-8"))
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"{file}: {exc}") from None
-    sources = config.get("sources", {})
-    for slug, values in sources.items():
+    for key, value in config.items():
+        if key not in TOP_LEVEL:
+            raise ConfigError(f"{file}: unknown top-level setting {key!r}; known: {', '.join(TOP_LEVEL)}")
+        if not isinstance(value, TOP_LEVEL[key]):
+            raise ConfigError(f"{file}: {key} must be {_KINDS[TOP_LEVEL[key]]}")
+    for slug, values in config.get("sources", {}).items():
+        if not isinstance(values, dict):
+            raise ConfigError(f"{file}: [sources.{slug}] must be a table, such as [sources.{slug}] on a line of its own")
         for key, value in values.items():
+            if key in TOP_LEVEL:
+                # TOML puts a setting written under a table header into that table.
+                raise ConfigError(f"{file}: [sources.{slug}] has {key}, which goes at the top of the file, "
+                                  f"before the first [sources.…]")
             if key not in FIELDS:
                 raise ConfigError(f"{file}: [sources.{slug}] has an unknown setting {key!r}; known: {', '.join(FIELDS)}")
             if not isinstance(value, FIELDS[key]) or (FIELDS[key] is int and isinstance(value, bool)):
@@ -95,7 +125,7 @@ def read(file: Path) -> dict[str, dict]:
             raise ConfigError(f"{file}: [sources.{slug}] ftp_after must be delete or move")
         if "email" in values and "@" not in values["email"]:
             raise ConfigError(f"{file}: [sources.{slug}] email must be an address, such as wire@agency.example")
-    return sources
+    return config
 
 
 def _check_ftp(where: str, url: str) -> None:
@@ -133,6 +163,34 @@ def apply(file: Path | None = None) -> int:
     return len(sources)
 
 
+def slug_for(name: str | None) -> str:
+    """The slug copy from `name` is stored under; no name is the default source."""
+    return slugify(name or settings.WIREDESK["DEFAULT_SOURCE"]) or "wire"
+
+
+def check(name: str | None) -> str:
+    """The slug copy from `name` is stored under (see slug_for), if that source may deliver now
+    (see the module's docstring); else UnknownSource, which names the sources that may. A
+    mistake in the file raises its ConfigError. The file is read as it is now, again only when
+    it changes."""
+    slug = slug_for(name)
+    admission = _as_now(_admission)
+    if admission is None:
+        return slug
+    accept_any, listed = admission
+    known = listed | {slug_for(None)}
+    if accept_any or slug in known:
+        return slug
+    raise UnknownSource(f"unknown source {slug!r}; known: {', '.join(sorted(known))} (add [sources.{slug}] to "
+                        f"{path()}, or put accept_unknown_sources = true at its top)")
+
+
+@functools.lru_cache(maxsize=1)
+def _admission(file: Path, modified: int, size: int) -> tuple[bool, frozenset[str]]:
+    config = _load(file)
+    return config.get("accept_unknown_sources", False), frozenset(config.get("sources", {}))
+
+
 def seo(slug: str) -> str:
     """The source's seo setting, read from the file as it is now: the site needs no restart."""
     return _seo().get(slug, "index")
@@ -144,12 +202,18 @@ def seo_sources(mode: str) -> set[str]:
 
 
 def _seo() -> dict[str, str]:
+    return _as_now(_seo_settings) or {}
+
+
+def _as_now(reader):
+    """`reader(file, modified, size)` of the file as it is now (None when there is none): a
+    reader cached on those arguments reads the file again only when it changes."""
     file = path()
     try:
         stat = file.stat()
     except FileNotFoundError:
-        return {}
-    return _seo_settings(file, stat.st_mtime_ns, stat.st_size)
+        return None
+    return reader(file, stat.st_mtime_ns, stat.st_size)
 
 
 @functools.lru_cache(maxsize=1)
@@ -158,7 +222,8 @@ def _seo_settings(file: Path, modified: int, size: int) -> dict[str, str]:
     try:
         sources = read(file)
     except ConfigError as exc:
-        # Commands refuse a broken file; pages keep being served, indexed as by default.
+        # Commands refuse a broken file (the emergency ones warn and act); pages keep being served,
+        # indexed as by default.
         log.error("%s", exc)
         return {}
     return {slug: values["seo"] for slug, values in sources.items() if "seo" in values}
