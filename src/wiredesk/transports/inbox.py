@@ -179,9 +179,10 @@ class Inbox:
         """Move what cannot be taken aside, unread, with the reason beside it; and, when `record`,
         record it as a quarantined delivery of `source` (not for a folder of no known source,
         which must not become one)."""
-        log.warning("inbox: %s", reason)
         delivery = None
-        if record:
+        if not record:
+            log.warning("inbox: %s", reason)  # else the store step's line says it
+        else:
             delivery = transports.store(b"", source=source, transport="inbox", label=str(path.relative_to(self.inbox)),
                                         problem=reason, unread=True).delivery
         try:
