@@ -26,11 +26,11 @@ test-quality: setup browser node
 	@echo "== the page quality gates"
 	env -u DATABASE_URL $(BIN)/pytest -m quality
 
-# Tests of `wiredesk` as a process of its own use its embedded database whatever the suite's is:
-# they run once, above.
+# Tests of `wiredesk` as a process of its own use its embedded database whatever the suite's is,
+# and the fuzzing touches none: they run once, above.
 test-postgres:
 	@echo "== the suite on PostgreSQL"
-	$(BIN)/python scripts/with_postgres.py -- $(BIN)/pytest -m "not quality and not embedded"
+	$(BIN)/python scripts/with_postgres.py -- $(BIN)/pytest -m "not quality and not embedded and not nodb"
 
 bench: setup nginx wrk
 	$(BIN)/python bench/formats.py

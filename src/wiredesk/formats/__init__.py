@@ -26,6 +26,7 @@ from wiredesk.formats import (
     dpa_digitalwires,
     feed,
     iptc7901,
+    language,
     newsml1,
     newsml_g2,
     ninjs,
@@ -170,5 +171,10 @@ def parse(data: bytes, context: Context | None = None, *, format: str | None = N
     name = format or detect(data)
     if name not in FORMATS:
         raise FormatError(f"unknown format {name!r}; known: {', '.join(FORMATS)}")
+    stories = FORMATS[name].parse(data, context or Context())
+    for story in stories:
+        # Pages write the tag into lang attributes: one that is not a tag is dropped here, once
+        # for every format, before the conventions guess the language from the text instead.
+        story.language = language.tag(story.language)
     # Notes, advisories, kills and prefixes read the same in every format: once, here.
-    return [conventions.apply(story) for story in FORMATS[name].parse(data, context or Context())]
+    return [conventions.apply(story) for story in stories]

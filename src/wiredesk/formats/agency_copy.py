@@ -21,6 +21,7 @@ from wiredesk.formats import text
 from wiredesk.formats.conventions import Routing, reference_keys, split_notes, strip_routing
 from wiredesk.formats.errors import FormatError
 from wiredesk.formats.shared import DATELINE, copy_uri, derive_headline, split_dateline
+from wiredesk.formats.times import YEARS
 from wiredesk.story import Story, Subject
 
 # Field names are lower case, as feeds write them: "Category 4 storm..." is a headline.
@@ -85,7 +86,8 @@ def _code_lines(block: str) -> tuple[list[str], str]:
     """The code lines that open the first block, and the rest of it."""
     lines = block.strip("\n").split("\n")
     codes = []
-    while len(lines) > 1 and _CODE_LINE.match(lines[0].strip()):
+    # Code lines file copy: what follows them must hold some (a form feed is no text).
+    while len(lines) > 1 and _CODE_LINE.match(lines[0].strip()) and "".join(lines[1:]).strip():
         codes.append(lines.pop(0).strip())
     return codes, "\n".join(lines)
 
@@ -116,6 +118,9 @@ def _read_fields(body: str) -> tuple[dict, str]:
                 fields["date"] = dt.date.fromisoformat(m.group(1))
             except ValueError:
                 raise FormatError(f"the date field {m.group(1)!r} is not a real date") from None
+            if fields["date"].year not in YEARS:
+                raise FormatError(f"the date field {m.group(1)!r} is not the date of news copy "
+                                  f"(years {YEARS.start} to {YEARS.stop - 1})")
         elif "category" not in fields and (m := _CATEGORY_FIELD.match(body)):
             fields["category"] = m.group(1)
         else:

@@ -22,7 +22,7 @@ from __future__ import annotations
 import re
 
 from wiredesk.formats.errors import FormatError
-from wiredesk.formats.shared import id_uri, read_dateline
+from wiredesk.formats.shared import VERSION_MAX, id_uri, read_dateline
 from wiredesk.formats.times import parse_time
 from wiredesk.formats.markup import html_paragraphs
 from wiredesk.formats.ninjs import load_json
@@ -97,8 +97,12 @@ def _story(entry, context, where: str) -> Story:
     notes = [n for n in _list(entry.get("ednotes")) if isinstance(n, dict) and _string(n.get("ednote"))]
     # dpa's results services send no status; one that cannot be read is held.
     pubstatus = entry.get("pubstatus") or "usable"
+    pubstatus = pubstatus if pubstatus in ("usable", "withheld", "canceled") else "withheld"
+    embargoed = parse_time(entry.get("embargoed"), context.zone)
+    if embargoed is None and entry.get("embargoed") not in (None, "") and pubstatus == "usable":
+        pubstatus = "withheld"  # an embargo that cannot be read is no licence to publish
     version = _int(entry.get("version"))
-    version = version if version and version > 0 else None  # versions count from 1
+    version = version if version and 0 < version <= VERSION_MAX else None  # versions count from 1
     urgency = _int(entry.get("urgency"))
     urgency = urgency if urgency in range(1, 10) else min(priorities, default=None)
     signals = ["kill"] if pubstatus == "canceled" else []
@@ -115,7 +119,7 @@ def _story(entry, context, where: str) -> Story:
         language=_string(entry.get("language")),
         firstcreated=version_created if version == 1 else None,
         versioncreated=version_created,
-        pubstatus=pubstatus if pubstatus in ("usable", "withheld", "canceled") else "withheld",
+        pubstatus=pubstatus,
         urgency=urgency,
         by=_string(entry.get("byline")),
         slugline=_slugline(entry),
@@ -127,7 +131,7 @@ def _story(entry, context, where: str) -> Story:
         ednote="\n".join(n["ednote"] for n in notes if n.get("role") in _EDNOTE_ROLES) or None,
         copyrightnotice=_string(entry.get("copyrightnotice")),
         usageterms=_string(entry.get("usageterms")),
-        embargoed=parse_time(entry.get("embargoed"), context.zone),
+        embargoed=embargoed,
         signals=signals,
         correction=next((n["ednote"] for n in notes if n.get("role") == "dpaednoterole:correctionshort"), None),
         format="dpa-digitalwires",

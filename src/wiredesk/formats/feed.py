@@ -28,7 +28,7 @@ from lxml import etree
 from wiredesk.formats import markup, xml
 from wiredesk.formats.shared import derive_headline, id_uri, split_dateline
 from wiredesk.formats.errors import FormatError
-from wiredesk.formats.times import parse_time
+from wiredesk.formats.times import impossible_offset, in_range, parse_time
 from wiredesk.story import Story, Subject
 
 log = logging.getLogger(__name__)
@@ -149,10 +149,15 @@ def _headline(detail, html_titles: bool) -> str | None:
 
 def _time(entry, key: str, zone: str) -> dt.datetime | None:
     # dict.get: feedparser's own get() answers `updated` with `published` (and a warning).
-    value = parse_time(dict.get(entry, key), zone)
-    if value is None and (parsed := dict.get(entry, f"{key}_parsed")):
-        # A date only feedparser can read; it gives it in UTC.
-        value = dt.datetime(*parsed[:6], tzinfo=dt.UTC)
+    raw = dict.get(entry, key)
+    value = parse_time(raw, zone)
+    # A date only feedparser can read; it gives it in UTC. It also reads a time whose offset no
+    # clock has, moved by that many hours, and a date of twenty digits as some year: no time.
+    if value is None and (parsed := dict.get(entry, f"{key}_parsed")) and not impossible_offset(raw):
+        try:
+            value = in_range(dt.datetime(*parsed[:6], tzinfo=dt.UTC))
+        except ValueError:  # a leap second
+            return None
     return value
 
 

@@ -24,7 +24,7 @@ from lxml import etree
 from wiredesk.formats import nitf, xml
 from wiredesk.formats.errors import FormatError
 from wiredesk.formats.markup import inline_text
-from wiredesk.formats.shared import derive_headline, id_uri, split_dateline
+from wiredesk.formats.shared import VERSION_MAX, derive_headline, id_uri, split_dateline, whole_number
 from wiredesk.formats.times import parse_time
 from wiredesk.story import Dateline, Story, Subject
 
@@ -73,7 +73,7 @@ def _story(item: etree._Element, context) -> Story:
     if identifier is None:
         raise FormatError("no Identification/NewsIdentifier to tell the story apart")
     revision = inline_text(_find(identifier, "RevisionId"))
-    version = int(revision) if revision and revision.isdigit() else None
+    version = whole_number(revision, VERSION_MAX)
     management = _find(item, "NewsManagement")
     if management is None:
         raise FormatError("no NewsManagement: whether the story may be used is unknown")
@@ -264,8 +264,7 @@ def _language(chain: list[etree._Element], item: etree._Element) -> str | None:
 
 
 def _urgency(management: etree._Element) -> int | None:
-    value = _formal_name(_find(management, "Urgency"))
-    return int(value) if value.isdigit() and 1 <= int(value) <= 9 else None
+    return nitf.urgency(_formal_name(_find(management, "Urgency")))
 
 
 def _creators(chain: list[etree._Element]) -> str | None:

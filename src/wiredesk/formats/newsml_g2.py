@@ -49,7 +49,7 @@ from wiredesk.formats import nitf, text, xml
 from wiredesk.formats.errors import FormatError
 from wiredesk.formats.markup import inline_text
 from wiredesk.formats.nitf import attribute, is_uri, urn_part
-from wiredesk.formats.shared import derive_headline
+from wiredesk.formats.shared import VERSION_MAX, derive_headline, whole_number
 from wiredesk.formats.times import parse_time
 from wiredesk.formats.xml import Children, every, first, local
 from wiredesk.story import Story, Subject
@@ -156,7 +156,7 @@ def _story(item: etree._Element, context) -> Story:
     rights = parts.first("rightsinfo")
     return Story(
         uri=_uri(guid, headline, context.source),
-        version=int(version) if version and version.isdigit() else None,
+        version=whole_number(version, VERSION_MAX),
         headline=headline,
         headline_derived=derived,
         subheadline=_sub_headline(headlines) or inline.subheadline,
@@ -264,8 +264,7 @@ def _role(element: etree._Element) -> str:
 
 
 def _rank(element: etree._Element) -> int:
-    rank = attribute(element, "rank")
-    return int(rank) if rank and rank.isdigit() else 0
+    return whole_number(attribute(element, "rank"), VERSION_MAX) or 0
 
 
 def _main_headline(headlines: list[etree._Element]) -> str | None:

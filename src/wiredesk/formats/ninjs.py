@@ -20,12 +20,14 @@ from __future__ import annotations
 
 import json
 import re
+import sys
 
 from wiredesk.formats.errors import FormatError
 from wiredesk.formats.markup import html_paragraphs
-from wiredesk.formats.shared import derive_headline, id_uri, read_dateline
-from wiredesk.formats.text import repair_mojibake
+from wiredesk.formats.shared import VERSION_MAX, derive_headline, id_uri, read_dateline
+from wiredesk.formats.text import repair_mojibake, without
 from wiredesk.formats.times import parse_time
+from wiredesk.formats.xml import MAX_DEPTH
 from wiredesk.story import Dateline, Story, Subject
 
 # RFC 3986 absolute URI: a scheme, then only characters a URI may hold.
@@ -108,6 +110,10 @@ def _story(item, context, where: str) -> Story:
     status = item.get("pubstatus")
     pubstatus = "usable" if status is None else (
         _PUBSTATUS.get(status.strip().lower(), "withheld") if isinstance(status, str) else "withheld")
+    embargo = item.get("embargoed", item.get("embargoeduntil"))
+    embargoed = parse_time(embargo, context.zone)
+    if embargoed is None and embargo not in (None, "") and pubstatus == "usable":
+        pubstatus = "withheld"  # an embargo that cannot be read is no licence to publish
     correction = descriptions.get("correction")
     return Story(
         uri=id_uri(uri, context.source, "ninjs"),
@@ -115,7 +121,7 @@ def _story(item, context, where: str) -> Story:
         headline_derived=derived,
         subheadline=subheadline,
         paragraphs=paragraphs,
-        version=_number(item.get("version"), 1, None),
+        version=_number(item.get("version"), 1, VERSION_MAX),
         dateline=dateline,
         language=_string(item.get("language")),
         firstcreated=parse_time(item.get("firstcreated"), context.zone),
@@ -131,7 +137,7 @@ def _story(item, context, where: str) -> Story:
         ednote=_string(item.get("ednote")),
         copyrightnotice=_string(item.get("copyrightnotice")),
         usageterms=_string(item.get("usageterms")),
-        embargoed=parse_time(item.get("embargoed", item.get("embargoeduntil")), context.zone),
+        embargoed=embargoed,
         signals=(["kill"] if pubstatus == "canceled" else []) + (["correction"] if correction else []),
         correction=correction,
         format="ninjs",
@@ -217,7 +223,7 @@ def _string(value) -> str | None:
     return value.strip() if isinstance(value, str) and value.strip() else None
 
 
-def _number(value, low: int, high: int | None) -> int | None:
+def _number(value, low: int, high: int) -> int | None:
     """An integer from a number or a numeric string, when within bounds."""
     if isinstance(value, str) and re.fullmatch(r"[0-9]{1,9}", value.strip()):
         value = int(value)
@@ -225,38 +231,75 @@ def _number(value, low: int, high: int | None) -> int | None:
         value = int(value)
     if not isinstance(value, int) or isinstance(value, bool):
         return None
-    return value if value >= low and (high is None or value <= high) else None
+    return value if low <= value <= high else None
 
 
 # --- shared with dpa_digitalwires ---------------------------------------------------------------
 
 _C1 = re.compile(rb"[\x80-\x9f]")
+# Half of a UTF-16 pair on its own: JSON can write one ("\ud800"), and no text can hold it.
+_SURROGATE = re.compile("[\ud800-\udfff]")
+_TOO_DEEP = f"the JSON is nested deeper than {MAX_DEPTH} levels, which no news item is"
+
+
+class _Unpaired(Exception):
+    """A string holds an unpaired surrogate: load_json finds where, for its reason."""
 
 
 def load_json(data: bytes):
     """The JSON document, its strings repaired where UTF-8 went through CP1252 on the way. UTF-8
     (with or without a byte-order mark), UTF-16 and UTF-32 as JSON allows; undeclared CP1252 or
-    Latin-1, which some agencies send, read as such."""
+    Latin-1, which some agencies send, read as such. NUL is taken out of strings. FormatError for
+    a document nested deeper than XML may be (xml.MAX_DEPTH), for a number of more digits than
+    Python reads, and for a string holding an unpaired surrogate, which I-JSON (RFC 7493) forbids:
+    no text can be made of it."""
     try:
         try:
             doc = json.loads(data)
         except UnicodeDecodeError:
             doc = json.loads(data.decode("cp1252", errors="replace") if _C1.search(data) else data.decode("latin-1"))
-        return _repaired(doc)
     except json.JSONDecodeError as exc:
         raise FormatError(f"malformed JSON at line {exc.lineno}, column {exc.colno}: {exc.msg}") from None
     except RecursionError:
-        raise FormatError("the JSON is nested too deeply to be a news item") from None
+        raise FormatError(_TOO_DEEP) from None
+    except ValueError:  # not JSONDecodeError, caught above: Python's bound on the digits of an integer
+        raise FormatError(f"the JSON holds a number of more than {sys.get_int_max_str_digits()} digits, "
+                          "which no news item needs") from None
+    try:
+        return _repaired(doc, 0)
+    except _Unpaired:
+        raise FormatError(f"the JSON string at {_unpaired_at(doc, '') or 'the top level'} holds an unpaired "
+                          "surrogate, half of a UTF-16 pair, which is no character") from None
 
 
-def _repaired(value):
+def _repaired(value, depth: int):
     if isinstance(value, str):
-        return repair_mojibake(value)
+        # A surrogate is not ASCII, and most strings are, which Python knows without looking.
+        if not value.isascii() and _SURROGATE.search(value):
+            raise _Unpaired
+        # JSON can write NUL ("\u0000"), which is never text and which PostgreSQL's text refuses.
+        return repair_mojibake(without(value, "\x00"))
     if isinstance(value, dict):
-        return {key: _repaired(item) for key, item in value.items()}
+        if depth == MAX_DEPTH:
+            raise FormatError(_TOO_DEEP)
+        return {key: _repaired(item, depth + 1) for key, item in value.items()}
     if isinstance(value, list):
-        return [_repaired(item) for item in value]
+        if depth == MAX_DEPTH:
+            raise FormatError(_TOO_DEEP)
+        return [_repaired(item, depth + 1) for item in value]
     return value
+
+
+def _unpaired_at(value, path: str) -> str | None:
+    """Where the first string holding an unpaired surrogate is, as "headlines[0].value"."""
+    if isinstance(value, str):
+        return path if _SURROGATE.search(value) else None
+    entries = value.items() if isinstance(value, dict) else enumerate(value) if isinstance(value, list) else ()
+    for key, item in entries:
+        where = f"{path}[{key}]" if isinstance(key, int) else f"{path}.{key}" if path else key
+        if (found := _unpaired_at(item, where)) is not None:
+            return found
+    return None
 
 
 def text_paragraphs(text: str) -> list[str]:

@@ -49,7 +49,7 @@ from lxml import etree
 from wiredesk.formats import markup, xml
 from wiredesk.formats.errors import FormatError
 from wiredesk.formats.markup import clean, inline_text
-from wiredesk.formats.shared import derive_headline, read_dateline
+from wiredesk.formats.shared import VERSION_MAX, derive_headline, read_dateline, whole_number
 from wiredesk.formats.times import parse_time
 from wiredesk.formats.xml import Children, every, first, local
 from wiredesk.story import Dateline, Story, Subject
@@ -81,12 +81,14 @@ def parse(data: bytes, context) -> list[Story]:
     issued = (parse_time(attribute(docdata.first("date.issue"), "norm"), context.zone)
               or parse_time(attribute(head.first("pubdata"), "date.publication"), context.zone))
     status = (attribute(docdata.element, "management-status") or "usable").lower()
-    release = parse_time(attribute(docdata.first("date.release"), "norm"), context.zone)
+    release_norm = attribute(docdata.first("date.release"), "norm")
+    release = parse_time(release_norm, context.zone)
     embargoed = release if status == "embargoed" or (release and issued and release > issued) else None
     # Copy the desk does not know how to release is not released: an embargo without a time is
-    # "hold until told", and a status outside NITF's four is no licence to publish.
+    # "hold until told", a release time that cannot be read may be an embargo's, and a status
+    # outside NITF's four is no licence to publish.
     pubstatus = _STATUSES.get(status, "withheld")
-    if status == "embargoed" and embargoed is None:
+    if pubstatus == "usable" and ((status == "embargoed" and embargoed is None) or (release_norm and release is None)):
         pubstatus = "withheld"
 
     signals, correction_text = [], None
@@ -101,7 +103,7 @@ def parse(data: bytes, context) -> list[Story]:
 
     du_key = docdata.first("du-key")
     version = attribute(du_key, "version")
-    version = int(version) if version and version.isdigit() else None
+    version = whole_number(version, VERSION_MAX)
     copyright_ = docdata.first("doc.copyright")
     rights = docdata.first("doc.rights")
     holder = attribute(copyright_, "holder") or attribute(rights, "owner")
@@ -233,7 +235,7 @@ def attribute(element: etree._Element | None, name: str) -> str | None:
 
 
 def urgency(value: str | None) -> int | None:
-    return int(value) if value and value.isdigit() and 1 <= int(value) <= 9 else None
+    return whole_number(value, 9) or None
 
 
 # A URI as RFC 3986 writes it: a scheme, then only characters a URI may hold (brackets, which

@@ -8,6 +8,7 @@ import re
 import unicodedata
 from urllib.parse import quote
 
+from wiredesk.formats.times import YEARS
 from wiredesk.story import Dateline
 
 HEADLINE_MAX = 110
@@ -121,7 +122,21 @@ def date_in_year(month: int, day: int, near: dt.date) -> dt.date | None:
     return min(candidates, key=lambda d: abs(d - near), default=None)
 
 
+# The highest version number the desk can store (a PostgreSQL integer); agencies count far below it.
+VERSION_MAX = 2**31 - 1
+
+
+def whole_number(value: str | None, high: int) -> int | None:
+    """The number `value` writes in ASCII digits, when it is at most `high`; else None. Not
+    str.isdigit() alone: it says yes to "²", which int() refuses, as it refuses thousands of digits."""
+    if value and value.isascii() and value.isdigit() and len(value) <= len(str(high)):
+        return number if (number := int(value)) <= high else None
+    return None
+
+
 def _date_or_none(year: int, month: int, day: int) -> dt.date | None:
+    if year not in YEARS:
+        return None
     try:
         return dt.date(year, month, day)
     except ValueError:
@@ -158,15 +173,17 @@ def derive_headline(lede: str) -> str:
             continue  # "No. 10", not the end of "voters said no."
         sentence = sentence[: m.start(1) + 1] + m.group(2)
         break
-    if sentence.endswith(".") and not sentence.endswith(".."):
+    # A lede of nothing but a stop keeps it: a headline is never empty.
+    if sentence.endswith(".") and not sentence.endswith("..") and len(sentence) > 1:
         sentence = sentence[:-1]
     if len(sentence) <= HEADLINE_MAX:
         return sentence
     for boundary, shortest in ((_CLAUSE, CLAUSE_MIN), (_PHRASE, PHRASE_MIN)):
         # The boundary nearest the limit keeps the most.
         ends = [m.start() for m in boundary.finditer(sentence) if shortest <= m.start() <= HEADLINE_MAX]
-        if ends:
-            return sentence[: ends[-1]].rstrip(",;:-–— ")
+        # An opening of nothing but punctuation is no headline.
+        if ends and (headline := sentence[: ends[-1]].rstrip(",;:-–— ")):
+            return headline
     return sentence[:HEADLINE_MAX].rsplit(" ", 1)[0].rstrip(",;:-–— ") + "…"
 
 

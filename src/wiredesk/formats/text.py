@@ -17,9 +17,19 @@ _BOMS = (
 # Controls that never occur in text. Wire control codes (SOH, STX, ETX...) are the 7901 and ANPA
 # formats' business; the plain copy refuses them rather than print them.
 _BINARY = re.compile(rb"[\x00-\x08\x0b\x0e-\x19\x1c-\x1f\x7f]")
+_NOT_TEXT = "binary data, not text: control bytes where a story has letters"
 
 
 def decode(data: bytes) -> str:
+    text = _decoded(data)
+    # NUL is never text, and PostgreSQL's text refuses it: it is looked for all through (a quick
+    # scan), the other control bytes only at the top, where binary data shows them at once.
+    if "\x00" in text:
+        raise FormatError(_NOT_TEXT)
+    return text
+
+
+def _decoded(data: bytes) -> str:
     for bom, encoding in _BOMS:
         if data.startswith(bom):
             try:
@@ -27,7 +37,7 @@ def decode(data: bytes) -> str:
             except UnicodeDecodeError as exc:
                 raise FormatError(f"the byte-order mark says {encoding}, but byte {exc.start} is not") from None
     if _BINARY.search(data, 0, 4096):
-        raise FormatError("binary data, not text: control bytes where a story has letters")
+        raise FormatError(_NOT_TEXT)
     try:
         return data.decode("utf-8")
     except UnicodeDecodeError:
