@@ -10,6 +10,9 @@ block that serves plain files. wrk then asks, one case after the other in one ru
     the home page and the fullest section front
     a search (/search/?q=WORD), which is never kept and so always rendered
     the article with Django's page cache defeated
+    the article from Django while push bodies trickle in, a byte a second, on three times as many
+    connections as the web server has threads (issue 13's clients; their deadline, 20 s, is
+    longer than a case)
 
 each from Django directly, from nginx with the tree config (the tree's file, or Django behind it
 for the search), and from nginx's bare block serving a plain file of the same bytes. The plain
@@ -61,6 +64,8 @@ from dataclasses import dataclass, field
 from email.utils import format_datetime
 from pathlib import Path
 
+from wiredesk.processes import THREADS
+
 REPO = Path(__file__).resolve().parents[1]
 WIREDESK = str(Path(sys.executable).parent / "wiredesk")
 NGINX = shutil.which("nginx") or "/usr/sbin/nginx"
@@ -70,6 +75,9 @@ TICKS = os.sysconf("SC_CLK_TCK")
 EMBARGOED = "urn:demo:hp:nordhaven-shipyard-results"
 ARTICLE_TARGET = 1000.0
 TREE_TARGET = 0.9
+# The source the slow bodies are pushed to: one that takes pushes, so that the push view reads
+# them (it refuses an unknown source before reading a byte).
+SLOW_SOURCE, SLOW_SECRET_ENV = "hp", "WIREDESK_BENCH_PUSH"
 
 # Each request a new address; `id` is set per thread in setup, so two threads never share one.
 UNCACHED_LUA = """
@@ -172,6 +180,36 @@ def stop(process: subprocess.Popen, sig: int = signal.SIGTERM, timeout: float = 
         except subprocess.TimeoutExpired:
             process.kill()
             process.wait()
+
+
+class SlowBodies:
+    """`count` pushes whose bodies come a byte a second, until closed. Signed with a fresh
+    timestamp and a wrong signature: the push view reads a body before it can check it."""
+
+    def __init__(self, address: str, count: int):
+        host, _, port = address.rpartition(":")
+        head = (f"POST /push/{SLOW_SOURCE} HTTP/1.1\r\nHost: {address}\r\nContent-Type: text/plain\r\n"
+                f"Content-Length: 100000\r\nX-Wiredesk-Timestamp: {int(time.time())}\r\n"
+                f"X-Wiredesk-Signature: sha256={'0' * 64}\r\n\r\n").encode()
+        self.sockets = []
+        for _ in range(count):
+            self.sockets.append(socket.create_connection((host, int(port)), timeout=10))
+            self.sockets[-1].sendall(head)
+        self.stopped = threading.Event()
+        self.thread = threading.Thread(target=self._trickle, daemon=True)
+        self.thread.start()
+
+    def _trickle(self) -> None:
+        while not self.stopped.wait(1.0):
+            for sock in self.sockets:
+                with contextlib.suppress(OSError):  # answered and closed: wrk's figures tell the rest
+                    sock.send(b"x")
+
+    def close(self) -> None:
+        self.stopped.set()
+        self.thread.join()
+        for sock in self.sockets:
+            sock.close()
 
 
 class Desk:
@@ -294,6 +332,7 @@ class Case:
     path: str
     headers: dict = field(default_factory=dict)
     script: Path | None = None
+    slow_bodies: int = 0  # connections trickling push bodies while the case runs
     plain_of: Case | None = None  # for a tree or proxied row: the plain file's row
     result: dict = field(default_factory=dict)
 
@@ -335,12 +374,17 @@ def wrk(case: Case, seconds: float, args) -> dict:
 
 
 def measure(case: Case, args, desk: Desk, nginx: Nginx) -> None:
-    wrk(case, args.warmup, args)
-    before, children = cpu_seconds(desk.process.pid, nginx.process.pid), resource.getrusage(resource.RUSAGE_CHILDREN)
-    start = time.perf_counter()
-    case.result.update(wrk(case, args.seconds, args))
-    wall = time.perf_counter() - start
-    after, waited = cpu_seconds(desk.process.pid, nginx.process.pid), resource.getrusage(resource.RUSAGE_CHILDREN)
+    slow = SlowBodies(case.address, case.slow_bodies)
+    try:
+        wrk(case, args.warmup, args)
+        before = cpu_seconds(desk.process.pid, nginx.process.pid)
+        children = resource.getrusage(resource.RUSAGE_CHILDREN)
+        start = time.perf_counter()
+        case.result.update(wrk(case, args.seconds, args))
+        wall = time.perf_counter() - start
+        after, waited = cpu_seconds(desk.process.pid, nginx.process.pid), resource.getrusage(resource.RUSAGE_CHILDREN)
+    finally:
+        slow.close()
     cores = {name: (after[name] - before[name]) / wall for name in after}
     # wrk is the only child waited for meanwhile.
     cores["wrk"] = (waited.ru_utime + waited.ru_stime - children.ru_utime - children.ru_stime) / wall
@@ -378,7 +422,7 @@ def build_site(env: dict, data: Path, stories: int, note) -> list[str]:
 
 
 def cases_for(root: Path, tree: Path, demo_articles: list[str], django: str, site: str, plain: str,
-              word: str) -> list[Case]:
+              word: str, slow_bodies: int) -> list[Case]:
     """Each page from Django, from nginx with the tree config, and as a plain file of the same
     bytes from the bare block (its file written here)."""
     plain_root = root / "plain"
@@ -412,6 +456,8 @@ def cases_for(root: Path, tree: Path, demo_articles: list[str], django: str, sit
     lua.write_text(UNCACHED_LUA)
     cases.append(Case("article, cache defeated", "Django", django, article, script=lua))
     cases.append(Case("article, cache defeated", "nginx → Django", site, article, script=lua))
+    cases.append(Case(f"article, {slow_bodies} slow bodies coming in", "Django", django, article,
+                      slow_bodies=slow_bodies))
     return cases
 
 
@@ -503,6 +549,9 @@ def main() -> int:
         data = root / "data"
         env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "WIREDESK_DATA")}
         env["WIREDESK_LOG_LEVEL"] = "WARNING"
+        env[SLOW_SECRET_ENV] = "bench-push-secret-" + "0" * 16
+        data.mkdir()
+        (data / "sources.toml").write_text(f'[sources.{SLOW_SOURCE}]\npush_secret_env = "{SLOW_SECRET_ENV}"\n')
         demo_articles = build_site(env, data, args.stories, note)
         note(f"starting wiredesk run ({args.web_workers} web processes) and nginx")
         desk = Desk(env, data, args.web_workers)
@@ -511,7 +560,8 @@ def main() -> int:
         nginx = Nginx(root, data / "site", desk.address)
         running.callback(nginx.stop)
         nginx.wait_ready()
-        cases = cases_for(root, data / "site", demo_articles, desk.address, nginx.site, nginx.plain, args.word)
+        cases = cases_for(root, data / "site", demo_articles, desk.address, nginx.site, nginx.plain, args.word,
+                          slow_bodies=3 * THREADS * args.web_workers)
         check(cases)
         for n, case in enumerate(cases, start=1):
             note(f"{n}/{len(cases)} {case.page}: {case.server}")

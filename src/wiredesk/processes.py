@@ -3,9 +3,12 @@
 Rendering a page is Python work under the GIL: processes, not threads, let pages render on every
 core while the desk's own process parses and publishes.
 
-- The web server is granian, in worker processes of its own. It serves WSGI from a Rust HTTP
+- The web server is granian, in worker processes of its own. It serves Django from a Rust HTTP
   stack and keeps connections open, so nginx's upstream keepalive reuses them (gunicorn's sync
   workers close each one, and waitress's single process served a third of granian's pages here).
+  It serves `wiredesk.wsgi.front`, which reads each request's body without a thread and with a
+  deadline before Django sees it (see there): granian has no deadline for bodies, and without
+  nginx in front a slow client would otherwise hold a thread for as long as it liked.
 - The renderer (`wiredesk render --follow`) writes the static tree as changes are marked, so the
   desk's workers go from one delivery to the next without waiting for pages.
 
@@ -32,6 +35,16 @@ log = logging.getLogger(__name__)
 # Threads per worker process: enough that a slow answer (a search on a big archive) does not
 # hold up the pages queued behind it, few enough that they do not fight over the GIL.
 THREADS = 4
+# A request body has BODY_DEADLINE seconds, and one more for each BODY_MIN_RATE bytes it has
+# sent, before it is answered 408: an agency's item on a slow line arrives, and a client that
+# trickles is cut off. WIREDESK_BODY_DEADLINE sets it (the tests' late bodies need not take 20 s).
+BODY_DEADLINE = float(os.environ.get("WIREDESK_BODY_DEADLINE", 20))
+BODY_MIN_RATE = 64 * 1024
+# A client's request line and headers come in a packet or two: after ten seconds it has stalled.
+HEADER_TIMEOUT_MS = 10_000
+# granian's buffer for a request's line and headers: at 64 KiB, more than about 110 KiB of them
+# is answered 431 (measured; nginx takes 32 KiB, and browsers send 2 or 3).
+HEADER_BUFFER = 64 * 1024
 START_TIMEOUT = 30.0
 # Names the desk's process to the processes it starts.
 DESK_PID = "WIREDESK_DESK_PID"
@@ -106,10 +119,13 @@ class WebServer(Child):
         self.port = port or free_port(host)
 
     def command(self) -> list[str]:
-        return [sys.executable, "-m", "granian", "--interface", "wsgi", "--host", self.host, "--port", str(self.port),
-                "--workers", str(self.workers), "--blocking-threads", str(THREADS), "--no-ws",
+        # HTTP/1 only: nginx and browsers on plain http speak nothing else, and granian's HTTP/2
+        # has limits of its own (16 MiB of headers) that would need keeping in step.
+        return [sys.executable, "-m", "granian", "--interface", "rsgi", "--host", self.host, "--port", str(self.port),
+                "--workers", str(self.workers), "--no-ws", "--http", "1",
+                "--http1-header-read-timeout", str(HEADER_TIMEOUT_MS), "--http1-buffer-size", str(HEADER_BUFFER),
                 "--workers-kill-timeout", "5", "--respawn-failed-workers", "--log-level", "warning",
-                "wiredesk.wsgi:application"]
+                "wiredesk.wsgi:front"]
 
     def start(self) -> None:
         """Start the server and return once it takes connections."""

@@ -50,6 +50,8 @@ Answers are JSON and never cached:
     401                    unsigned, a bad signature, or a timestamp too far from now
     404                    no source of that name takes pushes
     405                    anything but POST
+    408 {"error": ...}     the body came too slowly: 20 s, and a second more for each 64 KiB
+                           sent (wiredesk.wsgi.front); send it again
     413                    more than MAX_BYTES, by Content-Length or by the bytes read
     415                    a Content-Type that is not agency copy, or a Content-Encoding
     503                    the desk cannot take it now (database down, no secret set,
@@ -57,8 +59,9 @@ Answers are JSON and never cached:
 
 A 202 is sent only after the delivery is committed, so a kill at any moment loses no item the
 agency believes delivered; a sender that got no answer sends again, and the second
-copy is recognised. nginx (deploy/nginx.conf) reads the whole request before it passes it on,
-so a slow sender holds none of the web server's threads.
+copy is recognised. The web server reads the whole body before the view runs
+(`wiredesk.wsgi.front`, and nginx before it where deploy/nginx.conf is used), so a slow sender
+holds none of the threads pages need, and one slower than the deadline is answered 408.
 """
 
 from __future__ import annotations
