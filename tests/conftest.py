@@ -39,6 +39,16 @@ def ingest(db):
 
 
 @pytest.fixture
+def inbox(tmp_path, settings):
+    """An inbox, with its archive and error folders, of its own."""
+    from wiredesk.transports.inbox import Inbox
+
+    settings.INBOX_DIR, settings.ARCHIVE_DIR, settings.ERROR_DIR = (tmp_path / n for n in ("inbox", "archive", "error"))
+    settings.INBOX_DIR.mkdir()
+    return Inbox(settings.INBOX_DIR, settings.ARCHIVE_DIR, settings.ERROR_DIR)
+
+
+@pytest.fixture
 def immediate_tasks():
     """Tasks run as they are enqueued, as a transport's tests need to see what it published."""
     from django.test import override_settings

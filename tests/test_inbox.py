@@ -9,7 +9,7 @@ from conftest import story_copy
 
 from wiredesk import pipeline, transports
 from wiredesk.models import Delivery, Source, Story
-from wiredesk.transports.inbox import Inbox, watch
+from wiredesk.transports.inbox import watch
 
 pytestmark = [
     # The watcher's thread uses a connection of its own, which sees only committed rows.
@@ -18,13 +18,6 @@ pytestmark = [
 ]
 
 GARBAGE = b"\x00\xff\x00\xfe not a story"
-
-
-@pytest.fixture
-def inbox(tmp_path, settings):
-    settings.INBOX_DIR, settings.ARCHIVE_DIR, settings.ERROR_DIR = (tmp_path / n for n in ("inbox", "archive", "error"))
-    settings.INBOX_DIR.mkdir()
-    return Inbox(settings.INBOX_DIR, settings.ARCHIVE_DIR, settings.ERROR_DIR)
 
 
 def files(folder):

@@ -14,18 +14,11 @@ from conftest import story_copy
 
 from wiredesk.models import Delivery, Source, Story
 from wiredesk.transports import inbox as inbox_module
-from wiredesk.transports.inbox import Inbox, watch
+from wiredesk.transports.inbox import watch
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("immediate_tasks")]
 
 SECRET = b"Harbour cranes secret 7f3a9c: never to be published\n"
-
-
-@pytest.fixture
-def inbox(tmp_path, settings):
-    settings.INBOX_DIR, settings.ARCHIVE_DIR, settings.ERROR_DIR = (tmp_path / n for n in ("inbox", "archive", "error"))
-    settings.INBOX_DIR.mkdir()
-    return Inbox(settings.INBOX_DIR, settings.ARCHIVE_DIR, settings.ERROR_DIR)
 
 
 @pytest.fixture
