@@ -242,3 +242,16 @@ def test_a_link_renamed_into_the_watched_inbox_is_refused_at_once(inbox, outside
         watcher.stop()
     assert Delivery.objects.get().unread and SECRET not in stored_bytes()
     assert not os.path.lexists(inbox.inbox / "x.txt")
+
+
+def test_a_device_is_refused_unopened(inbox, monkeypatch):
+    import stat
+
+    os.mknod(inbox.inbox / "zero.txt", stat.S_IFCHR | 0o600, os.makedev(1, 5))  # /dev/zero: endless bytes
+    real_open, opened = os.open, []
+    monkeypatch.setattr(os, "open", lambda path, *a, **k: opened.append(str(path)) or real_open(path, *a, **k))
+    inbox.scan(settle=0)
+    assert not any(name.endswith("zero.txt") for name in opened)
+    refused = Delivery.objects.get()
+    assert refused.unread and "a character device, not a file" in refused.error
+    assert not os.path.lexists(inbox.inbox / "zero.txt")
