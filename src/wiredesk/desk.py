@@ -14,7 +14,7 @@ from django.utils import timezone
 from wiredesk.db import writing
 from wiredesk.lifecycle import State
 from wiredesk.models import Delivery, Story
-from wiredesk.publish import search, static
+from wiredesk.publish import changes
 
 log = logging.getLogger(__name__)
 
@@ -85,8 +85,7 @@ def kill(story: Story, reason: str) -> Story:
         story = Story.objects.select_for_update().get(pk=story.pk)
         story.state, story.reason, story.desk_hold = State.KILLED, f"killed by an operator: {reason}", False
         story.save(update_fields=["state", "reason", "desk_hold"])
-        search.index(story)
-        static.changed(story.pk)
+        changes.story_changed(story)
     return story
 
 
@@ -96,8 +95,7 @@ def hold(story: Story, reason: str = "") -> Story:
         story.state, story.desk_hold = State.HELD, True
         story.reason = f"held by an operator: {reason}" if reason else "held by an operator"
         story.save(update_fields=["state", "reason", "desk_hold"])
-        search.index(story)
-        static.changed(story.pk)
+        changes.story_changed(story)
     return story
 
 
@@ -130,7 +128,5 @@ def release(story: Story, *, override_agency_kill: str = "") -> Story:
         else:
             story.updated_at = max(now, story.published_at)
         story.save(update_fields=["state", "reason", "desk_hold", "current", "headline", "published_at", "updated_at"])
-        story.file_topics()
-        search.index(story)
-        static.changed(story.pk)
+        changes.story_changed(story)
     return story

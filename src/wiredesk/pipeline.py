@@ -24,7 +24,7 @@ from wiredesk.db import writing
 from wiredesk.formats.shared import ID_LESS_FORMATS
 from wiredesk.lifecycle import Outcome, State, duplicates
 from wiredesk.models import Delivery, Source, Story, StoryKey, StoryVersion, TextBand
-from wiredesk.publish import search, static
+from wiredesk.publish import changes
 from wiredesk.publish.sections import section_for
 from wiredesk.story import Story as CanonicalStory
 
@@ -347,9 +347,7 @@ def _show(story: Story, version: StoryVersion, incoming: CanonicalStory, decisio
         else:
             story.updated_at = max(min(incoming.versioncreated or now, now), story.published_at)
     story.save()
-    story.file_topics()
-    search.index(story)
-    static.changed(story.pk)
+    changes.story_changed(story)
 
 
 def _original_of(copy: _Copy, *, updating: int | None = None) -> Story | None:

@@ -69,7 +69,7 @@ import wiredesk
 from wiredesk import sources
 from wiredesk.lifecycle import State
 from wiredesk.models import Source, Story
-from wiredesk.publish import feeds, pagecache, sections, views, websub
+from wiredesk.publish import feeds, sections, views, websub
 from wiredesk.publish.sitemaps import SITEMAPS, NewsSitemap
 
 log = logging.getLogger(__name__)
@@ -128,8 +128,8 @@ def _save_state(state: dict) -> None:
 
 
 def changed(*story_ids: int) -> None:
-    """Call inside the transaction that changes these stories; their pages follow its commit."""
-    pagecache.changed()
+    """Call inside the transaction that changes these stories; their pages follow its commit.
+    Called through publish.changes, which also empties the kept pages."""
     token = uuid.uuid4().hex
     try:
         marks = [_work() / "pending" / f"{pk}-{token}.pre" for pk in story_ids]
