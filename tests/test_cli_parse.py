@@ -64,6 +64,13 @@ def test_the_console_script_is_installed():
     assert WIREDESK.is_file(), f"{WIREDESK} is missing: pip install -e . in the venv"
 
 
+def test_version_is_told_with_no_django_and_no_database(env):
+    from wiredesk import __version__
+
+    result = subprocess.run([str(WIREDESK), "--version"], env=env, capture_output=True, text=True)
+    assert (result.returncode, result.stdout, result.stderr) == (0, f"wiredesk {__version__}\n", "")
+
+
 def test_the_child_really_cannot_import_django(env):
     result = subprocess.run([sys.executable, "-c", "import django"], env=env, capture_output=True, text=True)
     assert result.returncode != 0 and "must not import Django" in result.stderr

@@ -10,6 +10,8 @@ import sys
 import unicodedata
 from pathlib import Path
 
+from wiredesk import __version__
+
 
 # How much lower than the desk's the renderer's CPU priority is (see `render --follow`).
 RENDERER_NICENESS = 10
@@ -42,6 +44,7 @@ def _parser() -> argparse.ArgumentParser:
     source.add_argument("--source", metavar="SLUG", help="the agency or feed the copy comes from (default: $WIREDESK_DEFAULT_SOURCE or 'wire')")
 
     parser = argparse.ArgumentParser(prog="wiredesk", description="Agency copy in, a live news site out.")
+    parser.add_argument("--version", action="version", version=f"wiredesk {__version__}")
     sub = parser.add_subparsers(metavar="COMMAND")
 
     p = sub.add_parser("parse", parents=[common, source], help="print the stories in FILE as ninjs 2.2 JSON (no database)")
