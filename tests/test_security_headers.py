@@ -100,7 +100,7 @@ def test_the_policy_allows_no_script_no_origin_and_nothing_inline():
     assert found["default-src"] == ["'none'"]
     assert found.get("script-src", ["'none'"]) == ["'none'"] and "script-src-elem" not in found
     assert found["base-uri"] == found["frame-ancestors"] == ["'none'"] and found["form-action"] == ["'self'"]
-    assert found["img-src"] == ["data:"]
+    assert found["img-src"] == ["data:"] and found["connect-src"] == ["'self'"]
     assert all(re.fullmatch(r"'sha256-[A-Za-z0-9+/]{43}='", source) for source in found["style-src"])
     assert not any(loose in header for loose in LOOSE)
     permissions = dict(item.split("=") for item in django_settings.PERMISSIONS_POLICY.split(", "))
