@@ -168,13 +168,13 @@ def test_a_growing_file_is_taken_only_once_it_has_held_still(inbox, monkeypatch)
         for part in (whole[:15], whole[15:40], whole[40:70], whole[70:]):
             out.write(part)
             out.flush()
-            inbox.scan(settle=0.4)
-            time.sleep(0.25)  # a pause shorter than the settle time
-            inbox.scan(settle=0.4)
+            inbox.scan(settle=1.0)
+            time.sleep(0.25)  # a pause well short of the settle time, however busy the machine
+            inbox.scan(settle=1.0)
             assert not Delivery.objects.exists()
-    deadline = time.monotonic() + 5
+    deadline = time.monotonic() + 10
     while not Delivery.objects.exists() and time.monotonic() < deadline:
-        inbox.scan(settle=0.4)
+        inbox.scan(settle=1.0)
         time.sleep(0.1)
     assert bytes(Delivery.objects.get().data) == whole
 
