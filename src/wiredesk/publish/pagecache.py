@@ -42,8 +42,8 @@ from wiredesk.lifecycle import State
 from wiredesk.models import SiteVersion, Story
 from wiredesk.publish import sections
 
-# How long a story stays in the news sitemap (sitemaps.NewsSitemap.window, which imports models
-# this module must not wait for).
+# How long a story stays in the news sitemap (sitemaps.NewsSitemap.window): the clock changes
+# that sitemap, and so the kept pages, when a story leaves it.
 NEWS_WINDOW = dt.timedelta(hours=48)
 _GZIP = re.compile(r"\bgzip\b")
 # The query parameters of the pages kept: the listings' page and the sitemaps' (search is never kept).

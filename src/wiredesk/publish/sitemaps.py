@@ -1,6 +1,5 @@
 """Sitemaps and robots.txt: what crawlers may find, read from the database on every request."""
 
-import datetime as dt
 from functools import wraps
 
 from django.conf import settings
@@ -13,6 +12,7 @@ from django.utils import timezone
 
 from wiredesk import sources
 from wiredesk.models import Story
+from wiredesk.publish.pagecache import NEWS_WINDOW
 from wiredesk.publish.xmlsafe import xml_safe
 
 
@@ -56,7 +56,7 @@ class NewsSitemap(_Live):
     """Google News: the articles of the last two days, newest first, with their publication."""
 
     limit = 1_000  # Google reads at most 1,000 <news:news> a sitemap; the index lists further pages
-    window = dt.timedelta(hours=48)
+    window = NEWS_WINDOW  # kept pages change by the clock when a story leaves it
 
     def items(self):
         now = timezone.now()
