@@ -126,3 +126,42 @@ def test_a_push_is_stored_between_the_batches_of_a_large_delivery(monkeypatch):
         worker.join(60)
     assert not stored.again and 5 <= done_when_stored < 60
     assert Delivery.objects.get(pk=big.pk).status == Delivery.Status.PROCESSED
+
+
+def test_writers_go_in_the_order_they_came_even_when_one_asks_again_at_once():
+    from wiredesk.db import _one_writer
+
+    order, holding, waiting = [], threading.Event(), threading.Event()
+
+    def greedy():
+        with _one_writer:
+            holding.set()
+            waiting.wait(5)
+            time.sleep(0.05)  # the other is queued by now
+        with _one_writer:  # asks again the moment it lets go, as a next batch does
+            order.append("greedy again")
+
+    def patient():
+        holding.wait(5)
+        waiting.set()
+        with _one_writer:
+            order.append("patient")
+
+    threads = [threading.Thread(target=greedy), threading.Thread(target=patient)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(10)
+    assert order == ["patient", "greedy again"]
+
+
+def test_the_writers_lock_is_reentrant():
+    from wiredesk.db import _one_writer
+
+    with _one_writer, _one_writer:
+        pass
+    done = []
+    thread = threading.Thread(target=lambda: _one_writer.__enter__() or done.append(1) or _one_writer.__exit__())
+    thread.start()
+    thread.join(5)
+    assert done == [1]

@@ -4,18 +4,49 @@
 SQLite lets one writer in at a time, and a writer kept waiting sleeps in steps of up to 100 ms
 (its busy handler), however soon the lock is free: under a stream of deliveries that, not the
 writing, was most of the time a file took to be stored. Writers of one process queue here
-instead, each let in the moment the one before it commits. Writers in other processes (the web
-server's pushes, a command) still meet SQLite's own wait. PostgreSQL locks rows, not the
-database, and needs no queue.
+instead, in the order they came, each let in the moment the one before it commits. Writers in
+other processes (the web server's pushes, a command) still meet SQLite's own wait. PostgreSQL
+locks rows, not the database, and needs no queue.
 """
 
+import collections
 import contextlib
 import threading
 
 from django.db import connection, connections, transaction
 
-# Re-entrant: a transaction inside another takes it again.
-_one_writer = threading.RLock()
+
+class _Queue:
+    """A re-entrant lock that lets writers in in the order they came. threading.RLock does not:
+    a thread that lets go and asks again at once (a large delivery's next batch) takes it back
+    before a waiting thread is woken, and a file taken meanwhile waited for the whole delivery."""
+
+    def __init__(self):
+        self._turn = threading.Condition()
+        self._waiting: collections.deque[int] = collections.deque()
+        self._owner: int | None = None
+        self._depth = 0
+
+    def __enter__(self):
+        me = threading.get_ident()
+        with self._turn:
+            if self._owner == me:  # a transaction inside another
+                self._depth += 1
+                return
+            self._waiting.append(me)
+            self._turn.wait_for(lambda: self._owner is None and self._waiting[0] == me)
+            self._waiting.popleft()
+            self._owner, self._depth = me, 1
+
+    def __exit__(self, *exc):
+        with self._turn:
+            self._depth -= 1
+            if self._depth == 0:
+                self._owner = None
+                self._turn.notify_all()
+
+
+_one_writer = _Queue()
 
 
 @contextlib.contextmanager

@@ -12,9 +12,10 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import logging
+import time
 from dataclasses import dataclass
 
-from django.db import DatabaseError, IntegrityError, transaction
+from django.db import DatabaseError, IntegrityError, connection, transaction
 from django.dispatch import Signal
 from django.utils import timezone
 from django.utils.text import slugify
@@ -31,8 +32,10 @@ from wiredesk.story import Story as CanonicalStory
 log = logging.getLogger(__name__)
 
 # Stories applied in one transaction. At about 20 ms a story on SQLite, a batch keeps the one
-# writer there may be for two seconds at most.
+# writer there may be for two seconds at most; between two, the writers waiting go first (db.py),
+# and on SQLite those of other processes get BATCH_GAP seconds to find the database free.
 BATCH = 100
+BATCH_GAP = 0.15
 
 # Sent once a delivery's quarantine is committed, with `delivery`: a transport that keeps a copy
 # of what it took (the inbox's archived file) sets it aside with the reason.
@@ -168,6 +171,10 @@ def _apply_in_batches(delivery_id: int, copies: list[_Copy], *, again: bool, was
         if end == len(copies):
             return results
         begin = end
+        if connection.vendor == "sqlite":
+            # Writers in other processes (a push, taken by the web server) wait in SQLite's busy
+            # handler, which looks again only every 100 ms: a gap shorter than that, they miss.
+            time.sleep(BATCH_GAP)
 
 
 def _locked_delivery(delivery_id: int) -> Delivery:
