@@ -1,6 +1,7 @@
 """A real `wiredesk run` for the tests that need one: its own process, data folder and port, on
 the embedded default (SQLite) whatever database the rest of the suite uses, as `make run` does."""
 
+import inspect
 import re
 import sqlite3
 import subprocess
@@ -70,4 +71,12 @@ def wait_for(predicate, timeout=15.0):
         if result := predicate():
             return result
         time.sleep(0.02)
-    raise AssertionError("timed out")
+    raise AssertionError(f"timed out after {timeout:g} s waiting for {_told(predicate)}")
+
+
+def _told(predicate) -> str:
+    """What a test waited for, in its own words: the line that wrote the predicate."""
+    try:
+        return " ".join(inspect.getsource(predicate).split())
+    except (OSError, TypeError):
+        return getattr(predicate, "__qualname__", repr(predicate))
