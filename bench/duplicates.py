@@ -56,12 +56,21 @@ def refiles(paragraphs: list[str], rng: random.Random) -> dict[str, list[str]]:
     changed[i] = " ".join(fixed)
     return {
         "one word corrected": changed,
-        "time element changed": [re.sub(r"\b(Monday|Tuesday|Wednesday|Thursday|Friday|Saturday|Sunday|"
-                                         r"Montag|Dienstag|Mittwoch|Donnerstag|Freitag|Samstag|Sonntag)\b",
-                                         "today", p) for p in paragraphs] if any(
-            re.search(r"day\b|tag\b", p) for p in paragraphs) else changed,
+        "time element changed": [
+            re.sub(
+                r"\b(Monday|Tuesday|Wednesday|Thursday|Friday|Saturday|Sunday|"
+                r"Montag|Dienstag|Mittwoch|Donnerstag|Freitag|Samstag|Sonntag)\b",
+                "today",
+                p,
+            )
+            for p in paragraphs
+        ]
+        if any(re.search(r"day\b|tag\b", p) for p in paragraphs)
+        else changed,
         "paragraph added": [*paragraphs, NEW_PARAGRAPH],
-        "new lede, no update signal": [NEW_PARAGRAPH, *paragraphs[1:]] if len(words) > 120 else [NEW_PARAGRAPH, *paragraphs],
+        "new lede, no update signal": [NEW_PARAGRAPH, *paragraphs[1:]]
+        if len(words) > 120
+        else [NEW_PARAGRAPH, *paragraphs],
     }
 
 
@@ -96,7 +105,7 @@ def shared_background(stories: list[list[str]], rng: random.Random, own: int, sh
     pairs = []
     for _ in range(300):
         a, b, c = rng.sample(long, 3)
-        background = c[1:1 + shared]
+        background = c[1 : 1 + shared]
         pairs.append((text([*a[:own], *background], "a"), text([*b[:own], *background], "b")))
     return pairs
 
@@ -108,14 +117,18 @@ def text(paragraphs: list[str], headline: str) -> duplicates.Text:
 def line(name: str, pairs: list[tuple[duplicates.Text, duplicates.Text]]) -> None:
     scores = [duplicates.similarity(a.shingles, b.shingles) for a, b in pairs]
     same = sum(duplicates.same_story(a, b) for a, b in pairs)
-    print(f"{name:<40}{len(scores):>7}{min(scores):>8.2f}{statistics.median(scores):>8.2f}{max(scores):>8.2f}"
-          f"{sum(s >= duplicates.THRESHOLD for s in scores) / len(scores):>10.1%}{same / len(pairs):>12.1%}")
+    print(
+        f"{name:<40}{len(scores):>7}{min(scores):>8.2f}{statistics.median(scores):>8.2f}{max(scores):>8.2f}"
+        f"{sum(s >= duplicates.THRESHOLD for s in scores) / len(scores):>10.1%}{same / len(pairs):>12.1%}"
+    )
 
 
 def main() -> None:
     rng = random.Random(1)
     stories = texts()
-    print(f"shingles of {duplicates.SHINGLE_WORDS} words; threshold {duplicates.THRESHOLD}; {len(stories)} distinct texts\n")
+    print(
+        f"shingles of {duplicates.SHINGLE_WORDS} words; threshold {duplicates.THRESHOLD}; {len(stories)} distinct texts\n"
+    )
     print(f"{'pairs':<40}{'count':>7}{'min':>8}{'median':>8}{'max':>8}{'>= thr.':>10}{'same story':>12}")
     variants: dict[str, list] = {}
     for paragraphs in stories:

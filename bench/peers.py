@@ -36,20 +36,38 @@ CORPUS_GLOBS = {"iptc7901": ["agency-samples/dpa-digitalwires-to-iptc7901/output
 STORIES = 12  # per format; one story a file
 
 # Fictional copy, written for this bench. Sentences are drawn from these pools.
-PLACES = ["Port Salvin", "Obertal", "Marrow Bay", "Kessel", "Elmsworth", "Vennmark", "Caldera Springs",
-          "Holloway Reach", "Tarnby", "Lindhaven"]
-PEOPLE = [("Mara Quill", "the harbour master"), ("Tomas Brecht", "the council's treasurer"),
-          ("Ines Okafor", "who chairs the water board"), ("Zoë Marchetti", "a spokeswoman for the operator"),
-          ("Jürgen Falk", "head of the regional transport authority"), ("Priya Anand", "the mayor"),
-          ("Ode Lindqvist", "a union organiser"), ("Hana Sørby", "an economist at Vennmark University")]
-TOPICS = [("harbour cranes", "Harbour cranes return to service", "repairs"),
-          ("the island ferry", "Island ferry adds a dawn sailing", "timetable changes"),
-          ("the new tram line", "Tram line opens six months late", "construction"),
-          ("the water supply", "Water board lifts boil notice", "testing"),
-          ("the grain terminal", "Grain terminal resumes loading", "a dispute over pay"),
-          ("the coastal road", "Coastal road reopens after landslip", "clearance work"),
-          ("the town library", "Library reopens after flood", "restoration"),
-          ("the wind farm", "Offshore wind farm connected to grid", "cable laying")]
+PLACES = [
+    "Port Salvin",
+    "Obertal",
+    "Marrow Bay",
+    "Kessel",
+    "Elmsworth",
+    "Vennmark",
+    "Caldera Springs",
+    "Holloway Reach",
+    "Tarnby",
+    "Lindhaven",
+]
+PEOPLE = [
+    ("Mara Quill", "the harbour master"),
+    ("Tomas Brecht", "the council's treasurer"),
+    ("Ines Okafor", "who chairs the water board"),
+    ("Zoë Marchetti", "a spokeswoman for the operator"),
+    ("Jürgen Falk", "head of the regional transport authority"),
+    ("Priya Anand", "the mayor"),
+    ("Ode Lindqvist", "a union organiser"),
+    ("Hana Sørby", "an economist at Vennmark University"),
+]
+TOPICS = [
+    ("harbour cranes", "Harbour cranes return to service", "repairs"),
+    ("the island ferry", "Island ferry adds a dawn sailing", "timetable changes"),
+    ("the new tram line", "Tram line opens six months late", "construction"),
+    ("the water supply", "Water board lifts boil notice", "testing"),
+    ("the grain terminal", "Grain terminal resumes loading", "a dispute over pay"),
+    ("the coastal road", "Coastal road reopens after landslip", "clearance work"),
+    ("the town library", "Library reopens after flood", "restoration"),
+    ("the wind farm", "Offshore wind farm connected to grid", "cable laying"),
+]
 GROUPS = ["Residents", "Shop owners", "Dock workers", "Commuters", "Farmers", "Parents", "Hauliers"]
 SENTENCES = [
     "{person}, {role}, said on {day} that {topic} would be back to normal by the end of {month}.",
@@ -82,18 +100,38 @@ def story(rng: random.Random, n: int) -> dict:
     while total < words - 10:
         deck = deck or rng.sample(SENTENCES, len(SENTENCES))  # each sentence once before any again
         person, role = rng.choice(PEOPLE)
-        sentences.append(deck.pop().format(
-            person=person, role=role, topic=topic, cause=cause, place=place, group=rng.choice(GROUPS),
-            day=rng.choice(DAYS), month=rng.choice(MONTHS), money=rng.randint(2, 90), pct=rng.randint(3, 40),
-            count=rng.randint(200, 9000), count2=rng.randint(2, 12), year=rng.randint(2015, 2024),
-            quote="\u201c", unquote="\u201d"))
+        sentences.append(
+            deck.pop().format(
+                person=person,
+                role=role,
+                topic=topic,
+                cause=cause,
+                place=place,
+                group=rng.choice(GROUPS),
+                day=rng.choice(DAYS),
+                month=rng.choice(MONTHS),
+                money=rng.randint(2, 90),
+                pct=rng.randint(3, 40),
+                count=rng.randint(200, 9000),
+                count2=rng.randint(2, 12),
+                year=rng.randint(2015, 2024),
+                quote="\u201c",
+                unquote="\u201d",
+            )
+        )
         total += len(sentences[-1].split())
     cuts = [len(sentences) * i // count for i in range(count + 1)]
     paragraphs = [" ".join(sentences[a:b]) for a, b in zip(cuts, cuts[1:])]
     person, _ = rng.choice(PEOPLE)
-    return {"n": n, "headline": f"{headline} in {place}", "place": place, "by": person,
-            "slug": "-".join(topic.split()[-2:]).title(), "paragraphs": paragraphs,
-            "subheadline": f"{GROUPS[n % len(GROUPS)]} wait to see whether promises are kept"}
+    return {
+        "n": n,
+        "headline": f"{headline} in {place}",
+        "place": place,
+        "by": person,
+        "slug": "-".join(topic.split()[-2:]).title(),
+        "paragraphs": paragraphs,
+        "subheadline": f"{GROUPS[n % len(GROUPS)]} wait to see whether promises are kept",
+    }
 
 
 def with_dateline(s: dict, agency: str, date: str = ", Nov 24") -> list[str]:
@@ -189,23 +227,37 @@ def g2_xml(s: dict, body: str) -> bytes:
 
 def anpa(s: dict) -> bytes:
     slug, words = f"BC-{s['slug']}", sum(len(p.split()) for p in s["paragraphs"])
-    lines = [f"\x16\x16\x01a{s['n']:04d}\x1fbcdef", f"r a\x13\x11 {slug}                 11-24 {words:04d}",
-             f"\x02^{slug},{words:04d}<", f"^{s['headline']}<", f"^By {s['by'].upper()}=", "^Example Press Writer=",
-             *(f"\t   {p}" for p in with_dateline(s, "(XP) _", date="")), "", "\t   XP-WF-11-24-26 1630GMT<", "\x03\x04"]
+    lines = [
+        f"\x16\x16\x01a{s['n']:04d}\x1fbcdef",
+        f"r a\x13\x11 {slug}                 11-24 {words:04d}",
+        f"\x02^{slug},{words:04d}<",
+        f"^{s['headline']}<",
+        f"^By {s['by'].upper()}=",
+        "^Example Press Writer=",
+        *(f"\t   {p}" for p in with_dateline(s, "(XP) _", date="")),
+        "",
+        "\t   XP-WF-11-24-26 1630GMT<",
+        "\x03\x04",
+    ]
     return ascii7("\r\n".join(lines)).encode("ascii")
 
 
 def iptc7901(s: dict) -> bytes:
     words = sum(len(p.split()) for p in s["paragraphs"])
     text = "\n\n".join(textwrap.fill(p, 69) for p in with_dateline(s, "(XPW) -"))
-    return (f"\x01xpw{s['n']:04d} 3 pl {words}  XPW {s['n']:04d}\n{s['slug'].replace('-', '/')}/{s['place']}/\n"
-            f"\x02{s['headline']}\nBy {s['by']} =\n\n{text}\n\nxpw mq kl\n\x03241030 Nov 26\n\x04").encode()
+    return (
+        f"\x01xpw{s['n']:04d} 3 pl {words}  XPW {s['n']:04d}\n{s['slug'].replace('-', '/')}/{s['place']}/\n"
+        f"\x02{s['headline']}\nBy {s['by']} =\n\n{text}\n\nxpw mq kl\n\x03241030 Nov 26\n\x04"
+    ).encode()
 
 
-WRITERS = {"nitf": (nitf_xml, ".xml"),
-           "newsml-g2 (NITF body)": (functools.partial(g2_xml, body="nitf"), ".xml"),
-           "newsml-g2 (XHTML body)": (functools.partial(g2_xml, body="xhtml"), ".xml"),
-           "anpa1312": (anpa, ".txt"), "iptc7901": (iptc7901, ".txt")}
+WRITERS = {
+    "nitf": (nitf_xml, ".xml"),
+    "newsml-g2 (NITF body)": (functools.partial(g2_xml, body="nitf"), ".xml"),
+    "newsml-g2 (XHTML body)": (functools.partial(g2_xml, body="xhtml"), ".xml"),
+    "anpa1312": (anpa, ".txt"),
+    "iptc7901": (iptc7901, ".txt"),
+}
 
 
 def write_inputs(folder: Path) -> dict[str, list[str]]:
@@ -276,8 +328,10 @@ def compare(ours: dict, theirs: dict) -> tuple[bool, str | None]:
         return False, f"{len(ours['stories'])} stories here, {len(theirs['stories'])} there"
     for (our_head, our_words), (their_head, their_words) in zip(ours["stories"], theirs["stories"]):
         if not (our_head and their_head.strip() and our_words and their_words):
-            return False, (f"headline {our_head[:30]!r} and {our_words} words here, "
-                           f"{their_head.strip()[:30]!r} and {their_words} there")
+            return False, (
+                f"headline {our_head[:30]!r} and {our_words} words here, "
+                f"{their_head.strip()[:30]!r} and {their_words} there"
+            )
         if not 0.8 <= their_words / our_words <= 1.25:
             return True, f"{our_words} body words here, {their_words} there"
     return True, None
@@ -286,8 +340,11 @@ def compare(ours: dict, theirs: dict) -> tuple[bool, str | None]:
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--serve", action="store_true", help=argparse.SUPPRESS)
-    parser.add_argument("--peer", default=str(REPO / ".venv-peers" / "bin" / "python"),
-                        help="the Python of the virtualenv holding superdesk-core")
+    parser.add_argument(
+        "--peer",
+        default=str(REPO / ".venv-peers" / "bin" / "python"),
+        help="the Python of the virtualenv holding superdesk-core",
+    )
     parser.add_argument("--rounds", type=int, default=15, help="timed rounds per format and side")
     parser.add_argument("--seconds", type=float, default=0.2, help="length of one round")
     args = parser.parse_args()
@@ -305,13 +362,15 @@ def main() -> None:
         theirs.close()
 
     print(f"{'format':<24}{'files':>6}{'words':>7}{'ours/s':>9}{'superdesk/s':>13}  ours/theirs (range over rounds)")
-    for label, files, words, mine, peer, warnings in rows:
+    for label, files, words, mine, peer, _warnings in rows:
         if mine:
             # Each round's two timings were taken back to back: their ratio is the least disturbed
             # by the load others put on the machine.
             ratios = [o / t for o, t in zip(mine, peer)]
-            print(f"{label:<24}{files:>6}{words:>7,.0f}{statistics.median(mine):>9,.0f}{statistics.median(peer):>13,.0f}"
-                  f"  {statistics.median(ratios):.2f}x ({min(ratios):.2f}-{max(ratios):.2f})")
+            print(
+                f"{label:<24}{files:>6}{words:>7,.0f}{statistics.median(mine):>9,.0f}{statistics.median(peer):>13,.0f}"
+                f"  {statistics.median(ratios):.2f}x ({min(ratios):.2f}-{max(ratios):.2f})"
+            )
         else:
             print(f"{label:<24}{files:>6}  no file both parsers read")
     for label, *_, warnings in rows:
@@ -335,8 +394,10 @@ def measure(label: str, paths: list[str], ours: Worker, theirs: Worker, args) ->
     if not usable:
         return label, 0, 0, [], [], warnings
     # Passes per round so that one round lasts about --seconds on each side.
-    passes = {side: max(1, round(args.seconds / side.ask(do="time", format=name, paths=usable, passes=1)["seconds"]))
-              for side in (ours, theirs)}
+    passes = {
+        side: max(1, round(args.seconds / side.ask(do="time", format=name, paths=usable, passes=1)["seconds"]))
+        for side in (ours, theirs)
+    }
     rates = {ours: [], theirs: []}
     for _ in range(args.rounds):
         for side in (ours, theirs):

@@ -25,8 +25,8 @@ logging.disable(logging.CRITICAL)
 asyncio.coroutine = lambda f: f
 
 import flask  # noqa: E402
-from lxml import etree  # noqa: E402
 import superdesk.io.feed_parsers  # noqa: E402, F401 - registers the parsers
+from lxml import etree  # noqa: E402
 from superdesk.io import iptc  # noqa: E402
 from superdesk.io.registry import registered_feed_parsers  # noqa: E402
 from superdesk.io.subjectcodes import SubjectIndex  # noqa: E402
@@ -49,9 +49,11 @@ def app() -> flask.Flask:
 def reader(name: str):
     parser = registered_feed_parsers[PARSERS[name]]
     if name in ("nitf", "newsml-g2"):
+
         def read(path):
             with open(path, "rb") as f:
                 return parser.parse(etree.parse(f).getroot())
+
         return read
     return parser.parse
 

@@ -38,8 +38,10 @@ OPENER = urllib.request.build_opener(urllib.request.ProxyHandler({}))
 def story(n: int) -> bytes:
     # Words of its own, or the desk takes it for a copy of the one before.
     words = " ".join(f"w{n}x{i}" for i in range(12))
-    return (f"Benchmark story number {n} about the harbour\n\n"
-            f"PORT SALVIN (HP) - Harbour officials counted {n} ships on Monday: {words}.\n").encode()
+    return (
+        f"Benchmark story number {n} about the harbour\n\n"
+        f"PORT SALVIN (HP) - Harbour officials counted {n} ships on Monday: {words}.\n"
+    ).encode()
 
 
 class Desk:
@@ -48,8 +50,13 @@ class Desk:
         (self.data / "sources.toml").write_text('[sources.hp]\npush_secret_env = "BENCH_PUSH_SECRET"\n')
         env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "WIREDESK_DATA")}
         env.update(WIREDESK_LOG_LEVEL="WARNING", BENCH_PUSH_SECRET=SECRET)
-        self.process = subprocess.Popen([WIREDESK, "run", "--data", str(self.data), "--port", "0", *os.environ.get("BENCH_ARGS", "").split()], env=env,
-                                        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+        self.process = subprocess.Popen(
+            [WIREDESK, "run", "--data", str(self.data), "--port", "0", *os.environ.get("BENCH_ARGS", "").split()],
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+        )
         for line in self.process.stdout:
             if m := re.search(r"site:\s+(http://\S+?)/$", line.rstrip()):
                 self.base = m.group(1)
@@ -72,11 +79,18 @@ class Desk:
 
     def push(self, n: int) -> float:
         body, stamp = story(n), str(int(time.time()))
-        request = urllib.request.Request(f"{self.base}/push/hp", data=body, method="POST", headers={
-            "Content-Type": "text/plain", "X-Wiredesk-Timestamp": stamp,
-            # As an agency signs (see src/wiredesk/transports/push.py).
-            "X-Wiredesk-Signature": "sha256=" + hmac.new(SECRET.encode(), stamp.encode() + b"." + body,
-                                                         hashlib.sha256).hexdigest()})
+        request = urllib.request.Request(
+            f"{self.base}/push/hp",
+            data=body,
+            method="POST",
+            headers={
+                "Content-Type": "text/plain",
+                "X-Wiredesk-Timestamp": stamp,
+                # As an agency signs (see src/wiredesk/transports/push.py).
+                "X-Wiredesk-Signature": "sha256="
+                + hmac.new(SECRET.encode(), stamp.encode() + b"." + body, hashlib.sha256).hexdigest(),
+            },
+        )
         with OPENER.open(request, timeout=10) as answer:
             assert answer.status == 202
         return time.perf_counter()
@@ -113,8 +127,10 @@ def measure(desk: Desk, way: str, first: int, count: int, rate: float) -> list[f
         with ThreadPoolExecutor(max_workers=8) as pool:
             while len(asked) < count and (deadline is None or time.perf_counter() < deadline):
                 for pk, slug, headline in database.execute(
-                        "SELECT id, slug, headline FROM wiredesk_story WHERE headline LIKE 'Benchmark story number %' "
-                        "AND id > ?", [max(asked_ids, default=0)]).fetchall():
+                    "SELECT id, slug, headline FROM wiredesk_story WHERE headline LIKE 'Benchmark story number %' "
+                    "AND id > ?",
+                    [max(asked_ids, default=0)],
+                ).fetchall():
                     n = int(headline.split()[3])
                     asked_ids.add(pk)
                     if n in sent and n not in asked:
@@ -152,17 +168,23 @@ def main() -> None:
                 ms = measure(desk, way, next_number, args.stories, rate)
                 next_number += args.stories
                 q = statistics.quantiles(ms, n=100)
-                rows.append(f"| {way} | {rate:g}/s ({len(ms)} of {args.stories}) | {q[49]:.0f} ms | {q[94]:.0f} ms "
-                            f"| {q[98]:.0f} ms | {ms[-1]:.0f} ms |")
+                rows.append(
+                    f"| {way} | {rate:g}/s ({len(ms)} of {args.stories}) | {q[49]:.0f} ms | {q[94]:.0f} ms "
+                    f"| {q[98]:.0f} ms | {ms[-1]:.0f} ms |"
+                )
                 if rate >= 20:
-                    verdicts.append(f"{way} at {rate:g}/s: p50 {q[49]:.0f} ms "
-                                    f"{'<' if q[49] < 100 else '>='} 100 ms, p99 {q[98]:.0f} ms "
-                                    f"{'<' if q[98] < 500 else '>='} 500 ms: "
-                                    f"{'met' if q[49] < 100 and q[98] < 500 and len(ms) == args.stories else 'missed'}")
+                    verdicts.append(
+                        f"{way} at {rate:g}/s: p50 {q[49]:.0f} ms "
+                        f"{'<' if q[49] < 100 else '>='} 100 ms, p99 {q[98]:.0f} ms "
+                        f"{'<' if q[98] < 500 else '>='} 500 ms: "
+                        f"{'met' if q[49] < 100 and q[98] < 500 and len(ms) == args.stories else 'missed'}"
+                    )
     finally:
         desk.stop()
-    print(f"publish latency to the article answering 200 (embedded default, {os.cpu_count()} cores shared by "
-          f"the desk, its web processes and this client):\n")
+    print(
+        f"publish latency to the article answering 200 (embedded default, {os.cpu_count()} cores shared by "
+        f"the desk, its web processes and this client):\n"
+    )
     print("| way in | rate | p50 | p95 | p99 | max |\n|---|---|---|---|---|---|")
     print("\n".join(rows))
     print("\ntarget (issue 6):", "; ".join(verdicts))

@@ -100,29 +100,91 @@ end
 
 PLACES = ["PORT SALVIN", "NORDHAVEN", "ARDEN", "SKERRA POINT", "KESTREL BAY", "OLDMERE", "BRANDT FALLS", "LOWMOOR"]
 # The agency category of each section the generated stories fill, and who they are about there.
-BEATS = {"World": "council", "Business": "shipyard", "Sport": "harbour club", "Science": "observatory",
-         "Health": "clinic", "Environment": "estuary trust", "Technology": "start-up", "Culture": "theatre"}
-PEOPLE = ["Mira Ostrand", "Tobias Quell", "Ines Varga", "Corin Blackwood", "Hanna Lisle", "Petr Navrin",
-          "Odile Fenwick", "Samir Haddou", "Greta Solvang", "Lucas Emberly"]
-WHO = ["the {org}", "officials at the {org}", "{person}", "a spokeswoman for the {org}", "residents near the {org}",
-       "the board of the {org}", "two members of the {org}", "inspectors", "the harbour authority"]
-SAID = ["said on {day} that", "told Harbour Press that", "confirmed that", "warned that", "announced that",
-        "argued that", "reported that", "estimated that"]
-WHAT = ["{n} ships would dock before the end of the month", "the plan would cost {n} million crowns",
-        "work on the {thing} would begin in {month}", "about {n} people had signed the petition",
-        "the {thing} had been closed for {n} days", "figures for {month} were {n} percent higher than a year earlier",
-        "a vote on the {thing} was expected within {n} weeks", "the {thing} needed repairs worth {n} thousand crowns",
-        "the {thing} would reopen once {n} inspectors had approved it", "{n} new jobs depended on the {thing}"]
-THINGS = ["pier", "ferry terminal", "sea wall", "tram depot", "fish market", "lighthouse", "dry dock", "bridge",
-          "library", "water plant", "stadium", "railway siding", "grain silo", "tide gauge"]
+BEATS = {
+    "World": "council",
+    "Business": "shipyard",
+    "Sport": "harbour club",
+    "Science": "observatory",
+    "Health": "clinic",
+    "Environment": "estuary trust",
+    "Technology": "start-up",
+    "Culture": "theatre",
+}
+PEOPLE = [
+    "Mira Ostrand",
+    "Tobias Quell",
+    "Ines Varga",
+    "Corin Blackwood",
+    "Hanna Lisle",
+    "Petr Navrin",
+    "Odile Fenwick",
+    "Samir Haddou",
+    "Greta Solvang",
+    "Lucas Emberly",
+]
+WHO = [
+    "the {org}",
+    "officials at the {org}",
+    "{person}",
+    "a spokeswoman for the {org}",
+    "residents near the {org}",
+    "the board of the {org}",
+    "two members of the {org}",
+    "inspectors",
+    "the harbour authority",
+]
+SAID = [
+    "said on {day} that",
+    "told Harbour Press that",
+    "confirmed that",
+    "warned that",
+    "announced that",
+    "argued that",
+    "reported that",
+    "estimated that",
+]
+WHAT = [
+    "{n} ships would dock before the end of the month",
+    "the plan would cost {n} million crowns",
+    "work on the {thing} would begin in {month}",
+    "about {n} people had signed the petition",
+    "the {thing} had been closed for {n} days",
+    "figures for {month} were {n} percent higher than a year earlier",
+    "a vote on the {thing} was expected within {n} weeks",
+    "the {thing} needed repairs worth {n} thousand crowns",
+    "the {thing} would reopen once {n} inspectors had approved it",
+    "{n} new jobs depended on the {thing}",
+]
+THINGS = [
+    "pier",
+    "ferry terminal",
+    "sea wall",
+    "tram depot",
+    "fish market",
+    "lighthouse",
+    "dry dock",
+    "bridge",
+    "library",
+    "water plant",
+    "stadium",
+    "railway siding",
+    "grain silo",
+    "tide gauge",
+]
 DAYS = ["Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"]
 MONTHS = ["January", "February", "March", "April", "May", "June", "July", "August", "September", "October"]
 
 
 def _sentence(rng: random.Random, org: str) -> str:
     def fill(pattern: str) -> str:
-        return pattern.format(org=org, person=rng.choice(PEOPLE), day=rng.choice(DAYS), n=rng.randint(2, 980),
-                              thing=rng.choice(THINGS), month=rng.choice(MONTHS))
+        return pattern.format(
+            org=org,
+            person=rng.choice(PEOPLE),
+            day=rng.choice(DAYS),
+            n=rng.randint(2, 980),
+            thing=rng.choice(THINGS),
+            month=rng.choice(MONTHS),
+        )
 
     text = f"{fill(rng.choice(WHO))} {fill(rng.choice(SAID))} {fill(rng.choice(WHAT))}"
     return text[0].upper() + text[1:] + "."
@@ -137,18 +199,26 @@ def feed(count: int, now: dt.datetime, seed: int = 7) -> bytes:
     for n in range(count):
         category = list(BEATS)[n % len(BEATS)]
         org = f"{rng.choice(PLACES).title()} {BEATS[category]}"
-        paragraphs = [" ".join(_sentence(rng, org) for _ in range(rng.randint(2, 4))) for _ in range(rng.randint(4, 10))]
+        paragraphs = [
+            " ".join(_sentence(rng, org) for _ in range(rng.randint(2, 4))) for _ in range(rng.randint(4, 10))
+        ]
         paragraphs[0] = f"{rng.choice(PLACES)} (HP) - {paragraphs[0]}"
-        headline = (f"{org} {rng.choice(['plans', 'weighs', 'delays', 'backs', 'opens', 'reviews'])} "
-                    f"{rng.choice(THINGS)} work, {rng.choice(PEOPLE)} says")
+        headline = (
+            f"{org} {rng.choice(['plans', 'weighs', 'delays', 'backs', 'opens', 'reviews'])} "
+            f"{rng.choice(THINGS)} work, {rng.choice(PEOPLE)} says"
+        )
         body = "".join(f"<p>{html.escape(p)}</p>" for p in paragraphs)
         published = now - dt.timedelta(minutes=15 * n + 5)
-        items.append(f"<item><guid isPermaLink=\"false\">urn:bench:hp:{n}</guid><title>{html.escape(headline)}</title>"
-                     f"<category>{category}</category><pubDate>{format_datetime(published)}</pubDate>"
-                     f"<description>{html.escape(body)}</description></item>")
-    return ("<?xml version=\"1.0\" encoding=\"utf-8\"?><rss version=\"2.0\"><channel><title>Harbour Press</title>"
-            "<link>https://harbour-press.example/</link><description>Harbour Press wire</description>"
-            f"{''.join(items)}</channel></rss>").encode()
+        items.append(
+            f'<item><guid isPermaLink="false">urn:bench:hp:{n}</guid><title>{html.escape(headline)}</title>'
+            f"<category>{category}</category><pubDate>{format_datetime(published)}</pubDate>"
+            f"<description>{html.escape(body)}</description></item>"
+        )
+    return (
+        '<?xml version="1.0" encoding="utf-8"?><rss version="2.0"><channel><title>Harbour Press</title>'
+        "<link>https://harbour-press.example/</link><description>Harbour Press wire</description>"
+        f"{''.join(items)}</channel></rss>"
+    ).encode()
 
 
 # Processes ------------------------------------------------------------------------------------
@@ -188,9 +258,11 @@ class SlowBodies:
 
     def __init__(self, address: str, count: int):
         host, _, port = address.rpartition(":")
-        head = (f"POST /push/{SLOW_SOURCE} HTTP/1.1\r\nHost: {address}\r\nContent-Type: text/plain\r\n"
-                f"Content-Length: 100000\r\nX-Wiredesk-Timestamp: {int(time.time())}\r\n"
-                f"X-Wiredesk-Signature: sha256={'0' * 64}\r\n\r\n").encode()
+        head = (
+            f"POST /push/{SLOW_SOURCE} HTTP/1.1\r\nHost: {address}\r\nContent-Type: text/plain\r\n"
+            f"Content-Length: 100000\r\nX-Wiredesk-Timestamp: {int(time.time())}\r\n"
+            f"X-Wiredesk-Signature: sha256={'0' * 64}\r\n\r\n"
+        ).encode()
         self.sockets = []
         for _ in range(count):
             self.sockets.append(socket.create_connection((host, int(port)), timeout=10))
@@ -217,10 +289,14 @@ class Desk:
     bench alone, which stops the desk (and the desk its web server) in order."""
 
     def __init__(self, env: dict, data: Path, web_workers: int):
-        self.process = subprocess.Popen([WIREDESK, "run", "--data", str(data), "--port", "0",
-                                         "--web-workers", str(web_workers)],
-                                        env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-                                        start_new_session=True)
+        self.process = subprocess.Popen(
+            [WIREDESK, "run", "--data", str(data), "--port", "0", "--web-workers", str(web_workers)],
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+            start_new_session=True,
+        )
         self.output: list[str] = []
         self.address = None
         self._ready = threading.Event()
@@ -251,10 +327,12 @@ class Nginx:
         self.root = root
         self.site, self.plain = f"127.0.0.1:{free_port()}", f"127.0.0.1:{free_port()}"
         conf = (REPO / "deploy" / "nginx.conf").read_text()
-        (root / "wiredesk.conf").write_text(conf.replace("@LISTEN@", self.site).replace("@TREE@", str(tree))
-                                            .replace("@UPSTREAM@", upstream))
-        temp_paths = "\n".join(f"{kind}_temp_path {root / kind};"
-                               for kind in ("client_body", "proxy", "fastcgi", "uwsgi", "scgi"))
+        (root / "wiredesk.conf").write_text(
+            conf.replace("@LISTEN@", self.site).replace("@TREE@", str(tree)).replace("@UPSTREAM@", upstream)
+        )
+        temp_paths = "\n".join(
+            f"{kind}_temp_path {root / kind};" for kind in ("client_body", "proxy", "fastcgi", "uwsgi", "scgi")
+        )
         # Debian's nginx.conf around both: as many workers as cores, sendfile. As root, the
         # workers read the (private) temporary folder as its owner.
         (root / "nginx.conf").write_text(f"""
@@ -278,9 +356,12 @@ server {{
 }}
 }}
 """)
-        self.process = subprocess.Popen([NGINX, "-p", str(root), "-c", str(root / "nginx.conf"),
-                                         "-e", str(root / "error.log")],
-                                        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+        self.process = subprocess.Popen(
+            [NGINX, "-p", str(root), "-c", str(root / "nginx.conf"), "-e", str(root / "error.log")],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            start_new_session=True,
+        )
 
     def wait_ready(self) -> None:
         try:
@@ -304,7 +385,7 @@ def cpu_seconds(desk: int, nginx: int) -> dict[str, float]:
             stat = Path(entry.path, "stat").read_text()
         except OSError:
             continue  # gone meanwhile
-        fields = stat[stat.rindex(")") + 2:].split()
+        fields = stat[stat.rindex(")") + 2 :].split()
         pid = int(entry.name)
         parents[pid], times[pid] = int(fields[1]), (int(fields[11]) + int(fields[12])) / TICKS
 
@@ -316,9 +397,11 @@ def cpu_seconds(desk: int, nginx: int) -> dict[str, float]:
             todo += [child for child, parent in parents.items() if parent == pid]
         return found
 
-    return {"nginx": sum(times.get(pid, 0.0) for pid in under(nginx)),
-            "web": sum(times.get(pid, 0.0) for pid in under(desk) - {desk}),
-            "desk": times.get(desk, 0.0)}
+    return {
+        "nginx": sum(times.get(pid, 0.0) for pid in under(nginx)),
+        "web": sum(times.get(pid, 0.0) for pid in under(desk) - {desk}),
+        "desk": times.get(desk, 0.0),
+    }
 
 
 # Cases ----------------------------------------------------------------------------------------
@@ -406,10 +489,17 @@ def build_site(env: dict, data: Path, stories: int, note) -> list[str]:
     Returns the demo's article addresses."""
     note("loading the demo wire")
     cli(env, "demo", "--data", str(data))
-    cli(env, "story", "hold", EMBARGOED, "--reason", "benchmark: no page may change during the run", "--data", str(data))
+    cli(
+        env, "story", "hold", EMBARGOED, "--reason", "benchmark: no page may change during the run", "--data", str(data)
+    )
     cli(env, "render", "--data", str(data))  # for its sitemap, which names every article
-    demo_articles = sorted(set(re.findall(r"https?://[^/<]+(/story/\d+/[^<]+/)</loc>",
-                                          (data / "site" / "sitemaps" / "articles.xml").read_text())))
+    demo_articles = sorted(
+        set(
+            re.findall(
+                r"https?://[^/<]+(/story/\d+/[^<]+/)</loc>", (data / "site" / "sitemaps" / "articles.xml").read_text()
+            )
+        )
+    )
     note(f"ingesting {stories} generated stories in one feed")
     copy = data / "bench-feed.xml"
     copy.write_bytes(feed(stories, dt.datetime.now(dt.UTC)))
@@ -421,8 +511,9 @@ def build_site(env: dict, data: Path, stories: int, note) -> list[str]:
     return demo_articles
 
 
-def cases_for(root: Path, tree: Path, demo_articles: list[str], django: str, site: str, plain: str,
-              word: str, slow_bodies: int) -> list[Case]:
+def cases_for(
+    root: Path, tree: Path, demo_articles: list[str], django: str, site: str, plain: str, word: str, slow_bodies: int
+) -> list[Case]:
     """Each page from Django, from nginx with the tree config, and as a plain file of the same
     bytes from the bare block (its file written here)."""
     plain_root = root / "plain"
@@ -442,22 +533,33 @@ def cases_for(root: Path, tree: Path, demo_articles: list[str], django: str, sit
     gzip = {"Accept-Encoding": "gzip"}
 
     cases = []
-    for name, path, headers, stored in (("article", article, {}, "article"), ("article, gzip", article, gzip, "article"),
-                                        ("home", "/", {}, "home"), (f"front {front}", front, {}, "front")):
+    for name, path, headers, stored in (
+        ("article", article, {}, "article"),
+        ("article, gzip", article, gzip, "article"),
+        ("home", "/", {}, "home"),
+        (f"front {front}", front, {}, "front"),
+    ):
         shutil.copyfile(file_of(path), plain_root / f"{stored}.html")
         shutil.copyfile(file_of(path).with_name("index.html.gz"), plain_root / f"{stored}.html.gz")
         reference = Case(name, "nginx, plain file", plain, f"/{stored}.html", headers)
-        cases += [Case(name, "Django", django, path, headers),
-                  Case(name, "nginx, tree", site, path, headers, plain_of=reference), reference]
+        cases += [
+            Case(name, "Django", django, path, headers),
+            Case(name, "nginx, tree", site, path, headers, plain_of=reference),
+            reference,
+        ]
     reference = Case(f"search ?q={word}", "nginx, plain file", plain, "/search.html")
-    cases += [Case(reference.page, "Django", django, search), Case(reference.page, "nginx → Django", site, search,
-                                                                   plain_of=reference), reference]
+    cases += [
+        Case(reference.page, "Django", django, search),
+        Case(reference.page, "nginx → Django", site, search, plain_of=reference),
+        reference,
+    ]
     lua = root / "uncached.lua"
     lua.write_text(UNCACHED_LUA)
     cases.append(Case("article, cache defeated", "Django", django, article, script=lua))
     cases.append(Case("article, cache defeated", "nginx → Django", site, article, script=lua))
-    cases.append(Case(f"article, {slow_bodies} slow bodies coming in", "Django", django, article,
-                      slow_bodies=slow_bodies))
+    cases.append(
+        Case(f"article, {slow_bodies} slow bodies coming in", "Django", django, article, slow_bodies=slow_bodies)
+    )
     return cases
 
 
@@ -479,12 +581,16 @@ def check(cases: list[Case]) -> None:
 
 
 def report(cases: list[Case], args, load_before: float, nginx_version: str) -> None:
-    print(f"\n## Serving: wiredesk ({args.web_workers} granian processes) and {nginx_version}, "
-          f"wrk -t{args.threads} -c{args.connections}, {args.seconds:g} s a case after a {args.warmup:g} s warm-up, "
-          f"on {os.cpu_count()} cores shared by wrk and the servers (load average {load_before:.2f} at the start)\n")
-    print("Django's rows are with warm page caches but the search and the cache-defeated rows, which render "
-          "every request. CPU is in cores over the case: wrk / nginx / the processes the desk started (the web "
-          "server's) / the desk's own process.\n")
+    print(
+        f"\n## Serving: wiredesk ({args.web_workers} granian processes) and {nginx_version}, "
+        f"wrk -t{args.threads} -c{args.connections}, {args.seconds:g} s a case after a {args.warmup:g} s warm-up, "
+        f"on {os.cpu_count()} cores shared by wrk and the servers (load average {load_before:.2f} at the start)\n"
+    )
+    print(
+        "Django's rows are with warm page caches but the search and the cache-defeated rows, which render "
+        "every request. CPU is in cores over the case: wrk / nginx / the processes the desk started (the web "
+        "server's) / the desk's own process.\n"
+    )
     print("| page | server | bytes | req/s | p99 ms | ratio to plain file | CPU wrk / nginx / web / desk |")
     print("|---|---|---:|---:|---:|---:|---|")
     notes = []
@@ -498,8 +604,10 @@ def report(cases: list[Case], args, load_before: float, nginx_version: str) -> N
         cpu = " / ".join(f"{r['cpu'][k]:.2f}" for k in ("wrk", "nginx", "web", "desk"))
         print(f"| {case.page} | {case.server} | {r['bytes']:,} | {r['rps']:,.0f} | {p99} | {ratio} | {cpu} |")
         if r["errors"] or r["non_2xx"]:
-            notes.append(f"{case.page}, {case.server}: {r['requests']} requests, {r['non_2xx']} not 2xx/3xx, "
-                         f"{r['errors']} socket errors ({r['timeouts']} timeouts over 10 s)")
+            notes.append(
+                f"{case.page}, {case.server}: {r['requests']} requests, {r['non_2xx']} not 2xx/3xx, "
+                f"{r['errors']} socket errors ({r['timeouts']} timeouts over 10 s)"
+            )
     for line in notes:
         print(f"\n- {line}")
 
@@ -508,11 +616,15 @@ def report(cases: list[Case], args, load_before: float, nginx_version: str) -> N
     lowest = min(tree_rows, key=lambda c: c.result["rps"] / c.plain_of.result["rps"])
     ratio = lowest.result["rps"] / lowest.plain_of.result["rps"]
     print("\nTargets:")
-    print(f"- the static tree at {TREE_TARGET} of the plain file or better: "
-          f"{'met' if ratio >= TREE_TARGET else 'MISSED'} (lowest {ratio:.2f}, {lowest.page})")
-    print(f"- a Django-rendered article at {ARTICLE_TARGET:,.0f} req/s or more: "
-          f"{'met' if article.result['rps'] >= ARTICLE_TARGET else 'MISSED'} ({article.result['rps']:,.0f} req/s, "
-          f"warm cache, on cores shared with wrk)")
+    print(
+        f"- the static tree at {TREE_TARGET} of the plain file or better: "
+        f"{'met' if ratio >= TREE_TARGET else 'MISSED'} (lowest {ratio:.2f}, {lowest.page})"
+    )
+    print(
+        f"- a Django-rendered article at {ARTICLE_TARGET:,.0f} req/s or more: "
+        f"{'met' if article.result['rps'] >= ARTICLE_TARGET else 'MISSED'} ({article.result['rps']:,.0f} req/s, "
+        f"warm cache, on cores shared with wrk)"
+    )
 
 
 def main() -> int:
@@ -560,8 +672,16 @@ def main() -> int:
         nginx = Nginx(root, data / "site", desk.address)
         running.callback(nginx.stop)
         nginx.wait_ready()
-        cases = cases_for(root, data / "site", demo_articles, desk.address, nginx.site, nginx.plain, args.word,
-                          slow_bodies=3 * THREADS * args.web_workers)
+        cases = cases_for(
+            root,
+            data / "site",
+            demo_articles,
+            desk.address,
+            nginx.site,
+            nginx.plain,
+            args.word,
+            slow_bodies=3 * THREADS * args.web_workers,
+        )
         check(cases)
         for n, case in enumerate(cases, start=1):
             note(f"{n}/{len(cases)} {case.page}: {case.server}")

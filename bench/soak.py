@@ -80,10 +80,37 @@ FEED_WINDOW = 60  # entries the feed keeps: minutes of them, far longer than the
 
 PLACES = ["Oldmere", "Kestrel Bay", "Brandt Falls", "Skerra Point", "Lowmoor", "Arden", "Nordhaven", "Port Salvin"]
 ORGS = ["council", "shipyard", "ferry line", "clinic", "observatory", "estuary trust", "rowing club", "tram company"]
-PEOPLE = ["Mira Ostrand", "Tobias Quell", "Ines Varga", "Corin Blackwood", "Hanna Lisle", "Petr Navrin",
-          "Odile Fenwick", "Samir Haddou", "Greta Solvang", "Lucas Emberly", "Ada Pellinor", "Rune Castell"]
-THINGS = ["pier", "ferry terminal", "sea wall", "tram depot", "fish market", "lighthouse", "dry dock", "bridge",
-          "library", "water plant", "stadium", "grain silo", "tide gauge", "boathouse", "signal tower"]
+PEOPLE = [
+    "Mira Ostrand",
+    "Tobias Quell",
+    "Ines Varga",
+    "Corin Blackwood",
+    "Hanna Lisle",
+    "Petr Navrin",
+    "Odile Fenwick",
+    "Samir Haddou",
+    "Greta Solvang",
+    "Lucas Emberly",
+    "Ada Pellinor",
+    "Rune Castell",
+]
+THINGS = [
+    "pier",
+    "ferry terminal",
+    "sea wall",
+    "tram depot",
+    "fish market",
+    "lighthouse",
+    "dry dock",
+    "bridge",
+    "library",
+    "water plant",
+    "stadium",
+    "grain silo",
+    "tide gauge",
+    "boathouse",
+    "signal tower",
+]
 NOUNS = ["lorries", "volunteers", "crates", "permits", "visitors", "complaints", "tonnes of gravel", "apprentices"]
 VERBS = ["weighs", "delays", "backs", "reviews", "reopens", "questions", "funds", "inspects"]
 DAYS = ["Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"]
@@ -91,9 +118,11 @@ DAYS = ["Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sun
 
 def sentence(rng: random.Random) -> str:
     # A number or a name in nearly every five words: no two stories share enough to be one.
-    return (f"{rng.choice(PEOPLE)} said {rng.randint(2, 9999)} {rng.choice(NOUNS)} would reach the "
-            f"{rng.choice(THINGS)} by {rng.choice(DAYS)}, against {rng.randint(2, 999)} a year earlier "
-            f"and {rng.randint(2, 99)} in the {rng.choice(PLACES)} survey.")
+    return (
+        f"{rng.choice(PEOPLE)} said {rng.randint(2, 9999)} {rng.choice(NOUNS)} would reach the "
+        f"{rng.choice(THINGS)} by {rng.choice(DAYS)}, against {rng.randint(2, 999)} a year earlier "
+        f"and {rng.randint(2, 99)} in the {rng.choice(PLACES)} survey."
+    )
 
 
 class Item:
@@ -121,37 +150,49 @@ def stamp(moment: dt.datetime) -> str:
 
 
 def ninjs(item: Item, n: int) -> bytes:
-    return json.dumps({"uri": item.uri, "type": "text", "version": str(n), "language": "en",
-                       "firstcreated": stamp(item.first), "versioncreated": stamp(dt.datetime.now(dt.UTC)),
-                       "headlines": [{"role": "main", "value": item.headline}],
-                       "bodies": [{"role": "main", "contenttype": "text/plain",
-                                   "value": "\n\n".join(item.paragraphs[:n + 1])}]}, indent=1).encode()
+    return json.dumps(
+        {
+            "uri": item.uri,
+            "type": "text",
+            "version": str(n),
+            "language": "en",
+            "firstcreated": stamp(item.first),
+            "versioncreated": stamp(dt.datetime.now(dt.UTC)),
+            "headlines": [{"role": "main", "value": item.headline}],
+            "bodies": [{"role": "main", "contenttype": "text/plain", "value": "\n\n".join(item.paragraphs[: n + 1])}],
+        },
+        indent=1,
+    ).encode()
 
 
 def xhtml(item: Item, n: int) -> str:
-    return "".join(f"<p>{html.escape(p)}</p>" for p in item.paragraphs[:n + 1])
+    return "".join(f"<p>{html.escape(p)}</p>" for p in item.paragraphs[: n + 1])
 
 
 def newsml_g2(item: Item, n: int) -> bytes:
-    return (f'<?xml version="1.0" encoding="UTF-8"?>\n<newsItem xmlns="http://iptc.org/std/nar/2006-10-01/" '
-            f'guid="{item.uri}" version="{n}" standard="NewsML-G2" standardversion="2.32" xml:lang="en">'
-            f'<itemMeta><itemClass qcode="ninat:text"/><versionCreated>{stamp(dt.datetime.now(dt.UTC))}'
-            f'</versionCreated><pubStatus qcode="stat:usable"/></itemMeta>'
-            f'<contentMeta><headline>{html.escape(item.headline)}</headline></contentMeta>'
-            f'<contentSet><inlineXML contenttype="application/xhtml+xml"><html xmlns="http://www.w3.org/1999/xhtml">'
-            f'<body>{xhtml(item, n)}</body></html></inlineXML></contentSet>'
-            f'</newsItem>\n').encode()
+    return (
+        f'<?xml version="1.0" encoding="UTF-8"?>\n<newsItem xmlns="http://iptc.org/std/nar/2006-10-01/" '
+        f'guid="{item.uri}" version="{n}" standard="NewsML-G2" standardversion="2.32" xml:lang="en">'
+        f'<itemMeta><itemClass qcode="ninat:text"/><versionCreated>{stamp(dt.datetime.now(dt.UTC))}'
+        f'</versionCreated><pubStatus qcode="stat:usable"/></itemMeta>'
+        f"<contentMeta><headline>{html.escape(item.headline)}</headline></contentMeta>"
+        f'<contentSet><inlineXML contenttype="application/xhtml+xml"><html xmlns="http://www.w3.org/1999/xhtml">'
+        f"<body>{xhtml(item, n)}</body></html></inlineXML></contentSet>"
+        f"</newsItem>\n"
+    ).encode()
 
 
 def atom_entry(item: Item, n: int) -> bytes:
-    return (f"<entry><id>tag:gullpost.example,2026:{item.code}</id><title>{html.escape(item.headline)}</title>"
-            f"<published>{stamp(item.first)}</published><updated>{stamp(dt.datetime.now(dt.UTC))}</updated>"
-            f'<content type="html">{html.escape(xhtml(item, n))}</content></entry>').encode()
+    return (
+        f"<entry><id>tag:gullpost.example,2026:{item.code}</id><title>{html.escape(item.headline)}</title>"
+        f"<published>{stamp(item.first)}</published><updated>{stamp(dt.datetime.now(dt.UTC))}</updated>"
+        f'<content type="html">{html.escape(xhtml(item, n))}</content></entry>'
+    ).encode()
 
 
 def plain_copy(item: Item, n: int) -> bytes:
     prefix = f"UPDATE {n - 1}-" if n > 1 else ""  # how wire copy without ids numbers its updates
-    return (f"date {TODAY}\n{prefix}{item.headline}\n\n" + "\n\n".join(item.paragraphs[:n + 1]) + "\n").encode()
+    return (f"date {TODAY}\n{prefix}{item.headline}\n\n" + "\n\n".join(item.paragraphs[: n + 1]) + "\n").encode()
 
 
 def request(port: int, method: str, path: str, body: bytes | None = None, headers=None) -> tuple[int, bytes]:
@@ -184,8 +225,13 @@ class Desk:
     def start(self) -> None:
         self.starts += 1
         self.note(f"start {self.starts}")
-        process = subprocess.Popen([WIREDESK, "run", "--data", str(self.data), "--port", str(self.port)],
-                                   env=self.env, stdout=subprocess.PIPE, stderr=self.log, start_new_session=True)
+        process = subprocess.Popen(
+            [WIREDESK, "run", "--data", str(self.data), "--port", str(self.port)],
+            env=self.env,
+            stdout=subprocess.PIPE,
+            stderr=self.log,
+            start_new_session=True,
+        )
         watchdog = threading.Timer(90, process.kill)  # a start that hangs is a failed start
         watchdog.start()
         for line in process.stdout:
@@ -272,9 +318,11 @@ class Feed(http.server.ThreadingHTTPServer):
                 self.entries[code] = entry
             while len(self.entries) > FEED_WINDOW:
                 self.entries.popitem(last=False)
-            self.body = (f'<?xml version="1.0" encoding="utf-8"?>\n<feed xmlns="http://www.w3.org/2005/Atom" '
-                         f'xml:lang="en"><title>Gull Post wire</title><id>tag:gullpost.example,2026:wire</id>'
-                         f"<updated>{stamp(dt.datetime.now(dt.UTC))}</updated>").encode()
+            self.body = (
+                f'<?xml version="1.0" encoding="utf-8"?>\n<feed xmlns="http://www.w3.org/2005/Atom" '
+                f'xml:lang="en"><title>Gull Post wire</title><id>tag:gullpost.example,2026:wire</id>'
+                f"<updated>{stamp(dt.datetime.now(dt.UTC))}</updated>"
+            ).encode()
             self.body += b"".join(reversed(self.entries.values())) + b"</feed>\n"
 
     def snapshot(self) -> bytes:
@@ -341,9 +389,18 @@ class Push(Sender):
     def deliver(self, body: bytes, name: str) -> bool:
         moment = str(int(time.time()))
         signature = hmac.new(PUSH_SECRET.encode(), moment.encode() + b"." + body, hashlib.sha256).hexdigest()
-        status, _ = request(self.soak.desk.port, "POST", f"/push/{self.source}", body, {
-            "Content-Type": "application/json", "X-Wiredesk-Timestamp": moment,
-            "X-Wiredesk-Signature": f"sha256={signature}", "X-Wiredesk-Filename": f"{name}.json"})
+        status, _ = request(
+            self.soak.desk.port,
+            "POST",
+            f"/push/{self.source}",
+            body,
+            {
+                "Content-Type": "application/json",
+                "X-Wiredesk-Timestamp": moment,
+                "X-Wiredesk-Signature": f"sha256={signature}",
+                "X-Wiredesk-Filename": f"{name}.json",
+            },
+        )
         return status == 202
 
 
@@ -411,8 +468,15 @@ class Reader(threading.Thread):
         desk = self.soak.desk
         while not self.soak.ending.is_set():
             roll, failure = self.rng.random(), None
-            path = ("/" if roll < 0.25 else "/latest/" if roll < 0.45 else self.rng.choice(self.articles)
-                    if roll < 0.8 and self.articles else f"/search/?q={self.rng.choice(THINGS).split()[0]}")
+            path = (
+                "/"
+                if roll < 0.25
+                else "/latest/"
+                if roll < 0.45
+                else self.rng.choice(self.articles)
+                if roll < 0.8 and self.articles
+                else f"/search/?q={self.rng.choice(THINGS).split()[0]}"
+            )
             generation, was_up, began = desk.generation, desk.up.is_set(), time.perf_counter()
             try:
                 status, body = request(desk.port, "GET", path)
@@ -420,8 +484,15 @@ class Reader(threading.Thread):
                 status, body, failure = 0, b"", exc
             spent = time.perf_counter() - began
             down = not was_up or generation != desk.generation or not desk.up.is_set()
-            kind = ("ok" if not failure and status < 400 else "error" if not down else
-                    "refused" if isinstance(failure, ConnectionRefusedError) else "cut")
+            kind = (
+                "ok"
+                if not failure and status < 400
+                else "error"
+                if not down
+                else "refused"
+                if isinstance(failure, ConnectionRefusedError)
+                else "cut"
+            )
             self.counts[kind] += 1
             if kind == "ok" and not down:
                 self.latencies.append(spent * 1000)
@@ -455,13 +526,19 @@ class Soak:
             f'[sources.kestrel]\nname = "Kestrel Bay Wire"\ninterval = 5\n'
             f'ftp = "ftp://kestrel@127.0.0.1:{self.ftp.address[1]}/out"\nftp_password_env = "SOAK_FTP_PASSWORD"\n\n'
             '[sources.brandt]\nname = "Brandt Falls Bulletin"\nemail = "wire@brandt.example"\n\n'
-            '[sources.oldmere]\nname = "Oldmere Courier"\n')
+            '[sources.oldmere]\nname = "Oldmere Courier"\n'
+        )
         # The embedded default, whatever database and settings the calling shell names.
-        env = {k: v for k, v in os.environ.items()
-               if k not in ("DATABASE_URL", "WIREDESK_DATA", "DJANGO_SETTINGS_MODULE")}
+        env = {
+            k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "WIREDESK_DATA", "DJANGO_SETTINGS_MODULE")
+        }
         # INFO: a line for each delivery stored and each outcome, the evidence if anything goes missing.
-        env.update(WIREDESK_LOG_LEVEL="INFO", SOAK_PUSH_SECRET=PUSH_SECRET, SOAK_FTP_PASSWORD=FTP_PASSWORD,
-                   WIREDESK_SMTP=f"127.0.0.1:{self.smtp_port}")
+        env.update(
+            WIREDESK_LOG_LEVEL="INFO",
+            SOAK_PUSH_SECRET=PUSH_SECRET,
+            SOAK_FTP_PASSWORD=FTP_PASSWORD,
+            WIREDESK_SMTP=f"127.0.0.1:{self.smtp_port}",
+        )
         self.desk = Desk(self.data, free_port(), env, self.log)
         self.ending, self.abandon = threading.Event(), threading.Event()
 
@@ -485,45 +562,70 @@ def account(soak: Soak, senders: list[Sender], pages: bool) -> tuple[list[dict],
     with soak.database() as db:
         db.row_factory = sqlite3.Row
         deliveries: dict[tuple[str, str], list[int]] = {}
-        for row in db.execute("SELECT s.slug, d.sha256, d.id FROM wiredesk_delivery d "
-                              "JOIN wiredesk_source s ON s.id = d.source_id ORDER BY d.id"):
+        for row in db.execute(
+            "SELECT s.slug, d.sha256, d.id FROM wiredesk_delivery d "
+            "JOIN wiredesk_source s ON s.id = d.source_id ORDER BY d.id"
+        ):
             deliveries.setdefault((row["slug"], row["sha256"]), []).append(row["id"])
         stories: dict[str, list[sqlite3.Row]] = {}
-        for row in db.execute("SELECT st.id, st.uri, st.slug, st.state, st.reason, st.headline, v.version, v.content "
-                              "FROM wiredesk_story st LEFT JOIN wiredesk_storyversion v ON v.id = st.current_id"):
+        for row in db.execute(
+            "SELECT st.id, st.uri, st.slug, st.state, st.reason, st.headline, v.version, v.content "
+            "FROM wiredesk_story st LEFT JOIN wiredesk_storyversion v ON v.id = st.current_id"
+        ):
             if code := re.match(r"File ([A-Z]{2}\d+):", row["headline"]):
                 stories.setdefault(code.group(1), []).append(row)
-        twice = {row[0] for row in db.execute("SELECT story_id FROM wiredesk_storyversion GROUP BY story_id "
-                                              "HAVING count(*) > count(DISTINCT fingerprint)")}
+        twice = {
+            row[0]
+            for row in db.execute(
+                "SELECT story_id FROM wiredesk_storyversion GROUP BY story_id "
+                "HAVING count(*) > count(DISTINCT fingerprint)"
+            )
+        }
     rows, problems = [], []
     for sender in senders:
         lost, duplicated, published, http = [], [], 0, sender.transport == "http"
         shas = soak.feed.served if http else sender.acked
         stored = sum((sender.source, sha) in deliveries for sha in shas)
         if not http:  # the feed's snapshots are not acknowledged: only its entries are promised
-            lost += [f"{code} v{n}: its acknowledged bytes ({sha[:16]}) are no delivery of {sender.source}"
-                     for sha, (code, n, _) in sender.acked.items() if (sender.source, sha) not in deliveries]
-        duplicated += [f"bytes {sha[:16]} are deliveries {found}" for (slug, sha), found in deliveries.items()
-                       if slug == sender.source and len(found) > 1]
+            lost += [
+                f"{code} v{n}: its acknowledged bytes ({sha[:16]}) are no delivery of {sender.source}"
+                for sha, (code, n, _) in sender.acked.items()
+                if (sender.source, sha) not in deliveries
+            ]
+        duplicated += [
+            f"bytes {sha[:16]} are deliveries {found}"
+            for (slug, sha), found in deliveries.items()
+            if slug == sender.source and len(found) > 1
+        ]
         for code, item in sender.items.items():
             if not item.version:
                 continue  # never acknowledged, so never sent
             found, marker = stories.get(code, []), item.marker(item.version)
-            ids = [pk for sha, (of, *_) in sender.acked.items() if of == code
-                   for pk in deliveries.get((sender.source, sha), [])]
+            ids = [
+                pk
+                for sha, (of, *_) in sender.acked.items()
+                if of == code
+                for pk in deliveries.get((sender.source, sha), [])
+            ]
             if len(found) > 1:
-                duplicated.append(f"{code} is {len(found)} stories: "
-                                  + ", ".join(f"{s['id']} {s['uri']} ({s['state']})" for s in found))
+                duplicated.append(
+                    f"{code} is {len(found)} stories: "
+                    + ", ".join(f"{s['id']} {s['uri']} ({s['state']})" for s in found)
+                )
             duplicated += [f"{code}: story {s['id']} has a version stored twice" for s in found if s["id"] in twice]
             story = next((s for s in found if s["state"] == "live"), None)
             if not found:
                 lost.append(f"{code} v{item.version}: no story; its deliveries {ids}")
             elif story is None:
-                lost.append(f"{code}: story {found[0]['id']} {found[0]['uri']} is {found[0]['state']} "
-                            f"({found[0]['reason']}); deliveries {ids}")
+                lost.append(
+                    f"{code}: story {found[0]['id']} {found[0]['uri']} is {found[0]['state']} "
+                    f"({found[0]['reason']}); deliveries {ids}"
+                )
             elif marker not in (story["content"] or ""):
-                lost.append(f"{code}: story {story['id']} shows its version {story['version']}, not the "
-                            f"v{item.version} sent; deliveries {ids}")
+                lost.append(
+                    f"{code}: story {story['id']} shows its version {story['version']}, not the "
+                    f"v{item.version} sent; deliveries {ids}"
+                )
             elif pages:
                 address = f"/story/{story['id']}/{story['slug']}/"
                 status, body = request(soak.desk.port, "GET", address)
@@ -535,11 +637,20 @@ def account(soak: Soak, senders: list[Sender], pages: bool) -> tuple[list[dict],
                 published += 1
         problems += [f"LOST {sender.transport} {line}" for line in lost]
         problems += [f"DUPLICATED {sender.transport} {line}" for line in duplicated]
-        rows.append({"transport": sender.transport, "source": sender.source,
-                     "items": sum(1 for i in sender.items.values() if i.version),
-                     "versions": sum(i.version for i in sender.items.values()),
-                     "re-sends": soak.feed.resends if http else sender.resends, "payloads": len(shas),
-                     "stored": stored, "published": published, "LOST": len(lost), "DUPLICATED": len(duplicated)})
+        rows.append(
+            {
+                "transport": sender.transport,
+                "source": sender.source,
+                "items": sum(1 for i in sender.items.values() if i.version),
+                "versions": sum(i.version for i in sender.items.values()),
+                "re-sends": soak.feed.resends if http else sender.resends,
+                "payloads": len(shas),
+                "stored": stored,
+                "published": published,
+                "LOST": len(lost),
+                "DUPLICATED": len(duplicated),
+            }
+        )
     return rows, problems
 
 
@@ -562,8 +673,11 @@ def evidence(log: Path, problems: list[str]) -> list[str]:
     text, lines = log.read_text(errors="replace").splitlines(), []
     for problem in problems[:30]:
         needles = {f"delivery {pk} " for pk in re.findall(r"\d+", problem.partition("deliveries")[2])}
-        needles |= {n for code in re.findall(r"\b[A-Z]{2}\d+\b", problem)
-                    for n in (f"urn:soak:{code.lower()}", f"file-{code.lower()}-")}
+        needles |= {
+            n
+            for code in re.findall(r"\b[A-Z]{2}\d+\b", problem)
+            for n in (f"urn:soak:{code.lower()}", f"file-{code.lower()}-")
+        }
         lines += [f"- {problem}"] + [f"    {line}" for line in text if any(n in line + " " for n in needles)][:15]
     return lines
 
@@ -620,16 +734,22 @@ def main() -> int:
     counts = sum((reader.counts for reader in readers), Counter())
     p50, p99 = (statistics.quantiles(latencies, n=100)[i] for i in (49, 98)) if len(latencies) > 1 else (0, 0)
     restarts, log = soak.desk.restarts, soak.log.read_text(errors="replace")
-    print(f"\n## Soak: {args.seconds:g} s; SIGKILL to the desk and all it started {len(restarts) - 1} times during it "
-          f"and once at the end; seed {args.seed}; {os.cpu_count()} cores shared with the bench\n")
+    print(
+        f"\n## Soak: {args.seconds:g} s; SIGKILL to the desk and all it started {len(restarts) - 1} times during it "
+        f"and once at the end; seed {args.seed}; {os.cpu_count()} cores shared with the bench\n"
+    )
     print("| " + " | ".join(rows[0]) + " |\n|---|---|" + "---:|" * (len(rows[0]) - 2))
     print("\n".join("| " + " | ".join(str(v) for v in row.values()) + " |" for row in rows))
     print("\n| page requests | 2xx/3xx | errors (desk up) | refused (desk down) | cut by a kill | p50 ms | p99 ms |")
-    print(f"|---:|---:|---:|---:|---:|---:|---:|\n| {sum(counts.values())} | {counts['ok']} | {counts['error']} "
-          f"| {counts['refused']} | {counts['cut']} | {p50:.0f} | {p99:.0f} |")
-    print(f"\nfrom a kill to the desk's banner again: p50 {statistics.median(restarts):.1f} s, "
-          f"max {max(restarts):.1f} s; "
-          f"its log holds {len(re.findall(r' (ERROR|CRITICAL) ', log))} errors and {log.count('Traceback')} tracebacks")
+    print(
+        f"|---:|---:|---:|---:|---:|---:|---:|\n| {sum(counts.values())} | {counts['ok']} | {counts['error']} "
+        f"| {counts['refused']} | {counts['cut']} | {p50:.0f} | {p99:.0f} |"
+    )
+    print(
+        f"\nfrom a kill to the desk's banner again: p50 {statistics.median(restarts):.1f} s, "
+        f"max {max(restarts):.1f} s; "
+        f"its log holds {len(re.findall(r' (ERROR|CRITICAL) ', log))} errors and {log.count('Traceback')} tracebacks"
+    )
     if problems:
         print("\nLost or duplicated, with the desk's log lines about each:\n" + "\n".join(evidence(soak.log, problems)))
     if problems or args.keep:

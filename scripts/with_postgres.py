@@ -98,9 +98,11 @@ def with_cluster(cmd, initdb, pg_ctl):
         try:
             pw = pwd.getpwnam("postgres")
         except KeyError:
-            note("running as root, but initdb refuses to run as root and there is no 'postgres' "
-                 "user to run it as. Create one (useradd -r postgres), run as another user, "
-                 "or set DATABASE_URL")
+            note(
+                "running as root, but initdb refuses to run as root and there is no 'postgres' "
+                "user to run it as. Create one (useradd -r postgres), run as another user, "
+                "or set DATABASE_URL"
+            )
             return 2
     wrap = as_postgres if pw else list
     # Short and under /tmp: the socket path must fit in ~107 bytes.
@@ -111,15 +113,17 @@ def with_cluster(cmd, initdb, pg_ctl):
             os.chown(tmp, pw.pw_uid, pw.pw_gid)
             os.chmod(tmp, 0o755)  # so non-postgres clients can reach the socket
         init = subprocess.run(
-            wrap([initdb, "-D", data, "-A", "trust", "-U", "postgres",
-                  "--no-sync", "-E", "UTF8", "--locale=C"]),
-            cwd=tmp, capture_output=True, text=True,
+            wrap([initdb, "-D", data, "-A", "trust", "-U", "postgres", "--no-sync", "-E", "UTF8", "--locale=C"]),
+            cwd=tmp,
+            capture_output=True,
+            text=True,
         )
         if init.returncode:
             note(f"initdb failed:\n{init.stdout}{init.stderr}")
             return 2
-        opts = (f"-c listen_addresses='' -k {tmp} -p {port} "
-                "-c fsync=off -c synchronous_commit=off -c full_page_writes=off")
+        opts = (
+            f"-c listen_addresses='' -k {tmp} -p {port} -c fsync=off -c synchronous_commit=off -c full_page_writes=off"
+        )
         # -s: pg_ctl's progress dots would otherwise end up in the command's stdout.
         start = subprocess.run(
             wrap([pg_ctl, "-D", data, "-o", opts, "-w", "-t", "60", "-s", "-l", log, "start"]),
@@ -138,8 +142,12 @@ def with_cluster(cmd, initdb, pg_ctl):
         note(f"using a throwaway cluster from {os.path.dirname(initdb)} ({url})")
         return run(cmd, {**os.environ, "DATABASE_URL": url})
     finally:
-        subprocess.run(wrap([pg_ctl, "-D", data, "-m", "immediate", "-s", "stop"]),
-                       cwd=tmp, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        subprocess.run(
+            wrap([pg_ctl, "-D", data, "-m", "immediate", "-s", "stop"]),
+            cwd=tmp,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
         shutil.rmtree(tmp, ignore_errors=True)
 
 
@@ -160,6 +168,7 @@ def main(args):
 
 
 if __name__ == "__main__":
+
     def on_sigterm(signum, frame):
         raise Terminated
 

@@ -61,14 +61,23 @@ def desk_env() -> dict:
     """The environment for a `wiredesk` child process: the embedded default in its own data
     folder, whatever database and settings this suite runs with."""
     # DJANGO_ALLOW_ASYNC_UNSAFE is the browser fixture's, for this process only.
-    return {k: v for k, v in os.environ.items()
-            if k not in ("DATABASE_URL", "WIREDESK_DATA", "DJANGO_SETTINGS_MODULE", "DJANGO_ALLOW_ASYNC_UNSAFE")}
+    return {
+        k: v
+        for k, v in os.environ.items()
+        if k not in ("DATABASE_URL", "WIREDESK_DATA", "DJANGO_SETTINGS_MODULE", "DJANGO_ALLOW_ASYNC_UNSAFE")
+    }
 
 
-def story_copy(headline="Harbour cranes return to service", *, dateline="PORT SALVIN (HP) - ",
-               paragraphs=("The harbour's cranes worked again on Monday after a week of repairs.",
-                           "Dock workers said queues of lorries had cleared by noon."),
-               date="2026-11-24") -> bytes:
+def story_copy(
+    headline="Harbour cranes return to service",
+    *,
+    dateline="PORT SALVIN (HP) - ",
+    paragraphs=(
+        "The harbour's cranes worked again on Monday after a week of repairs.",
+        "Dock workers said queues of lorries had cleared by noon.",
+    ),
+    date="2026-11-24",
+) -> bytes:
     """Fictional agency copy for tests, built from parts."""
     body = "\n\n".join([dateline + paragraphs[0], *paragraphs[1:]])
     head = f"date {date}\n" if date else ""
@@ -80,9 +89,8 @@ NOW = dt.datetime(2026, 11, 25, 9, 30, tzinfo=dt.UTC)
 
 @pytest.fixture(scope="session")
 def chromium():
-    from playwright.sync_api import sync_playwright
-
     from browser import launch
+    from playwright.sync_api import sync_playwright
 
     # Playwright's sync API runs an event loop in this thread; the ORM calls the tests make
     # around it are still plain synchronous calls.
@@ -107,15 +115,23 @@ def certificate(tmp_path_factory) -> Path:
     key = ec.generate_private_key(ec.SECP256R1())
     name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "wire.harbour-press.test")])
     now = dt.datetime.now(dt.UTC)
-    cert = (x509.CertificateBuilder().subject_name(name).issuer_name(name).public_key(key.public_key())
-            .serial_number(x509.random_serial_number())
-            .not_valid_before(now - dt.timedelta(hours=1)).not_valid_after(now + dt.timedelta(days=1))
-            .add_extension(x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]), critical=False)
-            .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
-            .sign(key, hashes.SHA256()))
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - dt.timedelta(hours=1))
+        .not_valid_after(now + dt.timedelta(days=1))
+        .add_extension(x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]), critical=False)
+        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+        .sign(key, hashes.SHA256())
+    )
     path = tmp_path_factory.mktemp("tls") / "server.pem"
-    path.write_bytes(cert.public_bytes(serialization.Encoding.PEM) + key.private_bytes(
-        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()))
+    path.write_bytes(
+        cert.public_bytes(serialization.Encoding.PEM)
+        + key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
+    )
     return path
 
 

@@ -17,8 +17,13 @@ WIREDESK = str(Path(sys.executable).parent / "wiredesk")
 
 def start(data: Path, env: dict | None = None) -> tuple[str, subprocess.Popen]:
     """Start `wiredesk run` on `data`; returns (base URL, process) once its banner is out."""
-    process = subprocess.Popen([WIREDESK, "run", "--data", str(data), "--port", "0"], env=env or desk_env(),
-                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    process = subprocess.Popen(
+        [WIREDESK, "run", "--data", str(data), "--port", "0"],
+        env=env or desk_env(),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
     banner = []
     for line in process.stdout:
         banner.append(line)
@@ -58,7 +63,9 @@ def processes_of(desk_pid: int) -> list[int]:
     found = []
     for entry in Path("/proc").iterdir():
         try:
-            if entry.name.isdigit() and f"WIREDESK_DESK_PID={desk_pid}".encode() in (entry / "environ").read_bytes().split(b"\0"):
+            if entry.name.isdigit() and f"WIREDESK_DESK_PID={desk_pid}".encode() in (
+                entry / "environ"
+            ).read_bytes().split(b"\0"):
                 found.append(int(entry.name))
         except OSError:
             continue  # gone meanwhile, or another user's

@@ -17,8 +17,9 @@ MEDIATOPIC = "http://cv.iptc.org/newscodes/mediatopic/"
 SUBJECTCODE = "http://cv.iptc.org/newscodes/subjectcode/"
 
 
-def nitf(*, hl2="", dateline="", lede="Night trams will run again on the river line from Friday.",
-         subjects=(), by="") -> bytes:
+def nitf(
+    *, hl2="", dateline="", lede="Night trams will run again on the river line from Friday.", subjects=(), by=""
+) -> bytes:
     """A fictional NITF story from a fictional agency, KPW."""
     subjects = "".join(f'<tobject.subject tobject.subject.refnum="{code}"/>' for code in subjects)
     return f"""<?xml version="1.0" encoding="UTF-8"?>
@@ -71,16 +72,25 @@ def test_topics_sent_as_codes_are_shown_by_iptcs_labels(client, ingest):
 
 
 def test_a_media_topic_and_its_subject_code_are_one_topic(client, ingest):
-    ingest(ninjs("urn:t:twice", "Markets close higher", subject=[{"literal": "medtop:04000000"},
-                                                                  {"literal": "subj:04000000"}]), source="hp")
+    ingest(
+        ninjs(
+            "urn:t:twice",
+            "Markets close higher",
+            subject=[{"literal": "medtop:04000000"}, {"literal": "subj:04000000"}],
+        ),
+        source="hp",
+    )
     assert article(client).xpath("//div[@class='filed']//a[starts-with(@href, '/topic/')]/text()") == [
-        "economy, business and finance"]
+        "economy, business and finance"
+    ]
 
 
 def test_nitf_subject_codes_are_shown_by_their_labels(client, ingest):
     ingest(nitf(subjects=["04000000", "15000000"]), source="kpw")
     assert article(client).xpath("//div[@class='filed']//a[starts-with(@href, '/topic/')]/text()") == [
-        "economy, business and finance", "sport"]
+        "economy, business and finance",
+        "sport",
+    ]
 
 
 def test_feed_categories_name_topics_by_their_labels(client, ingest):
@@ -124,18 +134,22 @@ def test_the_feeds_summarise_a_story_by_its_sub_headline(client, ingest):
 
 # --- the byline in the JSON-LD ---------------------------------------------------------------------
 
-@pytest.mark.parametrize("by, people", [
-    ("By Jane Doe", ["Jane Doe"]),
-    ("Von Anna Beispiel", ["Anna Beispiel"]),
-    ("Por Lucía Ejemplo", ["Lucía Ejemplo"]),
-    ("Par Claire Exemple", ["Claire Exemple"]),
-    ("BY JANE DOE", ["JANE DOE"]),
-    ("Kari Nordmann", ["Kari Nordmann"]),
-    ("By Jane Doe and Tomas Lind", ["Jane Doe", "Tomas Lind"]),
-    ("Par Claire Exemple, Luc Essai et Marie Test", ["Claire Exemple", "Luc Essai", "Marie Test"]),
-    ("Von Anna Beispiel und Max Muster, HP", ["Anna Beispiel", "Max Muster"]),  # the agency is no person
-    ("By Jane Doe, Transport Correspondent", ["Jane Doe"]),  # nor is a title
-])
+
+@pytest.mark.parametrize(
+    "by, people",
+    [
+        ("By Jane Doe", ["Jane Doe"]),
+        ("Von Anna Beispiel", ["Anna Beispiel"]),
+        ("Por Lucía Ejemplo", ["Lucía Ejemplo"]),
+        ("Par Claire Exemple", ["Claire Exemple"]),
+        ("BY JANE DOE", ["JANE DOE"]),
+        ("Kari Nordmann", ["Kari Nordmann"]),
+        ("By Jane Doe and Tomas Lind", ["Jane Doe", "Tomas Lind"]),
+        ("Par Claire Exemple, Luc Essai et Marie Test", ["Claire Exemple", "Luc Essai", "Marie Test"]),
+        ("Von Anna Beispiel und Max Muster, HP", ["Anna Beispiel", "Max Muster"]),  # the agency is no person
+        ("By Jane Doe, Transport Correspondent", ["Jane Doe"]),  # nor is a title
+    ],
+)
 def test_a_byline_makes_its_people_the_authors_and_the_agency_the_source(client, ingest, settings, by, people):
     settings.WIREDESK = {**settings.WIREDESK, "SITE_NAME": "Harbour Daily"}
     ingest(ninjs("urn:t:byline", "Rowers win gold", by=by), source="hp")
@@ -163,66 +177,115 @@ def test_the_nitf_byline_names_the_authors(client, ingest):
 
 # --- the dateline, once ----------------------------------------------------------------------------
 
+
 def lede(client) -> tuple[str, str]:
     """The first paragraph as a reader sees it, and what of it is set as the dateline."""
     [first] = article(client).xpath("//div[@class='story-body']/p[1]")
     return first.text_content(), first.xpath("string(span[@class='dateline'])")
 
 
-@pytest.mark.parametrize("dateline, first, shown", [
-    ("BERLIN, Nov 3 (KPW)", "BERLIN, Nov 3 (KPW) - Night trams will run again.", "BERLIN, Nov 3 (KPW)"),
-    ("Berlin, Nov. 3 (KPW) -", "BERLIN, Nov. 3 (KPW) - Night trams will run again.", "BERLIN, Nov. 3 (KPW)"),
-    ("<location><city>BERLIN</city></location>, Nov 3", "BERLIN (KPW) - Night trams will run again.", "BERLIN (KPW)"),
-])
+@pytest.mark.parametrize(
+    "dateline, first, shown",
+    [
+        ("BERLIN, Nov 3 (KPW)", "BERLIN, Nov 3 (KPW) - Night trams will run again.", "BERLIN, Nov 3 (KPW)"),
+        ("Berlin, Nov. 3 (KPW) -", "BERLIN, Nov. 3 (KPW) - Night trams will run again.", "BERLIN, Nov. 3 (KPW)"),
+        (
+            "<location><city>BERLIN</city></location>, Nov 3",
+            "BERLIN (KPW) - Night trams will run again.",
+            "BERLIN (KPW)",
+        ),
+    ],
+)
 def test_a_nitf_dateline_the_lede_opens_with_is_shown_once(client, ingest, dateline, first, shown):
     ingest(nitf(dateline=dateline, lede=first), source="kpw")
     assert lede(client) == (first, shown)
 
 
-@pytest.mark.parametrize("dateline, place, first, shown", [
-    # The lede opens with the dateline, written differently: case, spaces, a closing dash.
-    ("BERLIN, Nov 3 (KPW)", "BERLIN", "BERLIN, Nov 3 (KPW) - Trams run.", "BERLIN, Nov 3 (KPW)"),
-    ("Berlin, Nov 3 (KPW)", "Berlin", "BERLIN, Nov 3 (KPW) - Trams run.", "BERLIN, Nov 3 (KPW)"),
-    ("BERLIN,  Nov 3\u00a0(KPW) -", "BERLIN", "BERLIN, Nov 3 (KPW) – Trams run.", "BERLIN, Nov 3 (KPW)"),
-    ("BERLIN, Nov 3 (KPW):", "BERLIN", "Berlin, Nov 3 (KPW): Trams run.", "Berlin, Nov 3 (KPW)"),
-    ("BERLIN, Nov 3", "BERLIN", "BERLIN, Nov 3 (KPW) - Trams run.", "BERLIN, Nov 3 (KPW)"),
-    # The lede opens with the dateline's place and a dateline of its own.
-    ("BERLIN, Nov 3", "BERLIN", "BERLIN (KPW) - Trams run.", "BERLIN (KPW)"),
-    ("BERLIN, Nov 3 (KPW)", "BERLIN", "BERLIN - Trams run.", "BERLIN"),
-    ("BERLIN, Nov 3 (KPW)", "BERLIN", "BERLIN, Nov. 3 - Trams run.", "BERLIN, Nov. 3"),
-    ("BERLIN, Nov 3 (KPW)", "BERLIN", "BERLIN, Nov 3 Trams run.", "BERLIN, Nov 3"),
-    ("Bad Salzig, 3. November", "Bad Salzig", "BAD  SALZIG (KPW) — Trams run.", "BAD  SALZIG (KPW)"),
-    ("BERLIN, Nov 3", "BERLIN", "BERLIN: Trams run.", "BERLIN"),
-])
-def test_a_lede_that_opens_with_its_dateline_is_shown_as_the_agency_wrote_it(client, ingest, dateline, place,
-                                                                              first, shown):
-    ingest(ninjs("urn:t:dl", "Trams run", first, "More.", descriptions=[{"role": "dateline", "value": dateline}],
-                 located=place), source="kpw")
+@pytest.mark.parametrize(
+    "dateline, place, first, shown",
+    [
+        # The lede opens with the dateline, written differently: case, spaces, a closing dash.
+        ("BERLIN, Nov 3 (KPW)", "BERLIN", "BERLIN, Nov 3 (KPW) - Trams run.", "BERLIN, Nov 3 (KPW)"),
+        ("Berlin, Nov 3 (KPW)", "Berlin", "BERLIN, Nov 3 (KPW) - Trams run.", "BERLIN, Nov 3 (KPW)"),
+        ("BERLIN,  Nov 3\u00a0(KPW) -", "BERLIN", "BERLIN, Nov 3 (KPW) – Trams run.", "BERLIN, Nov 3 (KPW)"),
+        ("BERLIN, Nov 3 (KPW):", "BERLIN", "Berlin, Nov 3 (KPW): Trams run.", "Berlin, Nov 3 (KPW)"),
+        ("BERLIN, Nov 3", "BERLIN", "BERLIN, Nov 3 (KPW) - Trams run.", "BERLIN, Nov 3 (KPW)"),
+        # The lede opens with the dateline's place and a dateline of its own.
+        ("BERLIN, Nov 3", "BERLIN", "BERLIN (KPW) - Trams run.", "BERLIN (KPW)"),
+        ("BERLIN, Nov 3 (KPW)", "BERLIN", "BERLIN - Trams run.", "BERLIN"),
+        ("BERLIN, Nov 3 (KPW)", "BERLIN", "BERLIN, Nov. 3 - Trams run.", "BERLIN, Nov. 3"),
+        ("BERLIN, Nov 3 (KPW)", "BERLIN", "BERLIN, Nov 3 Trams run.", "BERLIN, Nov 3"),
+        ("Bad Salzig, 3. November", "Bad Salzig", "BAD  SALZIG (KPW) — Trams run.", "BAD  SALZIG (KPW)"),
+        ("BERLIN, Nov 3", "BERLIN", "BERLIN: Trams run.", "BERLIN"),
+    ],
+)
+def test_a_lede_that_opens_with_its_dateline_is_shown_as_the_agency_wrote_it(
+    client, ingest, dateline, place, first, shown
+):
+    ingest(
+        ninjs(
+            "urn:t:dl",
+            "Trams run",
+            first,
+            "More.",
+            descriptions=[{"role": "dateline", "value": dateline}],
+            located=place,
+        ),
+        source="kpw",
+    )
     assert lede(client) == (first, shown)
 
 
-@pytest.mark.parametrize("dateline, place, first, text", [
-    ("BERLIN, Nov 3 (KPW)", "BERLIN", "Night trams run.", "BERLIN, Nov 3 (KPW) — Night trams run."),
-    # The place as a word of the sentence, not a dateline.
-    ("BERLIN, Nov 3 (KPW)", "BERLIN", "Berlin's trams run.", "BERLIN, Nov 3 (KPW) — Berlin's trams run."),
-    ("BERLIN, Nov 3 (KPW)", "BERLIN", "Berlin, the capital, runs trams.",
-     "BERLIN, Nov 3 (KPW) — Berlin, the capital, runs trams."),
-    ("BERLIN, Nov 3 (KPW)", "BERLIN", "Berliners ride trams - again.",
-     "BERLIN, Nov 3 (KPW) — Berliners ride trams - again."),
-    # A dateline that ends with its own dash needs no second one.
-    ("BERLIN (KPW) -", "BERLIN", "Night trams run.", "BERLIN (KPW) - Night trams run."),
-])
+@pytest.mark.parametrize(
+    "dateline, place, first, text",
+    [
+        ("BERLIN, Nov 3 (KPW)", "BERLIN", "Night trams run.", "BERLIN, Nov 3 (KPW) — Night trams run."),
+        # The place as a word of the sentence, not a dateline.
+        ("BERLIN, Nov 3 (KPW)", "BERLIN", "Berlin's trams run.", "BERLIN, Nov 3 (KPW) — Berlin's trams run."),
+        (
+            "BERLIN, Nov 3 (KPW)",
+            "BERLIN",
+            "Berlin, the capital, runs trams.",
+            "BERLIN, Nov 3 (KPW) — Berlin, the capital, runs trams.",
+        ),
+        (
+            "BERLIN, Nov 3 (KPW)",
+            "BERLIN",
+            "Berliners ride trams - again.",
+            "BERLIN, Nov 3 (KPW) — Berliners ride trams - again.",
+        ),
+        # A dateline that ends with its own dash needs no second one.
+        ("BERLIN (KPW) -", "BERLIN", "Night trams run.", "BERLIN (KPW) - Night trams run."),
+    ],
+)
 def test_a_dateline_the_lede_lacks_is_set_before_it_once(client, ingest, dateline, place, first, text):
-    ingest(ninjs("urn:t:dl", "Trams run", first, "More.", descriptions=[{"role": "dateline", "value": dateline}],
-                 located=place), source="kpw")
+    ingest(
+        ninjs(
+            "urn:t:dl",
+            "Trams run",
+            first,
+            "More.",
+            descriptions=[{"role": "dateline", "value": dateline}],
+            located=place,
+        ),
+        source="kpw",
+    )
     shown, span = lede(client)
     assert shown == text and span == dateline
     assert shown.count(dateline) == 1
 
 
 def test_the_description_leaves_out_the_ledes_own_dateline(client, ingest):
-    ingest(ninjs("urn:t:dl", "Trams run", "BERLIN (KPW) - Night trams run again.",
-                 descriptions=[{"role": "dateline", "value": "BERLIN, Nov 3"}], located="BERLIN"), source="kpw")
+    ingest(
+        ninjs(
+            "urn:t:dl",
+            "Trams run",
+            "BERLIN (KPW) - Night trams run again.",
+            descriptions=[{"role": "dateline", "value": "BERLIN, Nov 3"}],
+            located="BERLIN",
+        ),
+        source="kpw",
+    )
     doc = article(client)
     assert metas(doc)["description"] == linked_data(doc)["description"] == "Night trams run again."
 

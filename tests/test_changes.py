@@ -15,9 +15,16 @@ from wiredesk.publish import changes
 
 
 def item(uri, headline, text) -> bytes:
-    return json.dumps({"uri": uri, "headline": headline, "body_text": f"PORT SALVIN (HP) - {text}",
-                       "firstcreated": "2026-11-25T09:00:00Z", "language": "en",
-                       "subject": [{"name": "Harbours", "uri": "http://cv.iptc.org/newscodes/mediatopic/20000349"}]}).encode()
+    return json.dumps(
+        {
+            "uri": uri,
+            "headline": headline,
+            "body_text": f"PORT SALVIN (HP) - {text}",
+            "firstcreated": "2026-11-25T09:00:00Z",
+            "language": "en",
+            "subject": [{"name": "Harbours", "uri": "http://cv.iptc.org/newscodes/mediatopic/20000349"}],
+        }
+    ).encode()
 
 
 def a_new_kind_of_kill(story: Story) -> None:
@@ -36,15 +43,17 @@ def tree(tmp_path, settings):
     return tmp_path / "site"
 
 
-def test_an_action_that_calls_only_the_fan_out_takes_a_kill_everywhere(db, client, ingest, tree,
-                                                                        django_capture_on_commit_callbacks):
+def test_an_action_that_calls_only_the_fan_out_takes_a_kill_everywhere(
+    db, client, ingest, tree, django_capture_on_commit_callbacks
+):
     with time_machine.travel(NOW, tick=False), django_capture_on_commit_callbacks(execute=True):
         ingest(item("urn:hp:cranes", "Cranes back", "The cranes worked again on Monday."), source="hp")
         ingest(item("urn:hp:ferry", "Ferry late", "The ferry ran two hours late on Monday."), source="hp")
     story = Story.objects.get(uri="urn:hp:cranes")
     article = story.get_absolute_url()
-    topic = next(url for url in ("/topic/harbours/", "/topic/medtop-20000349/")
-                 if b"Cranes back" in client.get(url).content)
+    topic = next(
+        url for url in ("/topic/harbours/", "/topic/medtop-20000349/") if b"Cranes back" in client.get(url).content
+    )
     pages = ["/", "/latest/", "/feeds/rss.xml", "/sitemaps/news.xml", "/source/hp/", topic, article]
     with time_machine.travel(NOW, tick=False):
         for url in pages * 2:  # the second time from the kept pages

@@ -14,7 +14,6 @@ import sys
 from pathlib import Path
 
 import pytest
-
 from ninjs import corpus_dir, ninjs_errors
 
 REPO = Path(__file__).resolve().parents[1]
@@ -23,8 +22,12 @@ FIXTURES = REPO / "tests" / "fixtures" / "agency-copy"
 DEMO = REPO / "src" / "wiredesk" / "demo" / "wire"
 SEED = corpus_dir() / "seed" / "ians-2024-11-14-biden-xi-summit.agency-copy.txt"
 
-UNREADABLE_FIXTURES = {"empty.txt": "empty", "whitespace-only.txt": "no story text", "binary-garbage.bin": "binary",
-                       "whole-email-message.eml": "an e-mail message"}
+UNREADABLE_FIXTURES = {
+    "empty.txt": "empty",
+    "whitespace-only.txt": "no story text",
+    "binary-garbage.bin": "binary",
+    "whole-email-message.eml": "an e-mail message",
+}
 READABLE_FIXTURES = sorted(p for p in FIXTURES.iterdir() if p.is_file() and p.name not in UNREADABLE_FIXTURES)
 DEMO_FILES = sorted(DEMO.glob("*.txt"))
 
@@ -34,20 +37,24 @@ def env(tmp_path_factory) -> dict:
     poison = tmp_path_factory.mktemp("no-django")
     (poison / "django").mkdir()
     (poison / "django" / "__init__.py").write_text(
-        'raise ImportError("wiredesk parse must not import Django")\n', encoding="utf-8")
+        'raise ImportError("wiredesk parse must not import Django")\n', encoding="utf-8"
+    )
     env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "PYTHONPATH")}
-    env.update({
-        "DJANGO_SETTINGS_MODULE": "wiredesk_no_such_settings_module",
-        "PYTHONPATH": str(poison),
-        "WIREDESK_DATA": str(tmp_path_factory.mktemp("data-never-used")),
-        "PYTHONIOENCODING": "utf-8",
-    })
+    env.update(
+        {
+            "DJANGO_SETTINGS_MODULE": "wiredesk_no_such_settings_module",
+            "PYTHONPATH": str(poison),
+            "WIREDESK_DATA": str(tmp_path_factory.mktemp("data-never-used")),
+            "PYTHONIOENCODING": "utf-8",
+        }
+    )
     return env
 
 
 def wiredesk_parse(env, *args) -> subprocess.CompletedProcess:
-    return subprocess.run([str(WIREDESK), "parse", *map(str, args)], env=env, capture_output=True,
-                          text=True, encoding="utf-8", timeout=60)
+    return subprocess.run(
+        [str(WIREDESK), "parse", *map(str, args)], env=env, capture_output=True, text=True, encoding="utf-8", timeout=60
+    )
 
 
 def assert_ninjs_array(result: subprocess.CompletedProcess) -> list[dict]:
@@ -167,7 +174,9 @@ def test_the_ninjs_validator_really_checks_date_times_and_uris():
 
 def test_parse_zone_reads_times_without_an_offset_in_that_zone(env, tmp_path):
     path = tmp_path / "item.json"
-    path.write_bytes(b'{"uri": "urn:x:1", "headline": "Zone", "body_text": "Text.", "versioncreated": "2024-07-01T12:00:00"}')
+    path.write_bytes(
+        b'{"uri": "urn:x:1", "headline": "Zone", "body_text": "Text.", "versioncreated": "2024-07-01T12:00:00"}'
+    )
     [story] = assert_ninjs_array(wiredesk_parse(env, path, "--zone", "Asia/Kolkata"))
     assert story["versioncreated"] == "2024-07-01T12:00:00+05:30"
 
@@ -179,11 +188,13 @@ def test_parse_with_an_unknown_zone_exits_2_naming_it(env):
 def test_parse_into_a_reader_that_stops_early_ends_quietly(env, tmp_path):
     # `wiredesk parse FILE | head -1`: the pipe closes after one line, long before the JSON ends
     # (far more of it than a pipe's buffer holds).
-    items = [{"uri": f"urn:test:{n}", "headline": f"Story {n}", "body_text": "The ferry ran late. " * 40}
-             for n in range(400)]
+    items = [
+        {"uri": f"urn:test:{n}", "headline": f"Story {n}", "body_text": "The ferry ran late. " * 40} for n in range(400)
+    ]
     (tmp_path / "many.json").write_text(json.dumps(items), encoding="utf-8")
-    parse = subprocess.Popen([str(WIREDESK), "parse", str(tmp_path / "many.json")], env=env,
-                             stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    parse = subprocess.Popen(
+        [str(WIREDESK), "parse", str(tmp_path / "many.json")], env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE
+    )
     parse.stdout.readline()
     parse.stdout.close()
     assert parse.wait(timeout=60) == 0

@@ -48,15 +48,41 @@ THRESHOLD = 0.97
 # without regard to case, except the regular expressions (short markers that ordinary words or
 # the site's own chrome could contain otherwise).
 NOTE_MARKERS = [
-    "EDITOR'S NOTE", "EDITORS' NOTE", "EDITORS NOTE", "EDITOR’S NOTE", "EDITORS’ NOTE",
-    "ATTENTION EDITORS", "EDITORS PLEASE NOTE", "ATTENTION EDITOR",
-    "Notizblock", "Redaktionelle Hinweise", "Achtung Redaktion", "nicht zur Veröffentlichung",
-    "Bitte nicht verwenden", "wird zurückgezogen",
-    "not for publication", "advisory", "pls kill", "please kill", "must be killed",
-    "mandatory kill", "legal kill", "KILL KILL", "KILL - KILL", "KILL/WITHDRAWN",
-    "do not use", "not to use", "AFP would like to advise",
-    "Atención redacciones", "ATENCION REDACCIONES", "ANULACIÓN", "queda anulada",
-    "ATTENZIONE REDAZIONI", "ANNULLARE", "À L'ATTENTION DES RÉDACTIONS", "ANNULATION",
+    "EDITOR'S NOTE",
+    "EDITORS' NOTE",
+    "EDITORS NOTE",
+    "EDITOR’S NOTE",
+    "EDITORS’ NOTE",
+    "ATTENTION EDITORS",
+    "EDITORS PLEASE NOTE",
+    "ATTENTION EDITOR",
+    "Notizblock",
+    "Redaktionelle Hinweise",
+    "Achtung Redaktion",
+    "nicht zur Veröffentlichung",
+    "Bitte nicht verwenden",
+    "wird zurückgezogen",
+    "not for publication",
+    "advisory",
+    "pls kill",
+    "please kill",
+    "must be killed",
+    "mandatory kill",
+    "legal kill",
+    "KILL KILL",
+    "KILL - KILL",
+    "KILL/WITHDRAWN",
+    "do not use",
+    "not to use",
+    "AFP would like to advise",
+    "Atención redacciones",
+    "ATENCION REDACCIONES",
+    "ANULACIÓN",
+    "queda anulada",
+    "ATTENZIONE REDAZIONI",
+    "ANNULLARE",
+    "À L'ATTENTION DES RÉDACTIONS",
+    "ANNULATION",
 ]
 NOTE_PATTERNS = [re.compile(p) for p in (r"\bEds:", r"\bEDS:", r"\bATTN\b", r"\(Eil\b", r"\x07")]
 
@@ -180,8 +206,9 @@ def field_checks(case: Case) -> list[Check]:
             continue
         where = f"{case.name}/{step['file']}"
         try:
-            stories = formats.parse(case.data(step["file"]), formats.Context(
-                source=case.source, received=_time(step["at"]), zone=case.zone))
+            stories = formats.parse(
+                case.data(step["file"]), formats.Context(source=case.source, received=_time(step["at"]), zone=case.zone)
+            )
             problem = None
         except formats.FormatError as exc:
             stories, problem = [], f"FormatError: {exc}"
@@ -209,8 +236,9 @@ def test_field_expectations_hold_across_the_suite():
     share = held / len(checks) if checks else 1.0
     print(f"\n{held} of {len(checks)} field expectations hold ({share:.1%}); misses:")
     print("\n".join(misses))
-    assert share >= THRESHOLD, (f"{held} of {len(checks)} field expectations hold ({share:.1%}), under "
-                                f"{THRESHOLD:.0%}:\n" + "\n".join(misses))
+    assert share >= THRESHOLD, (
+        f"{held} of {len(checks)} field expectations hold ({share:.1%}), under {THRESHOLD:.0%}:\n" + "\n".join(misses)
+    )
 
 
 # The lifecycle, as readers see it ------------------------------------------------------------
@@ -239,8 +267,17 @@ class Outputs:
         self.pages: dict[str, str] = {}
         self.own: dict[str, int] = {}  # a story's own address -> its pk
         self.echo: dict[str, str] = {}  # a search page -> its query, which the page repeats
-        paths = ["/", "/latest/", f"/source/{case.source}/", "/feeds/rss.xml", "/feeds/atom.xml",
-                 "/feeds/feed.json", "/sitemap.xml", "/sitemaps/articles.xml", "/sitemaps/news.xml"]
+        paths = [
+            "/",
+            "/latest/",
+            f"/source/{case.source}/",
+            "/feeds/rss.xml",
+            "/feeds/atom.xml",
+            "/feeds/feed.json",
+            "/sitemap.xml",
+            "/sitemaps/articles.xml",
+            "/sitemaps/news.xml",
+        ]
         for path in paths:
             self.pages[path] = _readable(client.get(path).content, path)
         for story in Story.objects.select_related("current"):
@@ -291,8 +328,9 @@ def readers_problems(outputs: Outputs, case: Case, where: str, extra_hidden=()) 
         for needle in _needles(texts):
             if needle not in visible_text:
                 secret.append((needle, f"text of the {story.state} story {story.uri}"))
-    hidden_links = {f"/story/{s.pk}/": s for s in Story.objects.exclude(pk__in=[v.pk for v in visible])
-                    .exclude(state="duplicate")}
+    hidden_links = {
+        f"/story/{s.pk}/": s for s in Story.objects.exclude(pk__in=[v.pk for v in visible]).exclude(state="duplicate")
+    }
     never = [(text, "never_shown") for text in case.spec.get("never_shown") or []]
     never += [(text, "hidden from this step on") for text in extra_hidden]
     for name in outputs.pages:
@@ -301,8 +339,11 @@ def readers_problems(outputs: Outputs, case: Case, where: str, extra_hidden=()) 
         found = [f"the note marker {m!r}" for m in NOTE_MARKERS if m.casefold() in low]
         found += [f"the note marker /{p.pattern}/" for p in NOTE_PATTERNS if p.search(page)]
         found += [f"{text!r} ({why})" for text, why in never + secret if _SPACE.sub(" ", text) in page]
-        found += [f"a link to the {story.state} story {story.uri}" for link, story in hidden_links.items()
-                  if link in outputs.pages[name] and outputs.own.get(name) != story.pk]
+        found += [
+            f"a link to the {story.state} story {story.uri}"
+            for link, story in hidden_links.items()
+            if link in outputs.pages[name] and outputs.own.get(name) != story.pk
+        ]
         for what in found:
             leaks.setdefault(what, []).append(name)
     problems = []
@@ -323,8 +364,10 @@ def state_problems(client, block: dict, case: Case, results_by_file: dict, where
     def stories(file):
         found = _stories(results_by_file, file)
         if not found:
-            problems.append(f"{where}: {file} gave no story (results: "
-                            f"{[(str(r.outcome), r.error) for r in results_by_file.get(file, [])]})")
+            problems.append(
+                f"{where}: {file} gave no story (results: "
+                f"{[(str(r.outcome), r.error) for r in results_by_file.get(file, [])]})"
+            )
         return found
 
     for key, status in (("killed", 410), ("live", 200)):
@@ -332,7 +375,9 @@ def state_problems(client, block: dict, case: Case, results_by_file: dict, where
             for story in stories(file):
                 got = client.get(story.get_absolute_url()).status_code
                 if got != status:
-                    problems.append(f"{where}: the story of {file} ({story.uri}, {story.state}) answers {got}, not {status}")
+                    problems.append(
+                        f"{where}: the story of {file} ({story.uri}, {story.state}) answers {got}, not {status}"
+                    )
     home = normalise(client.get("/").text)
     for file in block.get("held") or []:
         # Not an article: its address (if the desk made a story of it) answers 404, and it is on no front.
@@ -340,7 +385,11 @@ def state_problems(client, block: dict, case: Case, results_by_file: dict, where
             got = client.get(story.get_absolute_url()).status_code
             if got != 404:
                 problems.append(f"{where}: the item of {file} ({story.uri}, {story.state}) answers {got}, not 404")
-            if story.current and len(story.current.canonical.headline) >= 8 and story.current.canonical.headline in home:
+            if (
+                story.current
+                and len(story.current.canonical.headline) >= 8
+                and story.current.canonical.headline in home
+            ):
                 problems.append(f"{where}: the item of {file} is on the home page")
     for group in block.get("same_story") or []:
         pks = {file: {s.pk for s in stories(file)} for file in group}
@@ -387,22 +436,30 @@ def test_case(case, db, client, settings, tmp_path, django_capture_on_commit_cal
         where = f"step {number} ({step['file']})"
         with time_machine.travel(_time(step["at"]), tick=False):
             with django_capture_on_commit_callbacks(execute=True):
-                delivery = pipeline.receive(case.data(step["file"]), source=case.source, transport="inbox",
-                                            filename=step["file"])
+                delivery = pipeline.receive(
+                    case.data(step["file"]), source=case.source, transport="inbox", filename=step["file"]
+                )
                 results = pipeline.process(delivery.pk)
             results_by_file[step["file"]] = results
             got = [str(r.outcome) for r in results]
             if "outcomes" in step and not _outcomes_match(got, step["outcomes"]):
-                problems.append(f"{where}: outcomes {got}, expected {step['outcomes']}"
-                                + "".join(f"; {r.reason or r.error}" for r in results if r.reason or r.error))
+                problems.append(
+                    f"{where}: outcomes {got}, expected {step['outcomes']}"
+                    + "".join(f"; {r.reason or r.error}" for r in results if r.reason or r.error)
+                )
             last = number == len(steps)
             final = (case.spec.get("final") or {}) if last else {}
             outputs = Outputs(client, case, tree)
-            problems += readers_problems(outputs, case, where, [*(step.get("hidden") or []), *(final.get("hidden") or [])])
+            problems += readers_problems(
+                outputs, case, where, [*(step.get("hidden") or []), *(final.get("hidden") or [])]
+            )
             problems += state_problems(client, step, case, results_by_file, where)
             if final:
                 problems += state_problems(client, final, case, results_by_file, "final")
     # One line per problem, and each problem once: a note that leaks leaks on many pages.
     unique = list(dict.fromkeys(problems))
-    assert not unique, f"{case.spec.get('convention', '').strip()}\n" + "\n".join(unique[:60]) + (
-        f"\n... and {len(unique) - 60} more" if len(unique) > 60 else "")
+    assert not unique, (
+        f"{case.spec.get('convention', '').strip()}\n"
+        + "\n".join(unique[:60])
+        + (f"\n... and {len(unique) - 60} more" if len(unique) > 60 else "")
+    )

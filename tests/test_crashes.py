@@ -11,8 +11,13 @@ from wiredesk import pipeline
 from wiredesk.models import Delivery, Story, StoryVersion
 
 FIRST = story_copy(paragraphs=("The harbour's cranes worked again on Monday.", "Queues cleared by noon."))
-UPDATE = story_copy(paragraphs=("The harbour's cranes worked again on Monday.", "Queues cleared by noon.",
-                                "Ships were loading on schedule by the evening."))
+UPDATE = story_copy(
+    paragraphs=(
+        "The harbour's cranes worked again on Monday.",
+        "Queues cleared by noon.",
+        "Ships were loading on schedule by the evening.",
+    )
+)
 
 
 class WorkerKilled(BaseException):

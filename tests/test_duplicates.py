@@ -10,9 +10,11 @@ from wiredesk.models import Story
 
 DUPLICATES = Path(__file__).parent / "fixtures" / "duplicates"
 DPA = CORPUS / "agency-samples" / "dpa-digitalwires-to-iptc7901"
-PARAGRAPHS = ("The harbour's cranes worked again on Monday after a week of repairs, the port authority said.",
-              "Dock workers said queues of lorries had cleared by noon and ships were loading on schedule.",
-              "The authority expects traffic to return to normal levels by the end of the week.")
+PARAGRAPHS = (
+    "The harbour's cranes worked again on Monday after a week of repairs, the port authority said.",
+    "Dock workers said queues of lorries had cleared by noon and ships were loading on schedule.",
+    "The authority expects traffic to return to normal levels by the end of the week.",
+)
 
 
 def test_the_same_text_refiled_under_a_new_headline_is_published_once_and_linked(client, ingest):
@@ -37,8 +39,10 @@ def test_the_same_copy_from_a_second_feed_is_one_story(ingest):
 @pytest.mark.parametrize("event", ["ferry", "budget", "quake"])
 def test_two_agencies_covering_one_event_are_two_stories(ingest, event):
     first, second = sorted(DUPLICATES.glob(f"same-event-{event}-*.txt"))
-    results = [*ingest(first.read_bytes(), source=first.stem.rsplit("-", 1)[1]),
-               *ingest(second.read_bytes(), source=second.stem.rsplit("-", 1)[1])]
+    results = [
+        *ingest(first.read_bytes(), source=first.stem.rsplit("-", 1)[1]),
+        *ingest(second.read_bytes(), source=second.stem.rsplit("-", 1)[1]),
+    ]
     assert [r.outcome for r in results] == ["published", "published"]
 
 
@@ -61,17 +65,37 @@ def test_a_killed_story_is_not_an_original(ingest, monkeypatch):
     assert again.outcome == "published"
 
 
-BACKGROUND = ("The line carries about 1.2 million passengers a year between Havenby and the Skerry Islands, "
-              "and has been run by the same operator since 1998.",
-              "A strike by its crews in the spring cancelled 140 sailings over three weeks and cost the "
-              "islands' hotels an estimated 4 million in lost bookings.")
+BACKGROUND = (
+    "The line carries about 1.2 million passengers a year between Havenby and the Skerry Islands, "
+    "and has been run by the same operator since 1998.",
+    "A strike by its crews in the spring cancelled 140 sailings over three weeks and cost the "
+    "islands' hotels an estimated 4 million in lost bookings.",
+)
 
 
 def test_two_stories_that_share_background_paragraphs_are_two_stories(ingest, client):
-    [first] = ingest(story_copy("Ferry line to add night sailings", dateline="HAVENBY (HP) - ", paragraphs=(
-        "The Havenby ferry line will add two night sailings from March, its operator said.", *BACKGROUND)), source="hp")
-    [second] = ingest(story_copy("Mayor calls for second ferry operator", dateline="SKERRY (HP) - ", paragraphs=(
-        "The mayor of the Skerry Islands called for a second operator on the Havenby route.", *BACKGROUND)), source="hp")
+    [first] = ingest(
+        story_copy(
+            "Ferry line to add night sailings",
+            dateline="HAVENBY (HP) - ",
+            paragraphs=(
+                "The Havenby ferry line will add two night sailings from March, its operator said.",
+                *BACKGROUND,
+            ),
+        ),
+        source="hp",
+    )
+    [second] = ingest(
+        story_copy(
+            "Mayor calls for second ferry operator",
+            dateline="SKERRY (HP) - ",
+            paragraphs=(
+                "The mayor of the Skerry Islands called for a second operator on the Havenby route.",
+                *BACKGROUND,
+            ),
+        ),
+        source="hp",
+    )
     assert (first.outcome, second.outcome) == ("published", "published")
     assert client.get(first.url).status_code == client.get(second.url).status_code == 200
 

@@ -52,11 +52,13 @@ NITF = """<?xml version="1.0" encoding="ISO-8859-1"?>
 
 
 def atom(title: str) -> bytes:
-    return (f'<?xml version="1.0" encoding="utf-8"?><feed xmlns="http://www.w3.org/2005/Atom">'
-            f"<id>urn:hp:wire</id><title>HP</title><updated>2026-11-24T09:00:00Z</updated>"
-            f"<entry><id>urn:hp:{title.lower().replace(' ', '-')}</id><title>{title}</title>"
-            f"<updated>2026-11-24T09:00:00Z</updated>"
-            f"<content>PORT SALVIN (HP) - {title}, the harbour master said.</content></entry></feed>").encode()
+    return (
+        f'<?xml version="1.0" encoding="utf-8"?><feed xmlns="http://www.w3.org/2005/Atom">'
+        f"<id>urn:hp:wire</id><title>HP</title><updated>2026-11-24T09:00:00Z</updated>"
+        f"<entry><id>urn:hp:{title.lower().replace(' ', '-')}</id><title>{title}</title>"
+        f"<updated>2026-11-24T09:00:00Z</updated>"
+        f"<content>PORT SALVIN (HP) - {title}, the harbour master said.</content></entry></feed>"
+    ).encode()
 
 
 @pytest.fixture
@@ -147,18 +149,30 @@ def test_a_base64_utf8_text_attachment_is_stored_exactly_as_its_payload(listener
 
 
 def test_two_attachments_are_two_deliveries(listener):
-    send(listener, mail("Two stories today.", ("first.atom", atom("Ferry strike ends"), "application/atom+xml"),
-                        ("second.txt", story_copy(), "text/plain")))
+    send(
+        listener,
+        mail(
+            "Two stories today.",
+            ("first.atom", atom("Ferry strike ends"), "application/atom+xml"),
+            ("second.txt", story_copy(), "text/plain"),
+        ),
+    )
     assert [d.filename for d in Delivery.objects.order_by("pk")] == ["first.atom", "second.txt"]
     assert sorted(s.current.canonical.headline for s in Story.objects.all()) == [
-        "Ferry strike ends", "Harbour cranes return to service"]
+        "Ferry strike ends",
+        "Harbour cranes return to service",
+    ]
 
 
-@pytest.mark.parametrize("charset, headline, on_the_wire", [
-    ("iso-8859-1", "Tromsø welcomes the first cruise ship", b"Troms=F8"),
-    # Declared but never guessed: the formats guess among Western European encodings only.
-    ("iso-8859-2", "Łódź film school opens a harbour campus", b"=A3=F3d=BC"),
-], ids=["latin-1", "latin-2"])
+@pytest.mark.parametrize(
+    "charset, headline, on_the_wire",
+    [
+        ("iso-8859-1", "Tromsø welcomes the first cruise ship", b"Troms=F8"),
+        # Declared but never guessed: the formats guess among Western European encodings only.
+        ("iso-8859-2", "Łódź film school opens a harbour campus", b"=A3=F3d=BC"),
+    ],
+    ids=["latin-1", "latin-2"],
+)
 def test_a_quoted_printable_body_keeps_its_letters_in_the_charset_it_declares(listener, charset, headline, on_the_wire):
     message = mail(None)
     message.set_content(story_copy(headline).decode(), charset=charset, cte="quoted-printable")
@@ -169,11 +183,14 @@ def test_a_quoted_printable_body_keeps_its_letters_in_the_charset_it_declares(li
 
 
 def test_a_body_declared_latin1_but_written_in_windows_1252_keeps_its_quotes(listener):
-    send(listener, b"From: out@hp.example\r\nTo: wire@hp.example\r\nMessage-ID: <0018@hp.example>\r\n"
-                   b"MIME-Version: 1.0\r\nContent-Type: text/plain; charset=ISO-8859-1\r\n"
-                   b"Content-Transfer-Encoding: quoted-printable\r\n\r\n"
-                   b"Skipper hails calm crossing\r\n\r\n"
-                   b"TROMS=D8 (HP) - =93We sailed at dawn,=94 the skipper said on Tuesday.\r\n")
+    send(
+        listener,
+        b"From: out@hp.example\r\nTo: wire@hp.example\r\nMessage-ID: <0018@hp.example>\r\n"
+        b"MIME-Version: 1.0\r\nContent-Type: text/plain; charset=ISO-8859-1\r\n"
+        b"Content-Transfer-Encoding: quoted-printable\r\n\r\n"
+        b"Skipper hails calm crossing\r\n\r\n"
+        b"TROMS=D8 (HP) - =93We sailed at dawn,=94 the skipper said on Tuesday.\r\n",
+    )
     paragraph = Story.objects.get().current.canonical.paragraphs[0]
     assert "“We sailed at dawn,”" in paragraph
 
@@ -211,8 +228,11 @@ def test_an_unknown_recipient_is_refused_with_550(listener):
 
 def test_a_known_recipient_beside_an_unknown_one_still_gets_the_mail(listener, queued):
     with smtplib.SMTP("127.0.0.1", listener.port, timeout=10) as client:
-        refused = client.sendmail("out@hp.example", ["news@hp.example", "wire@hp.example"],
-                                  mail(story_copy().decode()).as_bytes(policy=policy.SMTP))
+        refused = client.sendmail(
+            "out@hp.example",
+            ["news@hp.example", "wire@hp.example"],
+            mail(story_copy().decode()).as_bytes(policy=policy.SMTP),
+        )
     assert refused["news@hp.example"][0] == 550
     assert Delivery.objects.get().source.slug == "hp"
 
@@ -255,8 +275,7 @@ def test_a_message_over_the_size_limit_gets_552(sources_file):
 
 def html_only() -> EmailMessage:
     message = mail(None)
-    message.set_content("<html><body><p>PORT SALVIN (HP) - The cranes worked again.</p></body></html>",
-                        subtype="html")
+    message.set_content("<html><body><p>PORT SALVIN (HP) - The cranes worked again.</p></body></html>", subtype="html")
     return message
 
 
@@ -264,8 +283,9 @@ def a_pdf_and_no_text() -> EmailMessage:
     return mail(None, ("release.pdf", b"%PDF-1.7\n%\xe2\xe3\xcf\xd3\n1 0 obj\n", "application/pdf"))
 
 
-@pytest.mark.parametrize("message, found", [(html_only, "text/html"),
-                                            (a_pdf_and_no_text, "application/pdf (release.pdf)")])
+@pytest.mark.parametrize(
+    "message, found", [(html_only, "text/html"), (a_pdf_and_no_text, "application/pdf (release.pdf)")]
+)
 def test_a_mail_with_no_copy_is_kept_whole_and_quarantined_with_the_reason(listener, queued, message, found):
     raw = message().as_bytes(policy=policy.SMTP)
     code, text = data_reply(listener, raw)
@@ -301,8 +321,11 @@ def test_a_failing_store_answers_451_and_stores_none_of_the_message(listener, qu
         return real(data, **kwargs)
 
     monkeypatch.setattr(pipeline, "receive", receive)
-    message = mail("Two stories.", ("first.atom", atom("Ferry strike ends"), "application/atom+xml"),
-                   ("second.txt", story_copy(), "text/plain"))
+    message = mail(
+        "Two stories.",
+        ("first.atom", atom("Ferry strike ends"), "application/atom+xml"),
+        ("second.txt", story_copy(), "text/plain"),
+    )
     code, text = data_reply(listener, message.as_bytes(policy=policy.SMTP))
     assert code == 451 and b"try again later" in text
     assert calls == ["first.atom", "second.txt"]
@@ -335,8 +358,9 @@ def test_stopping_lets_a_message_being_stored_be_answered(listener, queued, monk
 
     monkeypatch.setattr(pipeline, "receive", receive)
     replies = []
-    sender = threading.Thread(target=lambda: replies.append(
-        data_reply(listener, mail(story_copy().decode()).as_bytes(policy=policy.SMTP))))
+    sender = threading.Thread(
+        target=lambda: replies.append(data_reply(listener, mail(story_copy().decode()).as_bytes(policy=policy.SMTP)))
+    )
     sender.start()
     assert storing.wait(10)
     stopper = threading.Thread(target=listener.stop)
@@ -362,10 +386,16 @@ def _accepts(port: int) -> bool:
 
 
 def test_a_file_the_formats_recognise_is_copy_whatever_its_declared_type():
-    message = mail("Files attached.", ("nitf.xml", NITF, "application/octet-stream"),
-                   ("signature.asc", b"-----BEGIN PGP SIGNATURE-----\nwsBzBAEBCAAdFiEE\n-----END PGP SIGNATURE-----\n",
-                                  "application/pgp-signature"),
-                   ("logo.png", b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR", "image/png"))
+    message = mail(
+        "Files attached.",
+        ("nitf.xml", NITF, "application/octet-stream"),
+        (
+            "signature.asc",
+            b"-----BEGIN PGP SIGNATURE-----\nwsBzBAEBCAAdFiEE\n-----END PGP SIGNATURE-----\n",
+            "application/pgp-signature",
+        ),
+        ("logo.png", b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR", "image/png"),
+    )
     assert [part.filename for part in read_mail(message.as_bytes()).parts] == ["nitf.xml"]
 
 
@@ -428,8 +458,9 @@ def test_a_port_in_use_is_an_error_at_start(listener, sources_file, queued):
     assert Delivery.objects.count() == 1
 
 
-@pytest.mark.parametrize("address, host, port", [
-    ("127.0.0.1:2525", "127.0.0.1", 2525), ("[::1]:25", "::1", 25), (":2525", "", 2525)])
+@pytest.mark.parametrize(
+    "address, host, port", [("127.0.0.1:2525", "127.0.0.1", 2525), ("[::1]:25", "::1", 25), (":2525", "", 2525)]
+)
 def test_the_listening_address_is_host_and_port(address, host, port):
     listener = Listener.at(address)
     assert (listener.host, listener.port) == (host, port)

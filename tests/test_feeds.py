@@ -24,8 +24,10 @@ from wiredesk.models import Source, Story
 ATOM = "{http://www.w3.org/2005/Atom}"
 CONTENT = "{http://purl.org/rss/1.0/modules/content/}encoded"
 DC = "{http://purl.org/dc/elements/1.1/}"
-RFC822 = re.compile(r"(Mon|Tue|Wed|Thu|Fri|Sat|Sun), \d{1,2} (Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec) "
-                    r"\d{4} \d{2}:\d{2}:\d{2} [+-]\d{4}")
+RFC822 = re.compile(
+    r"(Mon|Tue|Wed|Thu|Fri|Sat|Sun), \d{1,2} (Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec) "
+    r"\d{4} \d{2}:\d{2}:\d{2} [+-]\d{4}"
+)
 FILES = ("rss.xml", "atom.xml", "feed.json")
 
 
@@ -35,10 +37,14 @@ def feeds(scope: str = "") -> list[str]:
 
 
 def ninjs(uri, headline, *paragraphs, category="News", topics=(), keywords=(), **fields) -> bytes:
-    subjects = [{"name": category, "literal": f"category:{category}"}, *({"name": t} for t in topics),
-                *({"name": k, "literal": f"keyword:{k}"} for k in keywords)]
-    return json.dumps({"uri": uri, "headline": headline, "body_text": "\n\n".join(paragraphs),
-                       "subject": subjects, **fields}).encode()
+    subjects = [
+        {"name": category, "literal": f"category:{category}"},
+        *({"name": t} for t in topics),
+        *({"name": k, "literal": f"keyword:{k}"} for k in keywords),
+    ]
+    return json.dumps(
+        {"uri": uri, "headline": headline, "body_text": "\n\n".join(paragraphs), "subject": subjects, **fields}
+    ).encode()
 
 
 @dataclass
@@ -55,17 +61,38 @@ def read(client, url) -> list[Item]:
     response = client.get(url)
     assert response.status_code == 200, url
     if url.endswith(".json"):
-        return [Item(i["id"], i["title"], dt.datetime.fromisoformat(i["date_published"]),
-                     dt.datetime.fromisoformat(i["date_modified"]), i["content_html"])
-                for i in json.loads(response.content)["items"]]
+        return [
+            Item(
+                i["id"],
+                i["title"],
+                dt.datetime.fromisoformat(i["date_published"]),
+                dt.datetime.fromisoformat(i["date_modified"]),
+                i["content_html"],
+            )
+            for i in json.loads(response.content)["items"]
+        ]
     root = etree.fromstring(response.content)
     if root.tag == "rss":
-        return [Item(i.findtext("guid"), i.findtext("title"), parsedate_to_datetime(i.findtext("pubDate")), None,
-                     i.findtext(CONTENT)) for i in root.iter("item")]
-    return [Item(e.findtext(f"{ATOM}id"), e.findtext(f"{ATOM}title"),
-                 dt.datetime.fromisoformat(e.findtext(f"{ATOM}published")),
-                 dt.datetime.fromisoformat(e.findtext(f"{ATOM}updated")), e.findtext(f"{ATOM}content"))
-            for e in root.iter(f"{ATOM}entry")]
+        return [
+            Item(
+                i.findtext("guid"),
+                i.findtext("title"),
+                parsedate_to_datetime(i.findtext("pubDate")),
+                None,
+                i.findtext(CONTENT),
+            )
+            for i in root.iter("item")
+        ]
+    return [
+        Item(
+            e.findtext(f"{ATOM}id"),
+            e.findtext(f"{ATOM}title"),
+            dt.datetime.fromisoformat(e.findtext(f"{ATOM}published")),
+            dt.datetime.fromisoformat(e.findtext(f"{ATOM}updated")),
+            e.findtext(f"{ATOM}content"),
+        )
+        for e in root.iter(f"{ATOM}entry")
+    ]
 
 
 def ids(client, url) -> list[str]:
@@ -88,13 +115,42 @@ def ago(minutes: int) -> dt.datetime:
 @pytest.fixture
 def wire(ingest):
     """Three live stories: two sections, two agencies, a few topics."""
-    ingest(ninjs("urn:t:rowers", "Rowers win gold in Oslo", "OSLO (HP) - The home crew won the final by a length.",
-                 "Thousands watched from the fjord.", category="Sport", topics=["Rowing"], keywords=["Olympics"],
-                 firstcreated=ago(180).isoformat(), language="en-GB"), source="hp")
-    ingest(ninjs("urn:t:shares", "Shares rise on port results", "PORT SALVIN (HP) - Shares in the port rose 4 percent.",
-                 category="Business", topics=["Markets"], firstcreated=ago(120).isoformat()), source="hp")
-    ingest(ninjs("urn:t:relay", "Relay team sets a record", "DELHI (IANS) - The relay team ran the fastest time yet.",
-                 category="Sport", keywords=["Olympics"], firstcreated=ago(60).isoformat()), source="ians")
+    ingest(
+        ninjs(
+            "urn:t:rowers",
+            "Rowers win gold in Oslo",
+            "OSLO (HP) - The home crew won the final by a length.",
+            "Thousands watched from the fjord.",
+            category="Sport",
+            topics=["Rowing"],
+            keywords=["Olympics"],
+            firstcreated=ago(180).isoformat(),
+            language="en-GB",
+        ),
+        source="hp",
+    )
+    ingest(
+        ninjs(
+            "urn:t:shares",
+            "Shares rise on port results",
+            "PORT SALVIN (HP) - Shares in the port rose 4 percent.",
+            category="Business",
+            topics=["Markets"],
+            firstcreated=ago(120).isoformat(),
+        ),
+        source="hp",
+    )
+    ingest(
+        ninjs(
+            "urn:t:relay",
+            "Relay team sets a record",
+            "DELHI (IANS) - The relay team ran the fastest time yet.",
+            category="Sport",
+            keywords=["Olympics"],
+            firstcreated=ago(60).isoformat(),
+        ),
+        source="ians",
+    )
     return {story.uri.rsplit(":", 1)[1]: story for story in Story.objects.all()}
 
 
@@ -197,7 +253,7 @@ def test_markup_and_accents_in_agency_copy_come_through_exactly_once_escaped(cli
     rss, atom, json_feed = (client.get(url) for url in feeds())
     assert "Zürich" in rss.content.decode("utf-8") and "Zürich" in atom.content.decode("utf-8")
     escaped = "\n".join(f"<p>{html.escape(p)}</p>" for p in paragraphs)
-    for item in (read(client, "/feeds/rss.xml") + read(client, "/feeds/atom.xml") + read(client, "/feeds/feed.json")):
+    for item in read(client, "/feeds/rss.xml") + read(client, "/feeds/atom.xml") + read(client, "/feeds/feed.json"):
         assert (item.title, item.html) == (headline, escaped)
     [entry] = json.loads(json_feed.content)["items"]
     assert entry["content_text"] == "\n\n".join(paragraphs)
@@ -243,15 +299,25 @@ def test_a_cache_asking_whether_a_feed_changed_is_told_of_a_kill(client, ingest,
 
 def test_an_embargoed_story_is_in_no_feed_before_its_time(client, ingest):
     with time_machine.travel(NOW, tick=False):
-        [result] = ingest(ninjs("urn:t:results", "Shipyard doubles its order book", "The yard has 14 ships on order.",
-                                category="Business", keywords=["Shipbuilding"], embargoed=at(30).isoformat()),
-                          source="hp")
+        [result] = ingest(
+            ninjs(
+                "urn:t:results",
+                "Shipyard doubles its order book",
+                "The yard has 14 ships on order.",
+                category="Business",
+                keywords=["Shipbuilding"],
+                embargoed=at(30).isoformat(),
+            ),
+            source="hp",
+        )
         assert result.outcome == "embargoed"
     urls = [*feeds(), *feeds("section/business/"), *feeds("source/hp/"), *feeds("topic/shipbuilding/")]
     with time_machine.travel(at(30) - dt.timedelta(seconds=1), tick=False):
         assert all(ids(client, url) == [] for url in feeds() + feeds("source/hp/"))
         # No other visible story names the section or the topic: until then, neither exists.
-        assert all(client.get(url).status_code == 404 for url in feeds("section/business/") + feeds("topic/shipbuilding/"))
+        assert all(
+            client.get(url).status_code == 404 for url in feeds("section/business/") + feeds("topic/shipbuilding/")
+        )
     with time_machine.travel(at(30), tick=False):
         story = Story.objects.get()
         assert all(ids(client, url) == [link(story)] for url in urls)
@@ -276,12 +342,28 @@ def test_an_update_keeps_the_guid_and_moves_the_updated_time(client, ingest):
 
 def test_editors_notes_never_appear_and_a_correction_does(client, ingest):
     note = "Desk only: lawyers cleared paragraph two"
-    ingest(ninjs("urn:t:library", "Library to open on Sundays", "ARDEN (NW) - The library will open on Sundays.",
-                 "Councillor Piet Halvard announced it.", ednote=note), source="nw")
-    ingest(ninjs("urn:t:library", "Library to open on Sundays", "ARDEN (NW) - The library will open on Sundays.",
-                 "Councillor Petra Halvard announced it.", version=2, ednote=f"CORRECTS name. {note}",
-                 descriptions=[{"role": "correction", "value": "An earlier version misnamed the councillor."}]),
-           source="nw")
+    ingest(
+        ninjs(
+            "urn:t:library",
+            "Library to open on Sundays",
+            "ARDEN (NW) - The library will open on Sundays.",
+            "Councillor Piet Halvard announced it.",
+            ednote=note,
+        ),
+        source="nw",
+    )
+    ingest(
+        ninjs(
+            "urn:t:library",
+            "Library to open on Sundays",
+            "ARDEN (NW) - The library will open on Sundays.",
+            "Councillor Petra Halvard announced it.",
+            version=2,
+            ednote=f"CORRECTS name. {note}",
+            descriptions=[{"role": "correction", "value": "An earlier version misnamed the councillor."}],
+        ),
+        source="nw",
+    )
     for url in feeds() + feeds("section/news/") + feeds("source/nw/"):
         text = client.get(url).text
         assert "lawyers cleared" not in text and "CORRECTS" not in text, url
@@ -293,12 +375,16 @@ def test_editors_notes_never_appear_and_a_correction_does(client, ingest):
 
 def test_held_withheld_and_duplicate_stories_are_in_no_feed(client, ingest):
     Source.objects.create(slug="desk", name="Desk Wire", auto_publish=False)
-    paragraphs = ("The harbour's cranes worked again on Monday after a week of repairs, the port authority said.",
-                  "Dock workers said queues of lorries had cleared by noon and ships were loading on schedule.")
+    paragraphs = (
+        "The harbour's cranes worked again on Monday after a week of repairs, the port authority said.",
+        "Dock workers said queues of lorries had cleared by noon and ships were loading on schedule.",
+    )
     [original] = ingest(story_copy(paragraphs=paragraphs), source="hp")
-    outcomes = [ingest(story_copy(paragraphs=paragraphs), source="hp-reseller")[0].outcome,
-                ingest(story_copy("Ferry fares rise", paragraphs=("Fares rise in March.",)), source="desk")[0].outcome,
-                ingest(ninjs("urn:t:withheld", "Withheld story", "Not yet.", pubstatus="withheld"))[0].outcome]
+    outcomes = [
+        ingest(story_copy(paragraphs=paragraphs), source="hp-reseller")[0].outcome,
+        ingest(story_copy("Ferry fares rise", paragraphs=("Fares rise in March.",)), source="desk")[0].outcome,
+        ingest(ninjs("urn:t:withheld", "Withheld story", "Not yet.", pubstatus="withheld"))[0].outcome,
+    ]
     assert outcomes == ["duplicate", "held", "withheld"]
     for url in feeds() + feeds("section/news/"):
         assert ids(client, url) == [f"http://testserver{original.url}"]
@@ -308,18 +394,30 @@ def test_held_withheld_and_duplicate_stories_are_in_no_feed(client, ingest):
 
 # --- scopes ----------------------------------------------------------------------------------------
 
+
 def test_section_source_and_topic_feeds_list_only_their_stories(client, wire):
-    expect = {"": ["relay", "shares", "rowers"], "section/sport/": ["relay", "rowers"],
-              "section/business/": ["shares"], "source/hp/": ["shares", "rowers"], "source/ians/": ["relay"],
-              "topic/olympics/": ["relay", "rowers"], "topic/rowing/": ["rowers"], "topic/markets/": ["shares"]}
+    expect = {
+        "": ["relay", "shares", "rowers"],
+        "section/sport/": ["relay", "rowers"],
+        "section/business/": ["shares"],
+        "source/hp/": ["shares", "rowers"],
+        "source/ians/": ["relay"],
+        "topic/olympics/": ["relay", "rowers"],
+        "topic/rowing/": ["rowers"],
+        "topic/markets/": ["shares"],
+    }
     for scope, names in expect.items():
         for url in feeds(scope):
             assert ids(client, url) == [link(wire[name]) for name in names], url
 
 
 def test_feeds_are_titled_after_their_scope(client, wire):
-    titles = {"": "wiredesk", "section/sport/": "Sport · wiredesk", "source/hp/": "HP · wiredesk",
-              "topic/olympics/": "Olympics · wiredesk"}
+    titles = {
+        "": "wiredesk",
+        "section/sport/": "Sport · wiredesk",
+        "source/hp/": "HP · wiredesk",
+        "topic/olympics/": "Olympics · wiredesk",
+    }
     for scope, title in titles.items():
         rss, atom, json_feed = (client.get(url).content for url in feeds(scope))
         assert etree.fromstring(rss).findtext("channel/title") == title
@@ -344,6 +442,7 @@ def test_a_feed_holds_the_newest_fifty_stories_newest_first(client, ingest):
 
 
 # --- WebSub and discovery ---------------------------------------------------------------------------
+
 
 def test_a_websub_hub_is_named_in_every_format_when_configured(client, wire, settings):
     rss, atom, json_feed = (client.get(url).content for url in feeds())

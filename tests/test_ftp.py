@@ -4,7 +4,6 @@ import contextlib
 import ftplib
 import json
 import logging
-import os
 import random
 import socket
 import ssl
@@ -101,7 +100,6 @@ class Server(AgencyServer):
         return f"{scheme}://{user}@127.0.0.1:{self.ftpd.address[1]}/{path}"
 
 
-
 @pytest.fixture(autouse=True)
 def quiet_ftp_server():
     # pyftpdlib logs every command and every turn of its loop.
@@ -150,7 +148,9 @@ def test_files_are_fetched_stored_byte_exact_published_and_deleted(server, state
     assert result.status == "new" and result.error is None and len(result.deliveries) == 2
     deliveries = list(Delivery.objects.order_by("pk"))
     assert [(d.transport, d.filename, d.source.slug) for d in deliveries] == [
-        ("ftp", "out/cranes.txt", "hp"), ("ftp", "out/ferry.txt", "hp")]  # oldest first
+        ("ftp", "out/cranes.txt", "hp"),
+        ("ftp", "out/ferry.txt", "hp"),
+    ]  # oldest first
     assert [bytes(d.data) for d in deliveries] == [first, second]
     assert all(d.status == Delivery.Status.PROCESSED for d in deliveries)
     assert headlines() == ["Ferry strike ends after nine days", "Harbour cranes return to service"]
@@ -248,14 +248,19 @@ def test_a_server_down_or_silent_is_an_error_and_another_source_is_polled_meanwh
     silent = socket.create_server(("127.0.0.1", 0))  # connections are let in, and never greeted
     silent_port = silent.getsockname()[1]
     server.put("cranes.txt", story_copy())
-    desk = poller(state, Site("down", f"ftp://127.0.0.1:{closed_port}/", interval=0.05),
-                  Site("silent", f"ftp://127.0.0.1:{silent_port}/", interval=0.05),
-                  site(server, interval=0.05), limits=Limits(timeout=30))
+    desk = poller(
+        state,
+        Site("down", f"ftp://127.0.0.1:{closed_port}/", interval=0.05),
+        Site("silent", f"ftp://127.0.0.1:{silent_port}/", interval=0.05),
+        site(server, interval=0.05),
+        limits=Limits(timeout=30),
+    )
     desk.start()
     try:
         deadline = time.monotonic() + 20
         while time.monotonic() < deadline and not (
-                Delivery.objects.exists() and state.get("down").get("errors", 0) >= 2):
+            Delivery.objects.exists() and state.get("down").get("errors", 0) >= 2
+        ):
             time.sleep(0.05)
         assert not state.get("silent")  # still waiting for its greeting: the others did not wait
     finally:
@@ -348,17 +353,23 @@ def test_a_connection_lost_before_the_delete_is_resumed_without_fetching_again(s
 def test_a_file_over_the_size_limit_is_refused_and_left_on_the_server(tmp_path, password, state, listing):
     # A server that does not say how big a file is has the transfer cut at the limit.
     unknown = {"MLSD": (), "NLST without SIZE": ("MLSD", "MLST", "SIZE")}[listing]
-    server = Server(tmp_path / "ftp", proto_cmds={name: value for name, value in FTPHandler.proto_cmds.items()
-                                                  if name not in unknown})
+    server = Server(
+        tmp_path / "ftp",
+        proto_cmds={name: value for name, value in FTPHandler.proto_cmds.items() if name not in unknown},
+    )
     try:
         server.put("cranes.txt", story_copy(paragraphs=["The harbour's cranes worked again."] * 40), age=90)
         server.put("ferry.txt", story_copy("Ferry strike ends after nine days"), age=30)
         result = poller(state, site(server), limits=Limits(max_bytes=500)).poll("hp")
         size = (server.root / "out" / "cranes.txt").stat().st_size
         assert result.status == "new" and [d.filename for d in Delivery.objects.all()] == ["out/ferry.txt"]
-        assert result.error == {
-            "MLSD": f"out/cranes.txt: {size} bytes, more than the limit of 500; left on the server",
-            "NLST without SIZE": "out/cranes.txt: more than the limit of 500 bytes; left on the server"}[listing]
+        assert (
+            result.error
+            == {
+                "MLSD": f"out/cranes.txt: {size} bytes, more than the limit of 500; left on the server",
+                "NLST without SIZE": "out/cranes.txt: more than the limit of 500 bytes; left on the server",
+            }[listing]
+        )
         assert server.names() == ["cranes.txt"]
         transport = health.report()[0].transports[0]
         assert (transport.transport, transport.last_error) == ("ftp", result.error)
@@ -418,8 +429,14 @@ def test_one_source_is_never_polled_twice_at_once(server, state):
 @pytest.fixture
 def tls_server(tmp_path, password, certificate):
     # Plain FTP is refused: the control and the data channels must both be protected.
-    server = Server(tmp_path / "ftp", handler=TLS_FTPHandler, certfile=str(certificate), ssl_context=None,
-                    tls_control_required=True, tls_data_required=True)
+    server = Server(
+        tmp_path / "ftp",
+        handler=TLS_FTPHandler,
+        certfile=str(certificate),
+        ssl_context=None,
+        tls_control_required=True,
+        tls_data_required=True,
+    )
     yield server
     server.close()
 
@@ -442,7 +459,9 @@ def test_ftps_refuses_a_certificate_the_system_does_not_trust(tls_server, state)
 
 def test_ftps_data_connections_resume_the_tls_session_of_the_control_connection(tls_server, certificate):
     trusted = ssl.create_default_context(cafile=str(certificate))
-    with contextlib.closing(ftp.connect(site(tls_server, url=tls_server.url(scheme="ftps")), LIMITS, trusted)) as session:
+    with contextlib.closing(
+        ftp.connect(site(tls_server, url=tls_server.url(scheme="ftps")), LIMITS, trusted)
+    ) as session:
         data, _ = session.ntransfercmd("NLST")
         with data:
             assert data.version() and data.session_reused
@@ -463,10 +482,12 @@ def test_the_state_file_is_kept_apart_from_the_http_pollers(settings, tmp_path):
 
 def test_the_configured_sources_and_their_defaults(tmp_path):
     file = tmp_path / "sources.toml"
-    file.write_text('[sources.hp]\nftp = "ftps://wire@ftp.hp.example/%2Fsrv/wire"\nftp_password_env = "HP_FTP_PASSWORD"\n'
-                    'ftp_after = "move"\nftp_move_to = "taken"\ninterval = 1\n'
-                    '[sources.afp]\nftp = "ftp://ftp.afp.example"\n'
-                    '[sources.ians]\nurl = "https://ians.example/feed"\n')
+    file.write_text(
+        '[sources.hp]\nftp = "ftps://wire@ftp.hp.example/%2Fsrv/wire"\nftp_password_env = "HP_FTP_PASSWORD"\n'
+        'ftp_after = "move"\nftp_move_to = "taken"\ninterval = 1\n'
+        '[sources.afp]\nftp = "ftp://ftp.afp.example"\n'
+        '[sources.ians]\nurl = "https://ians.example/feed"\n'
+    )
     hp, afp = ftp.sites(file)
     assert hp == Site("hp", "ftps://wire@ftp.hp.example/%2Fsrv/wire", "HP_FTP_PASSWORD", "move", "taken", 5.0)
     assert afp == Site("afp", "ftp://ftp.afp.example", None, "delete", "done", 60.0)
@@ -474,13 +495,16 @@ def test_the_configured_sources_and_their_defaults(tmp_path):
     assert (afp.folder, afp.path_of("a.xml")) == ("", "a.xml")
 
 
-@pytest.mark.parametrize("url, says", [
-    ("ftp://wire:secret@ftp.hp.example/out", "ftp must not hold a password"),
-    ("ftp:///out", "ftp must name a server"),
-    ("ftp://ftp.hp.example:99999/out", "ftp has a port that is not a number"),
-    ("sftp://sftp.hp.example/out", "ftp must name the user to log in as"),
-    ("http://ftp.hp.example/out", "ftp must start with ftp://, ftps:// or sftp://"),
-])
+@pytest.mark.parametrize(
+    "url, says",
+    [
+        ("ftp://wire:secret@ftp.hp.example/out", "ftp must not hold a password"),
+        ("ftp:///out", "ftp must name a server"),
+        ("ftp://ftp.hp.example:99999/out", "ftp has a port that is not a number"),
+        ("sftp://sftp.hp.example/out", "ftp must name the user to log in as"),
+        ("http://ftp.hp.example/out", "ftp must start with ftp://, ftps:// or sftp://"),
+    ],
+)
 def test_a_wrong_ftp_url_is_named(tmp_path, url, says):
     file = tmp_path / "sources.toml"
     file.write_text(f'[sources.hp]\nftp = "{url}"\n')

@@ -26,8 +26,10 @@ def test_the_published_article_gives_back_the_agency_copy_exactly(live_server, c
 
 @pytest.mark.django_db(transaction=True)
 def test_script_in_agency_copy_is_not_executed_in_the_browser(live_server, chromium):
-    copy = (b"Alert test\n\nOSLO (HP) - A page showed <script>window.pwned = 1</script> "
-            b"and <img src=x onerror=\"window.pwned = 2\"> as text.\n")
+    copy = (
+        b"Alert test\n\nOSLO (HP) - A page showed <script>window.pwned = 1</script> "
+        b'and <img src=x onerror="window.pwned = 2"> as text.\n'
+    )
     [result] = pipeline.process(pipeline.receive(copy, source="hp", transport="test").pk)
     page = chromium.new_page()
     page.goto(live_server.url + result.url)

@@ -29,6 +29,7 @@ def of(slug, now=NOW) -> health.SourceReport:
 
 # --- the usual gap --------------------------------------------------------------------------------
 
+
 def test_the_usual_gap_is_the_median_gap_between_arrivals():
     times = [NOW - n * 10 * MINUTE for n in range(4)] + [NOW - 60 * MINUTE]
     assert health.usual_gap(times) == 10 * MINUTE
@@ -45,6 +46,7 @@ def test_too_few_arrivals_have_no_usual_gap():
 
 
 # --- statuses -------------------------------------------------------------------------------------
+
 
 def test_a_source_that_delivers_as_usual_is_ok_and_counts_its_hour(db):
     for n in range(6):
@@ -83,9 +85,13 @@ def test_three_failed_pulls_in_a_row_make_a_source_failing_and_one_success_mends
     health.attempted("hp", "ftp", "logging in as hp: 530 Login incorrect.", now=NOW + 2 * MINUTE)
     failing = of("hp")
     assert failing.failing and failing.problems == [
-        "ftp: 3 failures in a row; last: logging in as hp: 530 Login incorrect."]
+        "ftp: 3 failures in a row; last: logging in as hp: 530 Login incorrect."
+    ]
     assert (failing.errors, failing.last_error, failing.last_attempt) == (
-        3, "ftp: logging in as hp: 530 Login incorrect.", NOW + 2 * MINUTE)
+        3,
+        "ftp: logging in as hp: 530 Login incorrect.",
+        NOW + 2 * MINUTE,
+    )
     health.attempted("hp", "ftp", now=NOW + 3 * MINUTE)
     mended = of("hp")
     assert not mended.failing and mended.errors == 3 and mended.transports[0].last_success == NOW + 3 * MINUTE
@@ -152,17 +158,21 @@ def test_healthz_lists_quiet_sources_without_failing(client, db):
     assert response.status_code == 200 and response.json()["quiet"] == ["hp"]
 
 
-@pytest.mark.parametrize("headers", [
-    OUTSIDE,
-    # nginx as shipped connects from 127.0.0.1: a request it passes on is from wherever it came.
-    {"REMOTE_ADDR": "127.0.0.1", "HTTP_X_FORWARDED_FOR": "203.0.113.9"},
-    {"REMOTE_ADDR": "127.0.0.1", "HTTP_X_FORWARDED_PROTO": "https"},
-    {"REMOTE_ADDR": "::1", "HTTP_FORWARDED": "for=203.0.113.9"},
-    {"REMOTE_ADDR": "127.0.0.1", "HTTP_X_REAL_IP": "203.0.113.9"},
-    {"REMOTE_ADDR": "127.0.0.1", "HTTP_VIA": "1.1 proxy.example"},
-    {"REMOTE_ADDR": ""},
-    {"REMOTE_ADDR": "localhost"},
-], ids=["remote", "x-forwarded-for", "x-forwarded-proto", "forwarded", "x-real-ip", "via", "no-address", "a-name"])
+@pytest.mark.parametrize(
+    "headers",
+    [
+        OUTSIDE,
+        # nginx as shipped connects from 127.0.0.1: a request it passes on is from wherever it came.
+        {"REMOTE_ADDR": "127.0.0.1", "HTTP_X_FORWARDED_FOR": "203.0.113.9"},
+        {"REMOTE_ADDR": "127.0.0.1", "HTTP_X_FORWARDED_PROTO": "https"},
+        {"REMOTE_ADDR": "::1", "HTTP_FORWARDED": "for=203.0.113.9"},
+        {"REMOTE_ADDR": "127.0.0.1", "HTTP_X_REAL_IP": "203.0.113.9"},
+        {"REMOTE_ADDR": "127.0.0.1", "HTTP_VIA": "1.1 proxy.example"},
+        {"REMOTE_ADDR": ""},
+        {"REMOTE_ADDR": "localhost"},
+    ],
+    ids=["remote", "x-forwarded-for", "x-forwarded-proto", "forwarded", "x-real-ip", "via", "no-address", "a-name"],
+)
 def test_anyone_else_is_told_only_ok_or_failing(client, db, headers):
     with time_machine.travel(NOW + MINUTE, tick=False):
         for n in range(4):
@@ -193,10 +203,21 @@ def test_the_health_token_shows_every_source_from_anywhere(client, db, settings)
         assert client.get("/healthz", headers={"Authorization": f"bearer  {TOKEN}"}, **headers).json()["failing"]
 
 
-@pytest.mark.parametrize("authorization", [
-    None, "", "Bearer", "Bearer ", f"Bearer {TOKEN[:-1]}", f"Bearer {TOKEN}0", f"Basic {TOKEN}", TOKEN,
-    f"Bearer {TOKEN[:-1]}\u00e9", "Bearer \u20ac",
-])
+@pytest.mark.parametrize(
+    "authorization",
+    [
+        None,
+        "",
+        "Bearer",
+        "Bearer ",
+        f"Bearer {TOKEN[:-1]}",
+        f"Bearer {TOKEN}0",
+        f"Basic {TOKEN}",
+        TOKEN,
+        f"Bearer {TOKEN[:-1]}\u00e9",
+        "Bearer \u20ac",
+    ],
+)
 def test_a_wrong_or_missing_token_is_told_only_ok_or_failing(client, db, settings, authorization):
     settings.WIREDESK = {**settings.WIREDESK, "HEALTH_TOKEN": TOKEN}
     failing_and_healthy()
@@ -225,13 +246,20 @@ def data(tmp_path):
     env = {**desk_env(), "WIREDESK_DATA": str(tmp_path)}
     story = tmp_path / "story.txt"
     story.write_bytes(story_copy())
-    subprocess.run([sys.executable, "-m", "wiredesk.cli", "ingest", "--source", "ians", str(story)], env=env, check=True,
-                   capture_output=True)
+    subprocess.run(
+        [sys.executable, "-m", "wiredesk.cli", "ingest", "--source", "ians", str(story)],
+        env=env,
+        check=True,
+        capture_output=True,
+    )
     garbage = tmp_path / "garbage.bin"
     for n in range(3):
         garbage.write_bytes(f"\x00\xff garbage {n}".encode())
-        subprocess.run([sys.executable, "-m", "wiredesk.cli", "ingest", "--source", "hp", str(garbage)], env=env,
-                       capture_output=True)
+        subprocess.run(
+            [sys.executable, "-m", "wiredesk.cli", "ingest", "--source", "hp", str(garbage)],
+            env=env,
+            capture_output=True,
+        )
     return env
 
 
@@ -244,6 +272,7 @@ def test_wiredesk_sources_lists_every_source_and_exits_1_while_one_is_failing(da
     assert lines[1].split()[:2] == ["hp", "failing"] and lines[1].split()[4:] == ["3", "0", "-"]
     assert lines[2].strip() == "its last 3 deliveries could not be read (quarantined)"
     assert lines[3].split()[:2] == ["ians", "new"]
-    shown = subprocess.run([sys.executable, "-m", "wiredesk.cli", "sources", "--json"], env=data, capture_output=True,
-                           text=True)
+    shown = subprocess.run(
+        [sys.executable, "-m", "wiredesk.cli", "sources", "--json"], env=data, capture_output=True, text=True
+    )
     assert json.loads(shown.stdout)["failing"] == ["hp"]

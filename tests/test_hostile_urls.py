@@ -75,10 +75,16 @@ PROBES = [
     (f"/search/?q=cranes&source={SURROGATE}", 400),
     ("/search/?section=news%20OR%201%3D1", 400),
     # Feeds, sitemaps, robots.txt, the health check, pushes.
-    *((f"/{scope}/{feed}", 200) for scope in ("feeds", "section/news", "source/hp", "topic/harbours")
-      for feed in FEEDS),
-    *((f"/{scope}/{feed}", 404) for scope in ("section/no-such-section", "source/nobody", "topic/nothing")
-      for feed in FEEDS),
+    *(
+        (f"/{scope}/{feed}", 200)
+        for scope in ("feeds", "section/news", "source/hp", "topic/harbours")
+        for feed in FEEDS
+    ),
+    *(
+        (f"/{scope}/{feed}", 404)
+        for scope in ("section/no-such-section", "source/nobody", "topic/nothing")
+        for feed in FEEDS
+    ),
     ("/feeds/rss.xml?page=-1", 200),
     ("/sitemap.xml?p=-1", 200),
     ("/sitemaps/articles.xml?p=-1", 404),
@@ -98,11 +104,21 @@ PROBES = [
 @pytest.fixture
 def wire(ingest):
     """One story, filed under section, agency, topic, place and day."""
-    ingest(json.dumps({
-        "uri": "urn:t:cranes", "headline": "Harbour cranes return to service", "firstcreated": "2026-11-24T10:00:00Z",
-        "body_text": "PORT SALVIN (HP) - The harbour's cranes worked again on Monday after a week of repairs.",
-        "subject": [{"name": "News", "literal": "category:News"}, {"name": "Harbours", "literal": "keyword:Harbours"}],
-    }).encode(), source="hp")
+    ingest(
+        json.dumps(
+            {
+                "uri": "urn:t:cranes",
+                "headline": "Harbour cranes return to service",
+                "firstcreated": "2026-11-24T10:00:00Z",
+                "body_text": "PORT SALVIN (HP) - The harbour's cranes worked again on Monday after a week of repairs.",
+                "subject": [
+                    {"name": "News", "literal": "category:News"},
+                    {"name": "Harbours", "literal": "keyword:Harbours"},
+                ],
+            }
+        ).encode(),
+        source="hp",
+    )
 
 
 def _short(url: str) -> str:
@@ -126,8 +142,9 @@ def test_every_address_of_the_site_is_probed():
     assert names - probed == set()
 
 
-@pytest.mark.parametrize("zone", ["UTC", "Asia/Tokyo", "Pacific/Kiritimati", "Etc/GMT-14", "America/Los_Angeles",
-                                  "Etc/GMT+12"])
+@pytest.mark.parametrize(
+    "zone", ["UTC", "Asia/Tokyo", "Pacific/Kiritimati", "Etc/GMT-14", "America/Los_Angeles", "Etc/GMT+12"]
+)
 @pytest.mark.parametrize("day", ["0001/01/01", "0001/01/02", "9999/12/30", "9999/12/31"])
 def test_the_first_and_last_days_of_the_calendar_are_404_in_any_time_zone(client, wire, settings, zone, day):
     settings.TIME_ZONE = zone
@@ -159,8 +176,12 @@ logging.getLogger("wiredesk.publish").warning("a line of wiredesk's own")
 
 
 def ask(path: str, data) -> subprocess.CompletedProcess:
-    env = {**desk_env(), "WIREDESK_DATA": str(data), "DJANGO_SETTINGS_MODULE": "wiredesk.settings",
-           "WIREDESK_ALLOWED_HOSTS": "testserver"}
+    env = {
+        **desk_env(),
+        "WIREDESK_DATA": str(data),
+        "DJANGO_SETTINGS_MODULE": "wiredesk.settings",
+        "WIREDESK_ALLOWED_HOSTS": "testserver",
+    }
     return subprocess.run([sys.executable, "-c", ASK, path], env=env, capture_output=True, text=True, check=True)
 
 

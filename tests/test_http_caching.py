@@ -4,7 +4,6 @@ compressed text. (nginx sending the same for the static tree: tests/test_static_
 import gzip
 
 import pytest
-
 from conftest import story_copy
 
 from wiredesk import desk
@@ -22,14 +21,34 @@ def site(ingest):
     ingest(story_copy("Ferry timetable changes", paragraphs=("The ferry company changed its timetable.",), date=None))
     [gone] = ingest(story_copy("Dam inspection finds cracks", paragraphs=("Inspectors found cracks.",), date=None))
     desk.kill(Story.objects.get(slug="dam-inspection-finds-cracks"), "legal")
-    return {"article": first.url, "home": "/", "section": "/section/news/", "source": "/source/ians/",
-            "rss": "/feeds/rss.xml", "atom": "/section/news/atom.xml", "json": "/feeds/feed.json",
-            "sitemap index": "/sitemap.xml", "articles sitemap": "/sitemaps/articles.xml",
-            "news sitemap": "/sitemaps/news.xml", "robots": "/robots.txt", "killed": gone.url}
+    return {
+        "article": first.url,
+        "home": "/",
+        "section": "/section/news/",
+        "source": "/source/ians/",
+        "rss": "/feeds/rss.xml",
+        "atom": "/section/news/atom.xml",
+        "json": "/feeds/feed.json",
+        "sitemap index": "/sitemap.xml",
+        "articles sitemap": "/sitemaps/articles.xml",
+        "news sitemap": "/sitemaps/news.xml",
+        "robots": "/robots.txt",
+        "killed": gone.url,
+    }
 
 
-PAGES = ["article", "home", "section", "source", "rss", "atom", "json", "sitemap index", "articles sitemap",
-         "news sitemap"]
+PAGES = [
+    "article",
+    "home",
+    "section",
+    "source",
+    "rss",
+    "atom",
+    "json",
+    "sitemap index",
+    "articles sitemap",
+    "news sitemap",
+]
 
 
 @pytest.mark.parametrize("kind", PAGES)

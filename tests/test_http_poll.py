@@ -30,11 +30,13 @@ def atom(*titles, next_href=None) -> bytes:
     entries = "".join(
         f"<entry><id>urn:hp:{title.lower().replace(' ', '-')}</id><title>{title}</title><updated>2026-11-24T09:00:00Z</updated>"
         f"<content>PORT SALVIN (HP) - {title}, the harbour authority said on Monday.</content></entry>"
-        for title in titles)
+        for title in titles
+    )
     link = f'<link rel="next" href="{next_href}"/>' if next_href else ""
-    return (f'<?xml version="1.0" encoding="utf-8"?><feed xmlns="http://www.w3.org/2005/Atom">'
-            f"<id>urn:hp:feed</id><title>HP</title><updated>2026-11-24T09:00:00Z</updated>{link}{entries}</feed>"
-            ).encode()
+    return (
+        f'<?xml version="1.0" encoding="utf-8"?><feed xmlns="http://www.w3.org/2005/Atom">'
+        f"<id>urn:hp:feed</id><title>HP</title><updated>2026-11-24T09:00:00Z</updated>{link}{entries}</feed>"
+    ).encode()
 
 
 class Site:
@@ -85,7 +87,7 @@ def state(tmp_path):
     return StateFile(tmp_path / "poll-state.json")
 
 
-def poller(state, *feeds, limits=Limits(timeout=2, deadline=5)):
+def poller(state, *feeds, limits=Limits(timeout=2, deadline=5)):  # noqa: B008 (Limits is frozen)
     return Poller(list(feeds), state=state, limits=limits, rng=random.Random(1))
 
 
@@ -104,8 +106,10 @@ def test_the_first_poll_stores_a_delivery_and_publishes_it(site, state):
 def test_an_etag_brings_a_304_and_nothing_is_stored(site, state):
     body = atom("Harbour cranes return to service")
     site.routes["/feed"] = lambda request: (
-        (304, {}, b"") if request.get("If-None-Match") == '"v1"'
-        else (200, {"ETag": '"v1"', "Content-Length": str(len(body))}, body))
+        (304, {}, b"")
+        if request.get("If-None-Match") == '"v1"'
+        else (200, {"ETag": '"v1"', "Content-Length": str(len(body))}, body)
+    )
     desk = poller(state, Feed("hp", site.url("/feed")))
     assert desk.poll("hp").status == "new"
     assert desk.poll("hp").status == "not-modified"
@@ -117,8 +121,10 @@ def test_last_modified_is_sent_back_and_a_304_stores_nothing(site, state):
     stamp = "Tue, 24 Nov 2026 09:00:00 GMT"
     body = atom("Harbour cranes return to service")
     site.routes["/feed"] = lambda request: (
-        (304, {}, b"") if request.get("If-Modified-Since") == stamp
-        else (200, {"Last-Modified": stamp, "Content-Length": str(len(body))}, body))
+        (304, {}, b"")
+        if request.get("If-Modified-Since") == stamp
+        else (200, {"Last-Modified": stamp, "Content-Length": str(len(body))}, body)
+    )
     desk = poller(state, Feed("hp", site.url("/feed")))
     desk.poll("hp")
     assert desk.poll("hp").status == "not-modified"
@@ -151,7 +157,11 @@ def test_a_response_over_the_size_limit_is_an_error_and_nothing_is_stored(site, 
 def test_redirects_are_followed_up_to_the_limit(site, state):
     site.serve("/feed", atom("Harbour cranes return to service"))
     for n in (1, 2, 3):
-        site.routes[f"/r{n}"] = lambda request, n=n: (302 if n % 2 else 301, {"Location": f"/r{n + 1}" if n < 3 else "/feed"}, b"")
+        site.routes[f"/r{n}"] = lambda request, n=n: (
+            302 if n % 2 else 301,
+            {"Location": f"/r{n + 1}" if n < 3 else "/feed"},
+            b"",
+        )
     feed = Feed("hp", site.url("/r1"))
     result = poller(state, feed, limits=Limits(max_redirects=2)).poll("hp")
     assert (result.status, result.error) == ("error", f"{site.url('/r1')}: more than 2 redirects")
@@ -172,8 +182,9 @@ def test_each_poll_is_recorded_in_health_and_three_failures_make_the_source_fail
     for _ in range(3):
         desk.poll("hp")
     [report] = health.report()
-    assert report.failing and report.problems == [f"http: 3 failures in a row; last: {site.url('/feed')}: HTTP 503 "
-                                                  f"Service Unavailable"]
+    assert report.failing and report.problems == [
+        f"http: 3 failures in a row; last: {site.url('/feed')}: HTTP 503 Service Unavailable"
+    ]
     site.serve("/feed", atom("Harbour cranes return to service"))
     desk.poll("hp")
     [report] = health.report()
@@ -187,8 +198,15 @@ def test_next_page_links_are_followed_each_page_a_delivery(site, state):
     result = poller(state, Feed("hp", site.url("/feed"))).poll("hp")
     assert len(result.deliveries) == 3
     assert [d.filename for d in Delivery.objects.order_by("pk")] == [
-        site.url("/feed"), site.url("/feed?page=2"), site.url("/feed?page=3")]
-    assert sorted(s.current.canonical.headline for s in Story.objects.all()) == ["Story one", "Story three", "Story two"]
+        site.url("/feed"),
+        site.url("/feed?page=2"),
+        site.url("/feed?page=3"),
+    ]
+    assert sorted(s.current.canonical.headline for s in Story.objects.all()) == [
+        "Story one",
+        "Story three",
+        "Story two",
+    ]
     assert poller(state, Feed("hp", site.url("/feed"))).poll("hp").status == "unchanged"
     assert site.hits["/feed?page=2"] == 1  # behind an unchanged first page nothing is fetched
 
@@ -207,8 +225,12 @@ def test_a_slow_source_times_out_and_backs_off_while_another_keeps_being_polled(
 
     site.routes["/slow"] = slow
     site.serve("/fast", atom("Harbour cranes return to service"))
-    desk = poller(state, Feed("slow", site.url("/slow"), interval=0.05), Feed("fast", site.url("/fast"), interval=0.05),
-                  limits=Limits(timeout=0.3))
+    desk = poller(
+        state,
+        Feed("slow", site.url("/slow"), interval=0.05),
+        Feed("fast", site.url("/fast"), interval=0.05),
+        limits=Limits(timeout=0.3),
+    )
     desk.start()
     try:
         time.sleep(1.0)
@@ -251,16 +273,24 @@ def test_the_state_survives_a_restart_and_a_broken_file_starts_afresh(tmp_path):
 
 def test_the_configured_interval_has_a_floor_and_a_default(tmp_path):
     file = tmp_path / "sources.toml"
-    file.write_text('[sources.hp]\nurl = "https://hp.example/feed"\ninterval = 1\n'
-                    '[sources.afp]\nurl = "http://afp.example/feed"\n'
-                    '[sources.ians]\nname = "IANS"\n')
-    assert http_poll.feeds(file) == [Feed("hp", "https://hp.example/feed", 5.0), Feed("afp", "http://afp.example/feed", 60.0)]
+    file.write_text(
+        '[sources.hp]\nurl = "https://hp.example/feed"\ninterval = 1\n'
+        '[sources.afp]\nurl = "http://afp.example/feed"\n'
+        '[sources.ians]\nname = "IANS"\n'
+    )
+    assert http_poll.feeds(file) == [
+        Feed("hp", "https://hp.example/feed", 5.0),
+        Feed("afp", "http://afp.example/feed", 60.0),
+    ]
 
 
-@pytest.mark.parametrize("text, says", [
-    ('[sources.hp]\nurl = "ftp://hp.example/feed"\n', "url must start with http:// or https://"),
-    ('[sources.hp]\ninterval = "60"\n', "interval must be a whole number"),
-])
+@pytest.mark.parametrize(
+    "text, says",
+    [
+        ('[sources.hp]\nurl = "ftp://hp.example/feed"\n', "url must start with http:// or https://"),
+        ('[sources.hp]\ninterval = "60"\n', "interval must be a whole number"),
+    ],
+)
 def test_a_wrong_url_or_interval_is_named(tmp_path, text, says):
     file = tmp_path / "sources.toml"
     file.write_text(text)
@@ -287,7 +317,12 @@ def test_a_healthy_source_is_polled_at_its_interval_with_jitter():
 def test_the_next_poll_is_counted_from_the_start_of_a_slow_one(site, state):
     clock = iter([1000.0, 1045.0, 1045.0])  # the poll takes 45 s
     site.serve("/wire.atom", atom("Cranes return"))
-    p = Poller([Feed("hp", site.url("/wire.atom"), 60)], state=state, limits=Limits(timeout=2, deadline=5),
-               rng=random.Random(1), clock=lambda: next(clock))
+    p = Poller(
+        [Feed("hp", site.url("/wire.atom"), 60)],
+        state=state,
+        limits=Limits(timeout=2, deadline=5),
+        rng=random.Random(1),
+        clock=lambda: next(clock),
+    )
     result = p.poll("hp")
     assert 1054 <= result.state["next_poll"] <= 1060

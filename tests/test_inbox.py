@@ -2,7 +2,6 @@
 
 import os
 import time
-from pathlib import Path
 
 import pytest
 from conftest import story_copy
@@ -49,7 +48,10 @@ def test_a_file_that_cannot_be_published_moves_to_the_error_folder_with_its_reas
     inbox.scan(settle=0)
     delivery = Delivery.objects.get()
     assert delivery.status == Delivery.Status.QUARANTINED
-    assert files(inbox.archive) == [] and files(inbox.error) == [f"{today()}/garbage.bin", f"{today()}/garbage.bin.reason.txt"]
+    assert files(inbox.archive) == [] and files(inbox.error) == [
+        f"{today()}/garbage.bin",
+        f"{today()}/garbage.bin.reason.txt",
+    ]
     assert (inbox.error / today() / "garbage.bin").read_bytes() == GARBAGE
     reason = (inbox.error / today() / "garbage.bin.reason.txt").read_text()
     assert reason.startswith(f"garbage.bin: delivery {delivery.pk}, received ")
@@ -90,7 +92,12 @@ def test_a_file_over_the_limit_is_set_aside_unread_and_recorded(inbox, monkeypat
     assert inbox.scan(settle=0) == 1
     delivery = Delivery.objects.get()
     assert (delivery.status, delivery.source.slug, delivery.filename, bytes(delivery.data), delivery.unread) == (
-        Delivery.Status.QUARANTINED, "hp", "hp/clip.mp4", b"", True)
+        Delivery.Status.QUARANTINED,
+        "hp",
+        "hp/clip.mp4",
+        b"",
+        True,
+    )
     assert "1,001 bytes, more than the 1,000 a delivery may hold" in delivery.error
     assert files(inbox.inbox) == [] and files(inbox.error) == [f"{today()}/clip.mp4", f"{today()}/clip.mp4.reason.txt"]
     assert (inbox.error / today() / "clip.mp4").read_bytes() == b"\x00" * 1001
@@ -116,6 +123,7 @@ def test_failures_of_other_transports_leave_the_folders_alone(inbox):
 
 
 # --- the watcher ----------------------------------------------------------------------------------
+
 
 @pytest.fixture
 def watched(inbox):
@@ -161,4 +169,3 @@ def test_a_file_in_a_source_folder_made_while_watching_is_taken(watched):
     (watched.inbox / "ians" / "story.txt").write_bytes(story_copy())
     assert taken_within(5)
     assert Delivery.objects.get().source.slug == "ians"
-

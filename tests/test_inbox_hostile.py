@@ -37,7 +37,9 @@ def stored_bytes() -> bytes:
 
 
 def published_text() -> str:
-    return " ".join(s.headline + " " + " ".join(s.current.canonical.paragraphs) for s in Story.objects.exclude(current=None))
+    return " ".join(
+        s.headline + " " + " ".join(s.current.canonical.paragraphs) for s in Story.objects.exclude(current=None)
+    )
 
 
 def reasons(inbox) -> str:

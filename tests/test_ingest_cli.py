@@ -16,8 +16,9 @@ WIREDESK = str(Path(sys.executable).parent / "wiredesk")
 
 def ingest(data_dir, *args):
     env = desk_env()
-    result = subprocess.run([WIREDESK, "ingest", "--data", str(data_dir), *args], env=env,
-                            capture_output=True, text=True)
+    result = subprocess.run(
+        [WIREDESK, "ingest", "--data", str(data_dir), *args], env=env, capture_output=True, text=True
+    )
     return result.returncode, [json.loads(line) for line in result.stdout.splitlines()], result.stderr
 
 
@@ -62,8 +63,12 @@ def test_the_embedded_database_is_sqlite_in_wal_mode(tmp_path):
 def test_a_command_that_publishes_tells_the_websub_hub_before_it_ends(tmp_path):
     hub = Hub()
     try:
-        result = subprocess.run([WIREDESK, "ingest", "--data", str(tmp_path), "--source", "ians", str(SEED)],
-                                env={**desk_env(), "WIREDESK_WEBSUB_HUB": hub.url}, capture_output=True, text=True)
+        result = subprocess.run(
+            [WIREDESK, "ingest", "--data", str(tmp_path), "--source", "ians", str(SEED)],
+            env={**desk_env(), "WIREDESK_WEBSUB_HUB": hub.url},
+            capture_output=True,
+            text=True,
+        )
         assert result.returncode == 0, result.stderr
         notice = hub.notices.get_nowait()  # already there: the command waited for it
     finally:
@@ -76,7 +81,9 @@ def test_ingest_refuses_a_source_sources_toml_does_not_list_and_stores_nothing(t
     status, lines, stderr = ingest(tmp_path, "--source", "nosuchsource", str(SEED))
     assert (status, lines) == (2, [])
     [message] = stderr.splitlines()
-    assert message.startswith("wiredesk: unknown source 'nosuchsource'; known: hp, ians, wire (add [sources.nosuchsource] to ")
+    assert message.startswith(
+        "wiredesk: unknown source 'nosuchsource'; known: hp, ians, wire (add [sources.nosuchsource] to "
+    )
     with sqlite3.connect(tmp_path / "wiredesk.sqlite3") as db:
         assert db.execute("SELECT count(*) FROM wiredesk_delivery").fetchone() == (0,)
         assert [slug for (slug,) in db.execute("SELECT slug FROM wiredesk_source ORDER BY slug")] == ["hp", "ians"]

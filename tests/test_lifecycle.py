@@ -12,15 +12,23 @@ MINUTE = dt.timedelta(minutes=1)
 
 
 def story(text="Dock workers returned.", version=None, **fields):
-    return Story(uri="urn:test:1", headline="Docks reopen", paragraphs=[text] if text else [], version=version,
-                 **fields)
+    return Story(
+        uri="urn:test:1", headline="Docks reopen", paragraphs=[text] if text else [], version=version, **fields
+    )
 
 
 def known(*stories, state=State.LIVE, desk_hold=False, published_at=NOW - 60 * MINUTE):
     """The desk holding `stories`, stored as versions 1, 2, ... in that order; readers have seen a
     live one for an hour unless told otherwise."""
-    return Known(state, tuple(StoredVersion(number, s.fingerprint(), s.version, s.versioncreated)
-                              for number, s in enumerate(stories, start=1)), desk_hold, published_at)
+    return Known(
+        state,
+        tuple(
+            StoredVersion(number, s.fingerprint(), s.version, s.versioncreated)
+            for number, s in enumerate(stories, start=1)
+        ),
+        desk_hold,
+        published_at,
+    )
 
 
 def decide(held, incoming, **options):
@@ -33,6 +41,7 @@ def outcome(held, incoming, **options):
 
 
 # --- versions ---------------------------------------------------------------------------------
+
 
 def test_a_story_never_seen_is_published_as_version_1():
     assert outcome(None, story()) == (Outcome.PUBLISHED, 1)
@@ -65,7 +74,9 @@ def test_an_older_agency_version_arriving_late_changes_nothing():
 def test_with_equal_version_numbers_the_later_version_created_time_wins():
     first = story("First.", version=1, versioncreated=NOW - 2 * MINUTE)
     assert decide(known(first), story("Later.", version=1, versioncreated=NOW - MINUTE)).outcome == Outcome.UPDATED
-    assert decide(known(first), story("Earlier.", version=1, versioncreated=NOW - 3 * MINUTE)).outcome == Outcome.UNCHANGED
+    assert (
+        decide(known(first), story("Earlier.", version=1, versioncreated=NOW - 3 * MINUTE)).outcome == Outcome.UNCHANGED
+    )
 
 
 def test_without_version_numbers_an_older_version_created_time_arriving_late_changes_nothing():
@@ -79,6 +90,7 @@ def test_an_agency_number_already_taken_gives_the_next_free_one():
 
 
 # --- kills ------------------------------------------------------------------------------------
+
 
 def test_a_canceled_story_is_killed():
     decision = decide(known(story()), story(pubstatus="canceled"))
@@ -111,6 +123,7 @@ def test_a_kill_sent_twice_is_unchanged_the_second_time():
 
 # --- withheld ---------------------------------------------------------------------------------
 
+
 def test_withheld_copy_takes_the_story_off():
     decision = decide(known(story()), story("Withheld.", pubstatus="withheld"))
     assert (decision.outcome, decision.state) == (Outcome.WITHHELD, State.WITHHELD)
@@ -122,6 +135,7 @@ def test_a_usable_version_after_withheld_brings_the_story_back_as_published():
 
 
 # --- embargo ----------------------------------------------------------------------------------
+
 
 def test_copy_under_embargo_is_published_at_the_embargo_time():
     decision = decide(None, story(embargoed=NOW + MINUTE))
@@ -151,6 +165,7 @@ def test_an_embargoed_update_of_a_published_story_is_kept_and_the_published_text
 
 # --- advisories -------------------------------------------------------------------------------
 
+
 def test_an_advisory_without_story_text_is_not_an_article():
     decision = decide(None, story(text=None, ednote="ATTENTION EDITORS: a new lead follows"))
     assert decision.outcome == Outcome.HELD and "no story text" in decision.reason
@@ -168,6 +183,7 @@ def test_story_text_after_an_advisory_is_published():
 
 # --- duplicates -------------------------------------------------------------------------------
 
+
 def test_a_new_story_with_the_text_of_a_published_one_is_a_duplicate():
     decision = decide(None, story(), duplicate_of="urn:test:original")
     assert (decision.outcome, decision.state) == (Outcome.DUPLICATE, State.DUPLICATE)
@@ -183,6 +199,7 @@ def test_a_kill_of_a_duplicate_is_still_a_kill():
 
 
 # --- policy -----------------------------------------------------------------------------------
+
 
 def test_a_source_held_for_the_desk_holds_every_new_story():
     decision = decide(None, story(), policy=Policy(auto_publish=False))
@@ -201,7 +218,10 @@ def test_hold_subjects_match_by_name_code_or_uri_in_any_case():
     assert decide(None, story(subjects=[Subject(name="crime, law and justice")]), policy=policy).outcome == Outcome.HELD
     theft = Subject(name="theft", uri="http://cv.iptc.org/newscodes/mediatopic/20000106")
     assert decide(None, story(subjects=[theft]), policy=policy).outcome == Outcome.HELD
-    assert decide(None, story(subjects=[Subject(name="", literal="medtop:20000106")]), policy=policy).outcome == Outcome.HELD
+    assert (
+        decide(None, story(subjects=[Subject(name="", literal="medtop:20000106")]), policy=policy).outcome
+        == Outcome.HELD
+    )
     assert decide(None, story(subjects=[Subject(name="Sport")]), policy=policy).outcome == Outcome.PUBLISHED
 
 
@@ -235,8 +255,9 @@ def test_a_story_a_kill_named_before_it_came_is_killed_on_arrival():
 
 def test_a_later_take_is_joined_under_the_storys_headline_and_dateline():
     first = story("PORT SALVIN (KPW) - The cranes worked again.", headline_derived=False)
-    take = dataclasses.replace(story("Ferries were not affected.", take=2), headline="Ferries were not affected",
-                               headline_derived=True)
+    take = dataclasses.replace(
+        story("Ferries were not affected.", take=2), headline="Ferries were not affected", headline_derived=True
+    )
     joined = lifecycle.join_take(first, take)
     assert joined.paragraphs == ["PORT SALVIN (KPW) - The cranes worked again.", "Ferries were not affected."]
     assert (joined.headline, joined.take) == ("Docks reopen", 2)

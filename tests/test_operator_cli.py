@@ -84,7 +84,10 @@ def test_a_kill_by_the_agency_is_final_unless_the_operator_overrides_it_with_a_r
 
     released = wiredesk(data, "story", "release", line["uri"], "--override-agency-kill", "agency confirmed in error")
     assert released.returncode == 0, released.stderr
-    assert state(data, line["uri"]) == ("live", "released by an operator over the agency's kill: agency confirmed in error")
+    assert state(data, line["uri"]) == (
+        "live",
+        "released by an operator over the agency's kill: agency confirmed in error",
+    )
 
 
 def test_a_story_an_operator_killed_is_released_without_an_override(published):
@@ -95,15 +98,21 @@ def test_a_story_an_operator_killed_is_released_without_an_override(published):
     assert state(data, line["uri"]) == ("live", "released by an operator")
 
 
-@pytest.mark.parametrize("args, says", [
-    (["story", "release", "9999"], "wiredesk: no story '9999'"),
-    (["story", "kill", "99999999999999999999999", "--reason", "legal"], "wiredesk: no story '99999999999999999999999'"),
-    (["story", "hold", "\u00b2"], "wiredesk: no story '\u00b2'"),
-    (["reprocess", "12345"], "wiredesk: no delivery 12345"),
-    (["reprocess", "99999999999999999999999"], "wiredesk: no delivery 99999999999999999999999"),
-    (["reprocess", "abc"], "wiredesk: 'abc' is not a delivery number"),
-    (["reprocess", "-3"], "wiredesk: '-3' is not a delivery number"),
-])
+@pytest.mark.parametrize(
+    "args, says",
+    [
+        (["story", "release", "9999"], "wiredesk: no story '9999'"),
+        (
+            ["story", "kill", "99999999999999999999999", "--reason", "legal"],
+            "wiredesk: no story '99999999999999999999999'",
+        ),
+        (["story", "hold", "\u00b2"], "wiredesk: no story '\u00b2'"),
+        (["reprocess", "12345"], "wiredesk: no delivery 12345"),
+        (["reprocess", "99999999999999999999999"], "wiredesk: no delivery 99999999999999999999999"),
+        (["reprocess", "abc"], "wiredesk: 'abc' is not a delivery number"),
+        (["reprocess", "-3"], "wiredesk: '-3' is not a delivery number"),
+    ],
+)
 def test_a_bad_or_unknown_id_is_answered_in_one_line_and_exit_1(published, args, says):
     data, _ = published
     result = wiredesk(data, *args)
@@ -154,8 +163,10 @@ def test_reprocess_publishes_what_was_quarantined_once_the_cause_is_fixed(tmp_pa
     wiredesk(tmp_path, "migrate")
     with db(tmp_path) as conn:
         # A wrong setting, not the copy, is at fault here: the delivery must wait, not be lost.
-        conn.execute("INSERT INTO wiredesk_source (slug, name, time_zone, auto_publish, hold_subjects, created_at)"
-                     " VALUES ('hp', 'HP', 'Europe/Nowhere', 1, '[]', '2026-11-25 00:00:00')")
+        conn.execute(
+            "INSERT INTO wiredesk_source (slug, name, time_zone, auto_publish, hold_subjects, created_at)"
+            " VALUES ('hp', 'HP', 'Europe/Nowhere', 1, '[]', '2026-11-25 00:00:00')"
+        )
     [line] = lines(wiredesk(tmp_path, "ingest", "--source", "hp", str(copy)))
     assert line["outcome"] == "quarantined" and "unknown time zone" in line["error"]
     with db(tmp_path) as conn:

@@ -16,8 +16,15 @@ from wiredesk.publish import pagecache
 
 
 def item(uri, headline, text, **fields) -> bytes:
-    return json.dumps({"uri": uri, "headline": headline, "body_text": f"PORT SALVIN (HP) - {text}",
-                       "firstcreated": "2026-11-25T09:00:00Z", **fields}).encode()
+    return json.dumps(
+        {
+            "uri": uri,
+            "headline": headline,
+            "body_text": f"PORT SALVIN (HP) - {text}",
+            "firstcreated": "2026-11-25T09:00:00Z",
+            **fields,
+        }
+    ).encode()
 
 
 def queries(client, url, **headers) -> tuple[int, object]:
@@ -34,8 +41,9 @@ def test_a_page_is_rendered_once_then_served_with_one_query_until_the_site_chang
         kept, second = queries(client, url)
         assert rendered > 1 and kept == 1  # only the site version is asked
         assert second.content == first.content and second["ETag"] == first["ETag"]
-        ingest(item("urn:hp:cranes", "Cranes back", "The cranes worked again on Monday, all six.", version=2),
-               source="hp")
+        ingest(
+            item("urn:hp:cranes", "Cranes back", "The cranes worked again on Monday, all six.", version=2), source="hp"
+        )
         rendered, third = queries(client, url)
         assert rendered > 1 and b"all six" in third.content
 
@@ -57,8 +65,15 @@ def test_a_kill_takes_the_story_off_every_kept_page_at_once(client, ingest):
 
 def test_an_embargo_lifts_on_time_though_pages_are_kept_and_the_sweep_resumes_keeping(client, ingest):
     with time_machine.travel(NOW, tick=False):
-        ingest(item("urn:hp:later", "Shipyard results", "The shipyard doubled its orders.",
-                    embargoed=(NOW + dt.timedelta(minutes=10)).isoformat()), source="hp")
+        ingest(
+            item(
+                "urn:hp:later",
+                "Shipyard results",
+                "The shipyard doubled its orders.",
+                embargoed=(NOW + dt.timedelta(minutes=10)).isoformat(),
+            ),
+            source="hp",
+        )
         ingest(item("urn:hp:now", "Ferry late", "The ferry ran two hours late on Monday."), source="hp")
         for _ in range(2):
             assert b"Shipyard results" not in client.get("/").content
@@ -76,11 +91,22 @@ def test_an_embargo_lifts_on_time_though_pages_are_kept_and_the_sweep_resumes_ke
 
 def test_the_next_change_by_the_clock_is_the_nearest_embargo_or_news_sitemap_exit(db, ingest):
     with time_machine.travel(NOW, tick=False):
-        ingest(item("urn:hp:old", "Old story", "Filed two days ago.", firstcreated=(NOW - dt.timedelta(hours=47)).isoformat()),
-               source="hp")
+        ingest(
+            item(
+                "urn:hp:old",
+                "Old story",
+                "Filed two days ago.",
+                firstcreated=(NOW - dt.timedelta(hours=47)).isoformat(),
+            ),
+            source="hp",
+        )
         assert SiteVersion.objects.get().next_change == (NOW + dt.timedelta(hours=1)).timestamp()
-        ingest(item("urn:hp:later", "Later story", "Under embargo.", embargoed=(NOW + dt.timedelta(minutes=5)).isoformat()),
-               source="hp")
+        ingest(
+            item(
+                "urn:hp:later", "Later story", "Under embargo.", embargoed=(NOW + dt.timedelta(minutes=5)).isoformat()
+            ),
+            source="hp",
+        )
         assert SiteVersion.objects.get().next_change == (NOW + dt.timedelta(minutes=5)).timestamp()
 
 

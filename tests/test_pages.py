@@ -21,18 +21,41 @@ from wiredesk import sources
 from wiredesk.models import Story
 from wiredesk.publish import views
 
-LD_PROPERTIES = {"@context", "@type", "headline", "description", "datePublished", "dateModified", "author",
-                 "sourceOrganization", "publisher", "mainEntityOfPage", "inLanguage", "articleSection"}
+LD_PROPERTIES = {
+    "@context",
+    "@type",
+    "headline",
+    "description",
+    "datePublished",
+    "dateModified",
+    "author",
+    "sourceOrganization",
+    "publisher",
+    "mainEntityOfPage",
+    "inLanguage",
+    "articleSection",
+}
 
 
 def ninjs(uri, headline, *paragraphs, category="News", topics=(), keywords=(), minutes_ago=60, **fields) -> bytes:
-    subjects = [{"name": category, "literal": f"category:{category}"}, *({"name": t} for t in topics),
-                *({"name": k, "literal": f"keyword:{k}"} for k in keywords)]
+    subjects = [
+        {"name": category, "literal": f"category:{category}"},
+        *({"name": t} for t in topics),
+        *({"name": k, "literal": f"keyword:{k}"} for k in keywords),
+    ]
     created = timezone.now() - dt.timedelta(minutes=minutes_ago)
     # Every story its own words, or the desk takes it for a copy of another.
     paragraphs = paragraphs or [f"OSLO (HP) - Report {uri} one, {uri} two, {uri} three, {uri} four."]
-    return json.dumps({"uri": uri, "headline": headline, "body_text": "\n\n".join(paragraphs),
-                       "subject": subjects, "firstcreated": created.isoformat(), **fields}).encode()
+    return json.dumps(
+        {
+            "uri": uri,
+            "headline": headline,
+            "body_text": "\n\n".join(paragraphs),
+            "subject": subjects,
+            "firstcreated": created.isoformat(),
+            **fields,
+        }
+    ).encode()
 
 
 def kill(uri) -> bytes:
@@ -65,18 +88,57 @@ def story(uri) -> Story:
 @pytest.fixture
 def wire(ingest):
     """Four live stories from two agencies, in two sections, from two places."""
-    ingest(ninjs("urn:t:rowers", "Rowers win gold in Oslo", "OSLO (HP) - The home crew won the final by a length.",
-                 "Thousands watched from the fjord.", category="Sport", topics=["Rowing"], keywords=["Olympics"],
-                 minutes_ago=180, language="en-GB", by="Kari Nordmann"), source="hp")
-    ingest(ninjs("urn:t:shares", "Shares rise on port results", "PORT SALVIN (HP) - Shares in the port rose 4 percent.",
-                 category="Business", topics=["Markets"], minutes_ago=120), source="hp")
-    ingest(ninjs("urn:t:relay", "Relay team sets a record", "DELHI (IANS) - The relay team ran the fastest time yet.",
-                 category="Sport", keywords=["Olympics"], minutes_ago=60), source="ians")
-    ingest(ninjs("urn:t:skiers", "Skiers open the season", "OSLO (HP) - The first race ran on artificial snow.",
-                 category="Sport", minutes_ago=30), source="hp")
+    ingest(
+        ninjs(
+            "urn:t:rowers",
+            "Rowers win gold in Oslo",
+            "OSLO (HP) - The home crew won the final by a length.",
+            "Thousands watched from the fjord.",
+            category="Sport",
+            topics=["Rowing"],
+            keywords=["Olympics"],
+            minutes_ago=180,
+            language="en-GB",
+            by="Kari Nordmann",
+        ),
+        source="hp",
+    )
+    ingest(
+        ninjs(
+            "urn:t:shares",
+            "Shares rise on port results",
+            "PORT SALVIN (HP) - Shares in the port rose 4 percent.",
+            category="Business",
+            topics=["Markets"],
+            minutes_ago=120,
+        ),
+        source="hp",
+    )
+    ingest(
+        ninjs(
+            "urn:t:relay",
+            "Relay team sets a record",
+            "DELHI (IANS) - The relay team ran the fastest time yet.",
+            category="Sport",
+            keywords=["Olympics"],
+            minutes_ago=60,
+        ),
+        source="ians",
+    )
+    ingest(
+        ninjs(
+            "urn:t:skiers",
+            "Skiers open the season",
+            "OSLO (HP) - The first race ran on artificial snow.",
+            category="Sport",
+            minutes_ago=30,
+        ),
+        source="hp",
+    )
 
 
 # --- the article's metadata -----------------------------------------------------------------------
+
 
 def test_json_ld_is_a_news_article_with_exactly_the_documented_properties(client, wire, settings):
     settings.WIREDESK = {**settings.WIREDESK, "SITE_NAME": "Harbour Daily"}
@@ -85,14 +147,18 @@ def test_json_ld_is_a_news_article_with_exactly_the_documented_properties(client
     assert set(data) == LD_PROPERTIES
     agency = {"@type": "Organization", "name": "HP"}
     assert data == {
-        "@context": "https://schema.org", "@type": "NewsArticle",
+        "@context": "https://schema.org",
+        "@type": "NewsArticle",
         "headline": "Rowers win gold in Oslo",
         "description": "The home crew won the final by a length.",
-        "datePublished": data["datePublished"], "dateModified": data["dateModified"],
-        "author": {"@type": "Person", "name": "Kari Nordmann"}, "sourceOrganization": agency,
+        "datePublished": data["datePublished"],
+        "dateModified": data["dateModified"],
+        "author": {"@type": "Person", "name": "Kari Nordmann"},
+        "sourceOrganization": agency,
         "publisher": {"@type": "Organization", "name": "Harbour Daily"},
         "mainEntityOfPage": f"http://testserver{rowers.get_absolute_url()}",
-        "inLanguage": "en-GB", "articleSection": "Sport",
+        "inLanguage": "en-GB",
+        "articleSection": "Sport",
     }
     assert dt.datetime.fromisoformat(data["datePublished"]) == rowers.published_at
     assert dt.datetime.fromisoformat(data["dateModified"]) == rowers.updated_at
@@ -124,9 +190,13 @@ def test_opengraph_and_twitter_card_describe_the_article(client, wire, settings)
     tags = metas(page(client, rowers.get_absolute_url()))
     url = f"http://testserver{rowers.get_absolute_url()}"
     assert {key: tags[key] for key in tags if key.startswith(("og:", "twitter:"))} == {
-        "og:type": "article", "og:title": "Rowers win gold in Oslo", "og:url": url, "og:site_name": "Harbour Daily",
+        "og:type": "article",
+        "og:title": "Rowers win gold in Oslo",
+        "og:url": url,
+        "og:site_name": "Harbour Daily",
         "og:description": "The home crew won the final by a length.",
-        "twitter:card": "summary", "twitter:title": "Rowers win gold in Oslo",
+        "twitter:card": "summary",
+        "twitter:title": "Rowers win gold in Oslo",
         "twitter:description": "The home crew won the final by a length.",
     }
     assert dt.datetime.fromisoformat(tags["article:published_time"]) == rowers.published_at
@@ -160,6 +230,7 @@ def test_related_stories_are_the_newest_of_the_section_without_itself_or_killed_
 
 
 # --- per-source seo settings ----------------------------------------------------------------------
+
 
 @pytest.fixture
 def seo(settings, tmp_path):
@@ -209,8 +280,13 @@ def test_a_canonical_source_names_the_agency_page_when_the_story_has_one(client,
 
 def test_behind_a_tls_proxy_pages_name_their_https_address(client, ingest, tmp_path):
     env = {**desk_env(), "WIREDESK_BEHIND_PROXY": "1", "WIREDESK_DATA": str(tmp_path)}
-    shown = subprocess.run([sys.executable, "-c", "from wiredesk import settings; print(settings.SECURE_PROXY_SSL_HEADER)"],
-                           env=env, capture_output=True, text=True, check=True).stdout
+    shown = subprocess.run(
+        [sys.executable, "-c", "from wiredesk import settings; print(settings.SECURE_PROXY_SSL_HEADER)"],
+        env=env,
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
     with override_settings(SECURE_PROXY_SSL_HEADER=ast.literal_eval(shown), ALLOWED_HOSTS=["news.example"]):
         ingest(ninjs("urn:t:rowers", "Rowers win"), source="hp")
         url = story("urn:t:rowers").get_absolute_url()
@@ -226,9 +302,14 @@ def test_sitemaps_list_only_pages_search_engines_are_asked_to_index_here(client,
     ingest(ninjs("urn:ians:ferry", "Ferry sails", minutes_ago=5), source="ians")
 
     def listed():
-        return {url.rsplit("/", 2)[-2] for name in ("articles", "news")
-                for url in lxml.etree.fromstring(client.get(f"/sitemaps/{name}.xml").content).xpath(
-                    "//*[local-name()='loc']/text()") if "/story/" in url}
+        return {
+            url.rsplit("/", 2)[-2]
+            for name in ("articles", "news")
+            for url in lxml.etree.fromstring(client.get(f"/sitemaps/{name}.xml").content).xpath(
+                "//*[local-name()='loc']/text()"
+            )
+            if "/story/" in url
+        }
 
     assert listed() == {"rowers-win", "relay-record", "ferry-sails"}
     seo(hp="canonical")  # the agency's own page is the one to index, where the story has one
@@ -262,23 +343,36 @@ def test_a_broken_sources_file_leaves_articles_indexed(client, ingest, seo, sett
 
 # --- source, topic, place and archive pages -------------------------------------------------------
 
-@pytest.mark.parametrize("url, expected, title", [
-    ("/source/hp/", ["Skiers open the season", "Shares rise on port results", "Rowers win gold in Oslo"], "HP"),
-    ("/source/ians/", ["Relay team sets a record"], "IANS"),
-    ("/topic/olympics/", ["Relay team sets a record", "Rowers win gold in Oslo"], "Olympics"),
-    ("/topic/markets/", ["Shares rise on port results"], "Markets"),
-    ("/topic/sport/", ["Skiers open the season", "Relay team sets a record", "Rowers win gold in Oslo"], "Sport"),
-    ("/place/oslo/", ["Skiers open the season", "Rowers win gold in Oslo"], "OSLO"),
-    ("/place/port-salvin/", ["Shares rise on port results"], "PORT SALVIN"),
-])
+
+@pytest.mark.parametrize(
+    "url, expected, title",
+    [
+        ("/source/hp/", ["Skiers open the season", "Shares rise on port results", "Rowers win gold in Oslo"], "HP"),
+        ("/source/ians/", ["Relay team sets a record"], "IANS"),
+        ("/topic/olympics/", ["Relay team sets a record", "Rowers win gold in Oslo"], "Olympics"),
+        ("/topic/markets/", ["Shares rise on port results"], "Markets"),
+        ("/topic/sport/", ["Skiers open the season", "Relay team sets a record", "Rowers win gold in Oslo"], "Sport"),
+        ("/place/oslo/", ["Skiers open the season", "Rowers win gold in Oslo"], "OSLO"),
+        ("/place/port-salvin/", ["Shares rise on port results"], "PORT SALVIN"),
+    ],
+)
 def test_each_page_lists_its_stories_newest_first(client, wire, url, expected, title):
     doc = page(client, url)
     assert doc.xpath("//ul[@class='stories']//h2/a/text()") == expected
     assert doc.xpath("string(//h1)") == title
 
 
-@pytest.mark.parametrize("url", ["/source/nobody/", "/topic/no-such-topic/", "/place/atlantis/",
-                                 "/archive/2020/01/01/", "/archive/2026/02/30/", "/archive/2026/2/3/"])
+@pytest.mark.parametrize(
+    "url",
+    [
+        "/source/nobody/",
+        "/topic/no-such-topic/",
+        "/place/atlantis/",
+        "/archive/2020/01/01/",
+        "/archive/2026/02/30/",
+        "/archive/2026/2/3/",
+    ],
+)
 def test_an_unknown_or_empty_page_is_404(client, wire, url):
     assert client.get(url).status_code == 404
 
@@ -293,8 +387,10 @@ def test_a_source_with_no_visible_story_has_no_page(client, ingest):
 def test_topic_and_place_pages_follow_the_current_version(client, ingest):
     ingest(ninjs("urn:t:cranes", "Cranes back", "OSLO (HP) - Cranes worked.", topics=["Ports"]), source="hp")
     assert headlines(client, "/topic/ports/") == headlines(client, "/place/oslo/") == ["Cranes back"]
-    ingest(ninjs("urn:t:cranes", "Cranes back", "BERGEN (HP) - Cranes worked again.", topics=["Shipping"], version=2),
-           source="hp")
+    ingest(
+        ninjs("urn:t:cranes", "Cranes back", "BERGEN (HP) - Cranes worked again.", topics=["Shipping"], version=2),
+        source="hp",
+    )
     assert client.get("/topic/ports/").status_code == client.get("/place/oslo/").status_code == 404
     assert headlines(client, "/topic/shipping/") == headlines(client, "/place/bergen/") == ["Cranes back"]
     assert client.get("/topic/ports/rss.xml").status_code == 404
@@ -303,7 +399,10 @@ def test_topic_and_place_pages_follow_the_current_version(client, ingest):
 def test_the_topic_and_source_feeds_link_to_their_pages(client, wire):
     for url, link in [("/source/hp/rss.xml", "/source/hp/"), ("/topic/olympics/rss.xml", "/topic/olympics/")]:
         assert etree.fromstring(client.get(url).content).findtext("channel/link") == f"http://testserver{link}"
-    assert page(client, "/topic/olympics/").xpath("//link[@type='application/rss+xml']/@href")[0] == "/topic/olympics/rss.xml"
+    assert (
+        page(client, "/topic/olympics/").xpath("//link[@type='application/rss+xml']/@href")[0]
+        == "/topic/olympics/rss.xml"
+    )
     assert page(client, "/source/hp/").xpath("//link[@type='application/atom+xml']/@href")[0] == "/source/hp/atom.xml"
 
 
@@ -322,7 +421,11 @@ def test_the_archive_goes_by_the_sites_time_zone(client, ingest, settings):
         assert headlines(client, "/archive/2026/11/23/") == ["The late story"]
         doc = page(client, "/archive/")
         assert doc.xpath("//ul[@class='days']/li/a/@href") == [
-            "/archive/2026/11/26/", "/archive/2026/11/25/", "/archive/2026/11/24/", "/archive/2026/11/23/"]
+            "/archive/2026/11/26/",
+            "/archive/2026/11/25/",
+            "/archive/2026/11/24/",
+            "/archive/2026/11/23/",
+        ]
         assert doc.xpath("//ul[@class='days']/li/a/text()")[0] == "Thursday 26 November 2026"
         assert page(client, "/archive/2026/11/24/").xpath("string(//h1)") == "Tuesday 24 November 2026"
 
@@ -330,10 +433,21 @@ def test_the_archive_goes_by_the_sites_time_zone(client, ingest, settings):
 def test_every_page_leaves_out_killed_and_embargoed_stories_until_the_embargo_ends(client, ingest):
     with time_machine.travel(NOW, tick=False):
         ingest(ninjs("urn:t:live", "Live story", "OSLO (HP) - Live.", topics=["Ports"], minutes_ago=0), source="hp")
-        ingest(ninjs("urn:t:killed", "Killed story", "OSLO (HP) - Killed.", topics=["Ports"], minutes_ago=0), source="hp")
+        ingest(
+            ninjs("urn:t:killed", "Killed story", "OSLO (HP) - Killed.", topics=["Ports"], minutes_ago=0), source="hp"
+        )
         ingest(kill("urn:t:killed"), source="hp")
-        ingest(ninjs("urn:t:embargoed", "Embargoed story", "OSLO (HP) - Later.", topics=["Ports"], minutes_ago=0,
-                     embargoed=(NOW + dt.timedelta(hours=1)).isoformat()), source="hp")
+        ingest(
+            ninjs(
+                "urn:t:embargoed",
+                "Embargoed story",
+                "OSLO (HP) - Later.",
+                topics=["Ports"],
+                minutes_ago=0,
+                embargoed=(NOW + dt.timedelta(hours=1)).isoformat(),
+            ),
+            source="hp",
+        )
     urls = ["/source/hp/", "/topic/ports/", "/place/oslo/", f"/archive/{NOW:%Y/%m/%d}/"]
     with time_machine.travel(NOW + dt.timedelta(minutes=59), tick=False):
         for url in urls:
@@ -345,13 +459,19 @@ def test_every_page_leaves_out_killed_and_embargoed_stories_until_the_embargo_en
             assert headlines(client, url) == ["Embargoed story", "Live story"], url
 
 
-@pytest.mark.parametrize("url", ["/source/hp/", "/topic/ports/", "/place/oslo/", f"/archive/{NOW:%Y/%m/%d}/", "/archive/"])
+@pytest.mark.parametrize(
+    "url", ["/source/hp/", "/topic/ports/", "/place/oslo/", f"/archive/{NOW:%Y/%m/%d}/", "/archive/"]
+)
 def test_listings_paginate_with_stable_page_urls(client, ingest, monkeypatch, url):
     monkeypatch.setattr(views, "PAGE_SIZE", 2)
     with time_machine.travel(NOW, tick=False):
         for n in range(5):
-            ingest(ninjs(f"urn:t:{n}", f"Story {n}", topics=["Ports"], minutes_ago=n * 60 * 24
-                         if url == "/archive/" else n), source="hp")
+            ingest(
+                ninjs(
+                    f"urn:t:{n}", f"Story {n}", topics=["Ports"], minutes_ago=n * 60 * 24 if url == "/archive/" else n
+                ),
+                source="hp",
+            )
         first, third = page(client, url), page(client, f"{url}?page=3")
     assert first.xpath("//a[@rel='next']/@href") == ["?page=2"]
     assert third.xpath("//a[@rel='prev']/@href") == ["?page=2"] and not third.xpath("//a[@rel='next']")
@@ -363,6 +483,7 @@ def test_listings_paginate_with_stable_page_urls(client, ingest, monkeypatch, ur
 
 
 # --- error pages ------------------------------------------------------------------------------------
+
 
 def test_the_404_page_is_in_the_sites_design(client, wire, settings):
     settings.WIREDESK = {**settings.WIREDESK, "SITE_NAME": "Harbour Daily"}

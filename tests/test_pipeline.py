@@ -30,8 +30,11 @@ def test_the_same_file_twice_publishes_one_story(ingest):
 
 def test_new_copy_of_a_story_updates_it_at_the_same_url(ingest):
     first = ingest(story_copy())[0]
-    second = ingest(story_copy(paragraphs=("The harbour's cranes worked again on Monday.",
-                                           "Queues cleared by noon, the port said.")))[0]
+    second = ingest(
+        story_copy(
+            paragraphs=("The harbour's cranes worked again on Monday.", "Queues cleared by noon, the port said.")
+        )
+    )[0]
     assert (second.outcome, second.version, second.url) == ("updated", 2, first.url)
     story = Story.objects.get()
     assert story.current.version == 2

@@ -19,8 +19,13 @@ EXAMPLES = settings(max_examples=40, deadline=None, suppress_health_check=[Healt
 
 def item(number: int, status: str, *, numbered: bool, embargoed: bool) -> bytes:
     """Version `number` of one story: numbered as NewsML-G2 and ninjs do, or only timed as feeds are."""
-    value = {"uri": "urn:test:story", "headline": f"Headline {number}", "body_text": f"Text of version {number}.",
-             "pubstatus": status, "versioncreated": (NOW - dt.timedelta(minutes=10 - number)).isoformat()}
+    value = {
+        "uri": "urn:test:story",
+        "headline": f"Headline {number}",
+        "body_text": f"Text of version {number}.",
+        "pubstatus": status,
+        "versioncreated": (NOW - dt.timedelta(minutes=10 - number)).isoformat(),
+    }
     if numbered:
         value["version"] = number
     if embargoed:
@@ -35,15 +40,18 @@ def seen_after(deliveries: list[bytes]) -> tuple:
             for data in deliveries:
                 pipeline.process(pipeline.receive(data, source="hp", transport="test").pk)
         story = Story.objects.select_related("current").get()
-        seen = tuple((story.is_visible(when), story.current.canonical.paragraphs if story.is_visible(when) else None)
-                     for when in (NOW, EMBARGO))
+        seen = tuple(
+            (story.is_visible(when), story.current.canonical.paragraphs if story.is_visible(when) else None)
+            for when in (NOW, EMBARGO)
+        )
         transaction.set_rollback(True)
     return story.state, seen
 
 
 @EXAMPLES
-@given(statuses=st.lists(STATUS, min_size=1, max_size=4), numbered=st.booleans(), embargoed=st.booleans(),
-       data=st.data())
+@given(
+    statuses=st.lists(STATUS, min_size=1, max_size=4), numbered=st.booleans(), embargoed=st.booleans(), data=st.data()
+)
 def test_any_order_of_arrival_ends_in_the_same_visible_state(db, statuses, numbered, embargoed, data):
     # An embargo, when there is one, covers every version: agencies lift it, they do not add it.
     versions = [item(n, status, numbered=numbered, embargoed=embargoed) for n, status in enumerate(statuses, 1)]

@@ -8,9 +8,9 @@ import time
 import urllib.error
 import urllib.request
 
+import desk
 import pytest
 import time_machine
-import desk
 from conftest import story_copy
 from django.conf import settings
 from django.db import OperationalError
@@ -47,8 +47,10 @@ def write_sources(text: str) -> None:
 
 @pytest.fixture
 def hp_pushes(monkeypatch):
-    write_sources('[sources.hp]\nname = "Harbour Press"\npush_secret_env = "HP_PUSH_SECRET"\n'
-                  '[sources.salvin-times]\nname = "Salvin Times"\n')
+    write_sources(
+        '[sources.hp]\nname = "Harbour Press"\npush_secret_env = "HP_PUSH_SECRET"\n'
+        '[sources.salvin-times]\nname = "Salvin Times"\n'
+    )
     monkeypatch.setenv("HP_PUSH_SECRET", SECRET)
     yield
     (settings.DATA_DIR / "sources.toml").unlink()
@@ -60,8 +62,9 @@ def signed(body: bytes = STORY, *, secret: str = SECRET, at: float | None = None
 
 
 def post(client, body: bytes = STORY, *, source: str = "hp", content_type: str = "text/plain", headers=None):
-    return client.generic("POST", f"/push/{source}", body, content_type=content_type,
-                          headers=signed(body) if headers is None else headers)
+    return client.generic(
+        "POST", f"/push/{source}", body, content_type=content_type, headers=signed(body) if headers is None else headers
+    )
 
 
 def refused(response, status: int, says: str) -> str:
@@ -74,8 +77,13 @@ def refused(response, status: int, says: str) -> str:
 
 
 def test_a_signed_push_is_stored_as_sent_and_published(client):
-    response = client.generic("POST", "/push/hp", STORY, content_type="text/plain; charset=utf-8",
-                              headers=signed(X_Wiredesk_Filename="hp-20261124-0930.txt"))
+    response = client.generic(
+        "POST",
+        "/push/hp",
+        STORY,
+        content_type="text/plain; charset=utf-8",
+        headers=signed(X_Wiredesk_Filename="hp-20261124-0930.txt"),
+    )
     assert response.status_code == 202
     delivery = Delivery.objects.get()
     assert response.json() == {"delivery": delivery.pk}
@@ -103,18 +111,21 @@ def test_a_fresh_signature_verifies_whatever_the_case_of_its_hex():
     assert verify(SECRET, "1795000300", upper, STORY, now=now) is None
 
 
-@pytest.mark.parametrize("secret, timestamp, signature, says", [
-    ("another-secret-entirely-1234", "1795000000", None, "does not match"),
-    (SECRET, "1795000001", None, "does not match"),  # the timestamp moved after signing
-    (SECRET, "1795000000", "sha256=" + "0" * 64, "does not match"),
-    (SECRET, "1795000000", "sha1=" + "0" * 40, "must be sha256= and 64 hexadecimal digits"),
-    (SECRET, "1795000000", "sha256=é" + "0" * 63, "must be sha256= and 64 hexadecimal digits"),
-    (SECRET, "1795000000", "", "X-Wiredesk-Signature is missing"),
-    (SECRET, None, "", "send X-Wiredesk-Timestamp and X-Wiredesk-Signature"),
-    (SECRET, "1795000000.5", "", "whole Unix seconds"),
-    (SECRET, "1794999699", None, "301 s behind the desk's clock"),
-    (SECRET, "1795000301", None, "301 s ahead of the desk's clock"),
-])
+@pytest.mark.parametrize(
+    "secret, timestamp, signature, says",
+    [
+        ("another-secret-entirely-1234", "1795000000", None, "does not match"),
+        (SECRET, "1795000001", None, "does not match"),  # the timestamp moved after signing
+        (SECRET, "1795000000", "sha256=" + "0" * 64, "does not match"),
+        (SECRET, "1795000000", "sha1=" + "0" * 40, "must be sha256= and 64 hexadecimal digits"),
+        (SECRET, "1795000000", "sha256=é" + "0" * 63, "must be sha256= and 64 hexadecimal digits"),
+        (SECRET, "1795000000", "", "X-Wiredesk-Signature is missing"),
+        (SECRET, None, "", "send X-Wiredesk-Timestamp and X-Wiredesk-Signature"),
+        (SECRET, "1795000000.5", "", "whole Unix seconds"),
+        (SECRET, "1794999699", None, "301 s behind the desk's clock"),
+        (SECRET, "1795000301", None, "301 s ahead of the desk's clock"),
+    ],
+)
 def test_the_signature_check_names_what_is_wrong(secret, timestamp, signature, says):
     if signature is None:
         signature = sign(secret, "1795000000", STORY)
@@ -125,7 +136,8 @@ def test_the_signature_check_names_what_is_wrong(secret, timestamp, signature, s
 def test_the_signature_is_the_documented_hmac():
     # What the module docstring's openssl recipe gives for this secret, timestamp and body.
     assert sign("k" * 16, 1795000000, b"<x/>") == (
-        "sha256=6b1d4d81bfd1a5b05530e21f9b254852d66b3f265959b33602f0249c2a831194")
+        "sha256=6b1d4d81bfd1a5b05530e21f9b254852d66b3f265959b33602f0249c2a831194"
+    )
 
 
 def test_a_bad_signature_is_refused_and_nothing_is_stored(client):
@@ -206,8 +218,11 @@ def test_while_a_secret_is_changed_either_of_two_signs(client, monkeypatch):
     assert post(client).status_code == 202
     resent = STORY + b"\n"
     assert post(client, resent, headers=signed(resent, secret=new)).status_code == 202
-    refused(post(client, resent + b"\n", headers=signed(resent + b"\n", secret="harbour-press-never-given")), 401,
-            "the signature does not match")
+    refused(
+        post(client, resent + b"\n", headers=signed(resent + b"\n", secret="harbour-press-never-given")),
+        401,
+        "the signature does not match",
+    )
     monkeypatch.setenv("HP_PUSH_SECRET", new)  # the old one retired
     refused(post(client, resent + b"\n"), 401, "the signature does not match")
     assert Delivery.objects.count() == 2
@@ -240,19 +255,32 @@ def test_a_body_over_the_limit_is_refused_by_the_bytes_read_whatever_content_len
     assert not Delivery.objects.exists()
 
 
-@pytest.mark.parametrize("content_type", [
-    "application/xml", "text/xml; charset=utf-8", "application/vnd.iptc.g2.newsitem+xml", "application/json",
-    "application/ninjs+json", "text/plain", "TEXT/PLAIN; charset=ISO-8859-1", "application/octet-stream", ""])
+@pytest.mark.parametrize(
+    "content_type",
+    [
+        "application/xml",
+        "text/xml; charset=utf-8",
+        "application/vnd.iptc.g2.newsitem+xml",
+        "application/json",
+        "application/ninjs+json",
+        "text/plain",
+        "TEXT/PLAIN; charset=ISO-8859-1",
+        "application/octet-stream",
+        "",
+    ],
+)
 @pytest.mark.usefixtures("queued_only")
 def test_agency_copy_types_are_accepted_and_none_means_the_bytes_decide(client, content_type):
     assert post(client, content_type=content_type).status_code == 202
 
 
-@pytest.mark.parametrize("content_type", ["multipart/form-data; boundary=x", "text/html",
-                                          "application/x-www-form-urlencoded"])
+@pytest.mark.parametrize(
+    "content_type", ["multipart/form-data; boundary=x", "text/html", "application/x-www-form-urlencoded"]
+)
 def test_other_content_types_are_refused_with_what_is_accepted(client, content_type):
-    error = refused(post(client, content_type=content_type), 415,
-                    f"Content-Type {content_type.split(';')[0]} is not agency copy")
+    error = refused(
+        post(client, content_type=content_type), 415, f"Content-Type {content_type.split(';')[0]} is not agency copy"
+    )
     assert "application/xml, text/xml, any +xml type" in error
     assert not Delivery.objects.exists()
 
@@ -329,10 +357,15 @@ def send(url: str, body, headers: dict) -> tuple[int, dict]:
 @pytest.mark.embedded
 def test_a_push_to_a_running_desk_is_published(server):
     base, data = server
-    status, answer = send(f"{base}/push/hp", STORY, signed(**{
-        "Content-Type": "text/plain", "X-Wiredesk-Filename": "hamn-kranar-p%C3%A5-plats.txt"}))
+    status, answer = send(
+        f"{base}/push/hp",
+        STORY,
+        signed(**{"Content-Type": "text/plain", "X-Wiredesk-Filename": "hamn-kranar-p%C3%A5-plats.txt"}),
+    )
     assert status == 202
-    [(stored, filename)] = desk.rows(data, f"select data, filename from wiredesk_delivery where id = {answer['delivery']}")
+    [(stored, filename)] = desk.rows(
+        data, f"select data, filename from wiredesk_delivery where id = {answer['delivery']}"
+    )
     assert (stored, filename) == (STORY, "hamn-kranar-på-plats.txt")
     desk.wait_for(lambda: "Harbour cranes return to service" in desk.get(base + "/"))
 
@@ -340,7 +373,7 @@ def test_a_push_to_a_running_desk_is_published(server):
 @pytest.mark.embedded
 def test_a_chunked_push_is_taken_and_one_over_the_limit_refused(server):
     def chunks(body: bytes, size: int = 1024 * 1024):
-        return (body[i:i + size] for i in range(0, len(body), size))
+        return (body[i : i + size] for i in range(0, len(body), size))
 
     base, data = server
     # No Content-Length: urllib sends an iterable body chunked.

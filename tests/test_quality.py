@@ -106,8 +106,15 @@ def _pages(base: str, data: Path) -> Site:
     word = max(re.findall(r"[A-Za-z]{5,}", doc.xpath("string(//h1)")), key=len)
     with sqlite3.connect(f"file:{data / 'wiredesk.sqlite3'}?mode=ro", uri=True) as db:
         [(killed_id, killed_slug)] = db.execute("select id, slug from wiredesk_story where state = 'killed'").fetchall()
-    site.paths = {"home": "/", "section": section, "article": path, "search": f"/search/?q={word}",
-                  "gone": f"/story/{killed_id}/{killed_slug}/", "not_found": "/no-such-page/", "archive": "/archive/"}
+    site.paths = {
+        "home": "/",
+        "section": section,
+        "article": path,
+        "search": f"/search/?q={word}",
+        "gone": f"/story/{killed_id}/{killed_slug}/",
+        "not_found": "/no-such-page/",
+        "archive": "/archive/",
+    }
     expected = {"gone": 410, "not_found": 404}
     for name in PAGES:
         status, site.html[name] = fetch(site.url(name))
@@ -117,6 +124,7 @@ def _pages(base: str, data: Path) -> Site:
 
 
 # axe-core ---------------------------------------------------------------------------------------
+
 
 @pytest.mark.parametrize("scheme", ["light", "dark"])
 @pytest.mark.parametrize("name", PAGES)
@@ -131,13 +139,16 @@ def test_axe_core_finds_no_wcag_21_aa_violation(site, chromium, name, scheme):
     finally:
         context.close()
     assert result["passes"], "axe-core ran no rule"
-    violations = [f"{v['id']} ({v['impact']}): {v['help']}: "
-                  + "; ".join(f"{n['target']} {n['failureSummary']}" for n in v["nodes"])
-                  for v in result["violations"]]
+    violations = [
+        f"{v['id']} ({v['impact']}): {v['help']}: "
+        + "; ".join(f"{n['target']} {n['failureSummary']}" for n in v["nodes"])
+        for v in result["violations"]
+    ]
     assert violations == []
 
 
 # The W3C Nu HTML checker ------------------------------------------------------------------------
+
 
 @pytest.fixture(scope="module")
 def nu_messages(site, tmp_path_factory):
@@ -150,8 +161,12 @@ def nu_messages(site, tmp_path_factory):
     for name in PAGES:
         files[name] = folder / f"{name}.html"
         files[name].write_text(site.html[name], encoding="utf-8")
-    run = subprocess.run([java, "-jar", str(_need(VNU)), "--errors-only", "--format", "json",
-                          *map(str, files.values())], capture_output=True, text=True, timeout=120)
+    run = subprocess.run(
+        [java, "-jar", str(_need(VNU)), "--errors-only", "--format", "json", *map(str, files.values())],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     report = json.loads(run.stderr)  # vnu writes its report to stderr
     by_page = {name: [] for name in PAGES}
     for message in report["messages"]:
@@ -169,6 +184,7 @@ def test_the_nu_html_checker_finds_no_error(nu_messages, name):
 
 # Lighthouse -------------------------------------------------------------------------------------
 
+
 @pytest.fixture(scope="module")
 def lighthouse(site, tmp_path_factory):
     folder = tmp_path_factory.mktemp("lighthouse")
@@ -178,14 +194,22 @@ def lighthouse(site, tmp_path_factory):
         if name in reports:
             return reports[name]
         output = folder / f"{name}.json"
-        command = [str(_need(LIGHTHOUSE)), site.url(name), "--quiet", "--output=json", f"--output-path={output}",
-                   f"--only-categories={','.join(CATEGORIES)}", f"--chrome-flags={' '.join(['--headless', *FLAGS])}"]
+        command = [
+            str(_need(LIGHTHOUSE)),
+            site.url(name),
+            "--quiet",
+            "--output=json",
+            f"--output-path={output}",
+            f"--only-categories={','.join(CATEGORIES)}",
+            f"--chrome-flags={' '.join(['--headless', *FLAGS])}",
+        ]
         # Now and then (about one run in eight here) Lighthouse 12 fails to record the trace of a
         # load in this Chromium ("Runtime error encountered: ... (NO_NAVSTART)"): that is a
         # measurement that did not happen, not a score, so it is taken again, at most twice.
         for _ in range(3):
-            lighthouse = subprocess.run(command, env={**os.environ, "CHROME_PATH": CHROMIUM},
-                                        capture_output=True, text=True, timeout=180)
+            lighthouse = subprocess.run(
+                command, env={**os.environ, "CHROME_PATH": CHROMIUM}, capture_output=True, text=True, timeout=180
+            )
             if "Runtime error encountered" not in lighthouse.stderr:
                 break
             warnings.warn(f"Lighthouse on {site.paths[name]}, taken again: {lighthouse.stderr.strip()}", stacklevel=1)
@@ -205,9 +229,12 @@ def test_lighthouse_scores_at_least_095(site, lighthouse, name):
     asked = [c for c in CATEGORIES if not (c == "seo" and noindex)]
     scores = {c: report["categories"][c]["score"] for c in asked}
     low = {c: s for c, s in scores.items() if s is None or s < PASS}
-    failing = [f"{category}: {ref['id']} {report['audits'][ref['id']]['score']} {report['audits'][ref['id']]['title']}"
-               for category in low for ref in report["categories"][category]["auditRefs"]
-               if ref["weight"] and report["audits"][ref["id"]]["score"] not in (None, 1)]
+    failing = [
+        f"{category}: {ref['id']} {report['audits'][ref['id']]['score']} {report['audits'][ref['id']]['title']}"
+        for category in low
+        for ref in report["categories"][category]["auditRefs"]
+        if ref["weight"] and report["audits"][ref["id"]]["score"] not in (None, 1)
+    ]
     assert low == {}, failing
 
 
@@ -231,8 +258,11 @@ def _vocabulary():
         return {v.strip().removeprefix(SCHEMA_ORG) for v in value.split(",") if v.strip()}
 
     types = {label: names(row["subTypeOf"]) for label, row in rows("types").items() if not row["supersededBy"]}
-    properties = {label: (names(row["domainIncludes"]), names(row["rangeIncludes"]))
-                  for label, row in rows("properties").items() if not row["supersededBy"]}
+    properties = {
+        label: (names(row["domainIncludes"]), names(row["rangeIncludes"]))
+        for label, row in rows("properties").items()
+        if not row["supersededBy"]
+    }
     return types, properties
 
 
@@ -299,9 +329,17 @@ def test_the_article_json_ld_uses_only_the_schema_org_vocabulary(site):
 
 def test_the_schema_org_check_catches_what_is_not_in_the_vocabulary():
     types, properties = _vocabulary()
-    bad = {"@type": "NewsArticle", "headline": "x", "headLine": "x", "price": "1",
-           "author": {"@type": "Organisation", "name": "x"}, "publisher": {"@type": "Place", "name": "x"},
-           "datePublished": "yesterday", "mainEntityOfPage": "not a url", "wordCount": "many"}
+    bad = {
+        "@type": "NewsArticle",
+        "headline": "x",
+        "headLine": "x",
+        "price": "1",
+        "author": {"@type": "Organisation", "name": "x"},
+        "publisher": {"@type": "Place", "name": "x"},
+        "datePublished": "yesterday",
+        "mainEntityOfPage": "not a url",
+        "wordCount": "many",
+    }
     assert schema_org_problems(bad, types, properties) == [
         "NewsArticle.headLine: not a schema.org property",
         "NewsArticle.price: not a property of NewsArticle",

@@ -58,8 +58,10 @@ def test_list_shows_each_waiting_delivery_in_a_line_with_its_reason(quarantine):
 def test_list_shows_a_reason_s_first_line_and_json_gives_every_field(quarantine):
     data, ids = quarantine
     with db(data) as conn:
-        conn.execute("UPDATE wiredesk_delivery SET error = 'the mail had no copy\nparts: a.pdf, b.png' WHERE id = ?",
-                     (ids["empty"],))
+        conn.execute(
+            "UPDATE wiredesk_delivery SET error = 'the mail had no copy\nparts: a.pdf, b.png' WHERE id = ?",
+            (ids["empty"],),
+        )
     assert wiredesk(data, "quarantine", "list").stdout.splitlines()[-1].endswith("0  the mail had no copy")
 
     result = wiredesk(data, "quarantine", "list", "--json")
@@ -67,7 +69,11 @@ def test_list_shows_a_reason_s_first_line_and_json_gives_every_field(quarantine)
     hostile, empty = json.loads(result.stdout)
     assert set(hostile) == {"delivery", "received", "source", "transport", "filename", "size", "reason"}
     assert (hostile["delivery"], hostile["source"], hostile["transport"], hostile["size"]) == (
-        ids["hostile"], "hp", "cli", len(HOSTILE))
+        ids["hostile"],
+        "hp",
+        "cli",
+        len(HOSTILE),
+    )
     assert hostile["filename"].endswith("wire\x1b[31m.bin") and "\x1b" not in result.stdout  # escaped by JSON
     assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?\+00:00", hostile["received"])
     assert empty["reason"] == "the mail had no copy\nparts: a.pdf, b.png"
@@ -85,9 +91,15 @@ def test_show_gives_everything_with_the_first_bytes_and_nothing_a_terminal_would
     assert result.returncode == 0, result.stderr
     text = result.stdout
     assert not UNSAFE.search(text)
-    for shown in (f"delivery {ids['hostile']}: quarantined", "source:    hp", "transport: cli", "wire\\x1b[31m.bin",
-                  f"size:      {len(HOSTILE)} bytes", "binary data, not text: control bytes where a story has letters",
-                  f"data (all {len(HOSTILE)} bytes):"):
+    for shown in (
+        f"delivery {ids['hostile']}: quarantined",
+        "source:    hp",
+        "transport: cli",
+        "wire\\x1b[31m.bin",
+        f"size:      {len(HOSTILE)} bytes",
+        "binary data, not text: control bytes where a story has letters",
+        f"data (all {len(HOSTILE)} bytes):",
+    ):
         assert shown in text
     # The bytes, lines kept, each control written out as its escape.
     assert "  \\x00\\x1b[2J\\x1b]0;owned\\x07 not \\x9b31m a story \\u202e\\r\n  second line\n" in text
@@ -104,7 +116,9 @@ def test_show_gives_only_the_first_bytes_of_a_long_delivery(tmp_path):
 def test_show_says_when_the_bytes_were_never_read(quarantine):
     data, ids = quarantine
     with db(data) as conn:  # as a transport records a delivery too large to read
-        conn.execute("UPDATE wiredesk_delivery SET unread = 1, data = x'', size = 20000000 WHERE id = ?", (ids["hostile"],))
+        conn.execute(
+            "UPDATE wiredesk_delivery SET unread = 1, data = x'', size = 20000000 WHERE id = ?", (ids["hostile"],)
+        )
     result = wiredesk(data, "quarantine", "show", str(ids["hostile"]))
     assert "size:      20,000,000 bytes" in result.stdout
     assert result.stdout.endswith("data:      not read (see the reason)\n")
@@ -116,13 +130,19 @@ def test_dismiss_sets_deliveries_aside_for_good_with_the_reason_recorded_and_log
     assert result.returncode == 0, result.stderr
     assert [json.loads(line) for line in result.stdout.splitlines()] == [
         {"delivery": ids["hostile"], "status": "dismissed", "reason": "test sends"},
-        {"delivery": ids["empty"], "status": "dismissed", "reason": "test sends"}]
+        {"delivery": ids["empty"], "status": "dismissed", "reason": "test sends"},
+    ]
     assert f"delivery {ids['hostile']} dismissed by an operator: test sends" in result.stderr
     with db(data) as conn:
-        status, error = conn.execute("SELECT status, error FROM wiredesk_delivery WHERE id = ?", (ids["empty"],)).fetchone()
+        status, error = conn.execute(
+            "SELECT status, error FROM wiredesk_delivery WHERE id = ?", (ids["empty"],)
+        ).fetchone()
     assert status == "dismissed"
-    assert re.fullmatch(r"the file is empty: there is no story text\n"
-                        r"dismissed by an operator at \d{4}-\d\d-\d\d \d\d:\d\d:\d\d UTC: test sends", error)
+    assert re.fullmatch(
+        r"the file is empty: there is no story text\n"
+        r"dismissed by an operator at \d{4}-\d\d-\d\d \d\d:\d\d:\d\d UTC: test sends",
+        error,
+    )
 
     # No longer waiting: not listed, and not run again by a bare reprocess.
     assert wiredesk(data, "quarantine", "list").stdout == "nothing in quarantine\n"
@@ -132,11 +152,14 @@ def test_dismiss_sets_deliveries_aside_for_good_with_the_reason_recorded_and_log
     assert f"delivery {ids['empty']}: dismissed" in shown and "dismissed by an operator at " in shown
 
 
-@pytest.mark.parametrize("which, says", [
-    ("story", "wiredesk: delivery {story} is processed, not in quarantine: nothing was dismissed"),
-    ("unknown", "wiredesk: no delivery 12345"),
-    ("bad", "wiredesk: 'x1' is not a delivery number"),
-])
+@pytest.mark.parametrize(
+    "which, says",
+    [
+        ("story", "wiredesk: delivery {story} is processed, not in quarantine: nothing was dismissed"),
+        ("unknown", "wiredesk: no delivery 12345"),
+        ("bad", "wiredesk: 'x1' is not a delivery number"),
+    ],
+)
 def test_dismiss_refuses_what_is_not_in_quarantine_and_dismisses_none(quarantine, which, says):
     data, ids = quarantine
     ref = {"story": str(ids["story"]), "unknown": "12345", "bad": "x1"}[which]
@@ -151,7 +174,9 @@ def test_dismiss_refuses_a_delivery_already_dismissed(quarantine):
     wiredesk(data, "quarantine", "dismiss", str(ids["empty"]), "--reason", "test sends")
     result = wiredesk(data, "quarantine", "dismiss", str(ids["empty"]), "--reason", "again")
     assert (result.returncode, result.stderr) == (
-        1, f"wiredesk: delivery {ids['empty']} is dismissed, not in quarantine: nothing was dismissed\n")
+        1,
+        f"wiredesk: delivery {ids['empty']} is dismissed, not in quarantine: nothing was dismissed\n",
+    )
 
 
 def test_dismiss_needs_a_reason(quarantine):

@@ -59,18 +59,24 @@ def test_bad_input_is_quarantined_and_the_desk_keeps_publishing(desk):
     base, data, process = desk
     (data / "inbox" / "garbage.bin").write_bytes(b"\x00\xff\x00\xfe not a story")
     (data / "inbox" / "story.txt").write_bytes(
-        b"Ferry timetable changes\n\nPORT SALVIN (HP) - The ferry company changed its winter timetable.\n")
+        b"Ferry timetable changes\n\nPORT SALVIN (HP) - The ferry company changed its winter timetable.\n"
+    )
     wait_for(lambda: "Ferry timetable changes" in get(base + "/"))
     assert process.poll() is None
 
-    [(filename, error)] = wait_for(lambda: rows(data, "select filename, error from wiredesk_delivery where status = 'quarantined'"))
+    [(filename, error)] = wait_for(
+        lambda: rows(data, "select filename, error from wiredesk_delivery where status = 'quarantined'")
+    )
     assert filename == "garbage.bin" and "binary" in error
     # Set aside for whoever watches the folders, with the reason beside it.
     [reason] = wait_for(lambda: list((data / "error").rglob("garbage.bin.reason.txt")))
-    assert error in reason.read_text() and reason.with_name("garbage.bin").read_bytes() == b"\x00\xff\x00\xfe not a story"
+    assert (
+        error in reason.read_text() and reason.with_name("garbage.bin").read_bytes() == b"\x00\xff\x00\xfe not a story"
+    )
 
-    ingest = subprocess.run([WIREDESK, "ingest", "--data", str(data), str(data / "archive")], env=desk_env(),
-                            capture_output=True, text=True)
+    ingest = subprocess.run(
+        [WIREDESK, "ingest", "--data", str(data), str(data / "archive")], env=desk_env(), capture_output=True, text=True
+    )
     assert ingest.returncode == 1  # a folder is not copy: said, not crashed
     assert "Is a directory" in ingest.stderr
 
@@ -78,9 +84,14 @@ def test_bad_input_is_quarantined_and_the_desk_keeps_publishing(desk):
 @pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGINT])
 def test_the_renderer_stops_when_told_even_if_its_parent_ignored_the_signal(tmp_path, sig):
     subprocess.run([WIREDESK, "migrate", "--data", str(tmp_path)], env=desk_env(), check=True, capture_output=True)
-    renderer = subprocess.Popen([WIREDESK, "render", "--follow", "--data", str(tmp_path)], env=desk_env(),
-                                stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-                                preexec_fn=lambda: signal.signal(sig, signal.SIG_IGN))  # as a shell's background job
+    renderer = subprocess.Popen(
+        [WIREDESK, "render", "--follow", "--data", str(tmp_path)],
+        env=desk_env(),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        preexec_fn=lambda: signal.signal(sig, signal.SIG_IGN),
+    )  # as a shell's background job
     try:
         wait_for(lambda: (tmp_path / "site.state" / "state.json").exists())  # its first sweep is done
         renderer.send_signal(sig)
@@ -94,12 +105,17 @@ def test_the_renderer_stops_when_told_even_if_its_parent_ignored_the_signal(tmp_
 def test_a_kill_from_another_process_reaches_every_web_process_at_once(desk):
     base, data, process = desk
     (data / "inbox" / "story.txt").write_bytes(
-        b"Dam inspection finds cracks\n\nVALMORA (MNS) - Inspectors found cracks in the upper dam on Monday.\n")
+        b"Dam inspection finds cracks\n\nVALMORA (MNS) - Inspectors found cracks in the upper dam on Monday.\n"
+    )
     link = wait_for(lambda: re.search(r'<h2><a href="(/story/(\d+)/[^"]+)">Dam inspection', get(base + "/")))
     for _ in range(20):  # kept by both web processes
         assert "Inspectors found cracks" in get(base + link.group(1))
-    killed = subprocess.run([WIREDESK, "story", "kill", link.group(2), "--data", str(data), "--reason", "legal"],
-                            env=desk_env(), capture_output=True, text=True)
+    killed = subprocess.run(
+        [WIREDESK, "story", "kill", link.group(2), "--data", str(data), "--reason", "legal"],
+        env=desk_env(),
+        capture_output=True,
+        text=True,
+    )
     assert killed.returncode == 0, killed.stderr
     for _ in range(20):
         with pytest.raises(urllib.error.HTTPError) as gone:
@@ -111,7 +127,8 @@ def test_a_kill_from_another_process_reaches_every_web_process_at_once(desk):
 def test_files_left_in_the_inbox_while_stopped_are_taken_at_start(tmp_path):
     (tmp_path / "inbox").mkdir()
     (tmp_path / "inbox" / "early.txt").write_bytes(
-        b"Early bird story\n\nOSLO (HP) - This copy arrived before the desk started.\n")
+        b"Early bird story\n\nOSLO (HP) - This copy arrived before the desk started.\n"
+    )
     base, process = start(tmp_path)
     try:
         wait_for(lambda: "Early bird story" in get(base + "/"))
@@ -128,7 +145,8 @@ def test_kill_9_while_files_arrive_loses_none_and_publishes_none_twice(tmp_path)
     def drop(number):
         (inbox / f"story-{number}.txt").write_bytes(
             f"Island story number {number}\n\nPORT SALVIN (HP) - Islanders counted {number} boats "
-            f"in the harbour on day {number} of the regatta.\n".encode())
+            f"in the harbour on day {number} of the regatta.\n".encode()
+        )
 
     base, process = start(tmp_path)
     for number in range(count):
@@ -139,9 +157,16 @@ def test_kill_9_while_files_arrive_loses_none_and_publishes_none_twice(tmp_path)
 
     base, process = start(tmp_path)
     try:
-        wait_for(lambda: rows(tmp_path, "select count(*) from wiredesk_delivery where status = 'received'")[0][0] == 0
-                 and not any(inbox.iterdir()), timeout=30)
-        assert rows(tmp_path, "select count(*), count(distinct uri) from wiredesk_story where state = 'live'") == [(count, count)]
+        wait_for(
+            lambda: (
+                rows(tmp_path, "select count(*) from wiredesk_delivery where status = 'received'")[0][0] == 0
+                and not any(inbox.iterdir())
+            ),
+            timeout=30,
+        )
+        assert rows(tmp_path, "select count(*), count(distinct uri) from wiredesk_story where state = 'live'") == [
+            (count, count)
+        ]
         assert rows(tmp_path, "select count(*) from wiredesk_storyversion") == [(count,)]
         assert "Island story number" in get(base + "/")
     finally:
@@ -169,7 +194,8 @@ def test_a_feed_configured_in_sources_toml_is_polled_and_published(tmp_path):
     server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Feed)
     threading.Thread(target=server.serve_forever, daemon=True).start()
     (tmp_path / "sources.toml").write_text(
-        f'[sources.hp]\nurl = "http://127.0.0.1:{server.server_address[1]}/item.json"\ninterval = 5\n')
+        f'[sources.hp]\nurl = "http://127.0.0.1:{server.server_address[1]}/item.json"\ninterval = 5\n'
+    )
     base, process = start(tmp_path)
     try:
         wait_for(lambda: "Polled story arrives" in get(base + "/"))
@@ -193,8 +219,8 @@ def test_every_way_a_wire_arrives_feeds_one_running_desk(tmp_path, monkeypatch, 
     from test_ftp import PASSWORD, Server
     from test_sftp import Server as SftpServer
 
-    from wiredesk.transports import push
     from wiredesk.processes import free_port
+    from wiredesk.transports import push
 
     def copy(headline):
         words = " ".join(f"{headline.split()[0].lower()}{n}" for n in range(10))  # no two alike
@@ -211,17 +237,34 @@ def test_every_way_a_wire_arrives_feeds_one_running_desk(tmp_path, monkeypatch, 
     (data / "sources.toml").write_text(
         f'[sources.hp]\nftp = "{ftp_server.url()}"\nftp_password_env = "HP_FTP"\ninterval = 5\n'
         f'push_secret_env = "HP_PUSH"\nemail = "wire@hp.example"\n'
-        f'[sources.nb]\nftp = "{sftp_server.url()}"\nftp_password_env = "NB_SFTP"\ninterval = 5\n', encoding="utf-8")
+        f'[sources.nb]\nftp = "{sftp_server.url()}"\nftp_password_env = "NB_SFTP"\ninterval = 5\n',
+        encoding="utf-8",
+    )
     (data / "known_hosts").write_text(sftp_server.known_hosts_line() + "\n")
-    env = {**desk_env(), "HP_FTP": PASSWORD, "NB_SFTP": PASSWORD, "HP_PUSH": secret, "WIREDESK_SMTP": smtp,
-           "WIREDESK_SMTP_TLS": str(certificate), "WIREDESK_SMTP_REQUIRE_TLS": "1"}
+    env = {
+        **desk_env(),
+        "HP_FTP": PASSWORD,
+        "NB_SFTP": PASSWORD,
+        "HP_PUSH": secret,
+        "WIREDESK_SMTP": smtp,
+        "WIREDESK_SMTP_TLS": str(certificate),
+        "WIREDESK_SMTP_REQUIRE_TLS": "1",
+    }
     base, process = start(data, env)
     try:
         (data / "inbox" / "hp").mkdir(parents=True, exist_ok=True)
         (data / "inbox" / "hp" / "inbox.txt").write_bytes(copy("Ferries arrive by inbox"))
         body, ts = copy("Tides arrive by push"), str(int(time.time()))
-        request = urllib.request.Request(f"{base}/push/hp", data=body, method="POST", headers={
-            "Content-Type": "text/plain", "X-Wiredesk-Timestamp": ts, "X-Wiredesk-Signature": push.sign(secret, ts, body)})
+        request = urllib.request.Request(
+            f"{base}/push/hp",
+            data=body,
+            method="POST",
+            headers={
+                "Content-Type": "text/plain",
+                "X-Wiredesk-Timestamp": ts,
+                "X-Wiredesk-Signature": push.sign(secret, ts, body),
+            },
+        )
         with _opener().open(request, timeout=10) as answer:
             assert answer.status == 202
         mail = EmailMessage()
@@ -230,15 +273,25 @@ def test_every_way_a_wire_arrives_feeds_one_running_desk(tmp_path, monkeypatch, 
         with smtplib.SMTP(*smtp.split(":"), timeout=10) as client:
             client.starttls(context=ssl.create_default_context(cafile=str(certificate)))
             client.send_message(mail)
-        wanted = ["Cranes arrive by FTP", "Ferries arrive by inbox", "Tides arrive by push", "Gulls arrive by mail",
-                  "Gales arrive by SFTP"]
+        wanted = [
+            "Cranes arrive by FTP",
+            "Ferries arrive by inbox",
+            "Tides arrive by push",
+            "Gulls arrive by mail",
+            "Gales arrive by SFTP",
+        ]
         wait_for(lambda: all(headline in get(base + "/") for headline in wanted), timeout=30)
         assert ftp_server.names() == [] and sftp_server.names() == []
         [hp] = [s for s in json.loads(get(base + "/healthz"))["sources"] if s["slug"] == "hp"]
         assert hp["status"] != "failing" and hp["deliveries_last_hour"] == 4
         assert [(t["transport"], t["consecutive_errors"]) for t in hp["transports"]] == [("ftp", 0)]
         assert sorted(t for (t,) in rows(data, "select transport from wiredesk_delivery")) == [
-            "ftp", "inbox", "push", "sftp", "smtp"]
+            "ftp",
+            "inbox",
+            "push",
+            "sftp",
+            "smtp",
+        ]
     finally:
         process.send_signal(signal.SIGINT)
         output, _ = process.communicate(timeout=30)
@@ -263,12 +316,21 @@ def test_kill_9_while_pushes_arrive_loses_no_acknowledged_push_and_publishes_non
     acknowledged, stop = [], threading.Event()
 
     def send(number):
-        body = (f"Pushed story number {number}\n\nPORT SALVIN (HP) - Pushed {number} times over the "
-                f"wire, day {number} of the regatta, boat {number}.\n").encode()
+        body = (
+            f"Pushed story number {number}\n\nPORT SALVIN (HP) - Pushed {number} times over the "
+            f"wire, day {number} of the regatta, boat {number}.\n"
+        ).encode()
         stamp = str(int(time.time()))
-        request = urllib.request.Request(f"{base}/push/hp", data=body, method="POST", headers={
-            "Content-Type": "text/plain", "X-Wiredesk-Timestamp": stamp,
-            "X-Wiredesk-Signature": push.sign(secret, stamp, body)})
+        request = urllib.request.Request(
+            f"{base}/push/hp",
+            data=body,
+            method="POST",
+            headers={
+                "Content-Type": "text/plain",
+                "X-Wiredesk-Timestamp": stamp,
+                "X-Wiredesk-Signature": push.sign(secret, stamp, body),
+            },
+        )
         try:
             with _opener().open(request, timeout=5) as answer:
                 acknowledged.append(json.load(answer)["delivery"])
@@ -289,8 +351,10 @@ def test_kill_9_while_pushes_arrive_loses_no_acknowledged_push_and_publishes_non
     thread.join(10)
     base, process = start(tmp_path, env)
     try:
-        wait_for(lambda: rows(tmp_path, "select count(*) from wiredesk_delivery where status = 'received'")[0][0] == 0,
-                 timeout=30)
+        wait_for(
+            lambda: rows(tmp_path, "select count(*) from wiredesk_delivery where status = 'received'")[0][0] == 0,
+            timeout=30,
+        )
         stored = {pk for (pk,) in rows(tmp_path, "select id from wiredesk_delivery where transport = 'push'")}
         assert set(acknowledged) <= stored  # every 202 was a promise kept
         stories = rows(tmp_path, "select count(*), count(distinct uri) from wiredesk_story where state = 'live'")
@@ -306,16 +370,25 @@ def test_after_kill_9_the_desk_starts_again_on_its_port_even_if_its_server_would
     port = free_port("127.0.0.1")
 
     def run():
-        process = subprocess.Popen([WIREDESK, "run", "--data", str(tmp_path), "--port", str(port)], env=desk_env(),
-                                   stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+        process = subprocess.Popen(
+            [WIREDESK, "run", "--data", str(tmp_path), "--port", str(port)],
+            env=desk_env(),
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+        )
         for line in process.stdout:
             if line.startswith("Press Ctrl-C"):
                 return process
         raise AssertionError(f"the desk did not start: {process.wait()}")
 
     process = run()
-    server = [int(pid) for pid in subprocess.run(["pgrep", "-P", str(process.pid), "-f", "granian"],
-                                                 capture_output=True, text=True).stdout.split()]
+    server = [
+        int(pid)
+        for pid in subprocess.run(
+            ["pgrep", "-P", str(process.pid), "-f", "granian"], capture_output=True, text=True
+        ).stdout.split()
+    ]
     assert len(server) == 1
     os.kill(server[0], signal.SIGSTOP)  # a server that will not stop when told (as granian has been seen to)
     process.kill()
@@ -336,11 +409,18 @@ def test_a_desk_refuses_to_start_on_a_port_in_use_before_starting_anything(tmp_p
         taken.bind(("127.0.0.1", 0))
         taken.listen()
         port = taken.getsockname()[1]
-        result = subprocess.run([WIREDESK, "run", "--data", str(tmp_path), "--port", str(port)], env=desk_env(),
-                                capture_output=True, text=True, timeout=60)
+        result = subprocess.run(
+            [WIREDESK, "run", "--data", str(tmp_path), "--port", str(port)],
+            env=desk_env(),
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
     assert (result.returncode, result.stdout) == (1, "")
-    assert result.stderr == (f"wiredesk: cannot start: 127.0.0.1:{port} is in use (by another wiredesk run?); "
-                             f"stop it or choose another --port\n")
+    assert result.stderr == (
+        f"wiredesk: cannot start: 127.0.0.1:{port} is in use (by another wiredesk run?); "
+        f"stop it or choose another --port\n"
+    )
     assert not (tmp_path / "site.state").exists()  # no renderer ever ran
 
 
@@ -348,7 +428,8 @@ def test_the_site_is_rendered_for_the_port_the_desk_runs_on(desk):
     base, data, process = desk
     assert not base.endswith(":8000")  # --port 0: a free port
     (data / "inbox" / "story.txt").write_bytes(
-        b"Bridge reopens to traffic\n\nVALMORA (MNS) - The old bridge reopened on Monday after repairs.\n")
+        b"Bridge reopens to traffic\n\nVALMORA (MNS) - The old bridge reopened on Monday after repairs.\n"
+    )
     link = wait_for(lambda: re.search(r'<h2><a href="(/story/[^"]+)">Bridge reopens', get(base + "/"))).group(1)
     page = data / "site" / link.lstrip("/") / "index.html"
     wait_for(lambda: page.exists())
@@ -356,9 +437,13 @@ def test_the_site_is_rendered_for_the_port_the_desk_runs_on(desk):
 
 
 def test_wiredesk_base_url_is_kept_whatever_the_port(tmp_path):
-    process = subprocess.Popen([WIREDESK, "run", "--data", str(tmp_path), "--port", "0"],
-                               env={**desk_env(), "WIREDESK_BASE_URL": "https://news.example"},
-                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    process = subprocess.Popen(
+        [WIREDESK, "run", "--data", str(tmp_path), "--port", "0"],
+        env={**desk_env(), "WIREDESK_BASE_URL": "https://news.example"},
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
     try:
         banner = []
         for line in process.stdout:
@@ -367,7 +452,8 @@ def test_wiredesk_base_url_is_kept_whatever_the_port(tmp_path):
                 break
         assert "  url:   https://news.example/  (WIREDESK_BASE_URL: the address pages name)\n" in banner
         (tmp_path / "inbox" / "story.txt").write_bytes(
-            b"Ferry strike ends\n\nVALMORA (MNS) - Ferry crews returned to work on Monday.\n")
+            b"Ferry strike ends\n\nVALMORA (MNS) - Ferry crews returned to work on Monday.\n"
+        )
         [page] = wait_for(lambda: list((tmp_path / "site" / "story").glob("*/*/index.html")))
         link = "/" + str(page.parent.relative_to(tmp_path / "site")) + "/"
         assert f'<link rel="canonical" href="https://news.example{link}">' in page.read_text()

@@ -68,8 +68,11 @@ def _act(step: dict) -> list[str]:
         data = step["deliver"]
         for name, code in CONTROL.items():
             data = data.replace(name, code)
-        delivery = pipeline.receive(data.encode(step.get("encoding", "utf-8")), source=step.get("source", "wire"),
-                                    transport=step.get("transport", "test"))
+        delivery = pipeline.receive(
+            data.encode(step.get("encoding", "utf-8")),
+            source=step.get("source", "wire"),
+            transport=step.get("transport", "test"),
+        )
         return [str(result.outcome) for result in pipeline.process(delivery.pk, again=delivery.again)]
     if "operator" in step:
         action, ref, *reason = step["operator"].split(maxsplit=2)
@@ -106,8 +109,11 @@ def _check(client, then: dict, outcomes: list[str], where: str) -> None:
         for text in texts:
             assert text in page, f"{where}: {uri} should show {text!r}"
     if hidden := then.get("hidden"):
-        pages = [home, *(client.get(feed).text for feed in ("/feeds/rss.xml", "/feeds/atom.xml", "/feeds/feed.json")),
-                 *(client.get(story.get_absolute_url()).text for story in Story.objects.all())]
+        pages = [
+            home,
+            *(client.get(feed).text for feed in ("/feeds/rss.xml", "/feeds/atom.xml", "/feeds/feed.json")),
+            *(client.get(story.get_absolute_url()).text for story in Story.objects.all()),
+        ]
         for text in hidden:
             assert not any(text in html.unescape(page) for page in pages), f"{where}: {text!r} must not show"
 

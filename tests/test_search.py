@@ -20,17 +20,26 @@ from wiredesk.publish.search import search
 def item(uri, headline, *paragraphs, category="News", **fields) -> bytes:
     """A ninjs item; every story gets words of its own, or the desk takes it for a copy of another."""
     paragraphs = paragraphs or [f"OSLO (HP) - Report {uri} one, {uri} two, {uri} three."]
-    return json.dumps({"uri": uri, "headline": headline, "body_text": "\n\n".join(paragraphs),
-                       "subject": [{"name": category, "literal": f"category:{category}"}],
-                       "firstcreated": NOW.isoformat(), **fields}).encode()
+    return json.dumps(
+        {
+            "uri": uri,
+            "headline": headline,
+            "body_text": "\n\n".join(paragraphs),
+            "subject": [{"name": category, "literal": f"category:{category}"}],
+            "firstcreated": NOW.isoformat(),
+            **fields,
+        }
+    ).encode()
 
 
 @pytest.fixture
 def publish(ingest):
     """Ingest at NOW, so that every story is published then."""
+
     def publish(data, source="hp", at=NOW):
         with time_machine.travel(at, tick=False):
             return ingest(data, source=source)
+
     return publish
 
 
@@ -62,16 +71,26 @@ def test_quoted_words_are_a_phrase(publish):
 def test_a_match_in_the_headline_ranks_above_one_in_the_text(publish):
     # Filed first, so that the order is the ranking's and not the newest-first of equal ranks.
     publish(item("urn:t:headline", "Lighthouse reopens", "OSLO (HP) - The keeper opened the doors on Monday."))
-    publish(item("urn:t:body", "Council meets on budget",
-                 "OSLO (HP) - Councillors met on Monday to discuss the lighthouse budget and harbour dues."))
+    publish(
+        item(
+            "urn:t:body",
+            "Council meets on budget",
+            "OSLO (HP) - Councillors met on Monday to discuss the lighthouse budget and harbour dues.",
+        )
+    )
     hits = search_hits("lighthouse")
     assert [hit.story.uri for hit in hits] == ["urn:t:headline", "urn:t:body"]
     assert hits[0].rank > hits[1].rank
 
 
 def test_the_snippet_marks_the_matches_and_escapes_the_agencys_text(publish):
-    publish(item("urn:t:markup", "Harbour report",
-                 'OSLO (HP) - Crews said "<b>ferries</b> & <script>alert(1)</script> tugs" ran \x02late\x03 on Monday.'))
+    publish(
+        item(
+            "urn:t:markup",
+            "Harbour report",
+            'OSLO (HP) - Crews said "<b>ferries</b> & <script>alert(1)</script> tugs" ran \x02late\x03 on Monday.',
+        )
+    )
     assert "\x02late\x03" in Story.objects.get().current.canonical.body_text
     [hit] = search_hits("ferries")
     assert isinstance(hit.snippet, SafeString)
@@ -116,15 +135,34 @@ def test_only_what_readers_may_see_is_found(publish):
     publish(item("urn:t:killed", "Quarry killed", text.format("killed", "delta", "epsilon", "zeta")))
     publish(json.dumps({"uri": "urn:t:killed", "version": 9, "pubstatus": "canceled", "headline": "KILL"}).encode())
     publish(item("urn:t:withheld", "Quarry withheld", text.format("withheld", "eta", "theta", "iota")))
-    publish(item("urn:t:withheld", "Quarry withheld", text.format("withheld", "eta", "theta", "iota"),
-                 version=2, pubstatus="withheld"))
+    publish(
+        item(
+            "urn:t:withheld",
+            "Quarry withheld",
+            text.format("withheld", "eta", "theta", "iota"),
+            version=2,
+            pubstatus="withheld",
+        )
+    )
     publish(item("urn:t:held", "Quarry held", text.format("held", "kappa", "lambda", "mu")), source="desk")
     publish(item("urn:t:copy", "Quarry copy", text.format("live", "alpha", "beta", "gamma")), source="nw")
-    publish(item("urn:t:embargoed", "Quarry embargoed", text.format("embargoed", "nu", "xi", "omicron"),
-                 embargoed=(NOW + dt.timedelta(hours=1)).isoformat()))
+    publish(
+        item(
+            "urn:t:embargoed",
+            "Quarry embargoed",
+            text.format("embargoed", "nu", "xi", "omicron"),
+            embargoed=(NOW + dt.timedelta(hours=1)).isoformat(),
+        )
+    )
     states = dict(Story.objects.values_list("uri", "state"))
-    assert states == {"urn:t:live": "live", "urn:t:killed": "killed", "urn:t:withheld": "withheld",
-                      "urn:t:held": "held", "urn:t:copy": "duplicate", "urn:t:embargoed": "live"}
+    assert states == {
+        "urn:t:live": "live",
+        "urn:t:killed": "killed",
+        "urn:t:withheld": "withheld",
+        "urn:t:held": "held",
+        "urn:t:copy": "duplicate",
+        "urn:t:embargoed": "live",
+    }
     assert found("quarry") == ["urn:t:live"]
     for word in ("killed", "kill", "withheld", "held", "copy", "embargoed"):
         assert found(word) == [], word
@@ -165,28 +203,106 @@ def test_the_editors_note_is_never_searched(publish):
     assert found("harbour") == ["urn:t:note"]
 
 
-HOSTILE = ['"', '""', '"unterminated', "'", "\\", "*", "**", "-", "+", "^", ":", "(", ")", "()", "{}", "[", "!",
-           "&", "|", "<->", "!ferry & | :*", "AND", "OR", "NOT", "NEAR", "ferry AND", "OR ferry", "NOT ferry",
-           "NEAR(ferry harbour)", "ferry NEAR/3 harbour", "ferr*", "headline:ferry", "{headline body}: ferry",
-           "ferry:*", "'ferry'", "%", "%s", "%(q)s", "_", "?", "$1", ";", "--",
-           "Robert'); DROP TABLE wiredesk_story;--", "", " ", "\t\n ", "\x00", "ferry\x00harbour", "\x02\x03",
-           "x" * 5000, "ferry " * 5000, "Tromsø", "Nóva Ålesund", "北京 港口", "🚢⚓", "ﬁ", "İstanbul", "ß",
-           "\u200b", "\u0301", "e\u0301"]
+HOSTILE = [
+    '"',
+    '""',
+    '"unterminated',
+    "'",
+    "\\",
+    "*",
+    "**",
+    "-",
+    "+",
+    "^",
+    ":",
+    "(",
+    ")",
+    "()",
+    "{}",
+    "[",
+    "!",
+    "&",
+    "|",
+    "<->",
+    "!ferry & | :*",
+    "AND",
+    "OR",
+    "NOT",
+    "NEAR",
+    "ferry AND",
+    "OR ferry",
+    "NOT ferry",
+    "NEAR(ferry harbour)",
+    "ferry NEAR/3 harbour",
+    "ferr*",
+    "headline:ferry",
+    "{headline body}: ferry",
+    "ferry:*",
+    "'ferry'",
+    "%",
+    "%s",
+    "%(q)s",
+    "_",
+    "?",
+    "$1",
+    ";",
+    "--",
+    "Robert'); DROP TABLE wiredesk_story;--",
+    "",
+    " ",
+    "\t\n ",
+    "\x00",
+    "ferry\x00harbour",
+    "\x02\x03",
+    "x" * 5000,
+    "ferry " * 5000,
+    "Tromsø",
+    "Nóva Ålesund",
+    "北京 港口",
+    "🚢⚓",
+    "ﬁ",
+    "İstanbul",
+    "ß",
+    "\u200b",
+    "\u0301",
+    "e\u0301",
+]
 
 
 @pytest.mark.parametrize("query", HOSTILE)
 def test_no_query_breaks_the_search(publish, client, query):
-    publish(item("urn:t:ferry", "Ferry to Tromsø", "OSLO (HP) - The ferry left the harbour for Tromsø and Nóva Ålesund."))
+    publish(
+        item("urn:t:ferry", "Ferry to Tromsø", "OSLO (HP) - The ferry left the harbour for Tromsø and Nóva Ålesund.")
+    )
     hits = search_hits(query)
     assert {hit.story.uri for hit in hits} <= {"urn:t:ferry"}
     with time_machine.travel(NOW + dt.timedelta(minutes=1), tick=False):
         assert client.get("/search/", {"q": query, "page": query}).status_code == 200
 
 
-@pytest.mark.parametrize("query", ['"ferry', 'ferry"', "(ferry)", "-ferry", "+ferry", "^ferry", "ferry!", "*ferry*",
-                                   "ferry:", "FERRY", "ferry " * 5000, "Tromsø", "nóva", "Ålesund"])
+@pytest.mark.parametrize(
+    "query",
+    [
+        '"ferry',
+        'ferry"',
+        "(ferry)",
+        "-ferry",
+        "+ferry",
+        "^ferry",
+        "ferry!",
+        "*ferry*",
+        "ferry:",
+        "FERRY",
+        "ferry " * 5000,
+        "Tromsø",
+        "nóva",
+        "Ålesund",
+    ],
+)
 def test_syntax_around_a_word_is_only_punctuation(publish, query):
-    publish(item("urn:t:ferry", "Ferry to Tromsø", "OSLO (HP) - The ferry left the harbour for Tromsø and Nóva Ålesund."))
+    publish(
+        item("urn:t:ferry", "Ferry to Tromsø", "OSLO (HP) - The ferry left the harbour for Tromsø and Nóva Ålesund.")
+    )
     assert found(query) == ["urn:t:ferry"]
 
 
@@ -198,6 +314,7 @@ def test_an_empty_query_finds_nothing(publish):
 
 
 # --- the page -------------------------------------------------------------------------------------
+
 
 def page(client, url, **params):
     with time_machine.travel(NOW + dt.timedelta(minutes=1), tick=False):

@@ -19,8 +19,9 @@ SUBJ = "http://cv.iptc.org/newscodes/subjectcode/"
 
 
 def filed(*subjects: Subject) -> str:
-    return sections.section_for(Copy(uri="urn:t:1", headline="A headline", paragraphs=["Text."],
-                                     subjects=list(subjects)))
+    return sections.section_for(
+        Copy(uri="urn:t:1", headline="A headline", paragraphs=["Text."], subjects=list(subjects))
+    )
 
 
 def category(name: str) -> Subject:
@@ -28,6 +29,7 @@ def category(name: str) -> Subject:
 
 
 # --- the default rules ----------------------------------------------------------------------------
+
 
 def test_the_agency_category_decides_whatever_its_case():
     assert filed(category("Business")) == "business"
@@ -56,13 +58,16 @@ def test_the_agency_category_comes_before_any_subject():
 
 
 def test_subjects_count_in_the_order_the_agency_gave_them():
-    assert filed(Subject("people", literal="medtop:20000498"), Subject("sport", literal="medtop:15000000")) \
-        == filed(Subject("people", literal="medtop:20000498"))
+    assert filed(Subject("people", literal="medtop:20000498"), Subject("sport", literal="medtop:15000000")) == filed(
+        Subject("people", literal="medtop:20000498")
+    )
 
 
 def test_anything_else_goes_to_the_default_section():
     assert filed() == "news"
-    assert filed(category("Vermischtes"), Subject("Jan Guillou"), Subject("Internet", literal="dpasubject:377")) == "news"
+    assert (
+        filed(category("Vermischtes"), Subject("Jan Guillou"), Subject("Internet", literal="dpasubject:377")) == "news"
+    )
 
 
 def test_section_names_come_from_the_rules():
@@ -101,15 +106,18 @@ def test_data_sections_toml_replaces_the_default_rules(own_rules):
     assert sections.section_name("harbour") == "Harbour"
 
 
-@pytest.mark.parametrize("text, error", [
-    ('default = "Big News"', "default must be a section slug"),
-    ('[sections.Harbour]\nname = "H"', "must be a slug"),
-    ('[sections.harbour]\ntopics = ["medtop:99999999"]', "'medtop:99999999' is not an IPTC Media Topic"),
-    ('[sections.harbour]\ntopics = "medtop:04000000"', "topics must be a list of strings"),
-    ('[sections.harbour]\ncolour = "blue"', "settings are name, topics and categories"),
-    ('colour = "blue"', "unknown setting 'colour'"),
-    ("[sections.harbour", "sections.toml"),
-])
+@pytest.mark.parametrize(
+    "text, error",
+    [
+        ('default = "Big News"', "default must be a section slug"),
+        ('[sections.Harbour]\nname = "H"', "must be a slug"),
+        ('[sections.harbour]\ntopics = ["medtop:99999999"]', "'medtop:99999999' is not an IPTC Media Topic"),
+        ('[sections.harbour]\ntopics = "medtop:04000000"', "topics must be a list of strings"),
+        ('[sections.harbour]\ncolour = "blue"', "settings are name, topics and categories"),
+        ('colour = "blue"', "unknown setting 'colour'"),
+        ("[sections.harbour", "sections.toml"),
+    ],
+)
 def test_mistakes_in_the_rules_are_named(own_rules, text, error):
     own_rules.write_text(text, encoding="utf-8")
     with pytest.raises(sections.ConfigError, match=re.escape(error)):
@@ -124,18 +132,25 @@ def test_a_file_broken_while_the_desk_runs_leaves_the_default_rules_in_force(own
 
 def test_commands_refuse_broken_rules_and_say_where(tmp_path):
     (tmp_path / "sections.toml").write_text('[sections.harbour]\ntopics = ["medtop:1"]', encoding="utf-8")
-    result = subprocess.run([sys.executable, "-m", "wiredesk.cli", "migrate", "--data", str(tmp_path)],
-                            capture_output=True, text=True, env=desk_env())
+    result = subprocess.run(
+        [sys.executable, "-m", "wiredesk.cli", "migrate", "--data", str(tmp_path)],
+        capture_output=True,
+        text=True,
+        env=desk_env(),
+    )
     assert result.returncode == 2
     assert "sections.toml: [sections.harbour]: 'medtop:1' is not an IPTC Media Topic" in result.stderr
 
 
 # --- the home page --------------------------------------------------------------------------------
 
+
 def copy_in(section: str, n: int) -> bytes:
     # Words of its own, or the desk takes it for a copy of another story.
     words = " ".join(f"{section.lower()}{n}w{i}" for i in range(8))
-    return story_copy(f"{section} story {n}", paragraphs=(f"{words}.",), dateline="").replace(b"date 2026-11-24\n", f"date 2026-11-24\ncategory {section}\n".encode())
+    return story_copy(f"{section} story {n}", paragraphs=(f"{words}.",), dateline="").replace(
+        b"date 2026-11-24\n", f"date 2026-11-24\ncategory {section}\n".encode()
+    )
 
 
 def test_the_home_page_shows_the_latest_then_each_section_without_repeating_a_story(client, ingest, monkeypatch):
@@ -151,7 +166,8 @@ def test_the_home_page_shows_the_latest_then_each_section_without_repeating_a_st
     assert latest.xpath(".//h2/a/text()") == ["Vermischtes story 0", "Business story 1", "Business story 0"]
     # Sections in the rules' order (business before sport), the default section last.
     assert [(b.xpath("string(h2)"), b.xpath(".//h3/a/text()")) for b in blocks] == [
-        ("Sport", ["Sport story 2", "Sport story 1"])]
+        ("Sport", ["Sport story 2", "Sport story 1"])
+    ]
     assert doc.xpath("//nav[@aria-label='Sections']//a/text()") == ["Latest", "Business", "Sport", "News"]
     assert doc.xpath("//a[text()='All the latest stories']/@href") == ["/latest/"]
 
@@ -167,11 +183,25 @@ def test_the_latest_stories_page_lists_every_story_with_stable_pages(client, ing
 
 def test_a_story_moves_section_when_a_new_version_says_so(client, ingest):
     uri = json.dumps
-    first = {"uri": "urn:t:move", "version": 1, "headline": "Cranes", "body_text": "PORT SALVIN (HP) - Cranes moved.",
-             "subject": [{"name": "Business", "literal": "category:Business"}]}
+    first = {
+        "uri": "urn:t:move",
+        "version": 1,
+        "headline": "Cranes",
+        "body_text": "PORT SALVIN (HP) - Cranes moved.",
+        "subject": [{"name": "Business", "literal": "category:Business"}],
+    }
     ingest(uri(first).encode(), source="hp")
-    ingest(uri({**first, "version": 2, "body_text": "PORT SALVIN (HP) - Cranes moved again.",
-                "subject": [{"name": "sport", "uri": MEDTOP + "15000000"}]}).encode(), source="hp")
+    ingest(
+        uri(
+            {
+                **first,
+                "version": 2,
+                "body_text": "PORT SALVIN (HP) - Cranes moved again.",
+                "subject": [{"name": "sport", "uri": MEDTOP + "15000000"}],
+            }
+        ).encode(),
+        source="hp",
+    )
     assert Story.objects.get(uri="urn:t:move").section == "sport"
     assert "Cranes" in client.get("/section/sport/").text
     assert client.get("/section/business/").status_code == 404

@@ -17,11 +17,11 @@ from django.conf import settings as django_settings
 from django.test import Client, override_settings
 from django.utils.csp import build_policy
 
-from wiredesk import pipeline
-from wiredesk.models import Story
-
 # The session's nginx, with deploy/nginx.conf as shipped, in front of Django's live server.
 from test_static_tree import CONF, nginx, site  # noqa: F401
+
+from wiredesk import pipeline
+from wiredesk.models import Story
 
 HEADERS = {
     "x-content-type-options": "nosniff",
@@ -32,8 +32,18 @@ HEADERS = {
 SECURITY = ["content-security-policy", "permissions-policy", "strict-transport-security", *HEADERS]
 POWERFUL = ["camera", "microphone", "geolocation", "payment", "usb", "serial", "hid", "midi", "display-capture"]
 # What a policy must never allow: any script, any origin, or an inline anything.
-LOOSE = ["'unsafe-inline'", "'unsafe-eval'", "'unsafe-hashes'", "'wasm-unsafe-eval'", "'strict-dynamic'", "*", "http:",
-         "https:", "blob:", "'nonce-"]
+LOOSE = [
+    "'unsafe-inline'",
+    "'unsafe-eval'",
+    "'unsafe-hashes'",
+    "'wasm-unsafe-eval'",
+    "'strict-dynamic'",
+    "*",
+    "http:",
+    "https:",
+    "blob:",
+    "'nonce-",
+]
 
 
 def policy() -> str:
@@ -49,31 +59,60 @@ def directives(header: str) -> dict[str, list[str]]:
 
 
 def ninjs(uri: str, headline: str, text: str) -> bytes:
-    return json.dumps({"uri": uri, "headline": headline, "body_text": text, "firstcreated": "2026-11-24T10:00:00Z",
-                       "subject": [{"name": "News", "literal": "category:News"},
-                                   {"name": "Harbours", "literal": "keyword:Harbours"}]}).encode()
+    return json.dumps(
+        {
+            "uri": uri,
+            "headline": headline,
+            "body_text": text,
+            "firstcreated": "2026-11-24T10:00:00Z",
+            "subject": [
+                {"name": "News", "literal": "category:News"},
+                {"name": "Harbours", "literal": "keyword:Harbours"},
+            ],
+        }
+    ).encode()
 
 
 def publish() -> dict[str, tuple[str, int]]:
     """A story of each kind a reader meets, and every kind of page: each address and its status."""
+
     def ingest(data: bytes):
         return pipeline.process(pipeline.receive(data, source="hp", transport="test").pk)
 
-    [story] = ingest(ninjs("urn:t:cranes", "Harbour cranes return to service",
-                           "PORT SALVIN (HP) - The harbour's cranes worked again on Monday.\n\nQueues had cleared."))
+    [story] = ingest(
+        ninjs(
+            "urn:t:cranes",
+            "Harbour cranes return to service",
+            "PORT SALVIN (HP) - The harbour's cranes worked again on Monday.\n\nQueues had cleared.",
+        )
+    )
     ingest(ninjs("urn:t:dam", "Dam cracks", "NORDHAVEN (HP) - Inspectors found cracks."))
     ingest(b'{"uri": "urn:t:dam", "version": 9, "pubstatus": "canceled", "headline": "KILL"}')
     killed = Story.objects.get(uri="urn:t:dam")
     return {
-        "home": ("/", 200), "latest": ("/latest/", 200), "article": (story.url, 200),
-        "moved": (story.url.replace("harbour-cranes", "cranes"), 301), "gone": (killed.get_absolute_url(), 410),
-        "section": ("/section/news/", 200), "source": ("/source/hp/", 200), "topic": ("/topic/harbours/", 200),
-        "place": ("/place/port-salvin/", 200), "archive": ("/archive/", 200), "day": ("/archive/2026/11/24/", 200),
-        "search": ("/search/?q=cranes", 200), "no search": ("/search/?section=%00", 400),
-        "rss": ("/feeds/rss.xml", 200), "atom": ("/section/news/atom.xml", 200), "json feed": ("/feeds/feed.json", 200),
-        "sitemap index": ("/sitemap.xml", 200), "sitemap": ("/sitemaps/articles.xml", 200),
-        "news sitemap": ("/sitemaps/news.xml", 200), "robots": ("/robots.txt", 200), "healthz": ("/healthz", 200),
-        "not found": ("/no-such-page/", 404), "push": ("/push/hp", 405),
+        "home": ("/", 200),
+        "latest": ("/latest/", 200),
+        "article": (story.url, 200),
+        "moved": (story.url.replace("harbour-cranes", "cranes"), 301),
+        "gone": (killed.get_absolute_url(), 410),
+        "section": ("/section/news/", 200),
+        "source": ("/source/hp/", 200),
+        "topic": ("/topic/harbours/", 200),
+        "place": ("/place/port-salvin/", 200),
+        "archive": ("/archive/", 200),
+        "day": ("/archive/2026/11/24/", 200),
+        "search": ("/search/?q=cranes", 200),
+        "no search": ("/search/?section=%00", 400),
+        "rss": ("/feeds/rss.xml", 200),
+        "atom": ("/section/news/atom.xml", 200),
+        "json feed": ("/feeds/feed.json", 200),
+        "sitemap index": ("/sitemap.xml", 200),
+        "sitemap": ("/sitemaps/articles.xml", 200),
+        "news sitemap": ("/sitemaps/news.xml", 200),
+        "robots": ("/robots.txt", 200),
+        "healthz": ("/healthz", 200),
+        "not found": ("/no-such-page/", 404),
+        "push": ("/push/hp", 405),
     }
 
 
@@ -114,7 +153,7 @@ def _sha256(text: str) -> str:
 def test_the_policy_covers_everything_each_page_references(client, pages):
     styles = directives(policy())["style-src"]
     used = set()
-    for name, (url, status) in pages.items():
+    for name, (url, _status) in pages.items():
         response = client.get(url)
         if not response["Content-Type"].startswith("text/html") or not response.content:
             continue
@@ -136,10 +175,17 @@ def test_the_policy_covers_everything_each_page_references(client, pages):
 
 
 def proxy_settings(tmp_path, **env) -> tuple:
-    code = ("from wiredesk import settings as s; "
-            "print((getattr(s, 'SECURE_PROXY_SSL_HEADER', None), getattr(s, 'SECURE_HSTS_SECONDS', 0)))")
-    shown = subprocess.run([sys.executable, "-c", code], env={**desk_env(), "WIREDESK_DATA": str(tmp_path), **env},
-                           capture_output=True, text=True, check=True).stdout
+    code = (
+        "from wiredesk import settings as s; "
+        "print((getattr(s, 'SECURE_PROXY_SSL_HEADER', None), getattr(s, 'SECURE_HSTS_SECONDS', 0)))"
+    )
+    shown = subprocess.run(
+        [sys.executable, "-c", code],
+        env={**desk_env(), "WIREDESK_DATA": str(tmp_path), **env},
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
     return ast.literal_eval(shown)
 
 
@@ -149,9 +195,12 @@ def test_hsts_is_sent_over_https_behind_a_tls_proxy_and_never_otherwise(pages, t
     alone = proxy_settings(tmp_path)
     assert alone == (None, 0) and behind == (("HTTP_X_FORWARDED_PROTO", "https"), 365 * 24 * 3600)
     for (proxy_header, seconds), proto, expected in [
-            (behind, "https", "max-age=31536000"), (behind, "http", None), (behind, None, None),
-            # Without a proxy in front, a client could claim https: nothing is taken from it.
-            (alone, "https", None)]:
+        (behind, "https", "max-age=31536000"),
+        (behind, "http", None),
+        (behind, None, None),
+        # Without a proxy in front, a client could claim https: nothing is taken from it.
+        (alone, "https", None),
+    ]:
         with override_settings(SECURE_PROXY_SSL_HEADER=proxy_header, SECURE_HSTS_SECONDS=seconds):
             headers = {"HTTP_X_FORWARDED_PROTO": proto} if proto else {}
             for path in (url, "/no-such-page/", "/healthz"):
@@ -164,14 +213,18 @@ def test_check_deploy_warns_only_of_what_the_readme_explains(tmp_path):
     env.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
     warned = {}
     for behind in ("0", "1"):
-        result = subprocess.run([sys.executable, "-m", "django", "check", "--deploy", "--fail-level", "ERROR"],
-                                env={**env, "WIREDESK_BEHIND_PROXY": behind}, capture_output=True, text=True)
+        result = subprocess.run(
+            [sys.executable, "-m", "django", "check", "--deploy", "--fail-level", "ERROR"],
+            env={**env, "WIREDESK_BEHIND_PROXY": behind},
+            capture_output=True,
+            text=True,
+        )
         assert result.returncode == 0, result.stderr
         warned[behind] = set(re.findall(r"\(security\.(W\d+)\)", result.stdout + result.stderr))
     assert warned == {"0": {"W003", "W004", "W008"}, "1": {"W003", "W005", "W008", "W021"}}
     readme = (REPO / "README.md").read_text()
-    section = readme[readme.index("### Security headers"):]
-    section = section[:section.index("\n## ")]
+    section = readme[readme.index("### Security headers") :]
+    section = section[: section.index("\n## ")]
     assert all(f"**{code}**" in section for code in warned["0"] | warned["1"])
 
 
@@ -204,8 +257,17 @@ def test_every_security_header_of_nginx_goes_with_its_errors_too():
 
 def test_nginx_serves_the_tree_with_djangos_security_headers(site, ingest):  # noqa: F811
     [result] = ingest(story_copy(), source="hp")
-    for path in (result.url, "/", "/section/news/", "/source/hp/", "/feeds/rss.xml", "/section/news/feed.json",
-                 "/sitemap.xml", "/sitemaps/news.xml", "/robots.txt"):
+    for path in (
+        result.url,
+        "/",
+        "/section/news/",
+        "/source/hp/",
+        "/feeds/rss.xml",
+        "/section/news/feed.json",
+        "/sitemap.xml",
+        "/sitemaps/news.xml",
+        "/robots.txt",
+    ):
         status, headers, _ = site.through_nginx(path)
         assert status == 200 and "last-modified" in headers, f"{path} is not from the tree"
         django = site.from_django(path)[1]

@@ -74,8 +74,13 @@ class Server(AgencyServer):
                 return super().remove(path)
 
         async def listen():
-            return await asyncssh.create_server(Login, "127.0.0.1", 0, server_host_keys=[self.host_key],
-                                                sftp_factory=lambda channel: Files(channel, chroot=str(root).encode()))
+            return await asyncssh.create_server(
+                Login,
+                "127.0.0.1",
+                0,
+                server_host_keys=[self.host_key],
+                sftp_factory=lambda channel: Files(channel, chroot=str(root).encode()),
+            )
 
         self.acceptor = asyncio.run_coroutine_threadsafe(listen(), self.loop).result(10)
         self.port = self.acceptor.sockets[0].getsockname()[1]
@@ -93,7 +98,6 @@ class Server(AgencyServer):
 
     def known_hosts_line(self) -> str:
         return f"[127.0.0.1]:{self.port} {self.host_key.export_public_key().decode()}"
-
 
 
 @pytest.fixture
@@ -128,12 +132,16 @@ def test_files_are_fetched_oldest_first_stored_byte_exact_published_and_deleted(
     result = poll(server, state)
     assert (result.status, result.error) == ("new", None)
     assert [(d.filename, bytes(d.data)) for d in Delivery.objects.order_by("pk")] == [
-        ("out/a.txt", copy("Cranes return to service")), ("out/b.txt", copy("Ferries sail again"))]
+        ("out/a.txt", copy("Cranes return to service")),
+        ("out/b.txt", copy("Ferries sail again")),
+    ]
     assert {d.transport for d in Delivery.objects.all()} == {"sftp"}
     [report] = health.report()
     assert [(t.transport, t.total_errors) for t in report.transports] == [("sftp", 0)]
-    assert sorted(s.current.canonical.headline for s in Story.objects.all()) == ["Cranes return to service",
-                                                                                "Ferries sail again"]
+    assert sorted(s.current.canonical.headline for s in Story.objects.all()) == [
+        "Cranes return to service",
+        "Ferries sail again",
+    ]
     assert server.names() == ["c.txt.part"]
     assert poll(server, state).status == "nothing"
 
@@ -152,8 +160,9 @@ def test_a_private_key_from_the_environment_logs_in(server, state, monkeypatch):
 
 
 def test_a_server_whose_host_key_is_not_known_is_refused(server, state, settings):
-    (settings.DATA_DIR / "known_hosts").write_text(f"[127.0.0.1]:{server.port} "
-                                                  f"{server.client_key.export_public_key().decode()}\n")  # another key
+    (settings.DATA_DIR / "known_hosts").write_text(
+        f"[127.0.0.1]:{server.port} {server.client_key.export_public_key().decode()}\n"
+    )  # another key
     server.put("a.txt", copy("Cranes return to service"))
     result = poll(server, state)
     assert result.status == "error" and "the server's host key is not trusted" in result.error
@@ -164,7 +173,9 @@ def test_a_server_whose_host_key_is_not_known_is_refused(server, state, settings
 def test_a_wrong_password_is_an_error_that_names_the_login(server, state, monkeypatch):
     monkeypatch.setenv("HP_SFTP_PASSWORD", "not-the-password")
     result = poll(server, state)
-    assert result.status == "error" and f"connecting to 127.0.0.1:{server.port}: logging in as hp: refused" in result.error
+    assert (
+        result.status == "error" and f"connecting to 127.0.0.1:{server.port}: logging in as hp: refused" in result.error
+    )
     assert state.get("hp")["errors"] == 1
 
 
@@ -177,8 +188,9 @@ def test_a_file_over_the_limit_is_left_on_the_server_and_the_others_are_taken(se
     server.put("big.xml", b"<x>" + b" " * 2000 + b"</x>", age=120)
     server.put("a.txt", copy("Cranes return to service"), age=60)
     site = Site("hp", server.url(), password_env="HP_SFTP_PASSWORD")
-    result = Poller([site], state=state, limits=Limits(timeout=5, deadline=5, max_bytes=1000),
-                    rng=random.Random(1)).poll("hp")
+    result = Poller(
+        [site], state=state, limits=Limits(timeout=5, deadline=5, max_bytes=1000), rng=random.Random(1)
+    ).poll("hp")
     assert result.status == "new" and "out/big.xml: 2007 bytes, more than the limit of 1000" in result.error
     assert server.names() == ["big.xml"] and Delivery.objects.get().filename == "out/a.txt"
 
@@ -215,8 +227,12 @@ def test_sftp_sources_are_read_from_the_sources_file(tmp_path):
     file = tmp_path / "sources.toml"
     file.write_text('[sources.hp]\nftp = "sftp://wire@sftp.hp.example/out"\nftp_key_env = "HP_SFTP_KEY"\n')
     [site] = ftp.sites(file)
-    assert (site.url, site.key_env, site.password_env, site.folder) == ("sftp://wire@sftp.hp.example/out", "HP_SFTP_KEY",
-                                                                        None, "out")
+    assert (site.url, site.key_env, site.password_env, site.folder) == (
+        "sftp://wire@sftp.hp.example/out",
+        "HP_SFTP_KEY",
+        None,
+        "out",
+    )
     file.write_text('[sources.hp]\nftp = "ftps://wire@ftp.hp.example/out"\nftp_key_env = "HP_SFTP_KEY"\n')
     with pytest.raises(sources.ConfigError, match="ftp_key_env is for an sftp:// server only"):
         ftp.sites(file)

@@ -4,7 +4,6 @@ import datetime as dt
 import re
 
 import time_machine
-
 from conftest import NOW, SEED, story_copy
 
 from wiredesk.models import Story
@@ -30,8 +29,12 @@ def test_the_disclaimer_is_configurable(client, ingest, settings):
 
 
 def test_markup_in_agency_text_is_shown_as_text(client, ingest):
-    [result] = ingest(story_copy(headline="Tags <b>in</b> a headline",
-                                 paragraphs=('A reader saw "<script>alert(1)</script>" & more.', "Then <img src=x onerror=alert(2)>.")))
+    [result] = ingest(
+        story_copy(
+            headline="Tags <b>in</b> a headline",
+            paragraphs=('A reader saw "<script>alert(1)</script>" & more.', "Then <img src=x onerror=alert(2)>."),
+        )
+    )
     html = client.get(result.url).content.decode()
     assert "<script>alert" not in html and "<img src=x" not in html and "<b>in</b>" not in html
     assert "&quot;&lt;script&gt;alert(1)&lt;/script&gt;&quot; &amp; more." in html
@@ -65,10 +68,14 @@ def test_an_unknown_story_is_404(client, db):
 
 
 def test_the_home_page_lists_the_latest_stories_first(client, ingest):
-    ingest(story_copy("Older story about tides", date="2026-11-20", paragraphs=("The tide ran high.",)),
-           received_at=_at(2026, 11, 20))
-    ingest(story_copy("Newer story about ferries", date="2026-11-24", paragraphs=("The ferries sailed.",)),
-           received_at=_at(2026, 11, 24))
+    ingest(
+        story_copy("Older story about tides", date="2026-11-20", paragraphs=("The tide ran high.",)),
+        received_at=_at(2026, 11, 20),
+    )
+    ingest(
+        story_copy("Newer story about ferries", date="2026-11-24", paragraphs=("The ferries sailed.",)),
+        received_at=_at(2026, 11, 24),
+    )
     html = client.get("/").content.decode()
     headlines = re.findall(r"<h2><a href=\"[^\"]+\">([^<]+)</a></h2>", html)
     assert headlines == ["Newer story about ferries", "Older story about tides"]
@@ -99,14 +106,21 @@ def test_the_demo_wire_makes_a_living_site(client, db):
         assert "fares unchanged" in client.get(update.get_absolute_url()).text
         corrected = client.get(Story.objects.get(uri="urn:demo:nw:arden-library-hours").get_absolute_url()).text
         assert "misstated the councillor" in corrected and "CORRECTS" not in corrected
-        assert client.get(Story.objects.get(uri="urn:demo:mns:valmora-dam-inspection").get_absolute_url()).status_code == 410
+        assert (
+            client.get(Story.objects.get(uri="urn:demo:mns:valmora-dam-inspection").get_absolute_url()).status_code
+            == 410
+        )
     # The embargoed story comes out a minute after the demo was first loaded, by itself.
     with time_machine.travel(NOW + dt.timedelta(seconds=59), tick=False):
         assert "Nordhaven shipyard" not in client.get("/").text
     with time_machine.travel(NOW + dt.timedelta(seconds=60), tick=False):
         assert "Nordhaven shipyard doubles its order book" in client.get("/").text
     assert len(Story.objects.values("section").distinct()) >= 6
-    assert set(Story.objects.values_list("source__name", flat=True)) == {"Meridian News Service", "Harbour Press", "Northwire"}
+    assert set(Story.objects.values_list("source__name", flat=True)) == {
+        "Meridian News Service",
+        "Harbour Press",
+        "Northwire",
+    }
 
 
 def _at(*ymd):
@@ -117,10 +131,15 @@ def _at(*ymd):
 
 def test_a_dateline_kept_apart_from_the_text_is_set_before_the_lede(client, ingest, monkeypatch):
     from wiredesk import pipeline
-    from wiredesk.story import Dateline, Story as Copy
+    from wiredesk.story import Dateline
+    from wiredesk.story import Story as Copy
 
-    copy = Copy(uri="urn:test:dateline", headline="Bridge opens", paragraphs=["The bridge opened.", "Cars crossed."],
-                dateline=Dateline(text="KESTON, March 3 (NW)", place="KESTON"))
+    copy = Copy(
+        uri="urn:test:dateline",
+        headline="Bridge opens",
+        paragraphs=["The bridge opened.", "Cars crossed."],
+        dateline=Dateline(text="KESTON, March 3 (NW)", place="KESTON"),
+    )
     monkeypatch.setattr(pipeline.formats, "parse", lambda *a, **k: [copy])
     [result] = ingest(b"<nitf/>")
     html = client.get(result.url).content.decode()

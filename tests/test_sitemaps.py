@@ -8,9 +8,8 @@ from pathlib import Path
 
 import pytest
 import time_machine
-from lxml import etree
-
 from conftest import NOW
+from lxml import etree
 
 from wiredesk import desk
 from wiredesk.models import Story
@@ -65,7 +64,11 @@ def test_the_index_lists_the_fronts_the_articles_and_the_news_and_each_of_them_v
     desk.hold(Story.objects.get(uri=held.uri))
     with time_machine.travel(NOW, tick=False):
         index = fetch(client, "/sitemap.xml", INDEX)
-        assert locs(index) == [f"{SITE}/sitemaps/fronts.xml", f"{SITE}/sitemaps/articles.xml", f"{SITE}/sitemaps/news.xml"]
+        assert locs(index) == [
+            f"{SITE}/sitemaps/fronts.xml",
+            f"{SITE}/sitemaps/articles.xml",
+            f"{SITE}/sitemaps/news.xml",
+        ]
         assert not index.xpath("//sm:lastmod", namespaces=NS)
         for loc in locs(index):
             schema = NEWS if loc.endswith("news.xml") else URLSET
@@ -76,8 +79,14 @@ def test_the_index_lists_the_fronts_the_articles_and_the_news_and_each_of_them_v
 
 def test_the_article_sitemap_gives_each_live_article_with_the_time_it_was_last_updated(client, ingest):
     publish(ingest, NOW, "urn:hp:bridge", "Bridge opens to traffic", version=1)
-    publish(ingest, NOW + dt.timedelta(hours=3), "urn:hp:bridge", "Bridge opens to traffic", version=2,
-            body_text="The bridge opened to traffic on Tuesday, a day late.")
+    publish(
+        ingest,
+        NOW + dt.timedelta(hours=3),
+        "urn:hp:bridge",
+        "Bridge opens to traffic",
+        version=2,
+        body_text="The bridge opened to traffic on Tuesday, a day late.",
+    )
     with time_machine.travel(NOW + dt.timedelta(hours=4), tick=False):
         document = fetch(client, "/sitemaps/articles.xml", URLSET)
     story = Story.objects.get()
@@ -93,7 +102,11 @@ def test_the_articles_are_paged_and_the_index_lists_every_page(client, ingest, m
         publish(ingest, NOW + dt.timedelta(minutes=n), f"urn:hp:story-{n}", f"Story number {n} of five")
     with time_machine.travel(NOW + dt.timedelta(hours=1), tick=False):
         pages = [loc for loc in locs(fetch(client, "/sitemap.xml", INDEX)) if "/articles.xml" in loc]
-        assert pages == [f"{SITE}/sitemaps/articles.xml", f"{SITE}/sitemaps/articles.xml?p=2", f"{SITE}/sitemaps/articles.xml?p=3"]
+        assert pages == [
+            f"{SITE}/sitemaps/articles.xml",
+            f"{SITE}/sitemaps/articles.xml?p=2",
+            f"{SITE}/sitemaps/articles.xml?p=3",
+        ]
         listed = [locs(fetch(client, page, URLSET)) for page in pages]
         assert client.get("/sitemaps/articles.xml?p=4").status_code == 404
     assert [len(page) for page in listed] == [2, 2, 1]
@@ -110,7 +123,10 @@ def test_only_stories_readers_may_see_are_listed_and_a_kill_leaves_at_once(clien
     desk.hold(Story.objects.get(uri="urn:hp:held"))
     text = "The harbour reopened on Tuesday after storm damage was repaired, the port authority said. Ships queued outside overnight."
     publish(ingest, NOW, "urn:hp:orig", "Harbour reopens after storm", body_text=text)
-    assert publish(ingest, NOW, "urn:hp:refile", "REFILE-Harbour reopens after storm", body_text=text).outcome == "duplicate"
+    assert (
+        publish(ingest, NOW, "urn:hp:refile", "REFILE-Harbour reopens after storm", body_text=text).outcome
+        == "duplicate"
+    )
     publish(ingest, NOW, "urn:hp:operator-kill", "Dam report published")
     live = [url_of("urn:hp:live"), url_of("urn:hp:orig"), url_of("urn:hp:operator-kill")]
     with time_machine.travel(NOW + dt.timedelta(minutes=5), tick=False):
@@ -146,8 +162,14 @@ def test_the_news_sitemap_holds_the_last_48_hours_newest_first(client, ingest):
 
 def test_the_news_sitemap_gives_the_original_publication_date_even_after_an_update(client, ingest):
     publish(ingest, NOW, "urn:hp:storm", "Storm nears coast", version=1)
-    publish(ingest, NOW + dt.timedelta(hours=2), "urn:hp:storm", "Storm nears coast", version=2,
-            body_text="The storm reached the coast on Wednesday night.")
+    publish(
+        ingest,
+        NOW + dt.timedelta(hours=2),
+        "urn:hp:storm",
+        "Storm nears coast",
+        version=2,
+        body_text="The storm reached the coast on Wednesday night.",
+    )
     with time_machine.travel(NOW + dt.timedelta(hours=3), tick=False):
         news = fetch(client, "/sitemaps/news.xml", NEWS)
     assert news.xpath("//news:publication_date/text()", namespaces=NS) == [NOW.isoformat()]
@@ -165,7 +187,10 @@ def test_the_news_sitemap_names_the_publication_the_language_and_the_headline(cl
     assert b"Tags &lt;b&gt;in&lt;/b&gt; a headline &amp; more" in response.content
     assert news.xpath("//news:name/text()", namespaces=NS) == ["Harbour & Coast Wire"] * 2
     assert news.xpath("//news:language/text()", namespaces=NS) == ["en", "de"]
-    assert news.xpath("//news:title/text()", namespaces=NS) == ["Tags <b>in</b> a headline & more", "Fähre fährt wieder"]
+    assert news.xpath("//news:title/text()", namespaces=NS) == [
+        "Tags <b>in</b> a headline & more",
+        "Fähre fährt wieder",
+    ]
 
 
 def test_news_sitemaps_hold_at_most_1000_articles_and_the_index_lists_the_rest(client, ingest, monkeypatch):
@@ -186,14 +211,26 @@ def test_a_news_sitemap_with_nothing_fresh_is_an_empty_urlset(client, ingest):
     with time_machine.travel(NOW, tick=False):
         response = client.get("/sitemaps/news.xml")
     assert response.status_code == 200
-    assert etree.fromstring(response.content).tag == "{%s}urlset" % NS["sm"]
+    assert etree.fromstring(response.content).tag == f"{{{NS['sm']}}}urlset"
     assert b"<url>" not in response.content
 
 
-@pytest.mark.parametrize(("tag", "language"), [
-    ("en", "en"), ("en-GB", "en"), ("EN_us", "en"), ("nb-NO", "nb"), ("ja-JP", "ja"), ("haw", "haw"),
-    ("zh", "zh-cn"), ("zh-CN", "zh-cn"), ("zh-Hans-CN", "zh-cn"), ("zh-TW", "zh-tw"), ("zh-Hant-HK", "zh-tw"),
-])
+@pytest.mark.parametrize(
+    ("tag", "language"),
+    [
+        ("en", "en"),
+        ("en-GB", "en"),
+        ("EN_us", "en"),
+        ("nb-NO", "nb"),
+        ("ja-JP", "ja"),
+        ("haw", "haw"),
+        ("zh", "zh-cn"),
+        ("zh-CN", "zh-cn"),
+        ("zh-Hans-CN", "zh-cn"),
+        ("zh-TW", "zh-tw"),
+        ("zh-Hant-HK", "zh-tw"),
+    ],
+)
 def test_languages_are_named_as_google_news_takes_them(tag, language):
     assert publication_language(tag) == language
 

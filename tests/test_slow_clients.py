@@ -51,8 +51,10 @@ def request_head(base: str, *, length: int | None, body: bytes = b"") -> bytes:
     host = urllib.parse.urlsplit(base).netloc
     stamp = str(int(time.time()))
     framing = f"Content-Length: {length}" if length is not None else "Transfer-Encoding: chunked"
-    return (f"POST /push/hp HTTP/1.1\r\nHost: {host}\r\nContent-Type: text/plain\r\n{framing}\r\n"
-            f"X-Wiredesk-Timestamp: {stamp}\r\nX-Wiredesk-Signature: {push.sign(SECRET, stamp, body)}\r\n\r\n").encode()
+    return (
+        f"POST /push/hp HTTP/1.1\r\nHost: {host}\r\nContent-Type: text/plain\r\n{framing}\r\n"
+        f"X-Wiredesk-Timestamp: {stamp}\r\nX-Wiredesk-Signature: {push.sign(SECRET, stamp, body)}\r\n\r\n"
+    ).encode()
 
 
 def connect(base: str) -> socket.socket:
@@ -167,9 +169,16 @@ def test_pushes_still_land_and_a_steady_body_may_take_longer_than_the_deadline(d
     base = desk(deadline=deadline)
     body = story_copy("Tides arrive by push")
     stamp = str(int(time.time()))
-    request = urllib.request.Request(f"{base}/push/hp", data=body, method="POST", headers={
-        "Content-Type": "text/plain", "X-Wiredesk-Timestamp": stamp,
-        "X-Wiredesk-Signature": push.sign(SECRET, stamp, body)})
+    request = urllib.request.Request(
+        f"{base}/push/hp",
+        data=body,
+        method="POST",
+        headers={
+            "Content-Type": "text/plain",
+            "X-Wiredesk-Timestamp": stamp,
+            "X-Wiredesk-Signature": push.sign(SECRET, stamp, body),
+        },
+    )
     with _opener().open(request, timeout=10) as landed:
         assert landed.status == 202
 
@@ -180,7 +189,7 @@ def test_pushes_still_land_and_a_steady_body_may_take_longer_than_the_deadline(d
     sock.sendall(request_head(base, length=len(steady), body=steady))
     step = len(steady) // pieces + 1
     for offset in range(0, len(steady), step):
-        sock.sendall(steady[offset:offset + step])
+        sock.sendall(steady[offset : offset + step])
         time.sleep(2 * deadline / pieces)
     assert answer(sock, 10) == 202
     sock.close()

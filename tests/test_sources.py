@@ -12,7 +12,9 @@ from wiredesk import sources
 from wiredesk.models import Source
 
 WIREDESK = str(Path(sys.executable).parent / "wiredesk")
-FLASH = b'{"uri": "urn:hp:flash", "urgency": 1, "headline": "Blast at refinery", "body_text": "A blast hit the refinery."}'
+FLASH = (
+    b'{"uri": "urn:hp:flash", "urgency": 1, "headline": "Blast at refinery", "body_text": "A blast hit the refinery."}'
+)
 
 
 def write(tmp_path, text: str) -> Path:
@@ -22,8 +24,11 @@ def write(tmp_path, text: str) -> Path:
 
 
 def test_the_file_sets_each_source_and_names_default_to_the_slug(db, tmp_path):
-    file = write(tmp_path, '[sources.hp]\nname = "Harbour Press"\ntime_zone = "Europe/Oslo"\nhold_urgency = 1\n'
-                           '[sources.ians]\nhold_subjects = ["Crime, law and justice"]\nauto_publish = false\n')
+    file = write(
+        tmp_path,
+        '[sources.hp]\nname = "Harbour Press"\ntime_zone = "Europe/Oslo"\nhold_urgency = 1\n'
+        '[sources.ians]\nhold_subjects = ["Crime, law and justice"]\nauto_publish = false\n',
+    )
     assert sources.apply(file) == 2
     hp, ians = Source.objects.get(slug="hp"), Source.objects.get(slug="ians")
     assert (hp.name, hp.time_zone, hp.hold_urgency, hp.auto_publish) == ("Harbour Press", "Europe/Oslo", 1, True)
@@ -36,17 +41,23 @@ def test_the_file_is_the_truth_a_setting_taken_out_goes_back_to_its_default(db, 
     assert Source.objects.get(slug="hp").hold_urgency is None
 
 
-@pytest.mark.parametrize("text, says", [
-    ("[sources.hp]\nhold_urgncy = 1\n", "unknown setting 'hold_urgncy'"),
-    ("[sources.hp]\nhold_urgency = \"1\"\n", "hold_urgency must be a whole number"),
-    ("[sources.hp]\nauto_publish = 1\n", "auto_publish must be true or false"),
-    ("[sources.hp]\ntime_zone = \"Europe/Nowhere\"\n", "'Europe/Nowhere' is not an IANA zone"),
-    ("[sources.hp\n", "sources.toml: "),
-    ("[sources]\nhp = 1\n", r"\[sources.hp\] must be a table"),
-    ("acept_unknown_sources = true\n", "unknown top-level setting 'acept_unknown_sources'; known: accept_unknown_sources"),
-    ("accept_unknown_sources = 1\n", "accept_unknown_sources must be true or false"),
-    ("[sources.hp]\naccept_unknown_sources = true\n", "goes at the top of the file, before the first"),
-])
+@pytest.mark.parametrize(
+    "text, says",
+    [
+        ("[sources.hp]\nhold_urgncy = 1\n", "unknown setting 'hold_urgncy'"),
+        ('[sources.hp]\nhold_urgency = "1"\n', "hold_urgency must be a whole number"),
+        ("[sources.hp]\nauto_publish = 1\n", "auto_publish must be true or false"),
+        ('[sources.hp]\ntime_zone = "Europe/Nowhere"\n', "'Europe/Nowhere' is not an IANA zone"),
+        ("[sources.hp\n", "sources.toml: "),
+        ("[sources]\nhp = 1\n", r"\[sources.hp\] must be a table"),
+        (
+            "acept_unknown_sources = true\n",
+            "unknown top-level setting 'acept_unknown_sources'; known: accept_unknown_sources",
+        ),
+        ("accept_unknown_sources = 1\n", "accept_unknown_sources must be true or false"),
+        ("[sources.hp]\naccept_unknown_sources = true\n", "goes at the top of the file, before the first"),
+    ],
+)
 def test_a_mistake_is_named_and_nothing_is_applied(db, tmp_path, text, says):
     with pytest.raises(sources.ConfigError, match=says.replace("(", r"\(")):
         sources.apply(write(tmp_path, text))

@@ -21,11 +21,10 @@ from pathlib import Path
 
 import pytest
 import time_machine
+from conftest import REPO, Hub, story_copy
 from django.conf import settings as django_settings
 from django.test import Client
 from django.utils import timezone
-
-from conftest import REPO, Hub, story_copy
 
 from wiredesk import desk
 from wiredesk.models import Story
@@ -68,8 +67,16 @@ def assert_tree_is_djangos(root: Path) -> set[str]:
 
 
 def ninjs(uri, headline, text, *, category="News", **fields) -> bytes:
-    return json.dumps({"uri": uri, "headline": headline, "body_text": text, "language": "en",
-                       "subject": [{"name": category, "literal": f"category:{category}"}], **fields}).encode()
+    return json.dumps(
+        {
+            "uri": uri,
+            "headline": headline,
+            "body_text": text,
+            "language": "en",
+            "subject": [{"name": category, "literal": f"category:{category}"}],
+            **fields,
+        }
+    ).encode()
 
 
 def publish(n: int, category="News", *, ingest, hours_ago=0):
@@ -79,21 +86,39 @@ def publish(n: int, category="News", *, ingest, hours_ago=0):
         # Words of their own, or the desk would take them for copies of one another.
         words = " ".join(hashlib.sha1(f"{category}{i}{k}".encode()).hexdigest()[:8] for k in range(12))
         first = timezone.now() - dt.timedelta(hours=hours_ago, minutes=n - i)
-        results += ingest(ninjs(f"urn:t:{category}:{i}", f"{category} story number {i}", f"PORT SALVIN (HP) - {words}.",
-                                category=category, firstcreated=first.isoformat()), source="hp")
+        results += ingest(
+            ninjs(
+                f"urn:t:{category}:{i}",
+                f"{category} story number {i}",
+                f"PORT SALVIN (HP) - {words}.",
+                category=category,
+                firstcreated=first.isoformat(),
+            ),
+            source="hp",
+        )
     return results
 
 
 # The tree alone -----------------------------------------------------------------------------
 
 
-def test_a_published_story_is_written_with_its_fronts_feeds_and_sitemaps(db, tree, ingest,
-                                                                          django_capture_on_commit_callbacks):
+def test_a_published_story_is_written_with_its_fronts_feeds_and_sitemaps(
+    db, tree, ingest, django_capture_on_commit_callbacks
+):
     with django_capture_on_commit_callbacks(execute=True):
         [result] = ingest(story_copy())
     held = assert_tree_is_djangos(tree)
-    assert {result.url, "/", "/section/news/", "/source/ians/", "/robots.txt", "/sitemap.xml",
-            "/sitemaps/articles.xml", "/sitemaps/news.xml", "/sitemaps/fronts.xml"} <= held
+    assert {
+        result.url,
+        "/",
+        "/section/news/",
+        "/source/ians/",
+        "/robots.txt",
+        "/sitemap.xml",
+        "/sitemaps/articles.xml",
+        "/sitemaps/news.xml",
+        "/sitemaps/fronts.xml",
+    } <= held
     for scope in ("/feeds/", "/section/news/", "/source/ians/"):
         assert {scope + name for name in ("rss.xml", "atom.xml", "feed.json")} <= held
     assert (tree / "index.html.gz").exists() and not (tree / "robots.txt.gz").exists()  # too small to pack
@@ -103,22 +128,27 @@ def test_a_published_story_is_written_with_its_fronts_feeds_and_sitemaps(db, tre
 def test_a_kill_takes_the_story_off_every_page_of_the_tree(db, tree, ingest, django_capture_on_commit_callbacks):
     with django_capture_on_commit_callbacks(execute=True):
         publish(9, ingest=ingest)
-        [killed] = ingest(ninjs("urn:t:dam", "Cracks found in the dam", "NORDHAVEN (HP) - Inspectors found cracks."),
-                          source="hp")
+        [killed] = ingest(
+            ninjs("urn:t:dam", "Cracks found in the dam", "NORDHAVEN (HP) - Inspectors found cracks."), source="hp"
+        )
     assert killed.url in assert_tree_is_djangos(tree)
     with django_capture_on_commit_callbacks(execute=True):
         desk.kill(Story.objects.get(uri="urn:t:dam"), "legal")
     held = assert_tree_is_djangos(tree)
     assert killed.url not in held
-    assert not any(b"Cracks found" in file.read_bytes() or b"urn:t:dam" in file.read_bytes()
-                   for file in tree.rglob("*") if file.is_file() and file.suffix != ".gz")
+    assert not any(
+        b"Cracks found" in file.read_bytes() or b"urn:t:dam" in file.read_bytes()
+        for file in tree.rglob("*")
+        if file.is_file() and file.suffix != ".gz"
+    )
     # The six newest pages of the section (which list each other) stay in the tree.
     newest = Story.objects.visible().filter(section="news").order_by("-published_at")[:6]
     assert {story.get_absolute_url() for story in newest} <= held
 
 
-def test_older_pages_of_a_section_leave_the_tree_when_its_newest_stories_change(db, tree, ingest,
-                                                                             django_capture_on_commit_callbacks):
+def test_older_pages_of_a_section_leave_the_tree_when_its_newest_stories_change(
+    db, tree, ingest, django_capture_on_commit_callbacks
+):
     with django_capture_on_commit_callbacks(execute=True):
         publish(9, ingest=ingest, hours_ago=1)
         publish(2, "Sport", ingest=ingest, hours_ago=1)
@@ -133,15 +163,24 @@ def test_older_pages_of_a_section_leave_the_tree_when_its_newest_stories_change(
 
 
 def test_an_update_that_moves_a_story_to_another_section_takes_it_off_its_old_front(
-        db, tree, ingest, django_capture_on_commit_callbacks):
+    db, tree, ingest, django_capture_on_commit_callbacks
+):
     with django_capture_on_commit_callbacks(execute=True):
         publish(9, ingest=ingest, hours_ago=1)
         publish(2, "Sport", ingest=ingest, hours_ago=1)
     static.rebuild()
     oldest = Story.objects.get(uri="urn:t:News:0")  # on the News front, not among its six newest
     with django_capture_on_commit_callbacks(execute=True):
-        ingest(ninjs("urn:t:News:0", "News story number 0, now a sports story", "PORT SALVIN (HP) - Moved.",
-                     category="Sport", version=2), source="hp")
+        ingest(
+            ninjs(
+                "urn:t:News:0",
+                "News story number 0, now a sports story",
+                "PORT SALVIN (HP) - Moved.",
+                category="Sport",
+                version=2,
+            ),
+            source="hp",
+        )
     oldest.refresh_from_db()
     assert oldest.section == "sport"
     assert {"/section/news/", "/section/sport/"} <= assert_tree_is_djangos(tree)
@@ -149,8 +188,9 @@ def test_an_update_that_moves_a_story_to_another_section_takes_it_off_its_old_fr
     assert b"now a sports story" in (tree / "section/sport/index.html").read_bytes()
 
 
-def test_a_withheld_or_held_story_leaves_the_tree_and_a_release_brings_it_back(db, tree, ingest,
-                                                                             django_capture_on_commit_callbacks):
+def test_a_withheld_or_held_story_leaves_the_tree_and_a_release_brings_it_back(
+    db, tree, ingest, django_capture_on_commit_callbacks
+):
     with django_capture_on_commit_callbacks(execute=True):
         [result] = ingest(story_copy())
         desk.hold(Story.objects.get(), "check the figures")
@@ -164,8 +204,10 @@ def test_an_embargo_reaches_the_tree_at_the_sweep_after_its_time(db, tree, inges
     static.rebuild()
     at = timezone.now() + dt.timedelta(minutes=5)
     with django_capture_on_commit_callbacks(execute=True):
-        [result] = ingest(ninjs("urn:t:results", "Shipyard results", "NORDHAVEN (HP) - Orders doubled.",
-                                embargoed=at.isoformat()), source="hp")
+        [result] = ingest(
+            ninjs("urn:t:results", "Shipyard results", "NORDHAVEN (HP) - Orders doubled.", embargoed=at.isoformat()),
+            source="hp",
+        )
     assert result.outcome == "embargoed"
     assert "Shipyard results" not in (tree / "index.html").read_text()
     static.catch_up(now=at - dt.timedelta(seconds=1))
@@ -241,22 +283,27 @@ def hub(settings, monkeypatch):
     server.close()
 
 
-def test_the_websub_hub_is_told_of_the_feeds_a_change_changed_and_of_no_others(db, tree, ingest, hub,
-                                                                                django_capture_on_commit_callbacks):
+def test_the_websub_hub_is_told_of_the_feeds_a_change_changed_and_of_no_others(
+    db, tree, ingest, hub, django_capture_on_commit_callbacks
+):
     notices, told = hub
     with django_capture_on_commit_callbacks(execute=True):
         [result] = ingest(story_copy())
     notice = notices.get(timeout=10)
     base = django_settings.WIREDESK["BASE_URL"].rstrip("/")
     assert notice["hub.mode"] == ["publish"]
-    assert sorted(notice["hub.url"]) == sorted(f"{base}{scope}{name}" for scope in ("/feeds/", "/section/news/", "/source/ians/")
-                                               for name in ("rss.xml", "atom.xml", "feed.json"))
+    assert sorted(notice["hub.url"]) == sorted(
+        f"{base}{scope}{name}"
+        for scope in ("/feeds/", "/section/news/", "/source/ians/")
+        for name in ("rss.xml", "atom.xml", "feed.json")
+    )
     static.write([Story.objects.get().pk])  # the same pages again: no feed changed
     assert told[-1] == [] and notices.empty()
 
 
-def test_a_hub_that_is_down_costs_a_line_in_the_log_and_nothing_else(db, tree, ingest, hub, settings, caplog,
-                                                                   django_capture_on_commit_callbacks):
+def test_a_hub_that_is_down_costs_a_line_in_the_log_and_nothing_else(
+    db, tree, ingest, hub, settings, caplog, django_capture_on_commit_callbacks
+):
     settings.WIREDESK = {**settings.WIREDESK, "WEBSUB_HUB": "http://127.0.0.1:9/"}  # discard: nobody listens
     with django_capture_on_commit_callbacks(execute=True):
         [result] = ingest(story_copy())
@@ -330,12 +377,21 @@ def nginx(live_server, tmp_path_factory):
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
-    site = Site(nginx=f"127.0.0.1:{port}", tree=root / "site",
-                django=live_server.url.split("://", 1)[1].replace("localhost", "127.0.0.1"))
-    (root / "wiredesk.conf").write_text(CONF.read_text().replace("@LISTEN@", site.nginx)
-                                        .replace("@TREE@", str(site.tree)).replace("@UPSTREAM@", site.django))
+    site = Site(
+        nginx=f"127.0.0.1:{port}",
+        tree=root / "site",
+        django=live_server.url.split("://", 1)[1].replace("localhost", "127.0.0.1"),
+    )
+    (root / "wiredesk.conf").write_text(
+        CONF.read_text()
+        .replace("@LISTEN@", site.nginx)
+        .replace("@TREE@", str(site.tree))
+        .replace("@UPSTREAM@", site.django)
+    )
     # Everything nginx writes stays in `root`; as root, its workers read the tree as its owner.
-    temp_paths = "\n".join(f"{kind}_temp_path {root / kind};" for kind in ("client_body", "proxy", "fastcgi", "uwsgi", "scgi"))
+    temp_paths = "\n".join(
+        f"{kind}_temp_path {root / kind};" for kind in ("client_body", "proxy", "fastcgi", "uwsgi", "scgi")
+    )
     (root / "nginx.conf").write_text(f"""
 daemon off;
 worker_processes 1;
@@ -349,8 +405,11 @@ access_log off;
 include {root / "wiredesk.conf"};
 }}
 """)
-    process = subprocess.Popen([NGINX, "-p", str(root), "-c", str(root / "nginx.conf"), "-e", str(root / "error.log")],
-                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    process = subprocess.Popen(
+        [NGINX, "-p", str(root), "-c", str(root / "nginx.conf"), "-e", str(root / "error.log")],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     deadline = time.monotonic() + 10
     while True:
         try:
@@ -378,17 +437,37 @@ def site(nginx, settings, transactional_db):
 
 
 # Headers nginx sends with a file from the tree exactly as Django sends them with the page.
-SAME = ["content-type", "cache-control", "x-content-type-options", "x-frame-options", "referrer-policy",
-        "cross-origin-opener-policy", "x-robots-tag"]
+SAME = [
+    "content-type",
+    "cache-control",
+    "x-content-type-options",
+    "x-frame-options",
+    "referrer-policy",
+    "cross-origin-opener-policy",
+    "x-robots-tag",
+]
 
 
 def test_nginx_serves_the_trees_files_with_djangos_bytes_and_headers(site, ingest):
     news = publish(2, ingest=ingest)
-    [sport] = ingest(ninjs("urn:t:match", "Harbour club wins the cup", "PORT SALVIN (HP) - The club won.",
-                           category="Sport"), source="hp")
-    paths = [news[0].url, sport.url, "/", "/section/news/", "/section/sport/", "/source/hp/", "/robots.txt",
-             "/sitemap.xml", "/sitemaps/articles.xml", "/sitemaps/news.xml", "/sitemaps/fronts.xml",
-             *(scope + name for scope in ("/feeds/", "/section/sport/") for name in ("rss.xml", "atom.xml", "feed.json"))]
+    [sport] = ingest(
+        ninjs("urn:t:match", "Harbour club wins the cup", "PORT SALVIN (HP) - The club won.", category="Sport"),
+        source="hp",
+    )
+    paths = [
+        news[0].url,
+        sport.url,
+        "/",
+        "/section/news/",
+        "/section/sport/",
+        "/source/hp/",
+        "/robots.txt",
+        "/sitemap.xml",
+        "/sitemaps/articles.xml",
+        "/sitemaps/news.xml",
+        "/sitemaps/fronts.xml",
+        *(scope + name for scope in ("/feeds/", "/section/sport/") for name in ("rss.xml", "atom.xml", "feed.json")),
+    ]
     for path in paths:
         status, headers, body = site.through_nginx(path)
         d_status, d_headers, d_body = site.from_django(path)
@@ -416,10 +495,15 @@ def test_nginx_serves_the_trees_files_with_djangos_bytes_and_headers(site, inges
 
 def test_what_the_tree_does_not_hold_nginx_asks_django_for(site, ingest):
     [result] = ingest(story_copy(), source="hp")
-    cases = {"/search/?q=cranes": (200, caching.SEARCH), "/?page=1": (200, caching.PAGE),
-             "/topic/nothing/": (404, caching.NOT_FOUND), result.url + "index.html": (404, caching.NOT_FOUND),
-             "/feeds/rss.xml.gz": (404, caching.NOT_FOUND), result.url.rstrip("/"): (301, caching.PAGE),
-             "/archive/": (200, caching.PAGE)}
+    cases = {
+        "/search/?q=cranes": (200, caching.SEARCH),
+        "/?page=1": (200, caching.PAGE),
+        "/topic/nothing/": (404, caching.NOT_FOUND),
+        result.url + "index.html": (404, caching.NOT_FOUND),
+        "/feeds/rss.xml.gz": (404, caching.NOT_FOUND),
+        result.url.rstrip("/"): (301, caching.PAGE),
+        "/archive/": (200, caching.PAGE),
+    }
     for path, (expected, cache_control) in cases.items():
         status, headers, body = site.through_nginx(path)
         assert (status, headers["cache-control"]) == (expected, cache_control), path
@@ -433,7 +517,9 @@ def test_what_the_tree_does_not_hold_nginx_asks_django_for(site, ingest):
 
 
 def test_a_killed_story_is_410_through_nginx_with_djangos_gone_page(site, ingest):
-    [result] = ingest(ninjs("urn:t:dam", "Cracks found in the dam", "NORDHAVEN (HP) - Inspectors found cracks."), source="hp")
+    [result] = ingest(
+        ninjs("urn:t:dam", "Cracks found in the dam", "NORDHAVEN (HP) - Inspectors found cracks."), source="hp"
+    )
     status, headers, _ = site.through_nginx(result.url)
     assert status == 200 and "last-modified" in headers
     desk.kill(Story.objects.get(), "legal")
@@ -458,8 +544,10 @@ def within(seconds, ask, done):
 
 def test_an_embargoed_story_is_404_through_nginx_until_its_time_then_served(site, ingest):
     at = timezone.now() + dt.timedelta(seconds=1.5)
-    [result] = ingest(ninjs("urn:t:results", "Shipyard results", "NORDHAVEN (HP) - Orders doubled.",
-                            embargoed=at.isoformat()), source="hp")
+    [result] = ingest(
+        ninjs("urn:t:results", "Shipyard results", "NORDHAVEN (HP) - Orders doubled.", embargoed=at.isoformat()),
+        source="hp",
+    )
     assert result.outcome == "embargoed"
     url = Story.objects.get().get_absolute_url()
     status, headers, _ = site.through_nginx(url)

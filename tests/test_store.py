@@ -15,9 +15,11 @@ from wiredesk.models import Delivery, Story
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("immediate_tasks")]
 
-WORDS = ("harbour crane ferry council budget tram library flood wind grain terminal road landslip union "
-         "strike mayor treasurer petition report engineers weather timetable contract penalty school "
-         "hospital bridge tunnel airport museum stadium election vote court river forest farm market").split()
+WORDS = (
+    "harbour crane ferry council budget tram library flood wind grain terminal road landslip union "
+    "strike mayor treasurer petition report engineers weather timetable contract penalty school "
+    "hospital bridge tunnel airport museum stadium election vote court river forest farm market"
+).split()
 
 
 def many_stories(count: int, seed: int = 7) -> bytes:
@@ -26,8 +28,14 @@ def many_stories(count: int, seed: int = 7) -> bytes:
     items = []
     for n in range(count):
         sentences = [" ".join(rng.choice(WORDS) for _ in range(14)).capitalize() + "." for _ in range(4)]
-        items.append({"uri": f"urn:example-wire:2026:batch-{n}", "headline": f"Story number {n} of the batch",
-                      "body_text": "\n\n".join(sentences), "versioncreated": "2026-11-24T10:00:00Z"})
+        items.append(
+            {
+                "uri": f"urn:example-wire:2026:batch-{n}",
+                "headline": f"Story number {n} of the batch",
+                "body_text": "\n\n".join(sentences),
+                "versioncreated": "2026-11-24T10:00:00Z",
+            }
+        )
     return json.dumps(items).encode()
 
 
@@ -74,8 +82,10 @@ def test_a_store_logs_one_line_naming_the_transport_and_the_delivery(caplog):
     stored = transports.store(story_copy(), source="hp", transport="push", label="cranes.txt")
     transports.store(story_copy(), source="hp", transport="inbox", label="cranes-again.txt")
     lines = [r.getMessage() for r in caplog.records if r.name == "wiredesk.transports"]
-    assert lines == [f"push: cranes.txt from hp stored as delivery {stored.pk}",
-                     f"inbox: cranes-again.txt from hp is delivery {stored.pk} again (processed); not stored twice"]
+    assert lines == [
+        f"push: cranes.txt from hp stored as delivery {stored.pk}",
+        f"inbox: cranes-again.txt from hp is delivery {stored.pk} again (processed); not stored twice",
+    ]
 
 
 def test_a_large_delivery_is_applied_in_batches_and_resumes_where_it_stopped(monkeypatch):

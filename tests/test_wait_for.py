@@ -1,8 +1,7 @@
 """The suite's own waiting helper says what it waited for when the wait runs out."""
 
-import pytest
-
 import desk
+import pytest
 
 
 def test_a_wait_that_runs_out_names_what_it_waited_for():

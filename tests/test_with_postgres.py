@@ -29,7 +29,10 @@ def with_postgres(*cmd, **env_overrides):
     env.update(env_overrides)
     return subprocess.run(
         [sys.executable, str(SCRIPT), "--", *cmd],
-        env=env, capture_output=True, text=True, timeout=120,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
     )
 
 
@@ -66,8 +69,12 @@ def test_uses_database_url_from_environment(tmp_path):
     url = "postgresql://wd:s3cret@db.invalid:5432/wiredesk"
     # No binaries reachable: trying to start a cluster would exit 2.
     result = with_postgres(
-        sys.executable, "-c", "import os; print(os.environ['DATABASE_URL'])",
-        DATABASE_URL=url, PATH="", WITH_POSTGRES_LIBDIR=str(tmp_path),
+        sys.executable,
+        "-c",
+        "import os; print(os.environ['DATABASE_URL'])",
+        DATABASE_URL=url,
+        PATH="",
+        WITH_POSTGRES_LIBDIR=str(tmp_path),
     )
 
     assert result.returncode == 0, result.stderr
@@ -81,8 +88,11 @@ def test_fails_clearly_without_postgres(tmp_path):
     (tmp_path / "15" / "bin").mkdir(parents=True)  # a version dir without binaries
     marker = tmp_path / "ran"
     result = with_postgres(
-        sys.executable, "-c", f"open({str(marker)!r}, 'w')",
-        PATH="", WITH_POSTGRES_LIBDIR=str(tmp_path),
+        sys.executable,
+        "-c",
+        f"open({str(marker)!r}, 'w')",
+        PATH="",
+        WITH_POSTGRES_LIBDIR=str(tmp_path),
     )
 
     assert result.returncode == 2

@@ -12,7 +12,6 @@ from pathlib import Path
 
 from wiredesk import __version__
 
-
 # How much lower than the desk's the renderer's CPU priority is (see `render --follow`).
 RENDERER_NICENESS = 10
 # How much of a quarantined delivery `quarantine show` prints: enough to see what came.
@@ -39,18 +38,28 @@ def main(argv: list[str] | None = None) -> int:
 
 def _parser() -> argparse.ArgumentParser:
     common = argparse.ArgumentParser(add_help=False)
-    common.add_argument("--data", metavar="DIR", help="where wiredesk keeps everything (default: $WIREDESK_DATA or ./var)")
+    common.add_argument(
+        "--data", metavar="DIR", help="where wiredesk keeps everything (default: $WIREDESK_DATA or ./var)"
+    )
     source = argparse.ArgumentParser(add_help=False)
-    source.add_argument("--source", metavar="SLUG", help="the agency or feed the copy comes from (default: $WIREDESK_DEFAULT_SOURCE or 'wire')")
+    source.add_argument(
+        "--source",
+        metavar="SLUG",
+        help="the agency or feed the copy comes from (default: $WIREDESK_DEFAULT_SOURCE or 'wire')",
+    )
 
     parser = argparse.ArgumentParser(prog="wiredesk", description="Agency copy in, a live news site out.")
     parser.add_argument("--version", action="version", version=f"wiredesk {__version__}")
     sub = parser.add_subparsers(metavar="COMMAND")
 
-    p = sub.add_parser("parse", parents=[common, source], help="print the stories in FILE as ninjs 2.2 JSON (no database)")
+    p = sub.add_parser(
+        "parse", parents=[common, source], help="print the stories in FILE as ninjs 2.2 JSON (no database)"
+    )
     p.add_argument("file", metavar="FILE")
     p.add_argument("--format", metavar="NAME", help="read as this format instead of detecting it")
-    p.add_argument("--zone", metavar="TZ", default="UTC", help="time zone for times written without an offset (default UTC)")
+    p.add_argument(
+        "--zone", metavar="TZ", default="UTC", help="time zone for times written without an offset (default UTC)"
+    )
     p.set_defaults(command=cmd_parse)
 
     p = sub.add_parser("ingest", parents=[common, source], help="store and publish each FILE; one JSON line per story")
@@ -59,31 +68,49 @@ def _parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("run", parents=[common], help="serve the site, watch the inbox and process deliveries")
     p.add_argument("--host", default="127.0.0.1")
-    p.add_argument("--port", type=_port, default=8000,
-                   help="default 8000; 0: any free port. The site's address unless WIREDESK_BASE_URL is set")
+    p.add_argument(
+        "--port",
+        type=_port,
+        default=8000,
+        help="default 8000; 0: any free port. The site's address unless WIREDESK_BASE_URL is set",
+    )
     p.add_argument("--workers", type=int, default=2, help="processing threads (default 2)")
-    p.add_argument("--web-workers", type=int, default=2, help="web server processes (default 2; one per core serves best)")
+    p.add_argument(
+        "--web-workers", type=int, default=2, help="web server processes (default 2; one per core serves best)"
+    )
     p.set_defaults(command=cmd_run)
 
-    p = sub.add_parser("reprocess", parents=[common], help="run quarantined deliveries (or the ones named) again, after a fix")
+    p = sub.add_parser(
+        "reprocess", parents=[common], help="run quarantined deliveries (or the ones named) again, after a fix"
+    )
     p.add_argument("deliveries", metavar="DELIVERY", nargs="*")
     p.set_defaults(command=cmd_reprocess)
 
-    p = sub.add_parser("audit", parents=[common], help="check every published story against its agency delivery; exit 1 on a difference")
+    p = sub.add_parser(
+        "audit",
+        parents=[common],
+        help="check every published story against its agency delivery; exit 1 on a difference",
+    )
     p.set_defaults(command=cmd_audit)
 
     p = sub.add_parser("story", help="an operator's hand on one story: kill, hold or release")
     actions = p.add_subparsers(metavar="ACTION", required=True)
-    for action, text in (("kill", "take the story off everywhere, for good (its URL answers 410)"),
-                         ("hold", "take the story off until it is released"),
-                         ("release", "publish the story's newest version now (or at its embargo)")):
+    for action, text in (
+        ("kill", "take the story off everywhere, for good (its URL answers 410)"),
+        ("hold", "take the story off until it is released"),
+        ("release", "publish the story's newest version now (or at its embargo)"),
+    ):
         a = actions.add_parser(action, parents=[common], help=text)
         a.add_argument("story", metavar="ID", help="the story's number (as in its URL) or its uri")
         if action != "release":
             a.add_argument("--reason", required=action == "kill", default="", help="why, for the record")
         else:
-            a.add_argument("--override-agency-kill", metavar="REASON", default="",
-                           help="release a story the agency killed (refused without it); the reason is recorded")
+            a.add_argument(
+                "--override-agency-kill",
+                metavar="REASON",
+                default="",
+                help="release a story the agency killed (refused without it); the reason is recorded",
+            )
         a.set_defaults(command=cmd_story, action=action)
 
     p = sub.add_parser("quarantine", help="the deliveries that could not be read: list, show or dismiss them")
@@ -91,11 +118,16 @@ def _parser() -> argparse.ArgumentParser:
     a = actions.add_parser("list", parents=[common], help="the deliveries waiting in quarantine, oldest first")
     a.add_argument("--json", action="store_true", help="a JSON list, an object a delivery, with the whole reason")
     a.set_defaults(command=cmd_quarantine_list)
-    a = actions.add_parser("show", parents=[common], help="all there is of a delivery: the whole reason and its first bytes")
+    a = actions.add_parser(
+        "show", parents=[common], help="all there is of a delivery: the whole reason and its first bytes"
+    )
     a.add_argument("delivery", metavar="ID")
     a.set_defaults(command=cmd_quarantine_show)
-    a = actions.add_parser("dismiss", parents=[common],
-                           help="set quarantined deliveries aside for good: not waiting, and not run again by reprocess")
+    a = actions.add_parser(
+        "dismiss",
+        parents=[common],
+        help="set quarantined deliveries aside for good: not waiting, and not run again by reprocess",
+    )
     a.add_argument("deliveries", metavar="ID", nargs="+")
     a.add_argument("--reason", required=True, help="why, for the record")
     a.set_defaults(command=cmd_quarantine_dismiss)
@@ -105,8 +137,11 @@ def _parser() -> argparse.ArgumentParser:
     p.set_defaults(command=cmd_sources)
 
     p = sub.add_parser("render", parents=[common], help="write the static tree for nginx again, whole")
-    p.add_argument("--follow", action="store_true",
-                   help="then keep it in step as stories change, until Ctrl-C (wiredesk run starts one)")
+    p.add_argument(
+        "--follow",
+        action="store_true",
+        help="then keep it in step as stories change, until Ctrl-C (wiredesk run starts one)",
+    )
     p.set_defaults(command=cmd_render)
 
     p = sub.add_parser("migrate", parents=[common], help="create or update the database")
@@ -124,7 +159,9 @@ def cmd_parse(args) -> int:
     path = Path(args.file)
     try:
         data = path.read_bytes()
-        context = formats.Context(source=args.source or os.environ.get("WIREDESK_DEFAULT_SOURCE", "wire"), zone=args.zone)
+        context = formats.Context(
+            source=args.source or os.environ.get("WIREDESK_DEFAULT_SOURCE", "wire"), zone=args.zone
+        )
         stories = formats.parse(data, context, format=args.format)
     except OSError as exc:
         return _fail(path, exc.strerror or str(exc))
@@ -176,8 +213,12 @@ def cmd_reprocess(args) -> int:
         return _refuse(exc)
     results = pipeline.reprocess(named or None)
     for result in results:
-        print(json.dumps({**result.as_dict(), **({"url": _absolute(result.url)} if result.url else {})},
-                         ensure_ascii=False), flush=True)
+        print(
+            json.dumps(
+                {**result.as_dict(), **({"url": _absolute(result.url)} if result.url else {})}, ensure_ascii=False
+            ),
+            flush=True,
+        )
     return 1 if any(result.error for result in results) else 0
 
 
@@ -188,8 +229,10 @@ def cmd_audit(args) -> int:
     count, differences = pipeline.audit()
     for difference in differences:
         print(f"{difference}\n  published: {difference.published!r}\n  agency:    {difference.agency!r}")
-    print(f"audited {count} published {'story' if count == 1 else 'stories'}: "
-          f"{len(differences) or 'no'} difference{'' if len(differences) == 1 else 's'}")
+    print(
+        f"audited {count} published {'story' if count == 1 else 'stories'}: "
+        f"{len(differences) or 'no'} difference{'' if len(differences) == 1 else 's'}"
+    )
     return 1 if differences else 0
 
 
@@ -205,8 +248,18 @@ def cmd_story(args) -> int:
             story = getattr(desk, args.action)(story, args.reason)
     except (desk.NotFound, desk.Refused) as exc:
         return _refuse(exc)
-    print(json.dumps({"story": story.pk, "uri": story.uri, "state": story.state, "reason": story.reason,
-                      "url": _absolute(story.get_absolute_url())}, ensure_ascii=False))
+    print(
+        json.dumps(
+            {
+                "story": story.pk,
+                "uri": story.uri,
+                "state": story.state,
+                "reason": story.reason,
+                "url": _absolute(story.get_absolute_url()),
+            },
+            ensure_ascii=False,
+        )
+    )
     return 0
 
 
@@ -217,16 +270,38 @@ def cmd_quarantine_list(args) -> int:
     waiting = list(desk.quarantined())
     if args.json:
         # ASCII: JSON escapes C0 controls only, and names and reasons come from outside.
-        print(json.dumps([{"delivery": d.pk, "received": d.received_at.isoformat(), "source": d.source.slug,
-                           "transport": d.transport, "filename": d.filename, "size": d.size, "reason": d.error}
-                          for d in waiting], indent=1))
+        print(
+            json.dumps(
+                [
+                    {
+                        "delivery": d.pk,
+                        "received": d.received_at.isoformat(),
+                        "source": d.source.slug,
+                        "transport": d.transport,
+                        "filename": d.filename,
+                        "size": d.size,
+                        "reason": d.error,
+                    }
+                    for d in waiting
+                ],
+                indent=1,
+            )
+        )
         return 0
     if not waiting:
         print("nothing in quarantine")
         return 0
     rows = [("delivery", "received", "source", "transport", "filename", "size")] + [
-        (str(d.pk), _local(d.received_at), _shown(d.source.slug), _shown(d.transport), _shown(d.filename) or "-",
-         f"{d.size:,}") for d in waiting]
+        (
+            str(d.pk),
+            _local(d.received_at),
+            _shown(d.source.slug),
+            _shown(d.transport),
+            _shown(d.filename) or "-",
+            f"{d.size:,}",
+        )
+        for d in waiting
+    ]
     widths = [max(len(row[column]) for row in rows) for column in range(len(rows[0]))]
     for row, reason in zip(rows, ["reason"] + [_shown(d.error.split("\n", 1)[0]) for d in waiting]):
         cells = [cell.ljust(width) for cell, width in zip(row[:-1], widths)] + [row[-1].rjust(widths[-1]), reason]
@@ -243,18 +318,24 @@ def cmd_quarantine_show(args) -> int:
     except desk.NotFound as exc:
         return _refuse(exc)
     data = bytes(delivery.data[:SHOWN_BYTES])
-    print(f"delivery {delivery.pk}: {delivery.status}\n"
-          f"received:  {_local(delivery.received_at)}\n"
-          f"processed: {_local(delivery.processed_at) if delivery.processed_at else '-'}\n"
-          f"source:    {_shown(delivery.source.slug)} ({_shown(delivery.source.name)})\n"
-          f"transport: {_shown(delivery.transport)}\n"
-          f"filename:  {_shown(delivery.filename) or '-'}\n"
-          f"size:      {delivery.size:,} bytes, sha256 {delivery.sha256}\n"
-          f"reason:\n{_indented(delivery.error)}")
+    print(
+        f"delivery {delivery.pk}: {delivery.status}\n"
+        f"received:  {_local(delivery.received_at)}\n"
+        f"processed: {_local(delivery.processed_at) if delivery.processed_at else '-'}\n"
+        f"source:    {_shown(delivery.source.slug)} ({_shown(delivery.source.name)})\n"
+        f"transport: {_shown(delivery.transport)}\n"
+        f"filename:  {_shown(delivery.filename) or '-'}\n"
+        f"size:      {delivery.size:,} bytes, sha256 {delivery.sha256}\n"
+        f"reason:\n{_indented(delivery.error)}"
+    )
     if delivery.unread:
         print("data:      not read (see the reason)")
     elif data:
-        shown = f"all {delivery.size:,}" if delivery.size <= SHOWN_BYTES else f"the first {SHOWN_BYTES:,} of {delivery.size:,}"
+        shown = (
+            f"all {delivery.size:,}"
+            if delivery.size <= SHOWN_BYTES
+            else f"the first {SHOWN_BYTES:,} of {delivery.size:,}"
+        )
         print(f"data ({shown} bytes):\n{_indented(data.decode('utf-8', 'backslashreplace'))}")
     return 0
 
@@ -268,8 +349,11 @@ def cmd_quarantine_dismiss(args) -> int:
     except (desk.NotFound, desk.Refused) as exc:
         return _refuse(exc)
     for delivery in dismissed:
-        print(json.dumps({"delivery": delivery.pk, "status": delivery.status, "reason": args.reason.strip()},
-                         ensure_ascii=False))
+        print(
+            json.dumps(
+                {"delivery": delivery.pk, "status": delivery.status, "reason": args.reason.strip()}, ensure_ascii=False
+            )
+        )
     return 0
 
 
@@ -298,8 +382,13 @@ def cmd_sources(args) -> int:
         print(f"{'source':<16} {'status':<8} {'last delivery':<20} {'/hour':>5} {'errors':>6}  transports")
         for r in reports:
             last = _local(r.last_delivery) if r.last_delivery else "never"
-            transports = ", ".join(f"{t.transport} {'ok' if not t.consecutive_errors else f'failing x{t.consecutive_errors}'}"
-                                   for t in r.transports) or "-"
+            transports = (
+                ", ".join(
+                    f"{t.transport} {'ok' if not t.consecutive_errors else f'failing x{t.consecutive_errors}'}"
+                    for t in r.transports
+                )
+                or "-"
+            )
             print(f"{r.slug:<16} {r.status:<8} {last:<20} {r.deliveries_last_hour:>5} {r.errors:>6}  {transports}")
             for problem in r.problems:
                 print(f"{'':<16} {problem}")
@@ -405,8 +494,10 @@ def _local(moment) -> str:
 def _shown(text: str) -> str:
     """`text` from outside (a file name, copy) safe for the operator's terminal: every character
     it would act on or that would hide or reorder what it shows, written as its escape."""
-    return "".join(char.encode("unicode_escape").decode() if unicodedata.category(char) in _UNSAFE_CATEGORIES
-                   else char for char in text)
+    return "".join(
+        char.encode("unicode_escape").decode() if unicodedata.category(char) in _UNSAFE_CATEGORIES else char
+        for char in text
+    )
 
 
 def _indented(text: str) -> str:

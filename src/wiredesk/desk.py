@@ -39,7 +39,9 @@ def find(ref: str) -> Story:
     stories = Story.objects.filter(pk=int(ref)) if _number(ref) else Story.objects.filter(uri=ref)
     found = list(stories[:2])
     if len(found) != 1:
-        raise NotFound(f"no story {ref!r}" if not found else f"{ref!r} names stories from several sources: use the number")
+        raise NotFound(
+            f"no story {ref!r}" if not found else f"{ref!r} names stories from several sources: use the number"
+        )
     return found[0]
 
 
@@ -55,8 +57,12 @@ def delivery(ref: str) -> Delivery:
 
 def quarantined():
     """The deliveries waiting in quarantine for a fix, oldest first, without their bytes."""
-    return (Delivery.objects.filter(status=Delivery.Status.QUARANTINED).select_related("source").defer("data")
-            .order_by("received_at", "pk"))
+    return (
+        Delivery.objects.filter(status=Delivery.Status.QUARANTINED)
+        .select_related("source")
+        .defer("data")
+        .order_by("received_at", "pk")
+    )
 
 
 def dismiss(deliveries: list[Delivery], reason: str) -> list[Delivery]:
@@ -107,19 +113,28 @@ def release(story: Story, *, override_agency_kill: str = "") -> Story:
     with writing():
         story = Story.objects.select_for_update().get(pk=story.pk)
         agency_kill = story.state == State.KILLED and any(
-            v.canonical.pubstatus == "canceled" for v in story.versions.all())
+            v.canonical.pubstatus == "canceled" for v in story.versions.all()
+        )
         if agency_kill and not override_agency_kill.strip():
-            raise Refused(f"story {story.pk} was killed by the agency ({story.reason}): a release needs "
-                          f"--override-agency-kill with the reason, which is recorded")
-        publishable = [v for v in story.versions.order_by("-version")
-                       if v.canonical.paragraphs and v.canonical.pubstatus != "canceled"]
+            raise Refused(
+                f"story {story.pk} was killed by the agency ({story.reason}): a release needs "
+                f"--override-agency-kill with the reason, which is recorded"
+            )
+        publishable = [
+            v
+            for v in story.versions.order_by("-version")
+            if v.canonical.paragraphs and v.canonical.pubstatus != "canceled"
+        ]
         if not publishable:
             raise NotFound(f"story {story.pk} has no version with story text to publish")
         newest, now = publishable[0], timezone.now()
         embargo = newest.canonical.embargoed
         story.state, story.desk_hold = State.LIVE, False
-        story.reason = (f"released by an operator over the agency's kill: {override_agency_kill.strip()}"
-                        if agency_kill else "released by an operator")
+        story.reason = (
+            f"released by an operator over the agency's kill: {override_agency_kill.strip()}"
+            if agency_kill
+            else "released by an operator"
+        )
         if agency_kill:
             log.warning("story %s released over the agency's kill: %s", story.pk, override_agency_kill.strip())
         story.show(newest)

@@ -24,8 +24,8 @@ import statistics
 from dataclasses import asdict, dataclass, field
 
 from django.conf import settings
-from django.http import JsonResponse
 from django.db.models import F
+from django.http import JsonResponse
 from django.utils import timezone
 
 from wiredesk.db import writing
@@ -54,12 +54,17 @@ def attempted(source: str, transport: str, error: str | None = None, *, now: dt.
         row, _ = SourceHealth.objects.get_or_create(source=source_row, transport=transport)
         if error is None:
             SourceHealth.objects.filter(pk=row.pk).update(
-                attempts=F("attempts") + 1, last_attempt=now, last_success=now, consecutive_errors=0)
+                attempts=F("attempts") + 1, last_attempt=now, last_success=now, consecutive_errors=0
+            )
         else:
             SourceHealth.objects.filter(pk=row.pk).update(
-                attempts=F("attempts") + 1, last_attempt=now, last_error=error[:ERROR_LENGTH],
-                last_error_at=now, consecutive_errors=F("consecutive_errors") + 1,
-                total_errors=F("total_errors") + 1)
+                attempts=F("attempts") + 1,
+                last_attempt=now,
+                last_error=error[:ERROR_LENGTH],
+                last_error_at=now,
+                consecutive_errors=F("consecutive_errors") + 1,
+                total_errors=F("total_errors") + 1,
+            )
 
 
 @dataclass
@@ -133,37 +138,57 @@ def report(now: dt.datetime | None = None) -> list[SourceReport]:
     hour_ago = now - dt.timedelta(hours=1)
     transports: dict[int, list[TransportHealth]] = {}
     for row in SourceHealth.objects.order_by("transport"):
-        transports.setdefault(row.source_id, []).append(TransportHealth(
-            row.transport, row.last_attempt, row.last_success, row.consecutive_errors, row.total_errors,
-            row.last_error, row.last_error_at, row.attempts))
+        transports.setdefault(row.source_id, []).append(
+            TransportHealth(
+                row.transport,
+                row.last_attempt,
+                row.last_success,
+                row.consecutive_errors,
+                row.total_errors,
+                row.last_error,
+                row.last_error_at,
+                row.attempts,
+            )
+        )
     reports = []
     for source in Source.objects.order_by("slug"):
-        latest = list(Delivery.objects.filter(source=source).order_by("-received_at")
-                      .values_list("received_at", "status")[:GAPS_READ + 1])
+        latest = list(
+            Delivery.objects.filter(source=source)
+            .order_by("-received_at")
+            .values_list("received_at", "status")[: GAPS_READ + 1]
+        )
         recent = Delivery.objects.filter(source=source, received_at__gte=hour_ago)
         gap = usual_gap([received for received, _ in latest])
         problems = []
         for t in transports.get(source.pk, []):
             if t.consecutive_errors >= FAILING_AFTER:
                 problems.append(f"{t.transport}: {t.consecutive_errors} failures in a row; last: {t.last_error}")
-        if len(latest) >= FAILING_AFTER and all(status == Delivery.Status.QUARANTINED
-                                                for _, status in latest[:FAILING_AFTER]):
+        if len(latest) >= FAILING_AFTER and all(
+            status == Delivery.Status.QUARANTINED for _, status in latest[:FAILING_AFTER]
+        ):
             problems.append(f"its last {FAILING_AFTER} deliveries could not be read (quarantined)")
         if problems:
             status = "failing"
         elif gap is not None and now - latest[0][0] > max(QUIET_FACTOR * gap, QUIET_AT_LEAST):
             status = "quiet"
-            problems.append(f"nothing since {latest[0][0].isoformat(timespec='seconds')}; "
-                            f"it usually delivers every {_words(gap)}")
+            problems.append(
+                f"nothing since {latest[0][0].isoformat(timespec='seconds')}; it usually delivers every {_words(gap)}"
+            )
         else:
             status = "ok" if gap is not None else "new"
-        reports.append(SourceReport(
-            slug=source.slug, name=source.name, status=status, problems=problems,
-            last_delivery=latest[0][0] if latest else None,
-            deliveries_last_hour=recent.count(),
-            quarantined_last_hour=recent.filter(status=Delivery.Status.QUARANTINED).count(),
-            usual_gap_seconds=gap.total_seconds() if gap is not None else None,
-            transports=transports.get(source.pk, [])))
+        reports.append(
+            SourceReport(
+                slug=source.slug,
+                name=source.name,
+                status=status,
+                problems=problems,
+                last_delivery=latest[0][0] if latest else None,
+                deliveries_last_hour=recent.count(),
+                quarantined_last_hour=recent.filter(status=Delivery.Status.QUARANTINED).count(),
+                usual_gap_seconds=gap.total_seconds() if gap is not None else None,
+                transports=transports.get(source.pk, []),
+            )
+        )
     return reports
 
 
@@ -179,9 +204,12 @@ def _words(gap: dt.timedelta) -> str:
 def summary(reports: list[SourceReport]) -> dict:
     """Every source's health in one JSON-ready object: failing while any source is."""
     failing = [r.slug for r in reports if r.failing]
-    return {"status": "failing" if failing else "ok", "failing": failing,
-            "quiet": [r.slug for r in reports if r.status == "quiet"],
-            "sources": [r.as_dict() for r in reports]}
+    return {
+        "status": "failing" if failing else "ok",
+        "failing": failing,
+        "quiet": [r.slug for r in reports if r.status == "quiet"],
+        "sources": [r.as_dict() for r in reports],
+    }
 
 
 def healthz(request):

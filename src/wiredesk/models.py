@@ -34,8 +34,9 @@ class Source(models.Model):
 
     @property
     def policy(self) -> lifecycle.Policy:
-        return lifecycle.Policy(auto_publish=self.auto_publish, hold_urgency=self.hold_urgency,
-                                hold_subjects=frozenset(self.hold_subjects))
+        return lifecycle.Policy(
+            auto_publish=self.auto_publish, hold_urgency=self.hold_urgency, hold_subjects=frozenset(self.hold_subjects)
+        )
 
 
 # What the bytes of a delivery that stored none hash to (too large to read): such deliveries are
@@ -78,9 +79,13 @@ class Delivery(models.Model):
         indexes = [models.Index(fields=["source", "received_at"], name="delivery_source_received")]
         # Two transports (or two workers of one) taking the same bytes at once cannot both store
         # them: the second insert fails, and the store step answers with the first.
-        constraints = [models.UniqueConstraint(
-            fields=["source", "sha256"], condition=models.Q(repeat=False) & ~models.Q(sha256=NO_BYTES_SHA256),
-            name="delivery_source_bytes")]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["source", "sha256"],
+                condition=models.Q(repeat=False) & ~models.Q(sha256=NO_BYTES_SHA256),
+                name="delivery_source_bytes",
+            )
+        ]
 
     def __str__(self):
         return f"delivery {self.pk} ({self.filename or self.transport})"
@@ -99,7 +104,9 @@ class Story(models.Model):
     source = models.ForeignKey(Source, on_delete=models.PROTECT, related_name="stories")
     uri = models.CharField(max_length=500)
     slug = models.SlugField(max_length=80, allow_unicode=False)
-    state = models.CharField(max_length=10, choices=[(s.value, s.value) for s in State], default=State.HELD, db_index=True)
+    state = models.CharField(
+        max_length=10, choices=[(s.value, s.value) for s in State], default=State.HELD, db_index=True
+    )
     reason = models.TextField(blank=True)  # why it is held, withheld, killed or a duplicate
     desk_hold = models.BooleanField(default=False)  # an operator held it; only an operator releases it
     duplicate_of = models.ForeignKey("self", null=True, blank=True, on_delete=models.SET_NULL, related_name="copies")
@@ -142,8 +149,12 @@ class Story(models.Model):
     def file_topics(self) -> None:
         """File the story under its current version's topics and place."""
         StoryTopic.objects.filter(story=self).delete()
-        StoryTopic.objects.bulk_create([StoryTopic(story=self, kind=kind, slug=slug, name=name)
-                                        for kind, slug, name in topic_rows(self.current.canonical)])
+        StoryTopic.objects.bulk_create(
+            [
+                StoryTopic(story=self, kind=kind, slug=slug, name=name)
+                for kind, slug, name in topic_rows(self.current.canonical)
+            ]
+        )
 
     def is_visible(self, now=None) -> bool:
         return lifecycle.rules.is_visible(self.state, self.published_at, now or timezone.now())
@@ -152,8 +163,9 @@ class Story(models.Model):
         """What the lifecycle rules need to know of this story."""
         fields = ("version", "fingerprint", "agency_version", "versioncreated")
         versions = tuple(lifecycle.StoredVersion(*row) for row in self.versions.values_list(*fields))
-        return lifecycle.Known(state=State(self.state), versions=versions, desk_hold=self.desk_hold,
-                               published_at=self.published_at)
+        return lifecycle.Known(
+            state=State(self.state), versions=versions, desk_hold=self.desk_hold, published_at=self.published_at
+        )
 
 
 class StoryVersion(models.Model):
@@ -210,6 +222,9 @@ class TextBand(models.Model):
 
     story = models.ForeignKey(Story, on_delete=models.CASCADE, related_name="bands")
     band = models.CharField(max_length=24, db_index=True)
+
+    def __str__(self):
+        return f"{self.story_id} {self.band}"
 
 
 class SearchEntry(models.Model):

@@ -58,10 +58,15 @@ class Result:
     reason: str | None = None  # why it is not (or not yet) shown, when it is not
 
     def as_dict(self) -> dict:
-        return {"delivery": self.delivery, "uri": self.uri, "version": self.version,
-                "outcome": str(self.outcome), "url": self.url,
-                **({"reason": self.reason} if self.reason else {}),
-                **({"error": self.error} if self.error else {})}
+        return {
+            "delivery": self.delivery,
+            "uri": self.uri,
+            "version": self.version,
+            "outcome": str(self.outcome),
+            "url": self.url,
+            **({"reason": self.reason} if self.reason else {}),
+            **({"error": self.error} if self.error else {}),
+        }
 
 
 def source_for(slug: str | None) -> Source:
@@ -70,9 +75,17 @@ def source_for(slug: str | None) -> Source:
     return source
 
 
-def receive(data: bytes, *, source: str | None = None, transport: str, filename: str = "",
-            received_at: dt.datetime | None = None, problem: str | None = None, size: int | None = None,
-            unread: bool = False) -> Delivery:
+def receive(
+    data: bytes,
+    *,
+    source: str | None = None,
+    transport: str,
+    filename: str = "",
+    received_at: dt.datetime | None = None,
+    problem: str | None = None,
+    size: int | None = None,
+    unread: bool = False,
+) -> Delivery:
     """Store the bytes exactly as received, committed before this returns (or with the caller's
     transaction), once: when this source's same bytes were stored before, by any transport, that
     delivery is returned instead, with `again` set. With a `problem` (the transport could tell at
@@ -94,7 +107,11 @@ def receive(data: bytes, *, source: str | None = None, transport: str, filename:
                     size=len(data) if size is None else size,
                     received_at=received_at or now,
                     unread=unread,
-                    **({"status": Delivery.Status.QUARANTINED, "error": problem, "processed_at": now} if problem else {}),
+                    **(
+                        {"status": Delivery.Status.QUARANTINED, "error": problem, "processed_at": now}
+                        if problem
+                        else {}
+                    ),
                 )
             delivery.again = False
         except IntegrityError:
@@ -120,7 +137,10 @@ def process(delivery_id: int, *, again: bool = False) -> list[Result]:
             # Its bytes were never read (see receive): there is nothing to run again.
             return [Result(delivery=delivery.pk, outcome=Outcome.QUARANTINED, error=delivery.error)]
         try:
-            copies, problem = [_Copy.of(story) for story in formats.parse(bytes(delivery.data), _context(delivery))], None
+            copies, problem = (
+                [_Copy.of(story) for story in formats.parse(bytes(delivery.data), _context(delivery))],
+                None,
+            )
         except formats.FormatError as exc:
             copies, problem = [], str(exc)
         if problem is not None:
@@ -217,9 +237,14 @@ def _apply(delivery: Delivery, copy: _Copy) -> Result:
     story, original = _story_for(source, copy, now)
     if story is not None and story.current:
         incoming = lifecycle.join_take(story.current.canonical, incoming)
-    decision = lifecycle.decide(story.known() if story else None, incoming, now=now, policy=source.policy,
-                                duplicate_of=original and original.uri,
-                                killed_by=None if story else _pending_kill(source, incoming, now))
+    decision = lifecycle.decide(
+        story.known() if story else None,
+        incoming,
+        now=now,
+        policy=source.policy,
+        duplicate_of=original and original.uri,
+        killed_by=None if story else _pending_kill(source, incoming, now),
+    )
     if decision.stored:
         created = story is None
         if created:
@@ -229,14 +254,29 @@ def _apply(delivery: Delivery, copy: _Copy) -> Result:
         if decision.state is not None:
             _show(story, version, incoming, decision, now, original)
             if incoming.paragraphs and decision.state in (State.LIVE, State.HELD):
-                _file_text(story, copy.bands if incoming is copy.story else
-                           duplicates.bands(duplicates.shingles(incoming.paragraphs)))
-    result = Result(delivery=delivery.pk, outcome=decision.outcome, uri=story.uri if story else incoming.uri,
-                    version=decision.version,
-                    url=story.get_absolute_url() if story and story.is_visible(now) else None,
-                    reason=decision.reason or None)
-    log.info("delivery %s: %s %s v%s%s%s", delivery.pk, result.outcome, result.uri, result.version,
-             f" at {result.url}" if result.url else "", f": {result.reason}" if result.reason else "")
+                _file_text(
+                    story,
+                    copy.bands
+                    if incoming is copy.story
+                    else duplicates.bands(duplicates.shingles(incoming.paragraphs)),
+                )
+    result = Result(
+        delivery=delivery.pk,
+        outcome=decision.outcome,
+        uri=story.uri if story else incoming.uri,
+        version=decision.version,
+        url=story.get_absolute_url() if story and story.is_visible(now) else None,
+        reason=decision.reason or None,
+    )
+    log.info(
+        "delivery %s: %s %s v%s%s%s",
+        delivery.pk,
+        result.outcome,
+        result.uri,
+        result.version,
+        f" at {result.url}" if result.url else "",
+        f": {result.reason}" if result.reason else "",
+    )
     return result
 
 
@@ -273,13 +313,19 @@ _KEY_ORDER = ("number:", "headline:", "keyword:", "serial:", "topics:")
 def _named_story(source: Source, incoming: CanonicalStory, now: dt.datetime) -> Story | None:
     """For a kill, correction, update, later take or advisory that is not under its story's id: the story it
     names, by the reference number it cites, the headline it quotes, the keyword it is filed under."""
-    if not incoming.targets or not (incoming.pubstatus == "canceled" or not incoming.paragraphs or (incoming.take or 1) > 1
-                                     or {"kill", "update", "correction"} & set(incoming.signals)):
+    if not incoming.targets or not (
+        incoming.pubstatus == "canceled"
+        or not incoming.paragraphs
+        or (incoming.take or 1) > 1
+        or {"kill", "update", "correction"} & set(incoming.signals)
+    ):
         return None
     keys = StoryKey.objects.filter(source=source, role=StoryKey.Role.NAME, created_at__gte=now - NOTICE_WINDOW)
     for kind in _KEY_ORDER:
         wanted = [key for key in incoming.targets if key.startswith(kind)]
-        if wanted and (found := keys.filter(key__in=wanted).order_by("-story_id").values_list("story_id", flat=True).first()):
+        if wanted and (
+            found := keys.filter(key__in=wanted).order_by("-story_id").values_list("story_id", flat=True).first()
+        ):
             return _locked(Story.objects.filter(pk=found))
     return None
 
@@ -287,11 +333,22 @@ def _named_story(source: Source, incoming: CanonicalStory, now: dt.datetime) -> 
 def _updated_story(source: Source, copy: _Copy, now: dt.datetime) -> Story | None:
     """For copy that says it updates a story but rewrote its lede and headline ("(LEAD) …"): the
     source's recent story it fits best, if any fits."""
-    recent = (StoryKey.objects.filter(source=source, role=StoryKey.Role.NAME, created_at__gte=now - UPDATE_WINDOW,
-                                      story__state__in=(State.LIVE, State.HELD))
-              .order_by("-story_id").values_list("story_id", flat=True).distinct()[:UPDATE_CANDIDATES])
-    scored = [(duplicates.update_score(copy.text, _text_of(c)), c.pk)
-              for c in Story.objects.filter(pk__in=list(recent)).select_related("current") if c.current]
+    recent = (
+        StoryKey.objects.filter(
+            source=source,
+            role=StoryKey.Role.NAME,
+            created_at__gte=now - UPDATE_WINDOW,
+            story__state__in=(State.LIVE, State.HELD),
+        )
+        .order_by("-story_id")
+        .values_list("story_id", flat=True)
+        .distinct()[:UPDATE_CANDIDATES]
+    )
+    scored = [
+        (duplicates.update_score(copy.text, _text_of(c)), c.pk)
+        for c in Story.objects.filter(pk__in=list(recent)).select_related("current")
+        if c.current
+    ]
     score, found = max(scored, default=(0.0, None))
     return _locked(Story.objects.filter(pk=found)) if score else None
 
@@ -305,9 +362,22 @@ def _pending_kill(source: Source, incoming: CanonicalStory, now: dt.datetime) ->
     if incoming.pubstatus == "canceled":
         return None
     keys = [key for key in incoming.keys if not key.startswith("topics:")]
-    kill = (StoryKey.objects.filter(source=source, role=StoryKey.Role.TARGET, key__in=keys,
-                                    created_at__gte=now - NOTICE_WINDOW, story__state=State.KILLED)
-            .select_related("story").order_by("-story_id").first()) if keys else None
+    kill = (
+        (
+            StoryKey.objects.filter(
+                source=source,
+                role=StoryKey.Role.TARGET,
+                key__in=keys,
+                created_at__gte=now - NOTICE_WINDOW,
+                story__state=State.KILLED,
+            )
+            .select_related("story")
+            .order_by("-story_id")
+            .first()
+        )
+        if keys
+        else None
+    )
     return kill.story.uri if kill else None
 
 
@@ -317,8 +387,13 @@ def _file_keys(story: Story, incoming: CanonicalStory, now: dt.datetime, *, crea
     rows = [(StoryKey.Role.NAME, key) for key in incoming.keys]
     if incoming.pubstatus == "canceled" and created:
         rows += [(StoryKey.Role.TARGET, key) for key in incoming.targets]
-    StoryKey.objects.bulk_create([StoryKey(story=story, source_id=story.source_id, role=role, key=key[:200],
-                                           created_at=now) for role, key in rows], ignore_conflicts=True)
+    StoryKey.objects.bulk_create(
+        [
+            StoryKey(story=story, source_id=story.source_id, role=role, key=key[:200], created_at=now)
+            for role, key in rows
+        ],
+        ignore_conflicts=True,
+    )
 
 
 def _text_of(story: Story) -> duplicates.Text:
@@ -331,13 +406,19 @@ def _store(story: Story, delivery: Delivery, incoming: CanonicalStory, decision)
         story.state = decision.state or State.HELD
         story.save()
     return StoryVersion.objects.create(
-        story=story, version=decision.version, delivery=delivery, content=incoming.to_dict(),
-        fingerprint=incoming.fingerprint(), agency_version=incoming.version, versioncreated=incoming.versioncreated,
+        story=story,
+        version=decision.version,
+        delivery=delivery,
+        content=incoming.to_dict(),
+        fingerprint=incoming.fingerprint(),
+        agency_version=incoming.version,
+        versioncreated=incoming.versioncreated,
     )
 
 
-def _show(story: Story, version: StoryVersion, incoming: CanonicalStory, decision, now: dt.datetime,
-          original: Story | None) -> None:
+def _show(
+    story: Story, version: StoryVersion, incoming: CanonicalStory, decision, now: dt.datetime, original: Story | None
+) -> None:
     """Carry the decision out on the story row: its state, the version readers see, its times."""
     story.state, story.reason = decision.state, decision.reason
     story.show(version)
@@ -363,11 +444,21 @@ def _original_of(copy: _Copy, *, updating: int | None = None) -> Story | None:
     then overlapping text is enough."""
     # Through the band index first: joining from the stories would read every story's bands.
     filed = TextBand.objects.filter(band__in=copy.bands).values("story_id")
-    candidates = (Story.objects.filter(pk__in=filed, state__in=(State.LIVE, State.HELD))
-                  .select_related("current").order_by("pk"))
-    return next((c for c in candidates if c.current and (
-        duplicates.same_story(copy.text, _text_of(c))
-        or (c.source_id == updating and duplicates.is_duplicate(copy.text.shingles, _text_of(c).shingles)))), None)
+    candidates = (
+        Story.objects.filter(pk__in=filed, state__in=(State.LIVE, State.HELD)).select_related("current").order_by("pk")
+    )
+    return next(
+        (
+            c
+            for c in candidates
+            if c.current
+            and (
+                duplicates.same_story(copy.text, _text_of(c))
+                or (c.source_id == updating and duplicates.is_duplicate(copy.text.shingles, _text_of(c).shingles))
+            )
+        ),
+        None,
+    )
 
 
 def _file_text(story: Story, bands: list[str]) -> None:
@@ -389,7 +480,8 @@ def sweep(grace: dt.timedelta = dt.timedelta(seconds=2)) -> int:
     died. Returns how many it found."""
     stale = list(
         Delivery.objects.filter(status=Delivery.Status.RECEIVED, received_at__lt=timezone.now() - grace)
-        .order_by("received_at").values_list("pk", flat=True)[:500]
+        .order_by("received_at")
+        .values_list("pk", flat=True)[:500]
     )
     for pk in stale:
         process(pk)
@@ -399,8 +491,9 @@ def sweep(grace: dt.timedelta = dt.timedelta(seconds=2)) -> int:
 def reprocess(delivery_ids: list[int] | None = None) -> list[Result]:
     """Run quarantined deliveries (or the ones named) through the pipeline again, after a fix.
     Stories they already gave are recognised, so nothing is published twice."""
-    ids = delivery_ids or list(Delivery.objects.filter(status=Delivery.Status.QUARANTINED)
-                               .order_by("received_at").values_list("pk", flat=True))
+    ids = delivery_ids or list(
+        Delivery.objects.filter(status=Delivery.Status.QUARANTINED).order_by("received_at").values_list("pk", flat=True)
+    )
     return [result for pk in ids for result in process(pk, again=True)]
 
 
@@ -427,14 +520,18 @@ def audit() -> tuple[int, list[Difference]]:
         count += 1
         delivery, published = story.current.delivery, story.current.canonical
         try:
-            agency = next((s for s in formats.parse(bytes(delivery.data), _context(delivery))
-                           if s.uri == published.uri), None)
+            agency = next(
+                (s for s in formats.parse(bytes(delivery.data), _context(delivery)) if s.uri == published.uri), None
+            )
         except formats.FormatError as exc:
             differences.append(Difference(story.pk, story.uri, "delivery", "readable", str(exc)))
             continue
         if agency is None:
             differences.append(Difference(story.pk, story.uri, "story", story.uri, "not in its delivery"))
             continue
-        differences += [Difference(story.pk, story.uri, name, getattr(published, name), getattr(agency, name))
-                        for name in AUDITED_FIELDS if getattr(published, name) != getattr(agency, name)]
+        differences += [
+            Difference(story.pk, story.uri, name, getattr(published, name), getattr(agency, name))
+            for name in AUDITED_FIELDS
+            if getattr(published, name) != getattr(agency, name)
+        ]
     return count, differences

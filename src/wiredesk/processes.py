@@ -84,8 +84,12 @@ class Child:
     def start(self) -> None:
         # A session of its own: Ctrl-C in a terminal reaches the desk alone, which stops its
         # children in order, rather than every process at once.
-        self.process = subprocess.Popen(self.command(), env=self.env, start_new_session=True,
-                                        preexec_fn=functools.partial(_die_with_parent, self.parent_death_signal))
+        self.process = subprocess.Popen(
+            self.command(),
+            env=self.env,
+            start_new_session=True,
+            preexec_fn=functools.partial(_die_with_parent, self.parent_death_signal),
+        )
 
     def keep_running(self) -> None:
         """Start it again if it died; the sweep asks every few seconds."""
@@ -121,11 +125,32 @@ class WebServer(Child):
     def command(self) -> list[str]:
         # HTTP/1 only: nginx and browsers on plain http speak nothing else, and granian's HTTP/2
         # has limits of its own (16 MiB of headers) that would need keeping in step.
-        return [sys.executable, "-m", "granian", "--interface", "rsgi", "--host", self.host, "--port", str(self.port),
-                "--workers", str(self.workers), "--no-ws", "--http", "1",
-                "--http1-header-read-timeout", str(HEADER_TIMEOUT_MS), "--http1-buffer-size", str(HEADER_BUFFER),
-                "--workers-kill-timeout", "5", "--respawn-failed-workers", "--log-level", "warning",
-                "wiredesk.wsgi:front"]
+        return [
+            sys.executable,
+            "-m",
+            "granian",
+            "--interface",
+            "rsgi",
+            "--host",
+            self.host,
+            "--port",
+            str(self.port),
+            "--workers",
+            str(self.workers),
+            "--no-ws",
+            "--http",
+            "1",
+            "--http1-header-read-timeout",
+            str(HEADER_TIMEOUT_MS),
+            "--http1-buffer-size",
+            str(HEADER_BUFFER),
+            "--workers-kill-timeout",
+            "5",
+            "--respawn-failed-workers",
+            "--log-level",
+            "warning",
+            "wiredesk.wsgi:front",
+        ]
 
     def start(self) -> None:
         """Start the server and return once it takes connections."""
@@ -133,8 +158,10 @@ class WebServer(Child):
         deadline = time.monotonic() + START_TIMEOUT
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
-                raise RuntimeError(f"the web server stopped at start (exit {self.process.returncode}); "
-                                   f"is {self.host}:{self.port} free?")
+                raise RuntimeError(
+                    f"the web server stopped at start (exit {self.process.returncode}); "
+                    f"is {self.host}:{self.port} free?"
+                )
             try:
                 with socket.create_connection((self.host, self.port), timeout=0.5):
                     return
@@ -154,8 +181,12 @@ class Renderer(Child):
 def child_environment(allowed_hosts: list[str]) -> dict[str, str]:
     """The desk's environment for its processes: the same data folder and settings, the hosts
     `wiredesk run` added for its own address, and its own process id (see `outlive_no_desk`)."""
-    return {**os.environ, "WIREDESK_ALLOWED_HOSTS": ",".join(allowed_hosts), DESK_PID: str(os.getpid()),
-            "DJANGO_SETTINGS_MODULE": os.environ.get("DJANGO_SETTINGS_MODULE", "wiredesk.settings")}
+    return {
+        **os.environ,
+        "WIREDESK_ALLOWED_HOSTS": ",".join(allowed_hosts),
+        DESK_PID: str(os.getpid()),
+        "DJANGO_SETTINGS_MODULE": os.environ.get("DJANGO_SETTINGS_MODULE", "wiredesk.settings"),
+    }
 
 
 def outlive_no_desk() -> None:

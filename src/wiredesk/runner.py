@@ -22,10 +22,10 @@ from huey.contrib.djhuey import HUEY
 
 from wiredesk import pipeline
 from wiredesk.db import thread_connections
+from wiredesk.processes import Renderer, WebServer, child_environment, free_port
 from wiredesk.publish import pagecache, static
 from wiredesk.transports import email, ftp, http_poll
 from wiredesk.transports.inbox import Inbox, watch
-from wiredesk.processes import Renderer, WebServer, child_environment, free_port
 
 log = logging.getLogger(__name__)
 
@@ -91,25 +91,38 @@ def run(host: str, port: int, workers: int = 2, web_workers: int = 2, announce=p
         mail = None
         if settings.WIREDESK["SMTP"]:
             tls = settings.WIREDESK["SMTP_TLS"]
-            mail = _start(lambda: email.Listener.at(settings.WIREDESK["SMTP"], tls_certificate=tls and Path(tls),
-                                                    require_tls=settings.WIREDESK["SMTP_REQUIRE_TLS"]),
-                          "the SMTP listener (WIREDESK_SMTP)")
+            mail = _start(
+                lambda: email.Listener.at(
+                    settings.WIREDESK["SMTP"],
+                    tls_certificate=tls and Path(tls),
+                    require_tls=settings.WIREDESK["SMTP_REQUIRE_TLS"],
+                ),
+                "the SMTP listener (WIREDESK_SMTP)",
+            )
             _start(mail.start, f"the SMTP listener on {settings.WIREDESK['SMTP']}")
             running.callback(mail.stop, timeout=5)
 
-        announce(f"wiredesk is running\n"
-                 f"  site:  http://{shown_host}:{port}/\n"
-                 + (f"  url:   {base_url}/  (WIREDESK_BASE_URL: the address pages name)\n" if base_url != served else "")
-                 + f"  web:   {web_workers} server processes (granian)\n"
-                 f"  inbox: {settings.INBOX_DIR}  (drop agency copy here; a subfolder names the source)\n"
-                 + (f"  mail:  SMTP on {mail.host or '*'}:{mail.port}{' with STARTTLS' if mail.tls_certificate else ''}"
-                    f"  (to each source's email address)\n" if mail else "")
-                 + f"  data:  {settings.DATA_DIR}\n"
-                 f"  tree:  {static.tree()}  (static pages for nginx: deploy/nginx.conf)\n"
-                 f"Press Ctrl-C to stop.", flush=True)
+        announce(
+            f"wiredesk is running\n"
+            f"  site:  http://{shown_host}:{port}/\n"
+            + (f"  url:   {base_url}/  (WIREDESK_BASE_URL: the address pages name)\n" if base_url != served else "")
+            + f"  web:   {web_workers} server processes (granian)\n"
+            f"  inbox: {settings.INBOX_DIR}  (drop agency copy here; a subfolder names the source)\n"
+            + (
+                f"  mail:  SMTP on {mail.host or '*'}:{mail.port}{' with STARTTLS' if mail.tls_certificate else ''}"
+                f"  (to each source's email address)\n"
+                if mail
+                else ""
+            )
+            + f"  data:  {settings.DATA_DIR}\n"
+            f"  tree:  {static.tree()}  (static pages for nginx: deploy/nginx.conf)\n"
+            f"Press Ctrl-C to stop.",
+            flush=True,
+        )
         # A short, flat poll: an idle desk must still publish within a second of a file landing.
-        consumer = HUEY.create_consumer(workers=workers, worker_type="thread", periodic=False,
-                                        initial_delay=0.01, backoff=1.0, max_delay=0.01)
+        consumer = HUEY.create_consumer(
+            workers=workers, worker_type="thread", periodic=False, initial_delay=0.01, backoff=1.0, max_delay=0.01
+        )
         consumer.run()
     announce("wiredesk stopped.", flush=True)
 
@@ -128,8 +141,10 @@ def _refuse_taken(host: str, port: int, shown: str) -> None:
         socket.create_server((host, port), family=family).close()
     except OSError as exc:
         if exc.errno == errno.EADDRINUSE:
-            raise SystemExit(f"wiredesk: cannot start: {shown} is in use (by another wiredesk run?); "
-                             f"stop it or choose another --port") from None
+            raise SystemExit(
+                f"wiredesk: cannot start: {shown} is in use (by another wiredesk run?); "
+                f"stop it or choose another --port"
+            ) from None
         raise SystemExit(f"wiredesk: cannot start: {shown}: {exc.strerror or exc}") from None
 
 

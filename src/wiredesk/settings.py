@@ -38,7 +38,9 @@ def _secret_key() -> str:
 
 SECRET_KEY = _secret_key()
 DEBUG = _env_bool("WIREDESK_DEBUG")
-ALLOWED_HOSTS = [h.strip() for h in os.environ.get("WIREDESK_ALLOWED_HOSTS", "localhost,127.0.0.1,[::1]").split(",") if h.strip()]
+ALLOWED_HOSTS = [
+    h.strip() for h in os.environ.get("WIREDESK_ALLOWED_HOSTS", "localhost,127.0.0.1,[::1]").split(",") if h.strip()
+]
 _base_url = os.environ.get("WIREDESK_BASE_URL", "http://127.0.0.1:8000").rstrip("/")
 # The static tree is rendered for the site's own address, so Django must answer to it.
 if _base_host := urlsplit(_base_url).hostname:
@@ -80,10 +82,31 @@ SECURE_CSP = {
 # Powerful features the pages never use, denied to them and to any frame
 # (wiredesk.publish.views.permissions_policy). Only features browsers know: an unknown one is
 # an error in the console.
-PERMISSIONS_POLICY = ", ".join(f"{feature}=()" for feature in (
-    "accelerometer", "autoplay", "camera", "display-capture", "encrypted-media", "fullscreen", "geolocation",
-    "gyroscope", "hid", "idle-detection", "magnetometer", "microphone", "midi", "payment", "picture-in-picture",
-    "publickey-credentials-get", "screen-wake-lock", "serial", "usb", "xr-spatial-tracking"))
+PERMISSIONS_POLICY = ", ".join(
+    f"{feature}=()"
+    for feature in (
+        "accelerometer",
+        "autoplay",
+        "camera",
+        "display-capture",
+        "encrypted-media",
+        "fullscreen",
+        "geolocation",
+        "gyroscope",
+        "hid",
+        "idle-detection",
+        "magnetometer",
+        "microphone",
+        "midi",
+        "payment",
+        "picture-in-picture",
+        "publickey-credentials-get",
+        "screen-wake-lock",
+        "serial",
+        "usb",
+        "xr-spatial-tracking",
+    )
+)
 
 INSTALLED_APPS = [
     "django.contrib.sitemaps",
@@ -127,7 +150,9 @@ _sqlite = {
         "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
     },
 }
-DATABASES = {"default": dj_database_url.parse(os.environ["DATABASE_URL"]) if os.environ.get("DATABASE_URL") else _sqlite}
+DATABASES = {
+    "default": dj_database_url.parse(os.environ["DATABASE_URL"]) if os.environ.get("DATABASE_URL") else _sqlite
+}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 # Each request runs a query or two: opening SQLite (and setting its pragmas) or a PostgreSQL
 # session for each would cost more than the page.
@@ -139,8 +164,12 @@ CACHES = {
     "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "default"},
     # Pages kept by each web process under the site's version (wiredesk.publish.pagecache): a
     # change moves the version on, so nothing needs to expire; the oldest make way for new ones.
-    "pages": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "pages",
-              "TIMEOUT": None, "OPTIONS": {"MAX_ENTRIES": 1000}},
+    "pages": {
+        "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+        "LOCATION": "pages",
+        "TIMEOUT": None,
+        "OPTIONS": {"MAX_ENTRIES": 1000},
+    },
 }
 
 LANGUAGE_CODE = os.environ.get("WIREDESK_LANGUAGE", "en")

@@ -46,11 +46,20 @@ from django.utils.text import slugify
 from wiredesk.models import Source
 
 FIELDS = {
-    "name": str, "time_zone": str, "seo": str,
-    "auto_publish": bool, "hold_urgency": int, "hold_subjects": list,
-    "url": str, "interval": int,
+    "name": str,
+    "time_zone": str,
+    "seo": str,
+    "auto_publish": bool,
+    "hold_urgency": int,
+    "hold_subjects": list,
+    "url": str,
+    "interval": int,
     "push_secret_env": str,
-    "ftp": str, "ftp_password_env": str, "ftp_key_env": str, "ftp_after": str, "ftp_move_to": str,
+    "ftp": str,
+    "ftp_password_env": str,
+    "ftp_key_env": str,
+    "ftp_after": str,
+    "ftp_move_to": str,
     "email": str,
 }
 # The settings above the first [sources.…] table.
@@ -98,21 +107,29 @@ def _load(file: Path) -> dict:
             raise ConfigError(f"{file}: {key} must be {_KINDS[TOP_LEVEL[key]]}")
     for slug, values in config.get("sources", {}).items():
         if not isinstance(values, dict):
-            raise ConfigError(f"{file}: [sources.{slug}] must be a table, such as [sources.{slug}] on a line of its own")
+            raise ConfigError(
+                f"{file}: [sources.{slug}] must be a table, such as [sources.{slug}] on a line of its own"
+            )
         for key, value in values.items():
             if key in TOP_LEVEL:
                 # TOML puts a setting written under a table header into that table.
-                raise ConfigError(f"{file}: [sources.{slug}] has {key}, which goes at the top of the file, "
-                                  f"before the first [sources.…]")
+                raise ConfigError(
+                    f"{file}: [sources.{slug}] has {key}, which goes at the top of the file, "
+                    f"before the first [sources.…]"
+                )
             if key not in FIELDS:
-                raise ConfigError(f"{file}: [sources.{slug}] has an unknown setting {key!r}; known: {', '.join(FIELDS)}")
+                raise ConfigError(
+                    f"{file}: [sources.{slug}] has an unknown setting {key!r}; known: {', '.join(FIELDS)}"
+                )
             if not isinstance(value, FIELDS[key]) or (FIELDS[key] is int and isinstance(value, bool)):
                 raise ConfigError(f"{file}: [sources.{slug}] {key} must be {_KINDS[FIELDS[key]]}")
         if "time_zone" in values:
             try:
                 ZoneInfo(values["time_zone"])
             except (ValueError, ZoneInfoNotFoundError):
-                raise ConfigError(f"{file}: [sources.{slug}] time_zone {values['time_zone']!r} is not an IANA zone") from None
+                raise ConfigError(
+                    f"{file}: [sources.{slug}] time_zone {values['time_zone']!r} is not an IANA zone"
+                ) from None
         if values.get("seo", "index") not in SEO:
             raise ConfigError(f"{file}: [sources.{slug}] seo must be one of {', '.join(SEO)}")
         if "url" in values and not values["url"].lower().startswith(("http://", "https://")):
@@ -144,8 +161,9 @@ def _check_ftp(where: str, url: str) -> None:
     if not 0 < port < 65536:
         raise ConfigError(f"{where} has a port that is not a number from 1 to 65535")
     if parts.password is not None:
-        raise ConfigError(f"{where} must not hold a password; put it in an environment variable and name that "
-                          f"in ftp_password_env")
+        raise ConfigError(
+            f"{where} must not hold a password; put it in an environment variable and name that in ftp_password_env"
+        )
 
 
 def apply(file: Path | None = None) -> int:
@@ -181,8 +199,10 @@ def check(name: str | None) -> str:
     known = listed | {slug_for(None)}
     if accept_any or slug in known:
         return slug
-    raise UnknownSource(f"unknown source {slug!r}; known: {', '.join(sorted(known))} (add [sources.{slug}] to "
-                        f"{path()}, or put accept_unknown_sources = true at its top)")
+    raise UnknownSource(
+        f"unknown source {slug!r}; known: {', '.join(sorted(known))} (add [sources.{slug}] to "
+        f"{path()}, or put accept_unknown_sources = true at its top)"
+    )
 
 
 @functools.lru_cache(maxsize=1)

@@ -123,13 +123,20 @@ class Story:
             "representationtype": "full",
             "pubstatus": self.pubstatus,
             # ninjs has no "derived" flag: the role tells consumers the desk wrote this line.
-            "headlines": [{"role": "derived" if self.headline_derived else "main",
-                           "value": self.headline}],
+            "headlines": [{"role": "derived" if self.headline_derived else "main", "value": self.headline}],
             "bodies": [
-                {"role": "main", "contenttype": "text/plain", "value": self.body_text,
-                 "charcount": len(self.body_text), "wordcount": len(self.body_text.split())},
-                {"role": "main", "contenttype": "text/html",
-                 "value": "".join(f"<p>{html.escape(p, quote=False)}</p>" for p in self.paragraphs)},
+                {
+                    "role": "main",
+                    "contenttype": "text/plain",
+                    "value": self.body_text,
+                    "charcount": len(self.body_text),
+                    "wordcount": len(self.body_text.split()),
+                },
+                {
+                    "role": "main",
+                    "contenttype": "text/html",
+                    "value": "".join(f"<p>{html.escape(p, quote=False)}</p>" for p in self.paragraphs),
+                },
             ],
         }
         if version is not None:
@@ -150,8 +157,9 @@ class Story:
                 out["infosources"] = [{"name": self.dateline.agency, "role": "originator"}]
         for key in ("subjects", "genres"):
             if getattr(self, key):
-                out[key] = [{k: v for k, v in dataclasses.asdict(s).items() if v is not None}
-                            for s in getattr(self, key)]
+                out[key] = [
+                    {k: v for k, v in dataclasses.asdict(s).items() if v is not None} for s in getattr(self, key)
+                ]
         if self.correction:
             out.setdefault("descriptions", []).append({"role": "correction", "value": self.correction})
         if self.keywords:

@@ -14,7 +14,9 @@ urlpatterns = [
     path("place/<slug:slug>/", views.place, name="place"),
     path("archive/", views.archive, name="archive"),
     # Two-digit month and day only, so that each day has one address.
-    re_path(r"^archive/(?P<year>[0-9]{4})/(?P<month>[0-9]{2})/(?P<day>[0-9]{2})/$", views.archive_day, name="archive-day"),
+    re_path(
+        r"^archive/(?P<year>[0-9]{4})/(?P<month>[0-9]{2})/(?P<day>[0-9]{2})/$", views.archive_day, name="archive-day"
+    ),
     path("search/", search.page, name="search"),
     *feeds.urlpatterns,
     *sitemaps.urlpatterns,

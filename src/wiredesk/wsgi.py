@@ -34,8 +34,14 @@ outlive_no_desk()
 from wiredesk.transports import MAX_BYTES  # noqa: E402
 
 # What PEP 3333 asks of every environ, the same for every request.
-_CONSTANT = {"SCRIPT_NAME": "", "wsgi.version": (1, 0), "wsgi.errors": sys.stderr, "wsgi.multithread": True,
-             "wsgi.multiprocess": True, "wsgi.run_once": False}
+_CONSTANT = {
+    "SCRIPT_NAME": "",
+    "wsgi.version": (1, 0),
+    "wsgi.errors": sys.stderr,
+    "wsgi.multithread": True,
+    "wsgi.multiprocess": True,
+    "wsgi.run_once": False,
+}
 _REFUSED = [("content-type", "application/json"), ("cache-control", "no-store"), ("connection", "close")]
 
 
@@ -94,8 +100,10 @@ class Front:
                         raise Refused(413, f"the body is more than the limit of {self.max_bytes} bytes")
                     late.reschedule(started + self.deadline + len(body) / self.min_rate)
         except TimeoutError:
-            raise Refused(408, f"the body came too slowly: {len(body)} bytes in "
-                               f"{asyncio.get_running_loop().time() - started:.0f} s") from None
+            raise Refused(
+                408,
+                f"the body came too slowly: {len(body)} bytes in {asyncio.get_running_loop().time() - started:.0f} s",
+            ) from None
         if declared.isdigit() and len(body) < int(declared):
             # The client went away: its request is not Django's to answer, whatever it sent.
             raise Refused(400, f"the body ended after {len(body)} of its {declared} bytes")
@@ -138,12 +146,19 @@ def _settle(answer: asyncio.Future, result, error: Exception | None) -> None:
 def _environ(scope, body: bytes) -> dict:
     """PEP 3333's environ for an RSGI request, as granian's WSGI interface gives it."""
     host, _, port = scope.server.rpartition(":")
-    environ = {**_CONSTANT, "REQUEST_METHOD": scope.method,
-               # The path percent-decoded, a character a byte, as PEP 3333 has it.
-               "PATH_INFO": scope.path.encode().decode("latin-1"), "QUERY_STRING": scope.query_string,
-               "SERVER_NAME": host.strip("[]"), "SERVER_PORT": port, "SERVER_PROTOCOL": f"HTTP/{scope.http_version}",
-               "REMOTE_ADDR": scope.client.rpartition(":")[0].strip("[]"), "wsgi.url_scheme": scope.scheme,
-               "wsgi.input": io.BytesIO(body)}
+    environ = {
+        **_CONSTANT,
+        "REQUEST_METHOD": scope.method,
+        # The path percent-decoded, a character a byte, as PEP 3333 has it.
+        "PATH_INFO": scope.path.encode().decode("latin-1"),
+        "QUERY_STRING": scope.query_string,
+        "SERVER_NAME": host.strip("[]"),
+        "SERVER_PORT": port,
+        "SERVER_PROTOCOL": f"HTTP/{scope.http_version}",
+        "REMOTE_ADDR": scope.client.rpartition(":")[0].strip("[]"),
+        "wsgi.url_scheme": scope.scheme,
+        "wsgi.input": io.BytesIO(body),
+    }
     for name, value in scope.headers.items():
         # X_Forwarded_Proto would pass for X-Forwarded-Proto: such names are dropped, as nginx does.
         if "_" in name:

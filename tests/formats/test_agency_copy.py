@@ -55,12 +55,13 @@ def seed_source_paragraphs() -> list[bytes]:
     data = SEED.read_bytes()
     field_prefix = b" date 2024-11-14 "
     assert data.startswith(field_prefix)
-    return data[len(field_prefix):].rstrip(b"\n").split(b"\n\n")
+    return data[len(field_prefix) :].rstrip(b"\n").split(b"\n\n")
 
 
 def test_seed_dateline_is_read_from_the_run_in_text(seed):
-    assert seed.dateline == Dateline(text="Washington, Nov 14", place="Washington",
-                                     date=dt.date(2024, 11, 14), agency=None)
+    assert seed.dateline == Dateline(
+        text="Washington, Nov 14", place="Washington", date=dt.date(2024, 11, 14), agency=None
+    )
     assert seed.located == "Washington"
 
 
@@ -82,15 +83,19 @@ def test_seed_headline_is_derived_from_the_lede_and_ends_at_a_phrase_boundary(se
     # The first sentence runs past the limit and has no clause boundary in it: the headline ends
     # before "during", where a phrase starts, rather than in the middle with "…".
     assert lede.startswith(seed.headline + " during ")
-    assert seed.headline == ('US President Joe Biden is expected to express "deep concern" over '
-                             "North Korea's troop deployment to Russia")
+    assert seed.headline == (
+        'US President Joe Biden is expected to express "deep concern" over North Korea\'s troop deployment to Russia'
+    )
 
 
 def test_a_long_first_sentence_ends_at_its_last_clause_boundary_within_the_limit():
-    lede = ("The harbour authority said on Monday that the cranes on the north quay would work again by "
-            "Friday, after a week of repairs that had left lorries queuing for miles along the coast road.")
-    assert derive_headline(lede) == ("The harbour authority said on Monday that the cranes on the north quay "
-                                     "would work again by Friday")
+    lede = (
+        "The harbour authority said on Monday that the cranes on the north quay would work again by "
+        "Friday, after a week of repairs that had left lorries queuing for miles along the coast road."
+    )
+    assert derive_headline(lede) == (
+        "The harbour authority said on Monday that the cranes on the north quay would work again by Friday"
+    )
 
 
 def test_a_long_sentence_without_any_boundary_is_cut_at_a_word_and_marked():
@@ -121,74 +126,145 @@ class Expect:
 
 EXPECTED = {
     "dateline-with-agency-and-dash.txt": Expect(
-        "Portmere council votes to widen the old swing bridge", 3,
-        "PORTMERE, Mar 4 (HP)", "PORTMERE", dt.date(2026, 3, 4), "HP"),
+        "Portmere council votes to widen the old swing bridge",
+        3,
+        "PORTMERE, Mar 4 (HP)",
+        "PORTMERE",
+        dt.date(2026, 3, 4),
+        "HP",
+    ),
     "dateline-place-and-agency-no-date.txt": Expect(
-        "Library lends out umbrellas after a wet winter", 3,
-        "LONDON (XYZ)", "LONDON", None, "XYZ"),
+        "Library lends out umbrellas after a wet winter", 3, "LONDON (XYZ)", "LONDON", None, "XYZ"
+    ),
     "dateline-day-before-month.txt": Expect(
-        "Samba school builds a float powered by bicycles", 2,
-        "Rio de Janeiro, 3 March (NW)", "Rio de Janeiro", dt.date(2026, 3, 3), "NW"),
+        "Samba school builds a float powered by bicycles",
+        2,
+        "Rio de Janeiro, 3 March (NW)",
+        "Rio de Janeiro",
+        dt.date(2026, 3, 3),
+        "NW",
+    ),
     # The headline ends with a full stop; the dateline under it is what marks it as a headline.
     "headline-line-then-dateline.txt": Expect(
-        "Ferry to Holm Isle may run on Sundays.", 2,
-        "Tarn Bridge, Cumbria, Feb 27", "Tarn Bridge", dt.date(2026, 2, 27), None),
+        "Ferry to Holm Isle may run on Sundays.",
+        2,
+        "Tarn Bridge, Cumbria, Feb 27",
+        "Tarn Bridge",
+        dt.date(2026, 2, 27),
+        None,
+    ),
     "no-headline-derives-from-lede.txt": Expect(
-        "Volunteers counted 412 hedgehogs in this year's spring survey in Brakenford", 2,
-        "BRAKENFORD, Mar 2 (MNS)", "BRAKENFORD", dt.date(2026, 3, 2), "MNS", derived=True),
+        "Volunteers counted 412 hedgehogs in this year's spring survey in Brakenford",
+        2,
+        "BRAKENFORD, Mar 2 (MNS)",
+        "BRAKENFORD",
+        dt.date(2026, 3, 2),
+        "MNS",
+        derived=True,
+    ),
     "date-field-on-its-own-line.txt": Expect(
-        "Skaters return to the frozen reservoir", 2,
-        "Elmsby, Dec 30 (HP)", "Elmsby", dt.date(2025, 12, 30), "HP"),
+        "Skaters return to the frozen reservoir", 2, "Elmsby, Dec 30 (HP)", "Elmsby", dt.date(2025, 12, 30), "HP"
+    ),
     "date-field-run-into-dateline.txt": Expect(
-        "A bakery in Ashby Vale has baked a loaf 31 metres long for the town's 800th anniversary", 2,
-        "Ashby Vale, Mar 1", "Ashby Vale", dt.date(2026, 3, 1), None, derived=True),
+        "A bakery in Ashby Vale has baked a loaf 31 metres long for the town's 800th anniversary",
+        2,
+        "Ashby Vale, Mar 1",
+        "Ashby Vale",
+        dt.date(2026, 3, 1),
+        None,
+        derived=True,
+    ),
     "category-field.txt": Expect(
-        "Amateur astronomers spot a new variable star", 2,
-        "Keston, Mar 2 (NW)", "Keston", dt.date(2026, 3, 2), "NW",
-        subjects=[Subject(name="Science", literal="category:Science")]),
+        "Amateur astronomers spot a new variable star",
+        2,
+        "Keston, Mar 2 (NW)",
+        "Keston",
+        dt.date(2026, 3, 2),
+        "NW",
+        subjects=[Subject(name="Science", literal="category:Science")],
+    ),
     "crlf-line-endings.txt": Expect(
-        "Night buses to run every ten minutes", 3, "HALVERTON (HP)", "HALVERTON", None, "HP"),
+        "Night buses to run every ten minutes", 3, "HALVERTON (HP)", "HALVERTON", None, "HP"
+    ),
     "cr-only-line-endings.txt": Expect(
-        "Orchard plants 300 rare apple trees", 2,
-        "Appleby Cross, Feb 26 (MNS)", "Appleby Cross", dt.date(2026, 2, 26), "MNS"),
+        "Orchard plants 300 rare apple trees",
+        2,
+        "Appleby Cross, Feb 26 (MNS)",
+        "Appleby Cross",
+        dt.date(2026, 2, 26),
+        "MNS",
+    ),
     "utf8-bom.txt": Expect(
-        "Choir in Mälarholm sings for 24 hours", 2,
-        "Mälarholm, Mar 4 (NW)", "Mälarholm", dt.date(2026, 3, 4), "NW"),
+        "Choir in Mälarholm sings for 24 hours", 2, "Mälarholm, Mar 4 (NW)", "Mälarholm", dt.date(2026, 3, 4), "NW"
+    ),
     "cp1252-curly-quotes.txt": Expect(
-        "Café owner’s “pay what you can” lunch – a quiet success", 2,
-        "KESTON, Mar 2 (NW)", "KESTON", dt.date(2026, 3, 2), "NW"),
+        "Café owner’s “pay what you can” lunch – a quiet success",
+        2,
+        "KESTON, Mar 2 (NW)",
+        "KESTON",
+        dt.date(2026, 3, 2),
+        "NW",
+    ),
     "latin1-accents.txt": Expect(
-        "Fête de la crème brûlée draws a record crowd", 2,
-        "Saint-Aubin-sur-Lère, Mar 1 (HP)", "Saint-Aubin-sur-Lère", dt.date(2026, 3, 1), "HP"),
+        "Fête de la crème brûlée draws a record crowd",
+        2,
+        "Saint-Aubin-sur-Lère, Mar 1 (HP)",
+        "Saint-Aubin-sur-Lère",
+        dt.date(2026, 3, 1),
+        "HP",
+    ),
     "no-dateline.txt": Expect("Lighthouse keepers' logbooks go online", 2),
     "markup-in-text.txt": Expect(
-        "Council website shows code instead of bin dates", 2,
-        "HALVERTON (HP)", "HALVERTON", None, "HP"),
+        "Council website shows code instead of bin dates", 2, "HALVERTON (HP)", "HALVERTON", None, "HP"
+    ),
     "indented-first-line.txt": Expect(
-        "Tram drivers in Keston will trial a four-day week from May, the operator said on Wednesday", 2,
-        "KESTON, Mar 4 (NW)", "KESTON", dt.date(2026, 3, 4), "NW", derived=True),
+        "Tram drivers in Keston will trial a four-day week from May, the operator said on Wednesday",
+        2,
+        "KESTON, Mar 4 (NW)",
+        "KESTON",
+        dt.date(2026, 3, 4),
+        "NW",
+        derived=True,
+    ),
     # The parser gets the following wrong at the time of writing; the expectations are right.
     "dateline-with-year.txt": Expect(
-        "The Portmere harbour museum reopened on Wednesday after a winter of flood repairs", 2,
-        "PORTMERE, Mar 4, 2026 (HP)", "PORTMERE", dt.date(2026, 3, 4), "HP", derived=True),
+        "The Portmere harbour museum reopened on Wednesday after a winter of flood repairs",
+        2,
+        "PORTMERE, Mar 4, 2026 (HP)",
+        "PORTMERE",
+        dt.date(2026, 3, 4),
+        "HP",
+        derived=True,
+    ),
     "dateline-then-line-break.txt": Expect(
-        "The ferry to Holm Isle ran two hours late on Tuesday after fog closed the harbour", 2,
-        "KESTON (NW)", "KESTON", None, "NW", derived=True),
+        "The ferry to Holm Isle ran two hours late on Tuesday after fog closed the harbour",
+        2,
+        "KESTON (NW)",
+        "KESTON",
+        None,
+        "NW",
+        derived=True,
+    ),
     "no-dateline-lede-starts-with-name-and-acronym.txt": Expect(
-        "The Holm Lake Rowing Club (HLRC) opened its new boathouse on Saturday", 2, derived=True),
+        "The Holm Lake Rowing Club (HLRC) opened its new boathouse on Saturday", 2, derived=True
+    ),
     "headline-starts-with-category-word.txt": Expect(
-        "Category 4 storm heads for the Valmora coast", 2, "PORTMERE (HP)", "PORTMERE", None, "HP"),
+        "Category 4 storm heads for the Valmora coast", 2, "PORTMERE (HP)", "PORTMERE", None, "HP"
+    ),
     "no-headline-one-line-lede-ends-with-quote.txt": Expect(
-        'The mayor of Halverton told residents on Monday: "The bridge will open on time."', 2,
-        derived=True),
+        'The mayor of Halverton told residents on Monday: "The bridge will open on time."', 2, derived=True
+    ),
     "editors-notes-above-and-below.txt": Expect(
-        "Judge sentences harbour thief", 2, "PORT SALVIN (HP)", "PORT SALVIN", None, "HP"),
+        "Judge sentences harbour thief", 2, "PORT SALVIN (HP)", "PORT SALVIN", None, "HP"
+    ),
     # Starts the way a mail header does, and is copy all the same.
     "lede-starts-with-place-and-colon.txt": Expect("WASHINGTON: The senate met on Monday", 2, derived=True),
     # No story text: a story all the same, which the lifecycle rules never make an article.
     "advisory-only.txt": Expect(
-        "ATTENTION EDITORS: The harbour court story slugged HARBOUR-THIEF will be updated after sentencing at "
-        "1400 GMT", 0, derived=True),
+        "ATTENTION EDITORS: The harbour court story slugged HARBOUR-THIEF will be updated after sentencing at 1400 GMT",
+        0,
+        derived=True,
+    ),
 }
 
 UNREADABLE = {
@@ -220,9 +296,14 @@ def test_fixture_reads_as_expected(name):
         "subjects": story.subjects,
     }
     assert got == {
-        "headline": want.headline, "derived": want.derived, "dateline": want.dateline,
-        "place": want.place, "date": want.date, "agency": want.agency,
-        "paragraphs": want.paragraphs, "subjects": want.subjects,
+        "headline": want.headline,
+        "derived": want.derived,
+        "dateline": want.dateline,
+        "place": want.place,
+        "date": want.date,
+        "agency": want.agency,
+        "paragraphs": want.paragraphs,
+        "subjects": want.subjects,
     }
 
 
@@ -332,8 +413,9 @@ def test_latin1_accents_decode_exactly():
 
 def dated(dateline: str, date_field: str | None = None) -> bytes:
     head = f"date {date_field}\n" if date_field else ""
-    return (f"{head}Ferry timetable changes\n\n{dateline} - The ferry will run later.\n\n"
-            "More sailings are planned.\n").encode()
+    return (
+        f"{head}Ferry timetable changes\n\n{dateline} - The ferry will run later.\n\nMore sailings are planned.\n"
+    ).encode()
 
 
 def at(year, month, day, hour=9) -> dt.datetime:
@@ -382,8 +464,9 @@ def test_derive_headline_keeps_a_short_first_sentence_without_its_full_stop():
 
 
 def test_derive_headline_keeps_a_question_mark():
-    assert derive_headline("Will the ferry run on Sundays? The council decides today.") == \
-        "Will the ferry run on Sundays?"
+    assert (
+        derive_headline("Will the ferry run on Sundays? The council decides today.") == "Will the ferry run on Sundays?"
+    )
 
 
 def test_derive_headline_does_not_end_the_sentence_at_mr_or_us():
@@ -401,12 +484,15 @@ def test_derive_headline_ends_a_sentence_at_the_word_no():
 
 
 def test_derive_headline_ends_a_long_sentence_at_its_last_clause_boundary():
-    sentence = ("The harbour authority in Portmere said on Tuesday that it would spend four million "
-                "on new cranes, a wider quay and a fuel dock for the fishing fleet")
+    sentence = (
+        "The harbour authority in Portmere said on Tuesday that it would spend four million "
+        "on new cranes, a wider quay and a fuel dock for the fishing fleet"
+    )
     assert len(sentence) > HEADLINE_MAX
     headline = derive_headline(sentence + ". More follows.")
-    assert headline == ("The harbour authority in Portmere said on Tuesday that it would spend four million "
-                        "on new cranes, a wider quay")
+    assert headline == (
+        "The harbour authority in Portmere said on Tuesday that it would spend four million on new cranes, a wider quay"
+    )
 
 
 def test_derive_headline_collapses_line_breaks_inside_the_sentence():
@@ -416,16 +502,25 @@ def test_derive_headline_collapses_line_breaks_inside_the_sentence():
 # --- errors -----------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize(("data", "reason"), [
-    pytest.param(fixture("empty.txt"), "empty", id="empty"),
-    pytest.param(fixture("whitespace-only.txt"), "no story text", id="whitespace-only"),
-    pytest.param(fixture("binary-garbage.bin"), "binary", id="binary-garbage"),
-    pytest.param(b'<?xml version="1.0" encoding="UTF-8"?>\n<html><body/></html>\n', "XML", id="xml-of-no-known-format"),
-    pytest.param(b'\xef\xbb\xbf  <?xml version="1.0"?><newsItem/>', "XML declaration allowed only at the start", id="xml-declaration-after-spaces"),
-    pytest.param(b'<?xml version="1.0"?>\n<nitf><body>', "line 2", id="truncated-xml"),
-    pytest.param(b'{"uri": "urn:x", "headlines": []}\n', "neither a headline", id="ninjs-without-text"),
-    pytest.param(b'{"weather": "fine"}\n', "JSON, but neither ninjs", id="json-of-no-known-format"),
-])
+@pytest.mark.parametrize(
+    ("data", "reason"),
+    [
+        pytest.param(fixture("empty.txt"), "empty", id="empty"),
+        pytest.param(fixture("whitespace-only.txt"), "no story text", id="whitespace-only"),
+        pytest.param(fixture("binary-garbage.bin"), "binary", id="binary-garbage"),
+        pytest.param(
+            b'<?xml version="1.0" encoding="UTF-8"?>\n<html><body/></html>\n', "XML", id="xml-of-no-known-format"
+        ),
+        pytest.param(
+            b'\xef\xbb\xbf  <?xml version="1.0"?><newsItem/>',
+            "XML declaration allowed only at the start",
+            id="xml-declaration-after-spaces",
+        ),
+        pytest.param(b'<?xml version="1.0"?>\n<nitf><body>', "line 2", id="truncated-xml"),
+        pytest.param(b'{"uri": "urn:x", "headlines": []}\n', "neither a headline", id="ninjs-without-text"),
+        pytest.param(b'{"weather": "fine"}\n', "JSON, but neither ninjs", id="json-of-no-known-format"),
+    ],
+)
 def test_unreadable_input_raises_format_error_saying_why(data, reason):
     with pytest.raises(FormatError) as caught:
         parse(data, ctx())
@@ -442,8 +537,10 @@ def test_unknown_format_name_is_refused():
 
 
 def test_explicit_format_name_reads_the_copy():
-    assert parse(fixture("no-dateline.txt"), ctx(), format="agency-copy")[0].headline == \
-        "Lighthouse keepers' logbooks go online"
+    assert (
+        parse(fixture("no-dateline.txt"), ctx(), format="agency-copy")[0].headline
+        == "Lighthouse keepers' logbooks go online"
+    )
 
 
 def test_dateline_with_nothing_after_it_but_a_dash_is_refused():
@@ -455,23 +552,28 @@ def test_dateline_with_nothing_after_it_but_a_dash_is_refused():
 
 
 def test_dateline_place_with_a_lower_case_joiner_other_than_de_or_la():
-    story = parse_one(b"Dar es Salaam, Mar 3 (NW) - The ferry to Zanzibar ran late on Tuesday.\n\n"
-                      b"Passengers were offered free tea.\n")
-    assert story.dateline == Dateline(text="Dar es Salaam, Mar 3 (NW)", place="Dar es Salaam",
-                                      date=dt.date(2026, 3, 3), agency="NW")
+    story = parse_one(
+        b"Dar es Salaam, Mar 3 (NW) - The ferry to Zanzibar ran late on Tuesday.\n\nPassengers were offered free tea.\n"
+    )
+    assert story.dateline == Dateline(
+        text="Dar es Salaam, Mar 3 (NW)", place="Dar es Salaam", date=dt.date(2026, 3, 3), agency="NW"
+    )
     assert story.headline == "The ferry to Zanzibar ran late on Tuesday"
 
 
 def test_lede_opening_with_a_weekday_and_date_is_not_a_dateline():
-    story = parse_one(b"On Monday, Mar 2 the ferry to Holm Isle ran two hours late.\n\n"
-                      b"Passengers were offered free tea.\n")
+    story = parse_one(
+        b"On Monday, Mar 2 the ferry to Holm Isle ran two hours late.\n\nPassengers were offered free tea.\n"
+    )
     assert story.dateline is None
     assert story.headline == "On Monday, Mar 2 the ferry to Holm Isle ran two hours late"
 
 
 def test_headline_starting_with_the_word_date_is_not_a_date_field():
-    story = parse_one(b"Date 2026-05-01 set for Valmora referendum\n\n"
-                      b"PORTMERE (HP) - Valmora will vote on its new constitution on May 1.\n")
+    story = parse_one(
+        b"Date 2026-05-01 set for Valmora referendum\n\n"
+        b"PORTMERE (HP) - Valmora will vote on its new constitution on May 1.\n"
+    )
     assert story.headline == "Date 2026-05-01 set for Valmora referendum"
     assert story.headline_derived is False
 
@@ -549,8 +651,7 @@ def test_to_ninjs_carries_headline_dateline_and_body(name):
     story = parse_one(data)
     out = json.loads(json.dumps(story.to_ninjs(), ensure_ascii=False))
     assert out["uri"] == story.uri
-    assert out["headlines"][0] == {"role": "derived" if story.headline_derived else "main",
-                                   "value": story.headline}
+    assert out["headlines"][0] == {"role": "derived" if story.headline_derived else "main", "value": story.headline}
     assert out["bodies"][0]["value"] == "\n\n".join(story.paragraphs)
     if story.dateline:
         assert out["descriptions"] == [{"role": "dateline", "value": story.dateline.text}]
@@ -574,31 +675,38 @@ def test_first_created_is_the_time_of_receipt_when_the_date_field_is_that_day():
 
 def test_first_created_is_read_in_the_sources_zone():
     received = dt.datetime(2026, 3, 4, 20, 0, tzinfo=dt.UTC)  # already the 5th in Tokyo
-    [story] = agency_copy.parse(b"date 2026-03-04\nThe ferry ran late on Tuesday.\n",
-                                Context(received=received, zone="Asia/Tokyo"))
+    [story] = agency_copy.parse(
+        b"date 2026-03-04\nThe ferry ran late on Tuesday.\n", Context(received=received, zone="Asia/Tokyo")
+    )
     assert story.firstcreated == dt.datetime(2026, 3, 4, tzinfo=ZoneInfo("Asia/Tokyo"))
 
 
 # --- notes to editors ---------------------------------------------------------------------------
 
+
 def test_editors_notes_above_and_below_the_story_are_kept_out_of_the_text():
     story = parse_one(fixture("editors-notes-above-and-below.txt"))
     assert story.headline == "Judge sentences harbour thief"
-    assert story.paragraphs == ["PORT SALVIN (HP) - A judge sentenced a man to two years.",
-                                "Advisory panels said the harbour needed more guards."]
+    assert story.paragraphs == [
+        "PORT SALVIN (HP) - A judge sentenced a man to two years.",
+        "Advisory panels said the harbour needed more guards.",
+    ]
     assert story.ednote.startswith("EDITOR'S NOTE: This story contains details")
     assert story.ednote.endswith("Not for publication: the victim's name is withheld by court order.")
 
 
-@pytest.mark.parametrize("paragraph, advisory", [
-    ("ATTENTION EDITORS: corrects the spelling of the mayor's name.", True),
-    ("EDITOR'S NOTE - graphic details follow.", True),
-    ("Eds: adds quote in paragraph 4.", True),
-    ("Not for publication. Background for editors only.", True),
-    ("ADVISORY: the council's budget story will move at noon.", True),
-    ("Advisory panels said the harbour needed more guards.", False),
-    ("Editors at the paper said they would appeal.", False),
-])
+@pytest.mark.parametrize(
+    "paragraph, advisory",
+    [
+        ("ATTENTION EDITORS: corrects the spelling of the mayor's name.", True),
+        ("EDITOR'S NOTE - graphic details follow.", True),
+        ("Eds: adds quote in paragraph 4.", True),
+        ("Not for publication. Background for editors only.", True),
+        ("ADVISORY: the council's budget story will move at noon.", True),
+        ("Advisory panels said the harbour needed more guards.", False),
+        ("Editors at the paper said they would appeal.", False),
+    ],
+)
 def test_a_paragraph_is_a_note_to_editors_only_when_it_says_so(paragraph, advisory):
     story = parse_one(f"Harbour story\n\nPORT SALVIN (HP) - The harbour reopened.\n\n{paragraph}\n".encode())
     assert (paragraph in story.paragraphs) is not advisory

@@ -81,8 +81,10 @@ def test_a_mandatory_kill_cancels_the_story_under_the_same_uri():
     kill = parse_one(fixture("anpa-mandatory-kill.txt"))
     assert kill.uri == original.uri
     assert (kill.pubstatus, kill.signals, kill.paragraphs) == ("canceled", ["kill"], [])
-    assert kill.ednote == ("Eds: The port authority says the cranes remain out of service.\n\n"
-                           "The story is withdrawn. A new version will follow.")
+    assert kill.ednote == (
+        "Eds: The port authority says the cranes remain out of service.\n\n"
+        "The story is withdrawn. A new version will follow."
+    )
     assert kill.urgency == 2  # b, a bulletin
 
 
@@ -105,8 +107,10 @@ def test_a_first_add_is_the_second_take_under_its_storys_uri():
 
 def test_latin1_bytes_are_read_as_latin1():
     story = parse_one(fixture("anpa-latin1.txt"))
-    assert story.paragraphs == ["VALENCIA, Spain (XP) — Señora Peña said the fiesta drew more visitors than ever, "
-                                "and the café on the plaza ran out of churros."]
+    assert story.paragraphs == [
+        "VALENCIA, Spain (XP) — Señora Peña said the fiesta drew more visitors than ever, "
+        "and the café on the plaza ran out of churros."
+    ]
     assert story.urgency == 3  # u, urgent
     assert story.subjects == [Subject(name="i", literal="category:i")]
 
@@ -115,15 +119,18 @@ def test_cp1252_bytes_are_read_as_cp1252():
     story = parse_one(fixture("anpa-cp1252.txt"))
     assert story.headline == "Bread gets dearer—again"
     assert story.paragraphs == [
-        "PORT SALVIN, Maine (XP) — The bakery’s loaf now costs € 3… and customers are not pleased."]
+        "PORT SALVIN, Maine (XP) — The bakery’s loaf now costs € 3… and customers are not pleased."
+    ]
 
 
 def test_tabular_copy_keeps_one_line_per_paragraph():
     story = parse_one(fixture("anpa-tabular.txt"))
     assert story.headline == "Harbour regatta results"
-    assert story.paragraphs == ["1. Seagull      Jane Doe        42:10",
-                                "2. Kittiwake    John Roe        43:55",
-                                "3. Puffin       Ana Exemplo     44:02"]
+    assert story.paragraphs == [
+        "1. Seagull      Jane Doe        42:10",
+        "2. Kittiwake    John Roe        43:55",
+        "3. Puffin       Ana Exemplo     44:02",
+    ]
 
 
 def test_an_editors_note_paragraph_goes_to_ednote():
@@ -169,6 +176,9 @@ def test_resending_the_same_bytes_gives_the_same_uri(name):
 def test_sniff_tells_anpa_from_7901_by_the_header():
     assert all(anpa1312.sniff(fixture(name)) for name in NAMES)
     assert not any(iptc7901.sniff(fixture(name)) for name in NAMES)
-    others = [*(FIXTURES.parent / "iptc7901").iterdir(), *(FIXTURES.parent / "agency-copy").iterdir(),
-              *(FIXTURES.parent / "ninjs").iterdir()]
+    others = [
+        *(FIXTURES.parent / "iptc7901").iterdir(),
+        *(FIXTURES.parent / "agency-copy").iterdir(),
+        *(FIXTURES.parent / "ninjs").iterdir(),
+    ]
     assert not any(anpa1312.sniff(p.read_bytes()) for p in others)

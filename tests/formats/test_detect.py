@@ -21,9 +21,18 @@ FIXTURES = REPO / "tests" / "fixtures"
 CORPUS = Path(os.environ.get("WIREDESK_CORPUS") or REPO.parent / "shared" / "corpus")
 SAMPLES = CORPUS / "agency-samples"
 
-FOLDERS = {"agency-copy": "agency-copy", "anpa1312": "anpa1312", "dpa-digitalwires": "dpa-digitalwires",
-           "duplicates": "agency-copy", "feed": "feed", "iptc7901": "iptc7901", "newsml-g2": "newsml-g2",
-           "newsml1": "newsml1", "ninjs": "ninjs", "nitf": "nitf"}
+FOLDERS = {
+    "agency-copy": "agency-copy",
+    "anpa1312": "anpa1312",
+    "dpa-digitalwires": "dpa-digitalwires",
+    "duplicates": "agency-copy",
+    "feed": "feed",
+    "iptc7901": "iptc7901",
+    "newsml-g2": "newsml-g2",
+    "newsml1": "newsml1",
+    "ninjs": "ninjs",
+    "nitf": "nitf",
+}
 # Fixtures that are no format at all, with what detection says about them.
 REFUSED = {
     "agency-copy/empty.txt": "the file is empty",
@@ -41,8 +50,17 @@ def name(path: Path) -> str:
 
 
 def test_every_format_declares_itself_by_the_protocol():
-    assert list(FORMATS) == ["nitf", "newsml-g2", "newsml1", "feed", "dpa-digitalwires", "ninjs", "iptc7901",
-                             "anpa1312", "agency-copy"]
+    assert list(FORMATS) == [
+        "nitf",
+        "newsml-g2",
+        "newsml1",
+        "feed",
+        "dpa-digitalwires",
+        "ninjs",
+        "iptc7901",
+        "anpa1312",
+        "agency-copy",
+    ]
     for key, module in FORMATS.items():
         assert isinstance(module, Format)
         assert module.NAME == key
@@ -63,9 +81,11 @@ def corpus_samples() -> list[tuple[Path, str]]:
     kinds = {".json": "dpa-digitalwires", ".iptc": "iptc7901", ".xml": "newsml-g2"}
     samples = [(p, kinds[p.suffix]) for p in sorted(SAMPLES.glob("dpa-digitalwires-*/*/*")) if p.suffix in kinds]
     newsinjson = SAMPLES / "iptc-newsinjson"
-    return samples + [(newsinjson / "NTB_nitf_sample.xml", "nitf"),
-                      (newsinjson / "TT_newsmlg2_sample.xml", "newsml-g2"),
-                      (newsinjson / "afp.com_newsml1.2_sample.xml", "newsml1")]
+    return samples + [
+        (newsinjson / "NTB_nitf_sample.xml", "nitf"),
+        (newsinjson / "TT_newsmlg2_sample.xml", "newsml-g2"),
+        (newsinjson / "afp.com_newsml1.2_sample.xml", "newsml1"),
+    ]
 
 
 @pytest.mark.parametrize("path, fmt", corpus_samples(), ids=lambda v: v.name if isinstance(v, Path) else v)
@@ -139,17 +159,26 @@ def test_the_xml_root_is_read_once_for_all_formats(monkeypatch):
 # --- what no format claims ----------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("data, reason", [
-    pytest.param(b"", "the file is empty: there is no story text", id="empty"),
-    pytest.param(b"\xef\xbb\xbf \r\n\t", "the file is empty: there is no story text", id="bom-and-white-space"),
-    pytest.param(b'<?xml version="1.0"?>\n<html><body/></html>', "XML whose root is <html> is not a format wiredesk "
-                 "reads (NITF, NewsML-G2, NewsML 1.2, RSS or Atom)", id="xml"),
-    pytest.param(b'{"weather": "fine", "wind": 3}', "JSON, but neither ninjs nor dpa digitalwires", id="json"),
-    pytest.param(b"[1, 2, 3]", "JSON, but neither ninjs nor dpa digitalwires", id="json-list"),
-    pytest.param(b'{"uri": "urn:x", "headline": "Cut', "malformed JSON at line 1", id="malformed-json"),
-    pytest.param(b"From: desk@example.test\nMessage-ID: <1@example.test>\nSubject: Ferry\n\nThe ferry ran late.\n",
-                 "an e-mail message, headers and all", id="e-mail"),
-])
+@pytest.mark.parametrize(
+    "data, reason",
+    [
+        pytest.param(b"", "the file is empty: there is no story text", id="empty"),
+        pytest.param(b"\xef\xbb\xbf \r\n\t", "the file is empty: there is no story text", id="bom-and-white-space"),
+        pytest.param(
+            b'<?xml version="1.0"?>\n<html><body/></html>',
+            "XML whose root is <html> is not a format wiredesk reads (NITF, NewsML-G2, NewsML 1.2, RSS or Atom)",
+            id="xml",
+        ),
+        pytest.param(b'{"weather": "fine", "wind": 3}', "JSON, but neither ninjs nor dpa digitalwires", id="json"),
+        pytest.param(b"[1, 2, 3]", "JSON, but neither ninjs nor dpa digitalwires", id="json-list"),
+        pytest.param(b'{"uri": "urn:x", "headline": "Cut', "malformed JSON at line 1", id="malformed-json"),
+        pytest.param(
+            b"From: desk@example.test\nMessage-ID: <1@example.test>\nSubject: Ferry\n\nThe ferry ran late.\n",
+            "an e-mail message, headers and all",
+            id="e-mail",
+        ),
+    ],
+)
 def test_what_no_format_claims_is_refused_saying_what_it_is(data, reason):
     with pytest.raises(FormatError, match=reason.replace("(", r"\(").replace(")", r"\)")):
         detect(data)
@@ -161,12 +190,19 @@ def test_plain_copy_in_utf16_is_plain_copy():
     assert formats.parse(data)[0].headline == "Ferry runs late"
 
 
-@pytest.mark.parametrize("fmt, path", [
-    ("nitf", "nitf/nitf-no-namespace.xml"), ("newsml-g2", "newsml-g2/g2-inline-xhtml.xml"),
-    ("newsml1", "newsml1/newsml1-text-item.xml"), ("feed", "feed/rss2-basic.xml"),
-    ("dpa-digitalwires", "dpa-digitalwires/dw-canceled.json"), ("ninjs", "ninjs/ninjs-2.x-full.json"),
-    ("iptc7901", "iptc7901/7901-latin1-umlauts.txt"), ("anpa1312", "anpa1312/anpa-regular.txt"),
-    ("agency-copy", "agency-copy/no-dateline.txt"),
-])
+@pytest.mark.parametrize(
+    "fmt, path",
+    [
+        ("nitf", "nitf/nitf-no-namespace.xml"),
+        ("newsml-g2", "newsml-g2/g2-inline-xhtml.xml"),
+        ("newsml1", "newsml1/newsml1-text-item.xml"),
+        ("feed", "feed/rss2-basic.xml"),
+        ("dpa-digitalwires", "dpa-digitalwires/dw-canceled.json"),
+        ("ninjs", "ninjs/ninjs-2.x-full.json"),
+        ("iptc7901", "iptc7901/7901-latin1-umlauts.txt"),
+        ("anpa1312", "anpa1312/anpa-regular.txt"),
+        ("agency-copy", "agency-copy/no-dateline.txt"),
+    ],
+)
 def test_every_format_can_be_named(fmt, path):
     assert {story.format for story in formats.parse((FIXTURES / path).read_bytes(), format=fmt)} == {fmt}

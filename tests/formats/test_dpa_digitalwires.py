@@ -50,10 +50,12 @@ def test_every_field_teaser_first_and_dateline_opening_the_article():
         uri="urn:newsml:example.test:20260101:261124-99-000001",
         headline="Kräne am Hafen wieder in Betrieb",
         subheadline="Nach einer Woche Reparatur",
-        paragraphs=["Die Kräne laufen wieder. Die Schlangen der Lastwagen sind weg.",
-                    "Kiel (nwa) - Die Kräne am Hafen arbeiten seit Montag wieder.",
-                    "Schlangen aufgelöst",
-                    "Die Schlangen waren mittags weg."],
+        paragraphs=[
+            "Die Kräne laufen wieder. Die Schlangen der Lastwagen sind weg.",
+            "Kiel (nwa) - Die Kräne am Hafen arbeiten seit Montag wieder.",
+            "Schlangen aufgelöst",
+            "Die Schlangen waren mittags weg.",
+        ],
         version=2,
         dateline=Dateline(text="Kiel (nwa)", place="Kiel", agency="nwa"),
         language="de",
@@ -61,8 +63,11 @@ def test_every_field_teaser_first_and_dateline_opening_the_article():
         urgency=3,
         by="Von Erika Muster, nwa",
         slugline="Hafen/Kiel/Kräne",
-        subjects=[Subject(name="Hafen", literal="medtop:20000000"), Subject(name="Kiel", literal="dpacity:0000"),
-                  Subject(name="wi", literal="category:wi")],
+        subjects=[
+            Subject(name="Hafen", literal="medtop:20000000"),
+            Subject(name="Kiel", literal="dpacity:0000"),
+            Subject(name="wi", literal="category:wi"),
+        ],
         ednote="Fotos folgen.",
         copyrightnotice="Copyright 2026, nwa",
         usageterms="Nur für Abonnenten",
@@ -93,7 +98,12 @@ def test_fields_of_the_wrong_type_are_ignored_and_an_unreadable_status_is_held()
     assert (story.headline, story.paragraphs) == ("Every field has the wrong type", ["Only this text is right."])
     assert (story.pubstatus, story.signals) == ("withheld", [])
     assert (story.version, story.urgency, story.versioncreated, story.embargoed, story.dateline) == (
-        None, None, None, None, None)
+        None,
+        None,
+        None,
+        None,
+        None,
+    )
     assert (story.subjects, story.keywords, story.slugline, story.ednote) == ([], [], None, None)
 
 
@@ -114,20 +124,35 @@ def with_fields(**fields) -> bytes:
     return json.dumps({**json.loads(fixture("dw-extra-marker.json")), **fields}).encode()
 
 
-@pytest.mark.parametrize("headline, urgency", [
-    ("EXTRA - Sturm stoppt Fähren", 2), ("EXTRA Sturm stoppt Fähren", 2), ("EXTRA\nSturm stoppt Fähren", 2),
-    ("(Eil) Sturm stoppt Fähren", 2), ("Eil: Sturm stoppt Fähren", 2), ("(Blitz) Sturm stoppt Fähren", 1),
-    ("BLITZ – Sturm stoppt Fähren", 1), ("Vorrang: Sturm stoppt Fähren", 3), ("EXTRA: (Eil) Sturm stoppt Fähren", 2),
-])
+@pytest.mark.parametrize(
+    "headline, urgency",
+    [
+        ("EXTRA - Sturm stoppt Fähren", 2),
+        ("EXTRA Sturm stoppt Fähren", 2),
+        ("EXTRA\nSturm stoppt Fähren", 2),
+        ("(Eil) Sturm stoppt Fähren", 2),
+        ("Eil: Sturm stoppt Fähren", 2),
+        ("(Blitz) Sturm stoppt Fähren", 1),
+        ("BLITZ – Sturm stoppt Fähren", 1),
+        ("Vorrang: Sturm stoppt Fähren", 3),
+        ("EXTRA: (Eil) Sturm stoppt Fähren", 2),
+    ],
+)
 def test_dpa_priority_markers_leave_the_headline(headline, urgency):
     story = parse_one(with_fields(headline=headline, article_html="<p>Text.</p>"))
     assert (story.headline, story.urgency) == ("Sturm stoppt Fähren", urgency)
 
 
-@pytest.mark.parametrize("headline", [
-    "Blitz trifft Kirchturm in Kiel", "Extra-Fähren zum Hafenfest", "Eilverfahren gegen Reederei",
-    "Extra time for the ferry", "EXTRA",
-])
+@pytest.mark.parametrize(
+    "headline",
+    [
+        "Blitz trifft Kirchturm in Kiel",
+        "Extra-Fähren zum Hafenfest",
+        "Eilverfahren gegen Reederei",
+        "Extra time for the ferry",
+        "EXTRA",
+    ],
+)
 def test_words_that_only_look_like_markers_stay_in_the_headline(headline):
     story = parse_one(with_fields(headline=headline, article_html="<p>Text.</p>"))
     assert story.headline == headline
@@ -138,10 +163,13 @@ def test_the_urgency_dpa_sends_wins_over_a_marker():
     assert parse_one(with_fields(headline="(Eil) Sturm stoppt Fähren", urgency=3)).urgency == 3
 
 
-@pytest.mark.parametrize("fields", [
-    pytest.param({"teaser": "(Eil)", "article_html": "<p>Text.</p>"}, id="marker-teaser"),
-    pytest.param({"article_html": "<p>(Eil) Text.</p>"}, id="marker-before-the-text"),
-])
+@pytest.mark.parametrize(
+    "fields",
+    [
+        pytest.param({"teaser": "(Eil)", "article_html": "<p>Text.</p>"}, id="marker-teaser"),
+        pytest.param({"article_html": "<p>(Eil) Text.</p>"}, id="marker-before-the-text"),
+    ],
+)
 def test_a_marker_opening_the_text_is_no_text(fields):
     story = parse_one(with_fields(headline="Sturm stoppt Fähren", **fields))
     assert (story.paragraphs, story.urgency) == (["Cuxhaven (nwa) - Text."], 2)

@@ -50,14 +50,30 @@ def test_nothing_but_a_format_error_comes_out(name, tmp_path):
     found = tmp_path / "found"
     found.mkdir()
     result = subprocess.run(
-        [sys.executable, __file__, name, f"-runs={RUNS}", f"-max_total_time={SECONDS}", f"-seed={SEED}",
-         f"-timeout={INPUT_SECONDS}", f"-artifact_prefix={found}/", str(corpus)],
-        capture_output=True, text=True, timeout=SECONDS + 4 * INPUT_SECONDS + 60, cwd=tmp_path)
+        [
+            sys.executable,
+            __file__,
+            name,
+            f"-runs={RUNS}",
+            f"-max_total_time={SECONDS}",
+            f"-seed={SEED}",
+            f"-timeout={INPUT_SECONDS}",
+            f"-artifact_prefix={found}/",
+            str(corpus),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=SECONDS + 4 * INPUT_SECONDS + 60,
+        cwd=tmp_path,
+    )
     inputs = sorted(found.iterdir())
-    assert result.returncode == 0 and not inputs, "\n".join([
-        f"the fuzzer found input that breaks {name} (exit {result.returncode}):",
-        *(f"{path.name}: {path.read_bytes()[:2000]!r}" for path in inputs),
-        result.stderr[-6000:]])
+    assert result.returncode == 0 and not inputs, "\n".join(
+        [
+            f"the fuzzer found input that breaks {name} (exit {result.returncode}):",
+            *(f"{path.name}: {path.read_bytes()[:2000]!r}" for path in inputs),
+            result.stderr[-6000:],
+        ]
+    )
 
 
 def _fuzz() -> None:

@@ -83,9 +83,12 @@ READ = {  # fields of the first story
     "ninjs/language-with-kelvin-sign.json": {"language": "en"},
     "dpa-digitalwires/language-in-wrong-case.json": {"language": "de-DE"},
     # NUL, which JSON can write, is never text.
-    "ninjs/nul-in-body-text.json": {"paragraphs": [
-        "PORT SALVIN (HP) - The harbour's cranes worked again on Monday after a week of repairs.",
-        "Dock workers said queues of lorries had cleared by noon."]},
+    "ninjs/nul-in-body-text.json": {
+        "paragraphs": [
+            "PORT SALVIN (HP) - The harbour's cranes worked again on Monday after a week of repairs.",
+            "Dock workers said queues of lorries had cleared by noon.",
+        ]
+    },
     "dpa-digitalwires/nul-in-headline.json": {"headline": "Hafenkräne wieder in Betrieb"},
     # HTML's reading of a character reference no character has: the replacement character.
     "feed/double-escaped-char-refs.xml": {"headline": "Harbour cranes \ufffd return \ufffd"},
@@ -134,8 +137,9 @@ def env() -> dict:
 
 @pytest.mark.parametrize("path", CASES, ids=case_id)
 def test_wiredesk_parse_prints_ninjs_or_one_line_saying_why(env, path):
-    result = subprocess.run([str(WIREDESK), "parse", str(path)], env=env, capture_output=True, text=True,
-                            encoding="utf-8", timeout=60)
+    result = subprocess.run(
+        [str(WIREDESK), "parse", str(path)], env=env, capture_output=True, text=True, encoding="utf-8", timeout=60
+    )
     assert "Traceback" not in result.stderr
     if result.returncode == 0:
         assert case_id(path) not in REFUSED and result.stderr == "", result.stderr

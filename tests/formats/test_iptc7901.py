@@ -14,7 +14,8 @@ import re
 from pathlib import Path
 
 import pytest
-from ninjs import assert_clean as ninjs_clean, assert_read_or_refused
+from ninjs import assert_clean as ninjs_clean
+from ninjs import assert_read_or_refused
 
 from wiredesk.formats import Context, FormatError, anpa1312, dpa_digitalwires, iptc7901
 from wiredesk.formats.text import repair_mojibake
@@ -55,6 +56,7 @@ def assert_clean(story: Story) -> None:
 # The wire's own structure codes, and "(", "=", "^", "|", tab and line feed, where damage hurts most.
 CONTROLS = [0x01, 0x02, 0x03, 0x04, 0x07, 0x09, 0x0A, 0x12, 0x16, 0x1F, 0x28, 0x3D, 0x5E, 0x7C, 0x7F]
 
+
 def damaged(data: bytes, seed: int, count: int = 60) -> list[bytes]:
     """Seeded damage to real bytes: bytes changed, cut out or cut off, control codes put in."""
     rnd = random.Random(seed)
@@ -65,9 +67,9 @@ def damaged(data: bytes, seed: int, count: int = 60) -> list[bytes]:
             at = rnd.randrange(len(damage) or 1)
             kind = rnd.randrange(4)
             if kind == 0:
-                damage[at:at + 1] = bytes([rnd.randrange(256)])
+                damage[at : at + 1] = bytes([rnd.randrange(256)])
             elif kind == 1:
-                del damage[at:at + rnd.randint(1, 40)]
+                del damage[at : at + rnd.randint(1, 40)]
             elif kind == 2:
                 damage[at:at] = bytes([rnd.choice(CONTROLS)]) * rnd.randint(1, 3)
             else:
@@ -85,6 +87,7 @@ def utc(*args) -> dt.datetime:
 
 
 # --- one fixture per case -------------------------------------------------------------------------
+
 
 def test_latin1_umlauts_every_field():
     story = parse_one(fixture("7901-latin1-umlauts.txt"))
@@ -113,7 +116,8 @@ def test_cp1252_bytes_0x80_to_0x9f_are_read_as_cp1252():
     story = parse_one(fixture("7901-cp1252-quotes.txt"))
     assert story.paragraphs == [
         "Lübeck (nwa) - Die Stadtwerke senken den Preis ab Juli auf 31 Cent – bisher waren es 35 Cent. "
-        "„Das ist ein deutliches Signal“, sagte die Sprecherin. Der Grundpreis bleibt bei 9 € im Monat."]
+        "„Das ist ein deutliches Signal“, sagte die Sprecherin. Der Grundpreis bleibt bei 9 € im Monat."
+    ]
     assert story.slugline == "Wirtschaft/Energie/Lübeck"
     assert story.versioncreated == utc(2026, 6, 5, 12, 0)
 
@@ -127,12 +131,16 @@ def test_utf8_crlf_bells_and_padding_are_transmission_not_text():
     assert story.versioncreated == utc(2026, 11, 11, 10, 45)
 
 
-@pytest.mark.parametrize("marker, urgency", [(b"EXTRA", 2), (b"(EXTRA)", 2), (b"Vorrang", 3), (b"(Vorrang)", 3),
-                                             (b"(Blitz \x07\x07)", 1)])
+@pytest.mark.parametrize(
+    "marker, urgency", [(b"EXTRA", 2), (b"(EXTRA)", 2), (b"Vorrang", 3), (b"(Vorrang)", 3), (b"(Blitz \x07\x07)", 1)]
+)
 def test_a_dpa_marker_line_is_urgency_neither_headline_nor_note(marker, urgency):
     # Priority 0 in the header: none given, so the marker's counts.
-    data = fixture("7901-utf8-eil-crlf.txt").replace(b"nwa0414 2 pl", b"nwa0414 0 pl").replace(
-        b"(Eil \x07\x07\x07\x07\x07)", marker)
+    data = (
+        fixture("7901-utf8-eil-crlf.txt")
+        .replace(b"nwa0414 2 pl", b"nwa0414 0 pl")
+        .replace(b"(Eil \x07\x07\x07\x07\x07)", marker)
+    )
     story = parse_one(data)
     assert (story.headline, story.ednote, story.urgency) == ("Landtag beschließt Haushalt für 2027", None, urgency)
 
@@ -143,8 +151,9 @@ def test_a_keyword_that_names_the_story_makes_the_uri():
     assert story.headline == "Harbour cranes return to service"
     assert story.by == "By Jane Doe"
     assert story.slugline == "Harbour-Cranes"
-    assert story.dateline == Dateline(text="PORT SALVIN, Nov 24 (XYW)", place="PORT SALVIN",
-                                      date=dt.date(2026, 11, 24), agency="XYW")
+    assert story.dateline == Dateline(
+        text="PORT SALVIN, Nov 24 (XYW)", place="PORT SALVIN", date=dt.date(2026, 11, 24), agency="XYW"
+    )
     # Indented lines start paragraphs, as the blank line does.
     assert story.paragraphs == [
         "PORT SALVIN, Nov 24 (XYW) - The harbour's cranes worked again on Monday after a week of repairs.",
@@ -202,15 +211,17 @@ def test_editors_notes_and_what_is_not_for_publication_never_reach_the_paragraph
     assert story.ednote == (
         "Photos available\n\n"
         "EDITOR'S NOTE: This story names a donor who asked to stay anonymous until Saturday.\n\n"
-        "Not for publication\nContact: Anna Example, press office.")
+        "Not for publication\nContact: Anna Example, press office."
+    )
     assert story.dateline.text == "BREMEN (XYW)"  # the advisory before it does not hide the dateline
 
 
 def test_berichtigung_is_a_correction_with_its_note_for_readers():
     story = parse_one(fixture("7901-berichtigung.txt"))
     assert story.signals == ["correction"]
-    assert story.correction == ("In einer früheren Version hieß es, die Böen hätten 120 km/h erreicht. "
-                                "Richtig sind 102 km/h.")
+    assert story.correction == (
+        "In einer früheren Version hieß es, die Böen hätten 120 km/h erreicht. Richtig sind 102 km/h."
+    )
     assert story.headline == "Sturmböen über der Ostsee"
     assert story.ednote is None
 
@@ -263,23 +274,35 @@ def test_without_a_trailer_the_day_of_receipt_dates_the_uri():
 BERLIN = "Europe/Berlin"
 
 
-@pytest.mark.parametrize("trailer, zone, sent", [
-    pytest.param(b"241530 Mar 26", BERLIN, dt.datetime(2026, 3, 24, 14, 30, tzinfo=dt.UTC), id="day-hour-minute"),
-    pytest.param(b"\n241530 MAR 26", BERLIN, dt.datetime(2026, 3, 24, 14, 30, tzinfo=dt.UTC), id="next-line-capitals"),
-    pytest.param(b"241530 Mar 2026", BERLIN, dt.datetime(2026, 3, 24, 14, 30, tzinfo=dt.UTC), id="four-digit-year"),
-    pytest.param(b"24 1530 Mar 26", BERLIN, dt.datetime(2026, 3, 24, 14, 30, tzinfo=dt.UTC), id="day-apart"),
-    pytest.param(b"241530Z Mar 26", BERLIN, dt.datetime(2026, 3, 24, 15, 30, tzinfo=dt.UTC), id="zulu-is-utc"),
-    pytest.param(b"241530 Sept 26", BERLIN, dt.datetime(2026, 9, 24, 13, 30, tzinfo=dt.UTC), id="sept"),
-    pytest.param(b"241530 Sep. 26", "UTC", dt.datetime(2026, 9, 24, 15, 30, tzinfo=dt.UTC), id="month-with-stop"),
-    pytest.param(b"nwa kl yyzz\r\n241530 Mar 26", BERLIN, dt.datetime(2026, 3, 24, 14, 30, tzinfo=dt.UTC),
-                 id="after-the-desk-line"),
-    pytest.param(b"0412 241530 Mar 26", BERLIN, dt.datetime(2026, 3, 24, 14, 30, tzinfo=dt.UTC),
-                 id="after-a-message-number"),
-    pytest.param(b"nwa 0412 24 1530Z MAR 2026", "UTC", dt.datetime(2026, 3, 24, 15, 30, tzinfo=dt.UTC),
-                 id="all-at-once"),
-    pytest.param(b"991530 Mar 26 241530 Mar 26", "UTC", dt.datetime(2026, 3, 24, 15, 30, tzinfo=dt.UTC),
-                 id="first-real-time"),
-])
+@pytest.mark.parametrize(
+    "trailer, zone, sent",
+    [
+        pytest.param(b"241530 Mar 26", BERLIN, dt.datetime(2026, 3, 24, 14, 30, tzinfo=dt.UTC), id="day-hour-minute"),
+        pytest.param(
+            b"\n241530 MAR 26", BERLIN, dt.datetime(2026, 3, 24, 14, 30, tzinfo=dt.UTC), id="next-line-capitals"
+        ),
+        pytest.param(b"241530 Mar 2026", BERLIN, dt.datetime(2026, 3, 24, 14, 30, tzinfo=dt.UTC), id="four-digit-year"),
+        pytest.param(b"24 1530 Mar 26", BERLIN, dt.datetime(2026, 3, 24, 14, 30, tzinfo=dt.UTC), id="day-apart"),
+        pytest.param(b"241530Z Mar 26", BERLIN, dt.datetime(2026, 3, 24, 15, 30, tzinfo=dt.UTC), id="zulu-is-utc"),
+        pytest.param(b"241530 Sept 26", BERLIN, dt.datetime(2026, 9, 24, 13, 30, tzinfo=dt.UTC), id="sept"),
+        pytest.param(b"241530 Sep. 26", "UTC", dt.datetime(2026, 9, 24, 15, 30, tzinfo=dt.UTC), id="month-with-stop"),
+        pytest.param(
+            b"nwa kl yyzz\r\n241530 Mar 26",
+            BERLIN,
+            dt.datetime(2026, 3, 24, 14, 30, tzinfo=dt.UTC),
+            id="after-the-desk-line",
+        ),
+        pytest.param(
+            b"0412 241530 Mar 26", BERLIN, dt.datetime(2026, 3, 24, 14, 30, tzinfo=dt.UTC), id="after-a-message-number"
+        ),
+        pytest.param(
+            b"nwa 0412 24 1530Z MAR 2026", "UTC", dt.datetime(2026, 3, 24, 15, 30, tzinfo=dt.UTC), id="all-at-once"
+        ),
+        pytest.param(
+            b"991530 Mar 26 241530 Mar 26", "UTC", dt.datetime(2026, 3, 24, 15, 30, tzinfo=dt.UTC), id="first-real-time"
+        ),
+    ],
+)
 def test_the_date_time_group_after_etx_is_read_in_every_shape_agencies_send(trailer, zone, sent):
     text, _, _ = fixture("7901-latin1-umlauts.txt").partition(b"\x03")
     [story] = iptc7901.parse(text + b"\x03" + trailer + b"\r\n\x7f\r\n\x7f\x04", Context(received=RECEIVED, zone=zone))
@@ -291,8 +314,9 @@ def test_a_lone_short_line_before_a_blank_line_is_the_headline_without_equals_si
     story = parse_one(fixture("7901-headline-without-equals.txt"))
     assert story.headline == "Ferry timetable changes in December"
     assert story.headline_derived is False
-    assert story.paragraphs == ["PORT SALVIN (XYW) - The ferry to the islands will run twice a day from December, "
-                                "the operator said."]
+    assert story.paragraphs == [
+        "PORT SALVIN (XYW) - The ferry to the islands will run twice a day from December, the operator said."
+    ]
 
 
 def test_a_message_without_text_is_refused():
@@ -306,11 +330,20 @@ def test_what_is_not_7901_is_refused_with_a_reason(data):
         parse(data)
 
 
-@pytest.mark.parametrize("broken, text", [
-    ("worldâ€™s", "world’s"), ("GrÃ¼ÃŸe", "Grüße"), ("â‚¬ 5", "€ 5"), ("Â«Hafen»", "«Hafen»"),
-    ("â€œQuoteâ€\x9d", "“Quote”"), ("Kaiserstraße»", "Kaiserstraße»"), ("Straße\xa0Nord", "Straße\xa0Nord"),
-    ("ÖÄÜ°", "ÖÄÜ°"), ("São Paulo", "São Paulo"),
-])
+@pytest.mark.parametrize(
+    "broken, text",
+    [
+        ("worldâ€™s", "world’s"),
+        ("GrÃ¼ÃŸe", "Grüße"),
+        ("â‚¬ 5", "€ 5"),
+        ("Â«Hafen»", "«Hafen»"),
+        ("â€œQuoteâ€\x9d", "“Quote”"),
+        ("Kaiserstraße»", "Kaiserstraße»"),
+        ("Straße\xa0Nord", "Straße\xa0Nord"),
+        ("ÖÄÜ°", "ÖÄÜ°"),
+        ("São Paulo", "São Paulo"),
+    ],
+)
 def test_utf8_that_went_through_cp1252_is_repaired_and_real_text_is_not(broken, text):
     assert repair_mojibake(broken) == text
 
@@ -333,20 +366,26 @@ def test_resending_the_same_bytes_gives_the_same_uri(name):
 @pytest.mark.parametrize("module, folder", [(iptc7901, "iptc7901"), (anpa1312, "anpa1312")])
 def test_damaged_wire_copy_is_read_or_refused_never_a_crash(module, folder):
     for number, path in enumerate(sorted((FIXTURES.parent / folder).iterdir())):
-        assert_read_or_refused(module.parse, damaged(path.read_bytes(), seed=number),
-                               Context(source="xyz", received=RECEIVED))
+        assert_read_or_refused(
+            module.parse, damaged(path.read_bytes(), seed=number), Context(source="xyz", received=RECEIVED)
+        )
 
 
 def test_sniff_knows_7901_and_nothing_else():
     assert all(iptc7901.sniff(p.read_bytes()) for p in FIXTURES.iterdir())
     assert all(iptc7901.sniff((DPA / "output" / f"{stem}.iptc").read_bytes()) for stem in DPA_PAIRS)
-    others = [*(FIXTURES.parent / "anpa1312").iterdir(), *(FIXTURES.parent / "agency-copy").iterdir(),
-              *(FIXTURES.parent / "ninjs").iterdir(), *(DPA / "input").glob("*.json")]
+    others = [
+        *(FIXTURES.parent / "anpa1312").iterdir(),
+        *(FIXTURES.parent / "agency-copy").iterdir(),
+        *(FIXTURES.parent / "ninjs").iterdir(),
+        *(DPA / "input").glob("*.json"),
+    ]
     assert not any(iptc7901.sniff(p.read_bytes()) for p in others)
     assert not any(anpa1312.sniff(p.read_bytes()) for p in FIXTURES.iterdir())
 
 
 # --- dpa's own 7901, against the digitalwires JSON it was rendered from ---------------------------
+
 
 def test_the_corpus_holds_all_six_dpa_pairs():
     assert DPA_PAIRS == ["dw-1", "eil", "lesestuecke", "nsb-n1", "spe-tab", "tvo-pol"]
@@ -372,8 +411,7 @@ def test_dpa_7901_correction_heading_is_read():
     assert story.correction.startswith("In einer früheren Version dieses Textes hieß es")
     assert story.ednote.startswith("KORR-Bericht\n\nFoto Produktion\n\n# Notizblock")
     assert story.versioncreated == utc(2024, 9, 24, 12, 5)
-    assert story.uri == ("urn:wiredesk:dpa:7901:mythos-jungfernhautchen-zwischen-aufklarung-und-kommerz:"
-                         "2024-09-24")
+    assert story.uri == ("urn:wiredesk:dpa:7901:mythos-jungfernhautchen-zwischen-aufklarung-und-kommerz:2024-09-24")
 
 
 def test_dpa_7901_notepad_and_closing_line_stay_out_of_the_text():

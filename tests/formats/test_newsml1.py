@@ -14,8 +14,8 @@ import socket
 from pathlib import Path
 
 import pytest
-
 from ninjs import ninjs_errors
+
 from wiredesk import formats
 from wiredesk.formats import Context, FormatError, newsml1
 from wiredesk.story import Dateline, Story, Subject
@@ -27,8 +27,15 @@ AFP = CORPUS / "agency-samples" / "iptc-newsinjson" / "afp.com_newsml1.2_sample.
 
 RECEIVED = dt.datetime(2026, 3, 5, 9, 30, tzinfo=dt.UTC)
 CONTEXT = Context(source="hp", received=RECEIVED)
-READABLE = ["newsml1-canceled.xml", "newsml1-dateline-from-lede.xml", "newsml1-dateline-place-before-a-bracket.xml",
-            "newsml1-escaped-html.xml", "newsml1-table-only.xml", "newsml1-text-item.xml", "newsml1-two-items.xml"]
+READABLE = [
+    "newsml1-canceled.xml",
+    "newsml1-dateline-from-lede.xml",
+    "newsml1-dateline-place-before-a-bracket.xml",
+    "newsml1-escaped-html.xml",
+    "newsml1-table-only.xml",
+    "newsml1-text-item.xml",
+    "newsml1-two-items.xml",
+]
 REFUSED = ["newsml1-photo-only.xml"]
 
 
@@ -51,6 +58,7 @@ def test_every_fixture_file_is_tested():
 
 
 # --- the AFP sample: real NewsML 1.2 as AFP sends it ---------------------------------------------
+
 
 @pytest.fixture(scope="module")
 def afp() -> Story:
@@ -85,19 +93,31 @@ def test_afp_sample_identity_version_and_management(afp):
 
 
 def test_afp_sample_metadata(afp):
-    assert afp.dateline == Dateline(text="Gaza City, Palestinian Territories, May 16, 2021 (AFP)",
-                                    place="Gaza City", date=dt.date(2021, 5, 16), agency="AFP")
+    assert afp.dateline == Dateline(
+        text="Gaza City, Palestinian Territories, May 16, 2021 (AFP)",
+        place="Gaza City",
+        date=dt.date(2021, 5, 16),
+        agency="AFP",
+    )
     assert afp.language == "en"
     assert afp.by == "Adel Zaanoun with Guillaume Lavallee in Jerusalem"
     assert afp.slugline == "Israel-Palestinians-conflict"
     assert afp.ednote == "RECASTS with attack on Hamas targets, RAISES Gaza death toll, UPDATES throughout"
     assert afp.keywords == ["Israel", "Palestinians", "conflict"]
     assert [g.name for g in afp.genres] == ["Article", "Update"]
-    assert afp.subjects[0] == Subject(name="unrest, conflicts and war",
-                                      uri="http://cv.iptc.org/newscodes/subjectcode/16000000",
-                                      literal="subj:16000000")
-    assert [s.literal for s in afp.subjects] == ["subj:16000000", "subj:16002000", "subj:02003000",
-                                                 "subj:11000000", "subj:02000000", "subj:02003001"]
+    assert afp.subjects[0] == Subject(
+        name="unrest, conflicts and war",
+        uri="http://cv.iptc.org/newscodes/subjectcode/16000000",
+        literal="subj:16000000",
+    )
+    assert [s.literal for s in afp.subjects] == [
+        "subj:16000000",
+        "subj:16002000",
+        "subj:02003000",
+        "subj:11000000",
+        "subj:02000000",
+        "subj:02003001",
+    ]
 
 
 def test_afp_sample_is_detected_as_newsml1():
@@ -105,6 +125,7 @@ def test_afp_sample_is_detected_as_newsml1():
 
 
 # --- fixtures -----------------------------------------------------------------------------------
+
 
 def test_text_item_reads_every_field():
     story = parse_one(fixture("newsml1-text-item.xml"))
@@ -118,10 +139,11 @@ def test_text_item_reads_every_field():
         "over the next two years.",
         "- Dredging first -",
         "The money goes first to dredging the inner basin, which has silted up since the 2024 storms.",
-        "\"The quay wall will not wait another winter,\" said mayor Aldo Brix.",
+        '"The quay wall will not wait another winter," said mayor Aldo Brix.',
     ]
-    assert story.dateline == Dateline(text="VALMORA, March 4 (HP)", place="Valmora", date=dt.date(2026, 3, 4),
-                                      agency="HP")
+    assert story.dateline == Dateline(
+        text="VALMORA, March 4 (HP)", place="Valmora", date=dt.date(2026, 3, 4), agency="HP"
+    )
     assert story.language == "en"
     assert story.firstcreated == dt.datetime(2026, 3, 4, 7, 0, tzinfo=dt.UTC)
     assert story.versioncreated == dt.datetime(2026, 3, 4, 10, 15, tzinfo=dt.UTC)
@@ -132,8 +154,11 @@ def test_text_item_reads_every_field():
     assert story.by == "By Mara Lind"
     assert story.slugline == "Valmora-harbour"
     assert story.subjects == [
-        Subject(name="economy, business and finance", uri="http://cv.iptc.org/newscodes/subjectcode/04000000",
-                literal="subj:04000000"),
+        Subject(
+            name="economy, business and finance",
+            uri="http://cv.iptc.org/newscodes/subjectcode/04000000",
+            literal="subj:04000000",
+        ),
         Subject(name="04005000", uri="http://cv.iptc.org/newscodes/subjectcode/04005000", literal="subj:04005000"),
         Subject(name="politics", uri="http://cv.iptc.org/newscodes/subjectcode/11000000", literal="subj:11000000"),
     ]
@@ -154,21 +179,26 @@ def test_nitf_media_head_and_end_matter_are_not_text():
 
 def test_without_headline_the_nitf_hedline_is_used():
     data = fixture("newsml1-text-item.xml").replace(
-        b"<HeadLine>Valmora council doubles the harbour budget</HeadLine>", b"")
+        b"<HeadLine>Valmora council doubles the harbour budget</HeadLine>", b""
+    )
     story = parse_one(data)
     assert story.headline == "Not the headline: the NewsLines win"
     assert story.headline_derived is False
 
 
 def test_entities_a_dtd_era_document_leaves_undeclared_are_read_as_html_names():
-    data = fixture("newsml1-text-item.xml").replace(
-        b'<NewsML Version="1.2">',
-        b'<!DOCTYPE NewsML SYSTEM "http://harbourpost.example/dtd/NewsML_1.2.dtd">\n<NewsML Version="1.2">',
-    ).replace(b"doubles the harbour budget</HeadLine>", b"doubles the harbour budget &mdash; again</HeadLine>"
-    ).replace(b"said mayor Aldo Brix.", b"said mayor Aldo Br&iacute;x.")
+    data = (
+        fixture("newsml1-text-item.xml")
+        .replace(
+            b'<NewsML Version="1.2">',
+            b'<!DOCTYPE NewsML SYSTEM "http://harbourpost.example/dtd/NewsML_1.2.dtd">\n<NewsML Version="1.2">',
+        )
+        .replace(b"doubles the harbour budget</HeadLine>", b"doubles the harbour budget &mdash; again</HeadLine>")
+        .replace(b"said mayor Aldo Brix.", b"said mayor Aldo Br&iacute;x.")
+    )
     story = parse_one(data)
     assert story.headline == "Valmora council doubles the harbour budget — again"
-    assert story.paragraphs[-1] == "\"The quay wall will not wait another winter,\" said mayor Aldo Bríx."
+    assert story.paragraphs[-1] == '"The quay wall will not wait another winter," said mayor Aldo Bríx.'
 
 
 def test_withheld_without_a_time_to_lift_it_stays_withheld():
@@ -186,10 +216,13 @@ def test_two_items_are_two_stories_and_the_nested_text_is_found_beside_a_photo()
     # No PublicIdentifier: the uri is built from its parts, the same way.
     assert second.uri == "urn:newsml:harbourpost.example:20260304:HP-0304-93"
     assert second.headline == "Valmora choir wins the coastal song contest"
-    assert second.paragraphs == ["The Valmora town choir won the coastal song contest on Wednesday.",
-                                 "Its director said the prize money would pay for a summer tour."]
-    assert second.dateline == Dateline(text="VALMORA, March 4 (HP)", place="VALMORA", date=dt.date(2026, 3, 4),
-                                       agency="HP")
+    assert second.paragraphs == [
+        "The Valmora town choir won the coastal song contest on Wednesday.",
+        "Its director said the prize money would pay for a summer tour.",
+    ]
+    assert second.dateline == Dateline(
+        text="VALMORA, March 4 (HP)", place="VALMORA", date=dt.date(2026, 3, 4), agency="HP"
+    )
     assert second.by == "Lene Dahl"
     assert second.language == "en"
     assert second.urgency == 5
@@ -220,8 +253,10 @@ def test_photo_only_item_is_refused_and_its_caption_not_taken_for_a_story():
 
 def test_escaped_html_in_data_content_is_read_as_html():
     story = parse_one(fixture("newsml1-escaped-html.xml"))
-    assert story.paragraphs == ["The Brix bakery in Valmora won the regional bread prize on Sunday.",
-                                "Its rye loaf beat 40 others, said the jury of Crumb & Crust magazine."]
+    assert story.paragraphs == [
+        "The Brix bakery in Valmora won the regional bread prize on Sunday.",
+        "Its rye loaf beat 40 others, said the jury of Crumb & Crust magazine.",
+    ]
 
 
 def test_a_body_of_only_a_table_gives_its_rows():
@@ -231,8 +266,9 @@ def test_a_body_of_only_a_table_gives_its_rows():
 
 def test_without_a_dateline_element_the_dateline_is_read_from_the_lede():
     story = parse_one(fixture("newsml1-dateline-from-lede.xml"))
-    assert story.dateline == Dateline(text="SKERRA POINT, May 3 (HP)", place="SKERRA POINT",
-                                      date=dt.date(2026, 5, 3), agency="HP")
+    assert story.dateline == Dateline(
+        text="SKERRA POINT, May 3 (HP)", place="SKERRA POINT", date=dt.date(2026, 5, 3), agency="HP"
+    )
 
 
 def test_a_dateline_the_desk_cannot_parse_still_gives_the_place_before_its_first_bracket():
@@ -241,6 +277,7 @@ def test_a_dateline_the_desk_cannot_parse_still_gives_the_place_before_its_first
 
 
 # --- refusals -----------------------------------------------------------------------------------
+
 
 def item(management: str = '<Status FormalName="Usable"/>', component: str = "") -> bytes:
     return (
@@ -251,35 +288,57 @@ def item(management: str = '<Status FormalName="Usable"/>', component: str = "")
     ).encode()
 
 
-@pytest.mark.parametrize(("data", "reason"), [
-    (item('<Status FormalName="Pending"/>'), "the Status is 'pending'"),
-    (item(""), "the Status is 'missing'"),
-    (b"<NewsML><NewsItem><Identification/></NewsItem></NewsML>", "no Identification/NewsIdentifier"),
-    (item(component="<Update/>"), "a partial update"),
-    (item(component="<NewsComponent><ContentItem Href='https://hp.example/x.xml'><MediaType FormalName='Text'/>"
-                    "</ContentItem></NewsComponent>"), r"only referenced \(https://hp.example/x.xml\)"),
-    (b"<NewsML/>", "holds no NewsItem"),
-    (b"<nitf/>", "the XML root is <nitf>, not <NewsML>"),
-    (b"<NewsML><NewsItem>", "malformed XML at line 1"),
-], ids=["unknown-status", "no-status", "no-identifier", "partial-update", "referenced-text", "no-items",
-        "not-newsml", "malformed"])
+@pytest.mark.parametrize(
+    ("data", "reason"),
+    [
+        (item('<Status FormalName="Pending"/>'), "the Status is 'pending'"),
+        (item(""), "the Status is 'missing'"),
+        (b"<NewsML><NewsItem><Identification/></NewsItem></NewsML>", "no Identification/NewsIdentifier"),
+        (item(component="<Update/>"), "a partial update"),
+        (
+            item(
+                component="<NewsComponent><ContentItem Href='https://hp.example/x.xml'><MediaType FormalName='Text'/>"
+                "</ContentItem></NewsComponent>"
+            ),
+            r"only referenced \(https://hp.example/x.xml\)",
+        ),
+        (b"<NewsML/>", "holds no NewsItem"),
+        (b"<nitf/>", "the XML root is <nitf>, not <NewsML>"),
+        (b"<NewsML><NewsItem>", "malformed XML at line 1"),
+    ],
+    ids=[
+        "unknown-status",
+        "no-status",
+        "no-identifier",
+        "partial-update",
+        "referenced-text",
+        "no-items",
+        "not-newsml",
+        "malformed",
+    ],
+)
 def test_unreadable_items_are_refused_saying_why(data, reason):
     with pytest.raises(FormatError, match=reason):
         parse(data)
 
 
 def test_an_item_with_only_newslines_is_a_story_without_text():
-    story = parse_one(item(component="<NewsComponent><NewsLines><HeadLine>ALERT: Quay closed</HeadLine>"
-                                     "</NewsLines></NewsComponent>"))
+    story = parse_one(
+        item(component="<NewsComponent><NewsLines><HeadLine>ALERT: Quay closed</HeadLine></NewsLines></NewsComponent>")
+    )
     assert story.headline == "ALERT: Quay closed"
     assert story.paragraphs == []
     assert story.firstcreated == story.versioncreated == RECEIVED
 
 
 def test_plain_text_data_content_splits_on_blank_lines():
-    story = parse_one(item(component="<NewsComponent><ContentItem><DataContent>"
-                                     "VALMORA, March 4 (HP) - The quay\n   closed.\n\nIt reopens on Friday."
-                                     "</DataContent></ContentItem></NewsComponent>"))
+    story = parse_one(
+        item(
+            component="<NewsComponent><ContentItem><DataContent>"
+            "VALMORA, March 4 (HP) - The quay\n   closed.\n\nIt reopens on Friday."
+            "</DataContent></ContentItem></NewsComponent>"
+        )
+    )
     assert story.paragraphs == ["VALMORA, March 4 (HP) - The quay closed.", "It reopens on Friday."]
     assert story.headline == "The quay closed"
     assert story.headline_derived is True
@@ -304,16 +363,20 @@ def test_parsing_touches_no_network(monkeypatch):
 
 # --- detection ------------------------------------------------------------------------------------
 
+
 @pytest.mark.parametrize("name", READABLE + REFUSED)
 def test_every_fixture_is_detected_as_newsml1(name):
     assert formats.detect(fixture(name)) == "newsml1"
 
 
-@pytest.mark.parametrize("path", [
-    "agency-samples/iptc-newsinjson/TT_newsmlg2_sample.xml",
-    "agency-samples/iptc-newsinjson/NTB_nitf_sample.xml",
-    "seed/ians-2024-11-14-biden-xi-summit.agency-copy.txt",
-])
+@pytest.mark.parametrize(
+    "path",
+    [
+        "agency-samples/iptc-newsinjson/TT_newsmlg2_sample.xml",
+        "agency-samples/iptc-newsinjson/NTB_nitf_sample.xml",
+        "seed/ians-2024-11-14-biden-xi-summit.agency-copy.txt",
+    ],
+)
 def test_other_formats_are_not_detected_as_newsml1(path):
     assert formats.detect((CORPUS / path).read_bytes()) != "newsml1"
 
@@ -323,6 +386,7 @@ def test_a_feed_is_not_detected_as_newsml1():
 
 
 # --- output -------------------------------------------------------------------------------------
+
 
 @pytest.mark.parametrize("name", READABLE)
 def test_every_story_is_valid_ninjs(name):

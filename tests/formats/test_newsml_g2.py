@@ -25,11 +25,18 @@ CORPUS = Path(os.environ.get("WIREDESK_CORPUS") or REPO.parent / "shared" / "cor
 RECEIVED = dt.datetime(2026, 4, 12, 9, 0, tzinfo=dt.UTC)
 CEST = dt.timezone(dt.timedelta(hours=2))
 
-REFUSED = {"malformed-truncated.xml", "g2-package-only.xml", "g2-picture-item.xml",
-           "g2-newsmessage-nothing-to-publish.xml", "g2-no-headline-no-body.xml"}
+REFUSED = {
+    "malformed-truncated.xml",
+    "g2-package-only.xml",
+    "g2-picture-item.xml",
+    "g2-newsmessage-nothing-to-publish.xml",
+    "g2-no-headline-no-body.xml",
+}
 # Why a document that is not a text story is refused: the operator reads these.
-REASONS = re.compile(r"not a text story|neither a headline nor body text|this is not NewsML-G2: the root element"
-                     r"|NewsML 1\.x|nothing to publish")
+REASONS = re.compile(
+    r"not a text story|neither a headline nor body text|this is not NewsML-G2: the root element"
+    r"|NewsML 1\.x|nothing to publish"
+)
 
 
 def fixture(name: str) -> bytes:
@@ -46,9 +53,8 @@ def parse_one(data: bytes, source: str = "hpw") -> Story:
     return stories[0]
 
 
-
-
 # --- one file per case ----------------------------------------------------------------------
+
 
 def test_news_item_with_inline_nitf_reads_every_field():
     story = parse_one(fixture("g2-inline-nitf.xml"))
@@ -150,8 +156,10 @@ def test_news_message_gives_one_story_per_text_item_and_passes_over_the_rest():
         ("urn:newsml:harbourpress.example:20260412:first", 1, "Harbour cranes return to service"),
         ("urn:newsml:harbourpress.example:20260412:second", 2, "Lorry queues clear by noon"),
     ]
-    assert [s.paragraphs for s in stories] == [["The cranes worked again on Monday."],
-                                               ["Dock workers said the queues had cleared."]]
+    assert [s.paragraphs for s in stories] == [
+        ["The cranes worked again on Monday."],
+        ["Dock workers said the queues had cleared."],
+    ]
 
 
 def test_a_news_message_with_nothing_to_publish_says_what_it_held():
@@ -159,7 +167,8 @@ def test_a_news_message_with_nothing_to_publish_says_what_it_held():
         parse(fixture("g2-newsmessage-nothing-to-publish.xml"))
     assert str(caught.value) == (
         "nothing to publish in the newsMessage: a packageItem, not a text story: packages are not published; "
-        "2 × a newsItem of class ninat:picture, not a text story: only text is published")
+        "2 × a newsItem of class ninat:picture, not a text story: only text is published"
+    )
 
 
 def test_a_package_is_not_published():
@@ -192,8 +201,9 @@ def test_an_unknown_pub_status_is_withheld():
 
 
 def test_pub_status_as_a_uri():
-    data = fixture("g2-canceled.xml").replace(b'qcode="stat:canceled"',
-                                              b'uri="http://cv.iptc.org/newscodes/pubstatusg2/canceled"')
+    data = fixture("g2-canceled.xml").replace(
+        b'qcode="stat:canceled"', b'uri="http://cv.iptc.org/newscodes/pubstatusg2/canceled"'
+    )
     assert parse_one(data).pubstatus == "canceled"
 
 
@@ -223,8 +233,10 @@ def test_correction_signal_and_the_note_for_readers():
     assert story.signals == ["correction"]  # given twice, as uri and as qcode
     assert story.correction == "An earlier version gave the wrong departure time."
     # Both notes are the agency's; the XHTML notepad is a rendering of them and is left out.
-    assert story.ednote == ("Corrects paragraph 1: the sailing leaves at 05:40, not 04:50.\n"
-                            "An earlier version gave the wrong departure time.")
+    assert story.ednote == (
+        "Corrects paragraph 1: the sailing leaves at 05:40, not 04:50.\n"
+        "An earlier version gave the wrong departure time."
+    )
 
 
 def test_reuters_editorial_status_u_is_an_update():
@@ -239,8 +251,10 @@ def test_g2_without_namespace_and_html_body():
     assert story.language == "sv"
     assert story.urgency == 4
     assert story.subjects == [Subject(name="musik", uri="http://cv.iptc.org/newscodes/mediatopic/20000018")]
-    assert story.paragraphs == ["Sandviks kammarkör vann den baltiska körtävlingen på lördagen.",
-                                "Vi sjöng bättre än någonsin, säger dirigenten."]
+    assert story.paragraphs == [
+        "Sandviks kammarkör vann den baltiska körtävlingen på lördagen.",
+        "Vi sjöng bättre än någonsin, säger dirigenten.",
+    ]
 
 
 def test_a_guid_that_is_no_uri_is_made_one_and_the_headline_is_derived():
@@ -298,14 +312,17 @@ def test_a_capitalised_header_and_an_empty_embargoed_leave_the_story_usable():
     assert story.headline == "Seal pups counted on Skerra sandbank"  # only in the inline NITF's hedline
     assert story.headline_derived is False
     assert story.by == "By Lene Dahl"
-    assert story.paragraphs == ["Wardens counted 140 seal pups on the Skerra sandbank this spring, "
-                                "twenty more than last year."]
+    assert story.paragraphs == [
+        "Wardens counted 140 seal pups on the Skerra sandbank this spring, twenty more than last year."
+    ]
 
 
 def test_without_a_hedline_the_inline_nitf_title_is_the_headline():
-    data = fixture("g2-newsmessage-capital-header.xml").replace(
-        b"<hedline><hl1>Seal pups counted on Skerra sandbank</hl1></hedline>", b"").replace(
-        b"<body>", b"<head><title>Skerra seal pups counted</title></head><body>")
+    data = (
+        fixture("g2-newsmessage-capital-header.xml")
+        .replace(b"<hedline><hl1>Seal pups counted on Skerra sandbank</hl1></hedline>", b"")
+        .replace(b"<body>", b"<head><title>Skerra seal pups counted</title></head><body>")
+    )
     story = parse_one(data)
     assert story.headline == "Skerra seal pups counted"
     assert story.headline_derived is False
@@ -318,22 +335,28 @@ def test_element_names_are_read_whatever_their_case():
     assert story.dateline == Dateline(text="PORT SALVIN, May 3 (HPW)", place="Port Salvin", agency="HPW")
     assert story.versioncreated == dt.datetime(2026, 5, 3, 11, 0, tzinfo=dt.UTC)
     assert story.ednote == "Adds the cost in paragraph 2."
-    assert story.paragraphs == ["PORT SALVIN, May 3 (HPW) - The forty lamps along the harbour wall now burn LEDs.",
-                                "The change cost 60,000 crowns."]
+    assert story.paragraphs == [
+        "PORT SALVIN, May 3 (HPW) - The forty lamps along the harbour wall now burn LEDs.",
+        "The change cost 60,000 crowns.",
+    ]
 
 
-@pytest.mark.parametrize(("name", "rows"), [
-    ("g2-inline-xhtml-table-only.xml", ["Place | Boat", "1 | Kittiwake", "2 | Tern"]),
-    ("g2-inline-nitf-table-only.xml", ["Pos | Club | Pts", "1 | Skerra Gulls | 22"]),
-])
+@pytest.mark.parametrize(
+    ("name", "rows"),
+    [
+        ("g2-inline-xhtml-table-only.xml", ["Place | Boat", "1 | Kittiwake", "2 | Tern"]),
+        ("g2-inline-nitf-table-only.xml", ["Pos | Club | Pts", "1 | Skerra Gulls | 22"]),
+    ],
+)
 def test_a_body_of_only_a_table_gives_its_rows(name, rows):
     assert parse_one(fixture(name)).paragraphs == rows
 
 
 def test_without_a_dateline_element_the_dateline_is_read_from_the_lede():
     story = parse_one(fixture("g2-dateline-from-lede.xml"))
-    assert story.dateline == Dateline(text="KESTREL BAY, May 3 (HPW)", place="KESTREL BAY",
-                                      date=dt.date(2026, 5, 3), agency="HPW")
+    assert story.dateline == Dateline(
+        text="KESTREL BAY, May 3 (HPW)", place="KESTREL BAY", date=dt.date(2026, 5, 3), agency="HPW"
+    )
 
 
 def test_a_correction_signal_takes_its_note_for_readers_from_the_ednote():
@@ -358,19 +381,36 @@ def test_every_fixture_story_is_valid_ninjs_2_2(name):
 
 # --- hostile input --------------------------------------------------------------------------
 
-G2 = (b'<newsItem xmlns="http://iptc.org/std/nar/2006-10-01/" guid="urn:x:1">'
-      b"<contentMeta><headline>%s</headline></contentMeta>")
-BILLION_LAUGHS = (b'<?xml version="1.0"?><!DOCTYPE newsItem [<!ENTITY a "ha">'
-                  + b"".join(b'<!ENTITY %s "%s">' % (b"a" * (n + 1), b"&%s;" % (b"a" * n) * 10) for n in range(1, 10))
-                  + b"]>" + G2 % b"&aaaaaaaaaa;" + b"</newsItem>")
-EXTERNAL_ENTITY = (b'<?xml version="1.0"?><!DOCTYPE newsItem [<!ENTITY xxe SYSTEM "file:///etc/passwd">]>'
-                   + G2 % b"&xxe;" + b"</newsItem>")
-DEEP_NESTING = (G2 % b"x" + b"<contentSet><inlineXML>" + b"<div>" * 10_000 + b"</div>" * 10_000
-                + b"</inlineXML></contentSet></newsItem>")
+G2 = (
+    b'<newsItem xmlns="http://iptc.org/std/nar/2006-10-01/" guid="urn:x:1">'
+    b"<contentMeta><headline>%s</headline></contentMeta>"
+)
+BILLION_LAUGHS = (
+    b'<?xml version="1.0"?><!DOCTYPE newsItem [<!ENTITY a "ha">'
+    + b"".join(b'<!ENTITY %s "%s">' % (b"a" * (n + 1), b"&%s;" % (b"a" * n) * 10) for n in range(1, 10))
+    + b"]>"
+    + G2 % b"&aaaaaaaaaa;"
+    + b"</newsItem>"
+)
+EXTERNAL_ENTITY = (
+    b'<?xml version="1.0"?><!DOCTYPE newsItem [<!ENTITY xxe SYSTEM "file:///etc/passwd">]>'
+    + G2 % b"&xxe;"
+    + b"</newsItem>"
+)
+DEEP_NESTING = (
+    G2 % b"x"
+    + b"<contentSet><inlineXML>"
+    + b"<div>" * 10_000
+    + b"</div>" * 10_000
+    + b"</inlineXML></contentSet></newsItem>"
+)
 
 
-@pytest.mark.parametrize("data", [BILLION_LAUGHS, EXTERNAL_ENTITY, DEEP_NESTING],
-                         ids=["billion-laughs", "external-entity", "10000-deep-nesting"])
+@pytest.mark.parametrize(
+    "data",
+    [BILLION_LAUGHS, EXTERNAL_ENTITY, DEEP_NESTING],
+    ids=["billion-laughs", "external-entity", "10000-deep-nesting"],
+)
 def test_hostile_xml_is_refused(data):
     with pytest.raises(FormatError):
         parse(data)
@@ -382,8 +422,14 @@ G2_DIR = CORPUS / "newsml-g2"
 DPA_G2 = CORPUS / "agency-samples" / "dpa-digitalwires-to-newsmlg2" / "output"
 DPA_7901 = CORPUS / "agency-samples" / "dpa-digitalwires-to-iptc7901" / "output"
 AGENCIES = CORPUS / "agency-samples" / "iptc-newsinjson"
-CORPUS_FILES = sorted([*(G2_DIR / "examples").glob("*.xml"), *(G2_DIR / "unit_test_files").rglob("*.xml"),
-                       *AGENCIES.glob("*newsml*.xml"), *DPA_G2.glob("*.xml")])
+CORPUS_FILES = sorted(
+    [
+        *(G2_DIR / "examples").glob("*.xml"),
+        *(G2_DIR / "unit_test_files").rglob("*.xml"),
+        *AGENCIES.glob("*newsml*.xml"),
+        *DPA_G2.glob("*.xml"),
+    ]
+)
 
 
 def _is_headlined_text_item(data: bytes) -> bool:

@@ -24,8 +24,9 @@ from wiredesk.story import Dateline, Story, Subject
 REPO = Path(__file__).resolve().parents[2]
 FIXTURES = REPO / "tests" / "fixtures" / "ninjs"
 CORPUS = Path(os.environ.get("WIREDESK_CORPUS") or REPO.parent / "shared" / "corpus")
-CORPUS_FILES = sorted(p for folder in ("examples", "doc-examples", "test_suite")
-                      for p in (CORPUS / "ninjs" / folder).rglob("*.json"))
+CORPUS_FILES = sorted(
+    p for folder in ("examples", "doc-examples", "test_suite") for p in (CORPUS / "ninjs" / folder).rglob("*.json")
+)
 RECEIVED = dt.datetime(2026, 11, 25, 9, 30, tzinfo=dt.UTC)
 REFUSED = {
     "ninjs-missing-uri.json": "no uri",
@@ -52,9 +53,8 @@ def parse_one(data: bytes) -> Story:
     return stories[0]
 
 
-
-
 # --- one fixture per case -------------------------------------------------------------------------
+
 
 def test_1x_body_html_every_field():
     story = parse_one(fixture("ninjs-1.x-body-html.json"))
@@ -88,8 +88,11 @@ def test_1x_body_html_every_field():
 
 def test_1x_body_text_splits_at_blank_lines_and_located_is_the_dateline_without_one_in_the_text():
     story = parse_one(fixture("ninjs-1.x-body-text.json"))
-    assert story.paragraphs == ["The lighthouse on the cape opens to visitors again on Saturday.",
-                                "Guided tours start every hour.", "The climb has 112 steps."]
+    assert story.paragraphs == [
+        "The lighthouse on the cape opens to visitors again on Saturday.",
+        "Guided tours start every hour.",
+        "The climb has 112 steps.",
+    ]
     assert story.dateline == Dateline(text="Cape Example", place="Cape Example")
 
 
@@ -99,8 +102,10 @@ def test_2x_every_field_with_plain_text_preferred_to_html():
         uri="urn:example-wire:2026:harbour-cranes",
         headline="Harbour cranes return to service",
         subheadline="Lorry queues cleared by noon",
-        paragraphs=["PORT SALVIN, Nov 24 The harbour's cranes worked again on Monday.",
-                    "Dock workers said queues had cleared by noon."],
+        paragraphs=[
+            "PORT SALVIN, Nov 24 The harbour's cranes worked again on Monday.",
+            "Dock workers said queues had cleared by noon.",
+        ],
         version=2,
         dateline=Dateline(text="PORT SALVIN, Nov 24", place="Port Salvin", agency="Example Wire"),
         language="en-GB",
@@ -110,8 +115,11 @@ def test_2x_every_field_with_plain_text_preferred_to_html():
         by="Jane Doe, Example Wire",
         slugline="harbour-cranes",
         # A subject's uri that is not a URI is dropped; a subject with no name at all is too.
-        subjects=[Subject(name="Ports", uri="http://cv.example.test/topics/ports"),
-                  Subject(name="Shipping", literal="shipping"), Subject(name="bad uri")],
+        subjects=[
+            Subject(name="Ports", uri="http://cv.example.test/topics/ports"),
+            Subject(name="Shipping", literal="shipping"),
+            Subject(name="bad uri"),
+        ],
         ednote="Updates with the port authority's comment.",
         copyrightnotice="Copyright 2026 Example Wire",
         usageterms="Subscribers only.",
@@ -142,22 +150,27 @@ def test_superdesk_1x_guid_body_html_and_offsets_without_colon_every_field():
     assert story == Story(
         uri="tag:example.test,2026:newsroom:ferry-timetable",
         headline="Island ferry adds a winter crossing",
-        paragraphs=["PORT SALVIN, Nov 25 (XW) - The island ferry will add a third daily crossing in winter, "
-                    "the operator said on Wednesday.",
-                    "The new crossing leaves at noon.",
-                    "A single fare stays at four pounds."],
+        paragraphs=[
+            "PORT SALVIN, Nov 25 (XW) - The island ferry will add a third daily crossing in winter, "
+            "the operator said on Wednesday.",
+            "The new crossing leaves at noon.",
+            "A single fare stays at four pounds.",
+        ],
         version=2,
-        dateline=Dateline(text="PORT SALVIN, Nov 25 (XW)", place="PORT SALVIN", date=dt.date(2026, 11, 25),
-                          agency="XW"),
+        dateline=Dateline(
+            text="PORT SALVIN, Nov 25 (XW)", place="PORT SALVIN", date=dt.date(2026, 11, 25), agency="XW"
+        ),
         language="en",
         firstcreated=dt.datetime(2026, 11, 25, 9, 40, tzinfo=dt.UTC),
         versioncreated=dt.datetime(2026, 11, 25, 10, 0, tzinfo=dt.UTC),
         urgency=3,
         by="Sam Example",
         slugline="FERRY-TIMETABLE",
-        subjects=[Subject(name="economy, business and finance", literal="04000000"),
-                  Subject(name="Transport", literal="t"),
-                  Subject(name="transport", uri="http://cv.example.test/subjectcode/04015000", literal="04015000")],
+        subjects=[
+            Subject(name="economy, business and finance", literal="04000000"),
+            Subject(name="Transport", literal="t"),
+            Subject(name="transport", uri="http://cv.example.test/subjectcode/04015000", literal="04015000"),
+        ],
         ednote="Adds the fare in paragraph 3.",
         copyrightnotice="Copyright 2026 Example Wire",
         usageterms="Subscribers only.",
@@ -169,19 +182,29 @@ def test_superdesk_1x_guid_body_html_and_offsets_without_colon_every_field():
 def test_superdesk_1x_urn_guid_with_body_text_preferred_and_located_as_the_dateline():
     story = parse_one(fixture("ninjs-superdesk-body-text.json"))
     assert story.uri == "urn:newsml:example.test:2026-11-25:lighthouse-repairs"
-    assert story.paragraphs == ["The lighthouse on Keston Point will close on Monday for repairs to its lamp.",
-                                "It reopens in December, the harbour trust said."]
+    assert story.paragraphs == [
+        "The lighthouse on Keston Point will close on Monday for repairs to its lamp.",
+        "It reopens in December, the harbour trust said.",
+    ]
     assert story.dateline == Dateline(text="Keston", place="Keston")
     assert (story.version, story.urgency) == (1, 4)
-    assert (story.versioncreated, story.embargoed) == (dt.datetime(2026, 11, 25, 11, 15, tzinfo=dt.UTC),
-                                                       dt.datetime(2026, 11, 25, 12, 0, tzinfo=dt.UTC))
+    assert (story.versioncreated, story.embargoed) == (
+        dt.datetime(2026, 11, 25, 11, 15, tzinfo=dt.UTC),
+        dt.datetime(2026, 11, 25, 12, 0, tzinfo=dt.UTC),
+    )
 
 
-@pytest.mark.parametrize("item, uri", [
-    pytest.param({"uri": "urn:example-wire:a", "guid": "urn:example-wire:b"}, "urn:example-wire:a", id="uri-first"),
-    pytest.param({"guid": "3f6c1d2e-0000-4000-8000-000000000001"},
-                 "urn:wiredesk:xyz:ninjs:3f6c1d2e-0000-4000-8000-000000000001", id="guid-not-a-uri"),
-])
+@pytest.mark.parametrize(
+    "item, uri",
+    [
+        pytest.param({"uri": "urn:example-wire:a", "guid": "urn:example-wire:b"}, "urn:example-wire:a", id="uri-first"),
+        pytest.param(
+            {"guid": "3f6c1d2e-0000-4000-8000-000000000001"},
+            "urn:wiredesk:xyz:ninjs:3f6c1d2e-0000-4000-8000-000000000001",
+            id="guid-not-a-uri",
+        ),
+    ],
+)
 def test_the_uri_is_ninjs_uri_else_superdesk_guid(item, uri):
     assert parse_one(json.dumps({**item, "headline": "Ferry", "body_text": "Text."}).encode()).uri == uri
 
@@ -219,21 +242,29 @@ def test_3x_canceled_is_a_kill():
 def test_an_array_of_items_or_an_items_list_is_several_stories(name):
     first, second = parse(fixture(name))
     assert (first.uri, first.headline, first.paragraphs) == (
-        "urn:example-wire:2026:zoo-1", "Zoo counts three new penguins", ["Three penguins hatched at the zoo."])
+        "urn:example-wire:2026:zoo-1",
+        "Zoo counts three new penguins",
+        ["Three penguins hatched at the zoo."],
+    )
     assert (second.uri, second.headline, second.paragraphs) == (
-        "urn:example-wire:2026:zoo-2", "Zoo asks children to name the penguins",
-        ["The zoo wants name ideas by Friday."])
+        "urn:example-wire:2026:zoo-2",
+        "Zoo asks children to name the penguins",
+        ["The zoo wants name ideas by Friday."],
+    )
 
 
 def test_a_data_list_is_read_like_items():
     assert [s.uri for s in parse(fixture("ninjs-data-wrapper.json"))] == ["urn:example-wire:2026:zoo-1"]
 
 
-@pytest.mark.parametrize("name, text", [
-    ("ninjs-bom.json", "The café serves crêpes."),
-    ("ninjs-utf16.json", "Die Fähre fährt öfter."),
-    ("ninjs-latin1-undeclared.json", "Crêpes for everyone."),
-])
+@pytest.mark.parametrize(
+    "name, text",
+    [
+        ("ninjs-bom.json", "The café serves crêpes."),
+        ("ninjs-utf16.json", "Die Fähre fährt öfter."),
+        ("ninjs-latin1-undeclared.json", "Crêpes for everyone."),
+    ],
+)
 def test_encodings(name, text):
     assert parse_one(fixture(name)).paragraphs == [text]
 
@@ -285,7 +316,13 @@ def test_fields_of_the_wrong_type_are_ignored_and_an_unreadable_status_is_held()
     assert (story.headline, story.paragraphs) == ("Every field has the wrong type", ["Only this text is right."])
     assert story.pubstatus == "withheld"
     assert (story.version, story.urgency, story.language, story.by, story.versioncreated, story.embargoed) == (
-        None, None, None, None, None, None)
+        None,
+        None,
+        None,
+        None,
+        None,
+        None,
+    )
     assert (story.subjects, story.genres, story.dateline, story.slugline) == ([], [], None, None)
 
 
@@ -310,7 +347,7 @@ def mangled(data: bytes, seed: int, count: int = 60) -> list[bytes]:
     for _ in range(count):
         cut = bytearray(data)
         at = rnd.randrange(len(cut) or 1)
-        cut[at:at + rnd.randint(1, 30)] = bytes([rnd.randrange(256)])
+        cut[at : at + rnd.randint(1, 30)] = bytes([rnd.randrange(256)])
         variants.append(bytes(cut[: rnd.randint(at, len(cut))]))
     return variants
 
@@ -318,8 +355,9 @@ def mangled(data: bytes, seed: int, count: int = 60) -> list[bytes]:
 @pytest.mark.parametrize("module, folder", [(ninjs, "ninjs"), (dpa_digitalwires, "dpa-digitalwires")])
 def test_damaged_json_is_read_or_refused_never_a_crash(module, folder):
     for number, path in enumerate(sorted((FIXTURES.parent / folder).iterdir())):
-        assert_read_or_refused(module.parse, mangled(path.read_bytes(), seed=number),
-                               Context(source="xyz", received=RECEIVED))
+        assert_read_or_refused(
+            module.parse, mangled(path.read_bytes(), seed=number), Context(source="xyz", received=RECEIVED)
+        )
 
 
 def test_html_paragraphs_never_fetch_and_survive_odd_markup():
@@ -334,15 +372,25 @@ def test_html_paragraphs_never_fetch_and_survive_odd_markup():
 
 # --- our own output reads back --------------------------------------------------------------------
 
+
 def round_trip_sources() -> list[Story]:
     context = Context(source="xyz", received=RECEIVED)
-    stories = [*iptc7901.parse((REPO / "tests/fixtures/iptc7901/7901-berichtigung.txt").read_bytes(), context),
-               *iptc7901.parse((REPO / "tests/fixtures/iptc7901/7901-kill-advisory.txt").read_bytes(), context),
-               *anpa1312.parse((REPO / "tests/fixtures/anpa1312/anpa-writethru.txt").read_bytes(), context),
-               *agency_copy.parse((REPO / "tests/fixtures/agency-copy/category-field.txt").read_bytes(), context)]
-    full = dataclasses.replace(stories[0], subheadline="Die Küste ist frei", language="de", keywords=["Sturm"],
-                               genres=[Subject(name="Meldung", literal="genre:1")], copyrightnotice="© nwa",
-                               usageterms="Abonnenten", embargoed=dt.datetime(2026, 2, 4, 6, 0, tzinfo=dt.UTC))
+    stories = [
+        *iptc7901.parse((REPO / "tests/fixtures/iptc7901/7901-berichtigung.txt").read_bytes(), context),
+        *iptc7901.parse((REPO / "tests/fixtures/iptc7901/7901-kill-advisory.txt").read_bytes(), context),
+        *anpa1312.parse((REPO / "tests/fixtures/anpa1312/anpa-writethru.txt").read_bytes(), context),
+        *agency_copy.parse((REPO / "tests/fixtures/agency-copy/category-field.txt").read_bytes(), context),
+    ]
+    full = dataclasses.replace(
+        stories[0],
+        subheadline="Die Küste ist frei",
+        language="de",
+        keywords=["Sturm"],
+        genres=[Subject(name="Meldung", literal="genre:1")],
+        copyrightnotice="© nwa",
+        usageterms="Abonnenten",
+        embargoed=dt.datetime(2026, 2, 4, 6, 0, tzinfo=dt.UTC),
+    )
     return [*stories, full]
 
 
@@ -355,12 +403,16 @@ def test_our_own_ninjs_reads_back_into_the_same_story(original):
         original,
         dateline=dataclasses.replace(original.dateline, date=None) if original.dateline else None,
         signals=[s for s in original.signals if s in ("kill", "correction")],
-        format="ninjs", keys=back.keys, targets=back.targets, take=None,
+        format="ninjs",
+        keys=back.keys,
+        targets=back.targets,
+        take=None,
     )
     assert back == expected
 
 
 # --- the corpus: IPTC's examples and test suite -----------------------------------------------------
+
 
 def has_text(path: Path) -> bool:
     """A text item with any headline or body, judged from the raw JSON, not by the parser."""
@@ -369,8 +421,12 @@ def has_text(path: Path) -> bool:
     except ValueError:
         return False
     items = doc if isinstance(doc, list) else [doc]
-    return any(isinstance(item, dict) and item.get("type", "text") in ("text", "composite") and any(
-        (key.startswith(("headline", "body")) and value) for key, value in item.items()) for item in items)
+    return any(
+        isinstance(item, dict)
+        and item.get("type", "text") in ("text", "composite")
+        and any((key.startswith(("headline", "body")) and value) for key, value in item.items())
+        for item in items
+    )
 
 
 def test_the_corpus_is_there():
@@ -403,7 +459,10 @@ def test_corpus_1x_and_3x_of_the_same_item_agree():
     new = parse_one((CORPUS / "ninjs" / "examples" / "3.0" / "ntb_text.json").read_bytes())
     assert old == new
     assert (old.ednote, old.slugline, old.versioncreated) == (
-        "Noe utvidet.", "skien-google", dt.datetime(2019, 8, 9, 9, 46, 53, tzinfo=dt.UTC))
+        "Noe utvidet.",
+        "skien-google",
+        dt.datetime(2019, 8, 9, 9, 46, 53, tzinfo=dt.UTC),
+    )
 
 
 def ninjs_score(data: bytes) -> float:
@@ -413,7 +472,11 @@ def ninjs_score(data: bytes) -> float:
 def test_score_is_one_for_a_uri_a_half_for_ninjs_fields_alone_and_nothing_for_other_formats():
     superdesk = {name for name in READABLE if name.startswith("ninjs-superdesk")}
     assert {name: ninjs_score(fixture(name)) for name in READABLE} == {
-        name: 0.5 if name in superdesk else 1.0 for name in READABLE}
-    others = [*(FIXTURES.parent / "iptc7901").iterdir(), *(FIXTURES.parent / "anpa1312").iterdir(),
-              *(FIXTURES.parent / "agency-copy").iterdir()]
+        name: 0.5 if name in superdesk else 1.0 for name in READABLE
+    }
+    others = [
+        *(FIXTURES.parent / "iptc7901").iterdir(),
+        *(FIXTURES.parent / "anpa1312").iterdir(),
+        *(FIXTURES.parent / "agency-copy").iterdir(),
+    ]
     assert not any(ninjs_score(p.read_bytes()) for p in others)

@@ -23,8 +23,12 @@ CORPUS = Path(os.environ.get("WIREDESK_CORPUS") or REPO.parent / "shared" / "cor
 RECEIVED = dt.datetime(2026, 4, 12, 9, 0, tzinfo=dt.UTC)
 
 # Fixtures that are refused, each for the reason its name gives.
-REFUSED = {"malformed-truncated.xml", "malformed-unclosed-cdata.xml", "nitf-no-headline-no-body.xml",
-           "nitf-undeclared-entity-without-doctype.xml"}
+REFUSED = {
+    "malformed-truncated.xml",
+    "malformed-unclosed-cdata.xml",
+    "nitf-no-headline-no-body.xml",
+    "nitf-undeclared-entity-without-doctype.xml",
+}
 
 
 def fixture(name: str) -> bytes:
@@ -37,9 +41,8 @@ def parse_one(data: bytes, source: str = "hpw") -> Story:
     return stories[0]
 
 
-
-
 # --- one file per case ----------------------------------------------------------------------
+
 
 def test_no_namespace_dtd_era_shape_reads_every_field():
     story = parse_one(fixture("nitf-no-namespace.xml"))
@@ -49,8 +52,9 @@ def test_no_namespace_dtd_era_shape_reads_every_field():
     assert story.headline_derived is False
     assert story.subheadline == "Commuters asked for it for years"
     assert story.by == "By Mara Quill, Transport Correspondent"
-    assert story.dateline == Dateline(text="PORT SALVIN, April 12 (HPW)", place="PORT SALVIN",
-                                      date=dt.date(2026, 4, 12), agency="HPW")
+    assert story.dateline == Dateline(
+        text="PORT SALVIN, April 12 (HPW)", place="PORT SALVIN", date=dt.date(2026, 4, 12), agency="HPW"
+    )
     assert story.located == "PORT SALVIN"
     assert story.language == "en-GB"
     assert story.urgency == 4
@@ -98,15 +102,19 @@ def test_namespaced_3_6_reads_like_plain_nitf():
     assert story.language == "de"
     assert story.dateline == Dateline(text="Obertal (nwa)", place="Obertal", agency="nwa")
     assert story.versioncreated == dt.datetime(2026, 2, 3, 7, 15, tzinfo=dt.UTC)
-    assert story.paragraphs == ["Obertal (nwa) - Die Bergbahn am Kessel fährt seit Dienstag wieder.",
-                                "Der Sturm hatte zwei Masten beschädigt."]
+    assert story.paragraphs == [
+        "Obertal (nwa) - Die Bergbahn am Kessel fährt seit Dienstag wieder.",
+        "Der Sturm hatte zwei Masten beschädigt.",
+    ]
 
 
 def test_dtd_era_doctype_parses_without_loading_the_dtd_and_reads_its_named_entities():
     story = parse_one(fixture("nitf-dtd-era-doctype.xml"))
     assert story.headline == "Café owners win fight over river terrace"
-    assert story.paragraphs == ["The town council gave way on Tuesday — the terraces stay.",
-                                '"It is a good day for the cafés," said owner Renée Arlo.']
+    assert story.paragraphs == [
+        "The town council gave way on Tuesday — the terraces stay.",
+        '"It is a good day for the cafés," said owner Renée Arlo.',
+    ]
     # A naive issue time is read in UTC.
     assert story.versioncreated == dt.datetime(2026, 7, 21, 14, 10, tzinfo=dt.UTC)
 
@@ -148,8 +156,10 @@ def test_breaks_blocks_lists_and_notes():
 
 
 def test_the_nitf_vocabulary_reads_any_body_content_element():
-    root = xml.load(b"<body.content><block><p>One <em>two</em>\n   three</p></block><hl2>Four</hl2>"
-                    b"<media><media-caption>not copy</media-caption></media></body.content>")
+    root = xml.load(
+        b"<body.content><block><p>One <em>two</em>\n   three</p></block><hl2>Four</hl2>"
+        b"<media><media-caption>not copy</media-caption></media></body.content>"
+    )
     assert markup.paragraphs(root, markup.NITF) == ["One two three", "Four"]
     assert markup.paragraphs(None, markup.NITF) == []
 
@@ -319,17 +329,21 @@ def test_editors_notes_in_docdata_body_head_and_body_content_are_ednote_never_te
         "The path over the north dunes is closed until August so that terns can nest, the park office said.",
         "Walkers can use the beach instead.",
     ]
-    assert story.ednote == ("Moved early for the evening bulletin.\nMap to follow.\n"
-                            "Please credit the park office for the photo.\nNot for the web edition.")
+    assert story.ednote == (
+        "Moved early for the evening bulletin.\nMap to follow.\n"
+        "Please credit the park office for the photo.\nNot for the web edition."
+    )
 
 
 def test_hl2_in_the_hedline_is_the_subheadline_and_in_the_body_a_crosshead():
     story = parse_one(fixture("nitf-hl2-in-hedline-after-hl1.xml"))
     assert story.headline == "Church bells ring again in Valmora"
     assert story.subheadline == "Restored after forty silent years"
-    assert story.paragraphs == ["The three bells of St Brand's rang on Sunday for the first time since 1986.",
-                                "A village collection",
-                                "Villagers raised the money for the repair themselves."]
+    assert story.paragraphs == [
+        "The three bells of St Brand's rang on Sunday for the first time since 1986.",
+        "A village collection",
+        "Villagers raised the money for the repair themselves.",
+    ]
 
 
 def test_the_dateline_place_is_the_city_of_its_location():
@@ -346,13 +360,18 @@ def test_every_fixture_story_is_valid_ninjs_2_2(name):
 
 # --- hostile input --------------------------------------------------------------------------
 
-BILLION_LAUGHS = (b'<?xml version="1.0"?><!DOCTYPE nitf [<!ENTITY a "ha">'
-                  + b"".join(b'<!ENTITY %s "%s">' % (b"a" * (n + 1), b"&%s;" % (b"a" * n) * 10) for n in range(1, 10))
-                  + b"]><nitf><body><body.content><p>&aaaaaaaaaa;</p></body.content></body></nitf>")
-EXTERNAL_ENTITY = (b'<?xml version="1.0"?><!DOCTYPE nitf [<!ENTITY xxe SYSTEM "file:///etc/passwd">]>'
-                   b"<nitf><body><body.head><hedline><hl1>&xxe;</hl1></hedline></body.head></body></nitf>")
-DEEP_NESTING = (b"<nitf><body><body.content>" + b"<block>" * 10_000 + b"</block>" * 10_000
-                + b"</body.content></body></nitf>")
+BILLION_LAUGHS = (
+    b'<?xml version="1.0"?><!DOCTYPE nitf [<!ENTITY a "ha">'
+    + b"".join(b'<!ENTITY %s "%s">' % (b"a" * (n + 1), b"&%s;" % (b"a" * n) * 10) for n in range(1, 10))
+    + b"]><nitf><body><body.content><p>&aaaaaaaaaa;</p></body.content></body></nitf>"
+)
+EXTERNAL_ENTITY = (
+    b'<?xml version="1.0"?><!DOCTYPE nitf [<!ENTITY xxe SYSTEM "file:///etc/passwd">]>'
+    b"<nitf><body><body.head><hedline><hl1>&xxe;</hl1></hedline></body.head></body></nitf>"
+)
+DEEP_NESTING = (
+    b"<nitf><body><body.content>" + b"<block>" * 10_000 + b"</block>" * 10_000 + b"</body.content></body></nitf>"
+)
 
 
 # In UTF-16 the loader's byte scan for <!ENTITY cannot see the declarations; libxml2's own
@@ -360,24 +379,33 @@ DEEP_NESTING = (b"<nitf><body><body.content>" + b"<block>" * 10_000 + b"</block>
 BILLION_LAUGHS_UTF16 = BILLION_LAUGHS.decode().replace('"1.0"?>', '"1.0" encoding="UTF-16"?>').encode("utf-16")
 
 
-@pytest.mark.parametrize("data", [BILLION_LAUGHS, BILLION_LAUGHS_UTF16, EXTERNAL_ENTITY, DEEP_NESTING],
-                         ids=["billion-laughs", "billion-laughs-utf16", "external-entity", "10000-deep-nesting"])
+@pytest.mark.parametrize(
+    "data",
+    [BILLION_LAUGHS, BILLION_LAUGHS_UTF16, EXTERNAL_ENTITY, DEEP_NESTING],
+    ids=["billion-laughs", "billion-laughs-utf16", "external-entity", "10000-deep-nesting"],
+)
 def test_hostile_xml_is_refused(data):
     with pytest.raises(FormatError):
         parse_one(data)
 
 
 def test_an_external_dtd_is_never_loaded():
-    story = parse_one(b'<!DOCTYPE nitf SYSTEM "file:///etc/passwd"><nitf><body><body.head><hedline>'
-                      b"<hl1>Quiet day at the harbour</hl1></hedline></body.head></body></nitf>")
+    story = parse_one(
+        b'<!DOCTYPE nitf SYSTEM "file:///etc/passwd"><nitf><body><body.head><hedline>'
+        b"<hl1>Quiet day at the harbour</hl1></hedline></body.head></body></nitf>"
+    )
     assert story.headline == "Quiet day at the harbour"
     assert "root:" not in json.dumps(story.to_dict())
 
 
 # --- the corpus: real NITF ------------------------------------------------------------------
 
-CORPUS_FILES = sorted({*(p for p in (CORPUS / "nitf").rglob("*.xml") if "xsd" not in p.parts),
-                       *(CORPUS / "agency-samples" / "iptc-newsinjson").glob("*nitf*.xml")})
+CORPUS_FILES = sorted(
+    {
+        *(p for p in (CORPUS / "nitf").rglob("*.xml") if "xsd" not in p.parts),
+        *(CORPUS / "agency-samples" / "iptc-newsinjson").glob("*nitf*.xml"),
+    }
+)
 
 
 def test_the_corpus_has_nitf():

@@ -21,15 +21,15 @@ NOON_IN_BERLIN_SUMMER = dt.datetime(2024, 7, 1, 10, 0, tzinfo=dt.UTC)
 NAIVE = {
     "ninjs": b'{"uri": "urn:x:1", "headline": "Zone", "body_text": "Text.", "versioncreated": "2024-07-01T12:00:00"}',
     "nitf": b'<nitf><head><docdata><date.issue norm="20240701T120000"/></docdata></head>'
-            b'<body><body.head><hedline><hl1>Zone</hl1></hedline></body.head>'
-            b'<body.content><p>Text.</p></body.content></body></nitf>',
+    b"<body><body.head><hedline><hl1>Zone</hl1></hedline></body.head>"
+    b"<body.content><p>Text.</p></body.content></body></nitf>",
     "newsml-g2": b'<newsItem xmlns="http://iptc.org/std/nar/2006-10-01/" guid="urn:x:1" version="1">'
-                 b'<itemMeta><versionCreated>2024-07-01T12:00:00</versionCreated></itemMeta>'
-                 b'<contentMeta><headline>Zone</headline></contentMeta><contentSet>'
-                 b'<inlineXML contenttype="application/xhtml+xml"><html xmlns="http://www.w3.org/1999/xhtml">'
-                 b'<body><p>Text.</p></body></html></inlineXML></contentSet></newsItem>',
+    b"<itemMeta><versionCreated>2024-07-01T12:00:00</versionCreated></itemMeta>"
+    b"<contentMeta><headline>Zone</headline></contentMeta><contentSet>"
+    b'<inlineXML contenttype="application/xhtml+xml"><html xmlns="http://www.w3.org/1999/xhtml">'
+    b"<body><p>Text.</p></body></html></inlineXML></contentSet></newsItem>",
     "feed": b'<rss version="2.0"><channel><title>W</title><item><guid>urn:x:1</guid><title>Zone</title>'
-            b'<description>Text.</description><pubDate>2024-07-01T12:00:00</pubDate></item></channel></rss>',
+    b"<description>Text.</description><pubDate>2024-07-01T12:00:00</pubDate></item></channel></rss>",
     "iptc7901": b"\x01xyw0200 3 ec 50\n\n\x02Zone=\n\nText.\n\n\x03011200 Jul 24\n\x04",
 }
 

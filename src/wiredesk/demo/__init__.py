@@ -32,8 +32,13 @@ def load(folder: Path = WIRE) -> Counter:
             day = dt.datetime.fromisoformat(m.group(1).decode()).replace(tzinfo=dt.UTC)
             filed = min(now - dt.timedelta(minutes=5 * (12 - n)), day + dt.timedelta(hours=6, minutes=47 * n))
         agency = _AGENCY.search(data[:600])
-        delivery = pipeline.receive(data, source=agency.group(1).decode().lower() if agency else "mns",
-                                    transport="demo", filename=path.name, received_at=filed)
+        delivery = pipeline.receive(
+            data,
+            source=agency.group(1).decode().lower() if agency else "mns",
+            transport="demo",
+            filename=path.name,
+            received_at=filed,
+        )
         counts.update(str(r.outcome) for r in pipeline.process(delivery.pk, again=delivery.again))
     return counts
 

@@ -121,8 +121,10 @@ class Format(Protocol):
 
 # In the order that breaks a tie between two equal scores: dpa's JSON before ninjs, whose field
 # names it shares; plain copy, which any text resembles, last.
-FORMATS: dict[str, Format] = {module.NAME: module for module in (
-    nitf, newsml_g2, newsml1, feed, dpa_digitalwires, ninjs, iptc7901, anpa1312, agency_copy)}
+FORMATS: dict[str, Format] = {
+    module.NAME: module
+    for module in (nitf, newsml_g2, newsml1, feed, dpa_digitalwires, ninjs, iptc7901, anpa1312, agency_copy)
+}
 
 # Why no format claimed bytes of each kind.
 _UNCLAIMED = {
@@ -143,8 +145,9 @@ def detect(data: bytes) -> str:
     if scores[best] > 0:
         return best
     if head.kind == "xml":
-        raise FormatError(f"XML whose root is <{head.root}> is not a format wiredesk reads "
-                          f"(NITF, NewsML-G2, NewsML 1.2, RSS or Atom)")
+        raise FormatError(
+            f"XML whose root is <{head.root}> is not a format wiredesk reads (NITF, NewsML-G2, NewsML 1.2, RSS or Atom)"
+        )
     raise FormatError(_UNCLAIMED[head.kind])
 
 
@@ -158,8 +161,11 @@ def _is_mail(data: bytes) -> bool:
 def _xml_root(data: bytes) -> str:
     """The root element's local name, read without parsing the rest of the document."""
     try:
-        _, element = next(etree.iterparse(io.BytesIO(data), events=("start",), resolve_entities=False,
-                                          no_network=True, load_dtd=False))
+        _, element = next(
+            etree.iterparse(
+                io.BytesIO(data), events=("start",), resolve_entities=False, no_network=True, load_dtd=False
+            )
+        )
     except (etree.XMLSyntaxError, StopIteration):
         xml.load(data)  # raises with the line and column of the fault
         raise FormatError("the XML has no root element") from None

@@ -2,9 +2,9 @@
 
     date 2024-11-14                       optional field lines (date, category)
     Headline of the story                 optional: one line, then a blank line
-                                          
+
     Washington, Nov 14 (IANS) - The lede  the dateline runs into the first paragraph
-                                          
+
     Second paragraph...                   paragraphs are separated by blank lines
 
 Field lines may also run into the text on one line (`date 2024-11-14 Washington, Nov 14 US...`),
@@ -28,6 +28,8 @@ from wiredesk.story import Story, Subject
 _DATE_FIELD = re.compile(r"\A[ \t]*date[ \t]*:?[ \t]+(\d{4}-\d{2}-\d{2})\b[ \t]*\n?")
 _CATEGORY_FIELD = re.compile(r"\A[ \t]*category[ \t]*:?[ \t]+([^\n]+?)[ \t]*(?:\n|\Z)")
 _BLANK_LINE = re.compile(r"\n[ \t]*\n")
+
+
 def parse(data: bytes, context) -> list[Story]:
     body = text.unix_newlines(text.decode(data))
     fields, body = _read_fields(body)
@@ -57,24 +59,28 @@ def parse(data: bytes, context) -> list[Story]:
     derived = headline is None
     # Prefixes come off before the uri is made of the headline: "REFILE-" copy is the same story.
     headline, routing = (derive_headline(lede), Routing()) if derived else strip_routing(headline)
-    subjects = [Subject(name=fields["category"], literal=f"category:{fields['category']}")] if "category" in fields else []
-    return [Story(
-        uri=copy_uri(context.source, None, headline, story_date),
-        headline=headline,
-        headline_derived=derived,
-        paragraphs=paragraphs,
-        dateline=dateline,
-        version=routing.version,
-        urgency=routing.urgency,
-        signals=routing.signals,
-        firstcreated=_first_created(fields.get("date"), context),
-        versioncreated=context.received,
-        subjects=subjects,
-        ednote="\n\n".join(notes) or None,
-        format="agency-copy",
-        slugline=" ".join(line for line in codes if not reference_keys(line)) or None,
-        keys=[key for line in codes for key in reference_keys(line)],
-    )]
+    subjects = (
+        [Subject(name=fields["category"], literal=f"category:{fields['category']}")] if "category" in fields else []
+    )
+    return [
+        Story(
+            uri=copy_uri(context.source, None, headline, story_date),
+            headline=headline,
+            headline_derived=derived,
+            paragraphs=paragraphs,
+            dateline=dateline,
+            version=routing.version,
+            urgency=routing.urgency,
+            signals=routing.signals,
+            firstcreated=_first_created(fields.get("date"), context),
+            versioncreated=context.received,
+            subjects=subjects,
+            ednote="\n\n".join(notes) or None,
+            format="agency-copy",
+            slugline=" ".join(line for line in codes if not reference_keys(line)) or None,
+            keys=[key for line in codes for key in reference_keys(line)],
+        )
+    ]
 
 
 # Lines that file copy before its headline, as PTI's do: a story number ("DEL15") and a slug in
@@ -105,9 +111,16 @@ def _advisory_only(notes: list[str], fields: dict, context) -> Story:
     """Copy that only talks to editors: kept as a story with no text, which is never an article."""
     story_date = fields.get("date") or context.received.date()
     headline = derive_headline(notes[0])
-    return Story(uri=copy_uri(context.source, None, headline, story_date),
-                 headline=headline, headline_derived=True, paragraphs=[], ednote="\n\n".join(notes),
-                 firstcreated=context.received, versioncreated=context.received, format="agency-copy")
+    return Story(
+        uri=copy_uri(context.source, None, headline, story_date),
+        headline=headline,
+        headline_derived=True,
+        paragraphs=[],
+        ednote="\n\n".join(notes),
+        firstcreated=context.received,
+        versioncreated=context.received,
+        format="agency-copy",
+    )
 
 
 def _read_fields(body: str) -> tuple[dict, str]:
@@ -119,13 +132,15 @@ def _read_fields(body: str) -> tuple[dict, str]:
             except ValueError:
                 raise FormatError(f"the date field {m.group(1)!r} is not a real date") from None
             if fields["date"].year not in YEARS:
-                raise FormatError(f"the date field {m.group(1)!r} is not the date of news copy "
-                                  f"(years {YEARS.start} to {YEARS.stop - 1})")
+                raise FormatError(
+                    f"the date field {m.group(1)!r} is not the date of news copy "
+                    f"(years {YEARS.start} to {YEARS.stop - 1})"
+                )
         elif "category" not in fields and (m := _CATEGORY_FIELD.match(body)):
             fields["category"] = m.group(1)
         else:
             return fields, body
-        body = body[m.end():]
+        body = body[m.end() :]
 
 
 def _looks_like_headline(first: str, second: str) -> bool:
@@ -137,7 +152,7 @@ def _looks_like_headline(first: str, second: str) -> bool:
         return True
     # Without a dateline to go by: a short line that does not end like a sentence.
     ending = first.rstrip()
-    if ending.endswith(("\"", "”", "’", "'", ")")):
+    if ending.endswith(('"', "”", "’", "'", ")")):
         ending = ending.rstrip("\"”’')")
         if ending.endswith(("!", "?")):
             return False

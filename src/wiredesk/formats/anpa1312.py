@@ -25,19 +25,24 @@ from __future__ import annotations
 import re
 
 from wiredesk.formats.conventions import is_note, reference_keys
-from wiredesk.formats.iptc7901 import (Heading, Marks, build_story, decode_wire, paragraphs_of,
-                                       split_messages)
+from wiredesk.formats.iptc7901 import Heading, Marks, build_story, decode_wire, paragraphs_of, split_messages
 from wiredesk.formats.shared import date_in_year
 from wiredesk.formats.text import without
 from wiredesk.formats.times import parse_time
 from wiredesk.story import Story
 
-_SNIFF = re.compile(rb"[\x00\x16\s]*\x01[ \t]*[A-Za-z]\d{4}[^\n]*\n"
-                    rb"[\x11-\x14 \t]*[A-Za-z][ \t]+[A-Za-z][\x11-\x14]*[ \t]+\S")
-_FIELDS = re.compile(r"[ \t]*(?P<priority>[A-Za-z])[ \t]+(?P<category>[A-Za-z])[ \t]+(?P<keyword>\S+)(?P<version>.*?)"
-                     r"(?:[ \t]+(?P<month>\d{1,2})-(?P<day>\d{1,2}))?(?:[ \t]+(?P<words>\d{1,4}))?[ \t]*$")
-_STAMP = re.compile(r"(?P<agency>[A-Z]{2,6})-(?P<desk>[A-Z]{1,6})-(?P<month>\d{2})-(?P<day>\d{2})-(?P<year>\d{2})"
-                    r"[ \t]+(?P<hour>\d{2})(?P<minute>\d{2})[ \t]*(?P<zone>GMT|UTC|[A-Z]{3})?<?$")
+_SNIFF = re.compile(
+    rb"[\x00\x16\s]*\x01[ \t]*[A-Za-z]\d{4}[^\n]*\n"
+    rb"[\x11-\x14 \t]*[A-Za-z][ \t]+[A-Za-z][\x11-\x14]*[ \t]+\S"
+)
+_FIELDS = re.compile(
+    r"[ \t]*(?P<priority>[A-Za-z])[ \t]+(?P<category>[A-Za-z])[ \t]+(?P<keyword>\S+)(?P<version>.*?)"
+    r"(?:[ \t]+(?P<month>\d{1,2})-(?P<day>\d{1,2}))?(?:[ \t]+(?P<words>\d{1,4}))?[ \t]*$"
+)
+_STAMP = re.compile(
+    r"(?P<agency>[A-Z]{2,6})-(?P<desk>[A-Z]{1,6})-(?P<month>\d{2})-(?P<day>\d{2})-(?P<year>\d{2})"
+    r"[ \t]+(?P<hour>\d{2})(?P<minute>\d{2})[ \t]*(?P<zone>GMT|UTC|[A-Z]{3})?<?$"
+)
 _CYCLE = re.compile(r"^(?:BC|AM|PM|AP)-", re.I)
 _WORD_COUNT = re.compile(r",\s*\d{1,5}$")  # what ends the slug line: ", 0312"
 _MEDIA_LINE = re.compile(r"^[A-Z]{2,6}\s+(?:Photos?|Video|Audio|Graphics?|Interactive|Explainer)\b")
@@ -54,8 +59,10 @@ def sniff(data: bytes) -> bool:
 
 
 def parse(data: bytes, context) -> list[Story]:
-    return [_story(header, text, trailer, context)
-            for header, text, trailer in split_messages(decode_wire(data, keep=_DC2.encode()))]
+    return [
+        _story(header, text, trailer, context)
+        for header, text, trailer in split_messages(decode_wire(data, keep=_DC2.encode()))
+    ]
 
 
 def _story(header: str, text: str, trailer: str, context) -> Story:
@@ -92,13 +99,18 @@ def _story(header: str, text: str, trailer: str, context) -> Story:
     paragraphs = marks.take_notes([_ascii_typography(p) for p in paragraphs_of(body)])
     story_date = None
     if fields and fields.group("month"):
-        story_date = date_in_year(int(fields.group("month")), int(fields.group("day")),
-                                   (sent or context.received).date())
+        story_date = date_in_year(
+            int(fields.group("month")), int(fields.group("day")), (sent or context.received).date()
+        )
     return build_story(
-        fmt="anpa1312", context=context, marks=marks,
+        fmt="anpa1312",
+        context=context,
+        marks=marks,
         heading=Heading(title, _ascii_typography(", ".join(bylines)) or None),
-        paragraphs=paragraphs, keyword=keyword,
-        story_date=story_date or (sent or context.received).date(), sent=sent,
+        paragraphs=paragraphs,
+        keyword=keyword,
+        story_date=story_date or (sent or context.received).date(),
+        sent=sent,
         urgency=_URGENCY.get(fields.group("priority").lower()) if fields else None,
         category=fields.group("category").lower() if fields else None,
         slugline=slugline or keyword or None,

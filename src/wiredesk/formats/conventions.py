@@ -42,17 +42,23 @@ NOTE = re.compile(
     r"|nicht\s+zur\s+veröffentlichung|atenci[oó]n\s+redacci(?:ones|[oó]n)|aviso\s+a\s+(?:los\s+)?editores"
     r"|attenzione\s+redazion[ei]|avviso\s+alle\s+redazioni|nota\s+(?:per\s+le\s+redazioni|a\s+los\s+editores)"
     r"|note\s+aux\s+r[ée]dactions|à\s+l'attention\s+des\s+r[ée]dactions|avis\s+aux\s+r[ée]dactions"
-    r"|please\s+note\b|pls\s+note\b|desk\s+note)", re.I)
+    r"|please\s+note\b|pls\s+note\b|desk\s+note)",
+    re.I,
+)
 # A note that begins a section only editors read: it and everything after it are notes.
 _NOTES_SECTION = re.compile(
     r"^\W*(?:#+\s*)?(?:notizblock\b|(?:the\s+following\s+(?:information|details?)\s+(?:is|are)\s+)?not\s+(?:intended\s+)?"
-    r"for\s+publication|(?:die\s+folgenden\s+(?:informationen|angaben)\s+sind\s+)?nicht\s+zur\s+veröffentlichung)", re.I)
+    r"for\s+publication|(?:die\s+folgenden\s+(?:informationen|angaben)\s+sind\s+)?nicht\s+zur\s+veröffentlichung)",
+    re.I,
+)
 # A paragraph in brackets telling editors what a version changed: "(Adds analyst comment in
 # paragraph 4)", "(Corrects spelling of name)", "(ATTN: UPDATES with toll)", Reuters' and Yonhap's way.
 _BRACKETED_NOTE = re.compile(
     r"^\(\s*(?:adds|updates?|fixes|corrects|recasts|changes|refiles?|repeats?|removes|inserts|rewrites|writes\s+through"
     r"|writethru|clarifies|deletes|restores|moves|previously|tops|new\s+lede|re-?ledes?|releads?|advances|subs|withdraws"
-    r"|berichtigt|ergänzt|aktualisiert|neu:|corrige|ajoute|actualiza|a[ñn]ade|corregge|aggiunge)\b.*\)$", re.I | re.S)
+    r"|berichtigt|ergänzt|aktualisiert|neu:|corrige|ajoute|actualiza|a[ñn]ade|corregge|aggiunge)\b.*\)$",
+    re.I | re.S,
+)
 # What closes wire copy, never text for readers: end marks ("(END)", "ENDS", "+++"), and sign-offs
 # of the agency and the desk ("PTI ABC DEF", "--IANS", "bur-vlc/ab", "gr/bp", "dpa ab yydd n1").
 _SIGN_OFF = re.compile(
@@ -60,7 +66,8 @@ _SIGN_OFF = re.compile(
     r"|(?!.*\b(?:KILL|WITHDRAWN|ELIMINATION|ANNULATION|ADVISORY|URGENT|FLASH|BULLETIN)\b)"
     r"(?:-{1,2}\s*[A-Z]{2,6}(?:[ ]+[A-Z0-9]{2,6}){0,5}|[A-Z]{2,6}(?:[ ]+[A-Z0-9]{2,6}){1,5})"
     r"|[a-zäöü]{2,6}(?:-[a-z]{2,6})*/[a-z]{1,6}(?:/[a-z0-9]{1,6})*(?:[ ][a-z0-9/.-]{1,10}){0,4}"
-    r"|[a-zäöü]{2,8}(?:[ ][a-zäöüß0-9/.-]{1,12}){1,8})$")
+    r"|[a-zäöü]{2,8}(?:[ ][a-zäöüß0-9/.-]{1,12}){1,8})$"
+)
 # Words a lower-case sign-off ("dpa ab yydd n1") is made of: no vowels to speak of, or an agency's name.
 _SENTENCE_LIKE = re.compile(r"\b(?:the|and|der|die|und|les|des|los|las|del|che|was|ist|are|is)\b", re.I)
 
@@ -83,9 +90,15 @@ def is_note(paragraph: str) -> bool:
     m = NOTE.match(text)
     if not m:
         return False
-    marker, after = m.group(0), text[m.end():].lstrip()[:1]
-    return (bracketed or marker.isupper() or marker.rstrip().endswith(":") or after in (":", "-", "–", "—")
-            or "publication" in marker.lower() or "veröffentlichung" in marker.lower())
+    marker, after = m.group(0), text[m.end() :].lstrip()[:1]
+    return (
+        bracketed
+        or marker.isupper()
+        or marker.rstrip().endswith(":")
+        or after in (":", "-", "–", "—")
+        or "publication" in marker.lower()
+        or "veröffentlichung" in marker.lower()
+    )
 
 
 def is_sign_off(line: str) -> bool:
@@ -119,11 +132,23 @@ def split_notes(paragraphs: list[str]) -> tuple[list[str], list[str]]:
 _PREFIX = re.compile(
     r"^\s*(?:(?P<word>UPDATE\s*(?P<update>\d{1,2})|CORRECTED|CORRECTION|REFILE|REPEAT|RPT|URGENT|FLASH|BULLETIN"
     r"|EXTRA|EIL|BLITZ|WRITETHRU|KILL/WITHDRAWN|WITHDRAWN|KILL|MANDATORY\s+KILL|LEGAL\s+KILL)\s*(?:[-:–—]|\s-\s)\s*"
-    r"|\((?P<bracket>LEAD|URGENT|FLASH|CORRECTED|REFILE|UPDATE|(?P<ld>\d{1,2})(?:st|nd|rd|th)\s+LD)(?:\s*,[^)]{0,40})?\)\s+)")
-_PREFIX_SIGNALS = {"CORRECTED": "correction", "CORRECTION": "correction", "REFILE": "repeat", "REPEAT": "repeat",
-                   "RPT": "repeat", "WRITETHRU": "update", "LEAD": "update", "UPDATE": "update",
-                   "KILL/WITHDRAWN": "kill", "WITHDRAWN": "kill", "KILL": "kill", "MANDATORY KILL": "kill",
-                   "LEGAL KILL": "kill"}
+    r"|\((?P<bracket>LEAD|URGENT|FLASH|CORRECTED|REFILE|UPDATE|(?P<ld>\d{1,2})(?:st|nd|rd|th)\s+LD)(?:\s*,[^)]{0,40})?\)\s+)"
+)
+_PREFIX_SIGNALS = {
+    "CORRECTED": "correction",
+    "CORRECTION": "correction",
+    "REFILE": "repeat",
+    "REPEAT": "repeat",
+    "RPT": "repeat",
+    "WRITETHRU": "update",
+    "LEAD": "update",
+    "UPDATE": "update",
+    "KILL/WITHDRAWN": "kill",
+    "WITHDRAWN": "kill",
+    "KILL": "kill",
+    "MANDATORY KILL": "kill",
+    "LEGAL KILL": "kill",
+}
 _PREFIX_URGENCY = {"URGENT": 2, "FLASH": 1, "BULLETIN": 2, "EXTRA": 2, "EIL": 2, "BLITZ": 1}
 
 
@@ -140,7 +165,7 @@ def strip_routing(headline: str) -> tuple[str, Routing]:
     """The headline readers see, and what its routing prefixes said."""
     routing = Routing()
     while m := _PREFIX.match(headline):
-        rest = headline[m.end():]
+        rest = headline[m.end() :]
         if not rest.strip():
             break  # the prefix is all there is: a bare "KILL" headline is read as a kill below
         word = " ".join((m.group("word") or m.group("bracket")).split()).upper()
@@ -165,7 +190,9 @@ def strip_routing(headline: str) -> tuple[str, Routing]:
 _KILL_HEADLINE = re.compile(
     r"^\W*(?P<word>(?:mandatory|legal)\s*kill|kill(?:\W+kill)*|elimination|eliminar(?:\W+eliminar)*|eliminaci[oó]n"
     r"|annulation|annul+ata?|annul+are|anulaci[oó]n|anulad[oa]|аннулирование|withdrawal|withdrawn|story\s+withdrawn"
-    r"|meldung\s+zurückgezogen|zurückgezogen|kill\s*/\s*withdrawn)(?P<after>\s*(?:[-:–—/!.]|$))?", re.I)
+    r"|meldung\s+zurückgezogen|zurückgezogen|kill\s*/\s*withdrawn)(?P<after>\s*(?:[-:–—/!.]|$))?",
+    re.I,
+)
 # An instruction not to use a story: strong enough to read in a short item's own text.
 _KILL_INSTRUCTION = re.compile(
     r"\b(?:(?:mandatory|legal)\s+kill|(?:please|pls|plse|kindly)\s+(?:kill|withdraw|eliminate|delete|remove)"
@@ -177,10 +204,14 @@ _KILL_INSTRUCTION = re.compile(
     r"|meldung\s+(?:\S+\s+){0,8}?(?:wird|ist|wurde)\s+zurückgezogen|zieht\s+(?:die|ihre|seine)\s+meldung\s+(?:\S+\s+){0,8}?zurück"
     r"|bitte\s+nicht\s+(?:verwenden|veröffentlichen)|ne\s+(?:pas|plus)\s+(?:utiliser|publier)|merci\s+de\s+ne\s+pas"
     r"|annule\s+(?:la|cette)\s+d[ée]p[eê]che|no\s+(?:utilizar|usar|publicar)|anular\s+(?:la|esta)\s+(?:noticia|informaci[oó]n)"
-    r"|non\s+(?:utilizzare|pubblicare)|da\s+annullare)", re.I)
+    r"|non\s+(?:utilizzare|pubblicare)|da\s+annullare)",
+    re.I,
+)
 # In a note to editors an upper-case KILL is an instruction too; in copy it could be a headline word.
-_KILL_WORD = re.compile(r"\b(?:(?:MANDATORY|LEGAL)\s+)?KILL(?:ED)?\b|\bELIMINATION\b|\bANNULATION\b|\bANULACI[OÓ]N\b"
-                        r"|\bANNULLARE\b|\bWITHDRAWN\b")
+_KILL_WORD = re.compile(
+    r"\b(?:(?:MANDATORY|LEGAL)\s+)?KILL(?:ED)?\b|\bELIMINATION\b|\bANNULATION\b|\bANULACI[OÓ]N\b"
+    r"|\bANNULLARE\b|\bWITHDRAWN\b"
+)
 # A kill notice is short; a story that quotes someone saying "do not use" is not.
 _NOTICE_MAX = 800
 
@@ -202,7 +233,9 @@ def says_kill(text: str) -> bool:
 _CORRECTION = re.compile(
     r"^\W*(?:(?:eds?|editors?)\s*:\s*)?(?:(?P<label>berichtigung|korrektur|correction|corrected|correctif|rectificatif"
     r"|versión\s+corregida|corrección|correzione|rettifica)\s*[:\-–—]\s*|(?=(?:corrects?|fixes|berichtigt|corrige|rectifica)\b))"
-    r"(?P<note>\S.*)", re.I | re.S)
+    r"(?P<note>\S.*)",
+    re.I | re.S,
+)
 
 
 def correction_note(text: str) -> str | None:
@@ -217,18 +250,21 @@ _ADVISORY_HEADLINE = re.compile(
     r"^\W*(?:advisory|(?:news|media|service|editorial)\s+advisory|attention\s+(?:news\s+)?editors?|editor'?s'?\s+note"
     r"|note\s+to\s+editors|editors?\s+please\s+note|eds?\s*:|service\s+alert|achtung\s+redaktion(?:en)?"
     r"|redaktionshinweis|hinweis\s+(?:an|für)\s+die\s+redaktion|atenci[oó]n\s+redacci(?:ones|[oó]n)|aviso\s+a\s+(?:los\s+)?editores"
-    r"|attenzione\s+redazion[ei]|avviso\s+alle\s+redazioni|avis\s+aux\s+r[ée]dactions|note\s+aux\s+r[ée]dactions)\b", re.I)
+    r"|attenzione\s+redazion[ei]|avviso\s+alle\s+redazioni|avis\s+aux\s+r[ée]dactions|note\s+aux\s+r[ée]dactions)\b",
+    re.I,
+)
 _ADVISORY_SLUG = re.compile(r"(?:^|[-_/,\s])(?:advisory|advisories|eds|digest|hinweis|avis|aviso)(?:$|[-_/,\s])", re.I)
 # A note that is nothing but the word: the item declares itself an advisory ("^ADVISORY<").
 _ADVISORY_NOTE = re.compile(r"\W*(?:news\s+|media\s+|service\s+)?advisory\W*", re.I)
 _NOT_FOR_PUBLICATION = re.compile(
     r"\b(?:this|the\s+(?:above|following))\s+(?:advisory|message|item|note|information|notice)\s+is\s+not\s+for\s+publication"
     r"|\bnot\s+for\s+publication\s*\.?\s*$|\bnicht\s+zur\s+veröffentlichung\s+bestimmt|\bno\s+(?:es\s+)?para\s+publicaci[oó]n"
-    r"|\bnon\s+destinat[oa]\s+alla\s+pubblicazione|\bne\s+pas\s+publier\b", re.I)
+    r"|\bnon\s+destinat[oa]\s+alla\s+pubblicazione|\bne\s+pas\s+publier\b",
+    re.I,
+)
 
 
-def is_advisory(headline: str, derived: bool, slugline: str | None, genres, ednote: str,
-                paragraphs: list[str]) -> bool:
+def is_advisory(headline: str, derived: bool, slugline: str | None, genres, ednote: str, paragraphs: list[str]) -> bool:
     """Whether an item is an advisory, by its headline, slug, genre, notes or own words."""
     if _ADVISORY_HEADLINE.match(headline) and not derived:
         return True
@@ -257,9 +293,47 @@ _QUOTED = re.compile(r"[\"“”„«‘']([^\"“”„«»‘’\n]{8,200}?)[\
 # Letters never give back one of theirs to a digit: the possessive run spares the regex, tried at
 # every word of a long text, backtracking through them.
 _NUMBER = re.compile(r"\b([A-Za-z]{1,5}+)\s?(\d{2,6})\b|\b(?:no\.?|number|nr\.?|n[º°])\s*(\d{2,6})\b", re.I)
-_MONTH_WORDS = {"jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "sept", "oct", "nov", "dec", "gmt",
-                "utc", "est", "edt", "cet", "cest", "ist", "bst", "at", "on", "in", "by", "of", "to", "the", "page",
-                "para", "paragraph", "par", "pars", "graf", "grafs", "covid", "g", "no", "nr"}
+_MONTH_WORDS = {
+    "jan",
+    "feb",
+    "mar",
+    "apr",
+    "may",
+    "jun",
+    "jul",
+    "aug",
+    "sep",
+    "sept",
+    "oct",
+    "nov",
+    "dec",
+    "gmt",
+    "utc",
+    "est",
+    "edt",
+    "cet",
+    "cest",
+    "ist",
+    "bst",
+    "at",
+    "on",
+    "in",
+    "by",
+    "of",
+    "to",
+    "the",
+    "page",
+    "para",
+    "paragraph",
+    "par",
+    "pars",
+    "graf",
+    "grafs",
+    "covid",
+    "g",
+    "no",
+    "nr",
+}
 
 
 def reference_keys(text: str) -> list[str]:
@@ -313,9 +387,13 @@ def apply(story: Story) -> Story:
 
     advisory = is_advisory(headline, story.headline_derived, story.slugline, story.genres, ednote, paragraphs)
     own_text = "\n".join([headline, *paragraphs])
-    kill = (story.pubstatus == "canceled" or "kill" in signals or kill_headline(headline)
-            or ((advisory or not paragraphs) and says_kill("\n".join([own_text, ednote])))
-            or (len(own_text) <= _NOTICE_MAX and _may_ask_to_kill(own_text) and bool(_KILL_INSTRUCTION.search(own_text))))
+    kill = (
+        story.pubstatus == "canceled"
+        or "kill" in signals
+        or kill_headline(headline)
+        or ((advisory or not paragraphs) and says_kill("\n".join([own_text, ednote])))
+        or (len(own_text) <= _NOTICE_MAX and _may_ask_to_kill(own_text) and bool(_KILL_INSTRUCTION.search(own_text)))
+    )
     correction = story.correction
     if kill:
         signals, correction = _unique([*signals, "kill"]), None
@@ -349,17 +427,42 @@ def apply(story: Story) -> Story:
         if derived_from_a_note:
             headline = derive_headline(lede_without_dateline(paragraphs[0], dateline))
     return dataclasses.replace(
-        story, headline=headline, paragraphs=paragraphs, dateline=dateline, ednote=ednote or None, by=by,
+        story,
+        headline=headline,
+        paragraphs=paragraphs,
+        dateline=dateline,
+        ednote=ednote or None,
+        by=by,
         version=story.version if story.version is not None else routing.version,
         urgency=story.urgency if story.urgency is not None else routing.urgency,
-        signals=signals, language=story.language or guess_language(paragraphs),
-        correction=correction, pubstatus="canceled" if kill else story.pubstatus,
-        keys=_unique(keys), targets=_unique(targets))
+        signals=signals,
+        language=story.language or guess_language(paragraphs),
+        correction=correction,
+        pubstatus="canceled" if kill else story.pubstatus,
+        keys=_unique(keys),
+        targets=_unique(targets),
+    )
 
 
 # Words one of which every kill instruction holds, looked for before the slow regex.
-_KILL_HINTS = ("kill", "withdraw", "not to ", "do not", "eliminat", "zurück", "nicht", "ne pas", "ne plus",
-               "annul", "anul", "no utiliz", "no usar", "no publicar", "non utiliz", "non pubblic")
+_KILL_HINTS = (
+    "kill",
+    "withdraw",
+    "not to ",
+    "do not",
+    "eliminat",
+    "zurück",
+    "nicht",
+    "ne pas",
+    "ne plus",
+    "annul",
+    "anul",
+    "no utiliz",
+    "no usar",
+    "no publicar",
+    "non utiliz",
+    "non pubblic",
+)
 
 
 def _may_ask_to_kill(text: str) -> bool:
@@ -384,8 +487,9 @@ _WORDS_OF = {lang: set(words.split()) for lang, words in _COMMON_WORDS.items()}
 def guess_language(paragraphs: list[str]) -> str | None:
     # The opening words are enough to tell, and cost the same for a story of any length.
     words = Counter(_LOWER_WORD.findall(" ".join(paragraphs[:3])[:_LANGUAGE_CHARS].lower()))
-    (best, lang), (second, _) = sorted(((sum(map(words.__getitem__, common & words.keys())), lang)
-                                        for lang, common in _WORDS_OF.items()), reverse=True)[:2]
+    (best, lang), (second, _) = sorted(
+        ((sum(map(words.__getitem__, common & words.keys())), lang) for lang, common in _WORDS_OF.items()), reverse=True
+    )[:2]
     return lang if best >= 5 and best >= 2 * second else None
 
 

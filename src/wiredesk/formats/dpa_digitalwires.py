@@ -22,10 +22,10 @@ from __future__ import annotations
 import re
 
 from wiredesk.formats.errors import FormatError
-from wiredesk.formats.shared import VERSION_MAX, id_uri, read_dateline
-from wiredesk.formats.times import parse_time
 from wiredesk.formats.markup import html_paragraphs
 from wiredesk.formats.ninjs import load_json
+from wiredesk.formats.shared import VERSION_MAX, id_uri, read_dateline
+from wiredesk.formats.times import parse_time
 from wiredesk.story import Story, Subject
 
 NAME = "dpa-digitalwires"
@@ -34,9 +34,11 @@ _SIGNALS = {"sig:update": "update", "sig:correction": "correction"}
 # out as an Eil does. In brackets, before a colon or dash, or alone on its line a marker is one in
 # any case; otherwise only in capitals, so that "Blitz trifft Kirchturm" keeps its lightning.
 _PRIORITIES = {"blitz": 1, "eil": 2, "extra": 2, "vorrang": 3}
-_MARKER = re.compile(r"\s*(?:\((?P<bracketed>(?i:blitz|eil|extra|vorrang))\b[^)\n]*\)"
-                     r"|(?P<word>(?i:blitz|eil|extra|vorrang))(?:\s*[:–—]|\s+-(?=\s)|[ \t]*(?:\n|$))"
-                     r"|(?P<upper>BLITZ|EIL|EXTRA|VORRANG)(?=\s))\s*")
+_MARKER = re.compile(
+    r"\s*(?:\((?P<bracketed>(?i:blitz|eil|extra|vorrang))\b[^)\n]*\)"
+    r"|(?P<word>(?i:blitz|eil|extra|vorrang))(?:\s*[:–—]|\s+-(?=\s)|[ \t]*(?:\n|$))"
+    r"|(?P<upper>BLITZ|EIL|EXTRA|VORRANG)(?=\s))\s*"
+)
 # The notes editors act on; contacts and the closing line stay with dpa.
 _EDNOTE_ROLES = ("dpaednoterole:editorialnote", "dpaednoterole:picture", "dpaednoterole:embargo")
 
@@ -106,7 +108,7 @@ def _story(entry, context, where: str) -> Story:
     urgency = _int(entry.get("urgency"))
     urgency = urgency if urgency in range(1, 10) else min(priorities, default=None)
     signals = ["kill"] if pubstatus == "canceled" else []
-    if (signal := _SIGNALS.get(_string(entry.get("signal")) or "")):
+    if signal := _SIGNALS.get(_string(entry.get("signal")) or ""):
         signals.append(signal)
     return Story(
         uri=id_uri(uri, context.source, "dpa-digitalwires"),
@@ -115,7 +117,8 @@ def _story(entry, context, where: str) -> Story:
         version=version,
         subheadline=_string(entry.get("subhead")),
         dateline=read_dateline(article[0], (version_created or context.received).date())
-        if article and dateline_text else None,
+        if article and dateline_text
+        else None,
         language=_string(entry.get("language")),
         firstcreated=version_created if version == 1 else None,
         versioncreated=version_created,
@@ -124,8 +127,11 @@ def _story(entry, context, where: str) -> Story:
         by=_string(entry.get("byline")),
         slugline=_slugline(entry),
         subjects=[_concept(c) for c in categories if c.get("type") in ("dnltype:dpasubject", "dnltype:geosubject")]
-        + [Subject(name=c["name"], literal=f"category:{c['name']}")
-           for c in categories if c.get("type") == "dnltype:desk"],
+        + [
+            Subject(name=c["name"], literal=f"category:{c['name']}")
+            for c in categories
+            if c.get("type") == "dnltype:desk"
+        ],
         genres=[_concept(c) for c in categories if c.get("type") == "dnltype:genre"],
         keywords=[c["name"] for c in categories if c.get("type") == "dnltype:keyword"],
         ednote="\n".join(n["ednote"] for n in notes if n.get("role") in _EDNOTE_ROLES) or None,
@@ -142,7 +148,7 @@ def _unmarked(text: str, priorities: list[int]) -> str:
     """`text` after the priority markers it opens with, whose priorities are added to `priorities`."""
     while m := _MARKER.match(text):
         priorities.append(_PRIORITIES[next(filter(None, m.group("bracketed", "word", "upper"))).lower()])
-        text = text[m.end():]
+        text = text[m.end() :]
     return text
 
 
@@ -151,7 +157,7 @@ def _unmarked_start(paragraphs: list[str], priorities: list[int]) -> list[str]:
     marker line, is dropped."""
     for number, paragraph in enumerate(paragraphs):
         if text := _unmarked(paragraph, priorities):
-            return [text, *paragraphs[number + 1:]]
+            return [text, *paragraphs[number + 1 :]]
     return []
 
 

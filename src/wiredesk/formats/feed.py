@@ -26,8 +26,8 @@ import feedparser
 from lxml import etree
 
 from wiredesk.formats import markup, xml
-from wiredesk.formats.shared import derive_headline, id_uri, split_dateline
 from wiredesk.formats.errors import FormatError
+from wiredesk.formats.shared import derive_headline, id_uri, split_dateline
 from wiredesk.formats.times import impossible_offset, in_range, parse_time
 from wiredesk.story import Story, Subject
 

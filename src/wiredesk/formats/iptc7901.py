@@ -6,10 +6,10 @@ One message, as dpa sends it (control characters in angle brackets):
     Partei/Deutschland/Grüne/             keyword (slug) line
     <STX>(Eil)                            heading: notes in brackets, the headline, the byline, "="
     Grünen-Spitze tritt ab =
-    
+
     Berlin (dpa) - Die Grünen-Spitze      text wrapped at ~69 columns, paragraphs between blank lines
     zieht Konsequenzen.
-    
+
     # Notizblock                          notes for editors, to the end of the text (dpa)
     dpa abc yydd n1 sku                   closing line: desk and initials
     <ETX>251037 Sep 24                    sent at: day, hour, minute, month, year
@@ -37,19 +37,41 @@ from wiredesk.formats.text import repair_mojibake, unix_newlines, without
 from wiredesk.formats.times import parse_time
 from wiredesk.story import Story, Subject
 
-_HEADER = re.compile(r"[ \t]*(?P<service>[A-Za-z][A-Za-z-]{0,9}?)(?P<number>\d{1,6})[ \t]+(?P<priority>\d)"
-                     r"[ \t]+(?P<category>\S{1,4})[ \t]+(?P<words>\d{1,6})\b(?P<rest>.*)")
+_HEADER = re.compile(
+    r"[ \t]*(?P<service>[A-Za-z][A-Za-z-]{0,9}?)(?P<number>\d{1,6})[ \t]+(?P<priority>\d)"
+    r"[ \t]+(?P<category>\S{1,4})[ \t]+(?P<words>\d{1,6})\b(?P<rest>.*)"
+)
 _SNIFF = re.compile(rb"[\x00\x16\s]*\x01[ \t]*[A-Za-z][A-Za-z-]{0,9}?\d{1,6}[ \t]+\d[ \t]+\S{1,4}[ \t]+\d{1,6}\b")
 # The date-time group after ETX: day, hour and minute ("251037", also "25 1037"; a military "Z"
 # says UTC), month and year ("Sep 24", "SEPT 2024"). Agencies put other text first, on its line or
 # the one before: the desk's closing line, a message number, whose digits must not start a group.
-_TRAILER = re.compile(r"(?<!\d)(?P<day>\d{2})[ \t]?(?P<hour>\d{2})(?P<minute>\d{2})(?P<utc>[Zz])?"
-                      r"[ \t]+(?P<month>[^\W\d_]{3,4})\.?[ \t]+(?P<year>\d{4}|\d{2})\b")
+_TRAILER = re.compile(
+    r"(?<!\d)(?P<day>\d{2})[ \t]?(?P<hour>\d{2})(?P<minute>\d{2})(?P<utc>[Zz])?"
+    r"[ \t]+(?P<month>[^\W\d_]{3,4})\.?[ \t]+(?P<year>\d{4}|\d{2})\b"
+)
 _LEADING_BLANK_LINES = re.compile(r"\A(?:[ \t]*\n)+")
 # English, German and Spanish, the languages of the 7901 services seen so far.
-_MONTHS = {name: number for number, names in enumerate(
-    [("jan", "ene"), ("feb",), ("mar", "mär", "mrz"), ("apr", "abr"), ("may", "mai"), ("jun",), ("jul",),
-     ("aug", "ago"), ("sep",), ("oct", "okt"), ("nov",), ("dec", "dez", "dic")], start=1) for name in names}
+_MONTHS = {
+    name: number
+    for number, names in enumerate(
+        [
+            ("jan", "ene"),
+            ("feb",),
+            ("mar", "mär", "mrz"),
+            ("apr", "abr"),
+            ("may", "mai"),
+            ("jun",),
+            ("jul",),
+            ("aug", "ago"),
+            ("sep",),
+            ("oct", "okt"),
+            ("nov",),
+            ("dec", "dez", "dic"),
+        ],
+        start=1,
+    )
+    for name in names
+}
 
 
 def sniff(data: bytes) -> bool:
@@ -83,12 +105,20 @@ def _story(header: str, text: str, trailer: str, context) -> Story:
     sent = _sent_at(trailer, context.zone)
     story_date = sent.date() if sent else context.received.date()
     return build_story(
-        fmt="iptc7901", context=context, marks=marks, heading=heading, paragraphs=paragraphs,
-        keyword=keyword, story_date=story_date, sent=sent,
+        fmt="iptc7901",
+        context=context,
+        marks=marks,
+        heading=heading,
+        paragraphs=paragraphs,
+        keyword=keyword,
+        story_date=story_date,
+        sent=sent,
         urgency=int(fields.group("priority")) if fields and fields.group("priority") != "0" else None,
         category=fields.group("category") if fields else None,
         # The message numbers a kill or correction may cite: the service's and the agency's ("dpa 0412").
-        keys=reference_keys(f"{fields.group('service')}{fields.group('number')} {fields.group('rest')}") if fields else [],
+        keys=reference_keys(f"{fields.group('service')}{fields.group('number')} {fields.group('rest')}")
+        if fields
+        else [],
     )
 
 
@@ -101,8 +131,13 @@ def _heading_end(lines: list[str]) -> int:
         if line.rstrip().endswith("="):
             return number + 1
     first = lines[0].strip()
-    if len(lines) > 2 and first and not lines[1].strip() and len(first) <= 150 and not first.endswith(
-            (".", ",", ";", ":", "!", "?", '"', "”", "»")):
+    if (
+        len(lines) > 2
+        and first
+        and not lines[1].strip()
+        and len(first) <= 150
+        and not first.endswith((".", ",", ";", ":", "!", "?", '"', "”", "»"))
+    ):
         return 1
     return 0
 
@@ -113,8 +148,14 @@ def _sent_at(trailer: str, zone: str) -> dt.datetime | None:
     for m in _TRAILER.finditer(trailer):
         month = _MONTHS.get(m.group("month").lower()[:3])
         year = int(m.group("year")) + (2000 if len(m.group("year")) == 2 else 0)
-        sent = parse_time(f"{year:04d}-{month:02d}-{m.group('day')}T{m.group('hour')}:{m.group('minute')}",
-                          "UTC" if m.group("utc") else zone) if month else None
+        sent = (
+            parse_time(
+                f"{year:04d}-{month:02d}-{m.group('day')}T{m.group('hour')}:{m.group('minute')}",
+                "UTC" if m.group("utc") else zone,
+            )
+            if month
+            else None
+        )
         if sent:
             return sent
     return None
@@ -179,24 +220,40 @@ class Heading:
 
 
 # "Berichtigung: note" labels the note; "Corrects spelling of..." is the note.
-_CORRECTION = re.compile(r"^\W*(?:berichtigung|berichtigt|korrektur|correction|corrected|corrects|correctif"
-                         r"|rectificatif|versión corregida|corrección)\b(?P<label>\s*[:\-–])?\s*(?P<note>.*)",
-                         re.I | re.S)
-_ORDINAL = re.compile(r"\b(?P<n>\d{1,2})(?:st|nd|rd|th|\.)?\s*-?\s*"
-                      r"(?P<kind>ld|lead|writethru|write-?through|add|take)\b", re.I)
+_CORRECTION = re.compile(
+    r"^\W*(?:berichtigung|berichtigt|korrektur|correction|corrected|corrects|correctif"
+    r"|rectificatif|versión corregida|corrección)\b(?P<label>\s*[:\-–])?\s*(?P<note>.*)",
+    re.I | re.S,
+)
+_ORDINAL = re.compile(
+    r"\b(?P<n>\d{1,2})(?:st|nd|rd|th|\.)?\s*-?\s*"
+    r"(?P<kind>ld|lead|writethru|write-?through|add|take)\b",
+    re.I,
+)
 _NUMBERED = re.compile(r"\b(?P<kind>update|take)\s*(?P<n>\d{1,2})\b", re.I)
 _UPDATE_WORDS = {"update", "updates", "updated", "writethru", "sub", "substitute", "aktualisierung", "actualización"}
 _REPEAT_WORDS = {"repeat", "refile", "rpt", "wiederholung", "répétition", "repetición"}
 # dpa's EXTRA goes out as an Eil does; Vorrang is its priority 3.
-_PRIORITY_WORDS = {"blitz": 1, "flash": 1, "eil": 2, "urgent": 2, "urgente": 2, "bulletin": 2, "dringend": 2,
-                   "extra": 2, "vorrang": 3}
+_PRIORITY_WORDS = {
+    "blitz": 1,
+    "flash": 1,
+    "eil": 2,
+    "urgent": 2,
+    "urgente": 2,
+    "bulletin": 2,
+    "dringend": 2,
+    "extra": 2,
+    "vorrang": 3,
+}
 _MARKER_WORDS = _UPDATE_WORDS | _REPEAT_WORDS | _PRIORITY_WORDS.keys()
 _MARKER_STARTS = _MARKER_WORDS | {"take"}  # a marker may start with a count too: "take 2"
 _WORD = re.compile(r"[^\W\d_]+")
 # Both counts need a digit; searching for one is much cheaper than trying them at every position.
 _DIGIT = re.compile(r"\d")
 _FIELD_SEPARATOR = re.compile(r"[,;]")
-_TRAILING_MARKER = re.compile(r"\s((?:take|add|update)\s*\d{1,2}|\d{1,2}(?:st|nd|rd|th|\.)?\s*-?\s*(?:ld|lead|add|take)(?:-writethru)?)\s*$", re.I)
+_TRAILING_MARKER = re.compile(
+    r"\s((?:take|add|update)\s*\d{1,2}|\d{1,2}(?:st|nd|rd|th|\.)?\s*-?\s*(?:ld|lead|add|take)(?:-writethru)?)\s*$", re.I
+)
 # The look-ahead for the phrases' first letters lets most paragraphs, asked in turn, fail at once.
 # In a note to editors an upper-case KILL is an instruction; in copy it could be a headline word.
 _UPPER_KILL = re.compile(r"\b(?:MANDATORY\s+)?KILL\b|\bELIMINATION\b")
@@ -232,7 +289,7 @@ class Marks:
                 slug += "," + part
         # dpa writes a marker after the keyword without a comma: "Europe-Harbour/ take 2".
         if (m := _TRAILING_MARKER.search(slug)) and self.read_marker(m.group(1)):
-            slug = slug[:m.start()]
+            slug = slug[: m.start()]
         return slug.strip()
 
     def read_marker(self, text: str, *, note: bool = False) -> bool:
@@ -346,9 +403,9 @@ def read_heading(lines: list[str], marks: Marks) -> Heading:
         number += 1
         if line.startswith("("):
             end = number
-            while end < len(lines) and _depth(" ".join(lines[number - 1:end])) > 0:
+            while end < len(lines) and _depth(" ".join(lines[number - 1 : end])) > 0:
                 end += 1
-            note = " ".join(lines[number - 1:end])
+            note = " ".join(lines[number - 1 : end])
             if _bracketed(note):
                 marks.read_note(note[1:-1].strip())
                 number = end
@@ -376,7 +433,9 @@ def read_heading(lines: list[str], marks: Marks) -> Heading:
 _EDITORS_SECTION = re.compile(
     r"\n(?=[#ntd\W])[ \t]*+(?:#+[ \t]*Notizblock\b|Notizblock[ \t]*$|\W*+(?=[tnd])"
     r"(?:(?:the\s+following\s+(?:information|details?)\s+(?:is|are)\s+)?not\s+(?:intended\s+)?for\s+publication"
-    r"|(?:die\s+folgenden\s+(?:informationen|angaben)\s+sind\s+)?nicht\s+zur\s+veröffentlichung))", re.I | re.M)
+    r"|(?:die\s+folgenden\s+(?:informationen|angaben)\s+sind\s+)?nicht\s+zur\s+veröffentlichung))",
+    re.I | re.M,
+)
 
 
 def split_editors_section(lines: list[str]) -> tuple[list[str], str]:
@@ -384,7 +443,7 @@ def split_editors_section(lines: list[str]) -> tuple[list[str], str]:
     text = "\n".join(lines)
     # m.start(), at the newline put in front, is where the line starts in `text`.
     m = _EDITORS_SECTION.search("\n" + text)
-    return (lines[: text.count("\n", 0, m.start())], text[m.start():]) if m else (lines, "")
+    return (lines[: text.count("\n", 0, m.start())], text[m.start() :]) if m else (lines, "")
 
 
 # dpa's closing line: the agency, then editors' initials and desk codes, all lower case.
@@ -436,15 +495,27 @@ def paragraphs_of(lines: list[str]) -> list[str]:
         if row:
             paragraphs.append(" | ".join([cell.strip() for cell in bare.strip("|").split("|")]).strip())
         else:
-            current.append(line[bullet.end():].strip() if bullet else bare)
+            current.append(line[bullet.end() :].strip() if bullet else bare)
     if current:
         paragraphs.append(" ".join(current))
     return [p for p in paragraphs if p]
 
 
-def build_story(*, fmt: str, context, marks: Marks, heading: Heading, paragraphs: list[str], keyword: str,
-                story_date: dt.date, sent: dt.datetime | None, urgency: int | None, category: str | None,
-                slugline: str | None = None, keys: list[str] | None = None) -> Story:
+def build_story(
+    *,
+    fmt: str,
+    context,
+    marks: Marks,
+    heading: Heading,
+    paragraphs: list[str],
+    keyword: str,
+    story_date: dt.date,
+    sent: dt.datetime | None,
+    urgency: int | None,
+    category: str | None,
+    slugline: str | None = None,
+    keys: list[str] | None = None,
+) -> Story:
     """The Story of a wire message once its parts are read: the same rules for 7901 and ANPA."""
     if not paragraphs and not heading.title and not marks.kill:
         raise FormatError("the wire message has no headline and no text")
@@ -456,7 +527,7 @@ def build_story(*, fmt: str, context, marks: Marks, heading: Heading, paragraphs
     if derived:
         lede = paragraphs[0] if paragraphs else ""
         if dateline:
-            lede = lede[len(dateline.text):].lstrip(" \t-–—_:")
+            lede = lede[len(dateline.text) :].lstrip(" \t-–—_:")
         # Only a kill can come without any text; editors still need a line to know it by.
         headline = derive_headline(lede) if lede.strip() else slugline or "Kill"
     if marks.kill:

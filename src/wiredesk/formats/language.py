@@ -27,8 +27,10 @@ _LANGTAG = (
 )
 _PRIVATE_USE = r"x(?:-[a-z0-9]{1,8})+"
 # The grandfathered tags the grammar above cannot read; the regular ones it can.
-_IRREGULAR = ("en-gb-oed|i-ami|i-bnn|i-default|i-enochian|i-hak|i-klingon|i-lux|i-mingo|i-navajo|i-pwn|i-tao"
-              "|i-tay|i-tsu|sgn-be-fr|sgn-be-nl|sgn-ch-de")
+_IRREGULAR = (
+    "en-gb-oed|i-ami|i-bnn|i-default|i-enochian|i-hak|i-klingon|i-lux|i-mingo|i-navajo|i-pwn|i-tao"
+    "|i-tay|i-tsu|sgn-be-fr|sgn-be-nl|sgn-ch-de"
+)
 # ASCII: without it, IGNORECASE lets the Kelvin sign stand for a "k".
 _TAG = re.compile(f"{_LANGTAG}|{_PRIVATE_USE}|{_IRREGULAR}", re.IGNORECASE | re.ASCII)
 

@@ -71,17 +71,62 @@ NITF = Vocabulary(
 )
 XHTML = Vocabulary(
     paragraphs=frozenset({"p", "h2", "h3", "h4", "h5", "h6", "li", "dt", "dd", "pre", "blockquote", "address"}),
-    containers=frozenset({"html", "body", "div", "section", "article", "aside", "main", "footer", "figure",
-                          "ul", "ol", "dl", "menu", "details", "fieldset", "form", "center", "hgroup", "hr"}),
+    containers=frozenset(
+        {
+            "html",
+            "body",
+            "div",
+            "section",
+            "article",
+            "aside",
+            "main",
+            "footer",
+            "figure",
+            "ul",
+            "ol",
+            "dl",
+            "menu",
+            "details",
+            "fieldset",
+            "form",
+            "center",
+            "hgroup",
+            "hr",
+        }
+    ),
     # h1 and the header repeat the headline and the byline; a figure's caption describes a picture.
-    skipped=frozenset({"head", "title", "header", "h1", "nav", "figcaption", "summary", "script", "style",
-                       "noscript", "template", "iframe", "object", "embed", "svg", "math", "canvas", "video",
-                       "audio", "button", "select", "textarea"}),
+    skipped=frozenset(
+        {
+            "head",
+            "title",
+            "header",
+            "h1",
+            "nav",
+            "figcaption",
+            "summary",
+            "script",
+            "style",
+            "noscript",
+            "template",
+            "iframe",
+            "object",
+            "embed",
+            "svg",
+            "math",
+            "canvas",
+            "video",
+            "audio",
+            "button",
+            "select",
+            "textarea",
+        }
+    ),
 )
 HTML = dataclasses.replace(XHTML, container_text=True, collapse_spaces=True)
 # Markup in a headline: its h1 or title is the headline itself.
-HTML_TITLE = dataclasses.replace(HTML, paragraphs=HTML.paragraphs | {"h1", "title"},
-                                 skipped=HTML.skipped - {"h1", "title"})
+HTML_TITLE = dataclasses.replace(
+    HTML, paragraphs=HTML.paragraphs | {"h1", "title"}, skipped=HTML.skipped - {"h1", "title"}
+)
 _METADATA = Vocabulary(frozenset(), frozenset(), frozenset())
 
 _CELLS = frozenset({"td", "th"})
@@ -110,8 +155,9 @@ def paragraphs(element: etree._Element | None, vocabulary: Vocabulary, notes: li
     return out
 
 
-def _walk(element: etree._Element, vocabulary: Vocabulary, out: list[str], loose_text: bool,
-          notes: list[str] | None) -> bool:
+def _walk(
+    element: etree._Element, vocabulary: Vocabulary, out: list[str], loose_text: bool, notes: list[str] | None
+) -> bool:
     """Adds the paragraphs inside a container, or inside a paragraph that holds blocks, to `out`;
     `loose_text` says whether text standing in it between the blocks is copy. Says whether there
     was any block in it."""

@@ -32,19 +32,34 @@ _XML_LANG = "{http://www.w3.org/XML/1998/namespace}lang"
 
 # NewsML 1 Status names, and what ninjs calls them. An embargo without a time to lift it is
 # copy nobody may run yet: withheld.
-_STATUS = {"usable": "usable", "withheld": "withheld", "embargoed": "withheld", "canceled": "canceled",
-           "cancelled": "canceled"}
+_STATUS = {
+    "usable": "usable",
+    "withheld": "withheld",
+    "embargoed": "withheld",
+    "canceled": "canceled",
+    "cancelled": "canceled",
+}
 _MEDIA = {"photo", "graphic", "video", "audio", "animation"}
 # A component in this role describes a picture beside it; its text is not a story.
 _CAPTION_ROLES = {"caption"}
 # IPTC Subject NewsCodes, top level: what readers can be shown for the codes agencies send most.
 _SUBJECT_NAMES = {
-    "01000000": "arts, culture and entertainment", "02000000": "crime, law and justice",
-    "03000000": "disaster and accident", "04000000": "economy, business and finance",
-    "05000000": "education", "06000000": "environmental issue", "07000000": "health",
-    "08000000": "human interest", "09000000": "labour", "10000000": "lifestyle and leisure",
-    "11000000": "politics", "12000000": "religion and belief", "13000000": "science and technology",
-    "14000000": "social issue", "15000000": "sport", "16000000": "unrest, conflicts and war",
+    "01000000": "arts, culture and entertainment",
+    "02000000": "crime, law and justice",
+    "03000000": "disaster and accident",
+    "04000000": "economy, business and finance",
+    "05000000": "education",
+    "06000000": "environmental issue",
+    "07000000": "health",
+    "08000000": "human interest",
+    "09000000": "labour",
+    "10000000": "lifestyle and leisure",
+    "11000000": "politics",
+    "12000000": "religion and belief",
+    "13000000": "science and technology",
+    "14000000": "social issue",
+    "15000000": "sport",
+    "16000000": "unrest, conflicts and war",
     "17000000": "weather",
 }
 _SUBJECT_URI = "http://cv.iptc.org/newscodes/subjectcode/"
@@ -90,8 +105,9 @@ def _story(item: etree._Element, context) -> Story:
     chain = list(content.iterancestors("NewsComponent")) if content is not None else [top]
     data_content = _find(content, "DataContent") if content is not None else None
     city = _city(chain)
-    inline, paragraphs = (nitf.read_embedded(data_content, place=city) if data_content is not None
-                          else (nitf.NO_HEAD, []))
+    inline, paragraphs = (
+        nitf.read_embedded(data_content, place=city) if data_content is not None else (nitf.NO_HEAD, [])
+    )
 
     firstcreated = parse_time(inline_text(_find(management, "FirstCreated")), context.zone)
     versioncreated = parse_time(inline_text(_find(management, "ThisRevisionCreated")), context.zone)
@@ -114,8 +130,11 @@ def _story(item: etree._Element, context) -> Story:
         headline_derived=derived,
         subheadline=_line(chain, "SubHeadLine") or inline.subheadline,
         paragraphs=paragraphs,
-        dateline=(_dateline(chain, city, context.received) or inline.dateline
-                  or nitf.lede_dateline(paragraphs, city, versioncreated.date())),
+        dateline=(
+            _dateline(chain, city, context.received)
+            or inline.dateline
+            or nitf.lede_dateline(paragraphs, city, versioncreated.date())
+        ),
         language=_language(chain, item),
         firstcreated=firstcreated,
         versioncreated=versioncreated,
@@ -129,8 +148,9 @@ def _story(item: etree._Element, context) -> Story:
         usageterms=_line(chain, "RightsLine"),
         embargoed=embargoed,
         signals=(["update"] if version and version > 1 else []) + (["kill"] if pubstatus == "canceled" else []),
-        genres=[Subject(name=name, literal=f"genre:{name}")
-                for name in _formal_names(chain, "DescriptiveMetadata/Genre")],
+        genres=[
+            Subject(name=name, literal=f"genre:{name}") for name in _formal_names(chain, "DescriptiveMetadata/Genre")
+        ],
         keywords=_keywords(chain),
         format="newsml1",
     )
@@ -279,8 +299,9 @@ def _subjects(chain: list[etree._Element]) -> list[Subject]:
             number = (entry.get("FormalName") or "").strip()
             if not number or xml.local(entry.tag) == "SubjectQualifier":
                 continue
-            subject = Subject(name=_SUBJECT_NAMES.get(number, number), uri=_SUBJECT_URI + number,
-                              literal=f"subj:{number}")
+            subject = Subject(
+                name=_SUBJECT_NAMES.get(number, number), uri=_SUBJECT_URI + number, literal=f"subj:{number}"
+            )
             if subject not in subjects:
                 subjects.append(subject)
     return subjects
@@ -288,8 +309,11 @@ def _subjects(chain: list[etree._Element]) -> list[Subject]:
 
 def _advisory(chain: list[etree._Element]) -> str | None:
     for component in chain:
-        notes = [inline_text(_find(line, "NewsLineText")) for line in _findall(component, "NewsLines/NewsLine")
-                 if _formal_name(_find(line, "NewsLineType")) == "advisoryline"]
+        notes = [
+            inline_text(_find(line, "NewsLineText"))
+            for line in _findall(component, "NewsLines/NewsLine")
+            if _formal_name(_find(line, "NewsLineType")) == "advisoryline"
+        ]
         if notes := [note for note in notes if note]:
             return " ".join(notes)
     return None
@@ -298,8 +322,11 @@ def _advisory(chain: list[etree._Element]) -> str | None:
 def _keywords(chain: list[etree._Element]) -> list[str]:
     found = [inline_text(line) for line in _descriptive(chain, "NewsLines/KeywordLine")]
     # Keywords with a Role name what is in a picture, not what the story is about.
-    found += [prop.get("Value") for prop in _descriptive(chain, "DescriptiveMetadata/Property")
-              if prop.get("FormalName") == "Keyword" and not prop.get("Role")]
+    found += [
+        prop.get("Value")
+        for prop in _descriptive(chain, "DescriptiveMetadata/Property")
+        if prop.get("FormalName") == "Keyword" and not prop.get("Role")
+    ]
     keywords: list[str] = []
     for keyword in found:
         keyword = " ".join((keyword or "").split())

@@ -90,8 +90,9 @@ def parse(data: bytes, context) -> list[Story]:
     elif kind == "newsml":
         raise FormatError("this is NewsML 1.x, the predecessor of NewsML-G2, not NewsML-G2")
     else:
-        raise FormatError(f"this is not NewsML-G2: the root element is <{local(root.tag)}>, "
-                          "not a newsItem or newsMessage")
+        raise FormatError(
+            f"this is not NewsML-G2: the root element is <{local(root.tag)}>, not a newsItem or newsMessage"
+        )
 
     stories, refused = [], []
     for item in items:
@@ -134,11 +135,17 @@ def _story(item: etree._Element, context) -> Story:
         headline = derive_headline(paragraphs[0])
 
     versioncreated = parse_time(inline_text(item_meta.first("versioncreated")), context.zone)
-    dateline = (nitf.make_dateline(inline_text(content_meta.first("dateline")), located) or inline.dateline
-                or nitf.lede_dateline(paragraphs, located, (versioncreated or context.received).date()))
+    dateline = (
+        nitf.make_dateline(inline_text(content_meta.first("dateline")), located)
+        or inline.dateline
+        or nitf.lede_dateline(paragraphs, located, (versioncreated or context.received).date())
+    )
 
-    pubstatus = _code(attribute(item_meta.first("pubstatus"), "qcode")
-                      or attribute(item_meta.first("pubstatus"), "uri") or "stat:usable")
+    pubstatus = _code(
+        attribute(item_meta.first("pubstatus"), "qcode")
+        or attribute(item_meta.first("pubstatus"), "uri")
+        or "stat:usable"
+    )
     # A status outside G2's three is no licence to publish.
     pubstatus = pubstatus if pubstatus in _STATUSES else "withheld"
     notes = _public_notes(item_meta.every("ednote"))
@@ -163,13 +170,19 @@ def _story(item: etree._Element, context) -> Story:
         paragraphs=paragraphs,
         dateline=dateline,
         language=language,
-        firstcreated=(parse_time(inline_text(item_meta.first("firstcreated")), context.zone)
-                      or parse_time(inline_text(content_meta.first("contentcreated")), context.zone)),
+        firstcreated=(
+            parse_time(inline_text(item_meta.first("firstcreated")), context.zone)
+            or parse_time(inline_text(content_meta.first("contentcreated")), context.zone)
+        ),
         versioncreated=versioncreated,
         pubstatus=pubstatus,
         urgency=nitf.urgency(inline_text(content_meta.first("urgency"))),
-        by=(inline_text(content_meta.first("by")) or inline.by
-            or ", ".join(n for c in content_meta.every("creator") if (n := _name(c, language))) or None),
+        by=(
+            inline_text(content_meta.first("by"))
+            or inline.by
+            or ", ".join(n for c in content_meta.every("creator") if (n := _name(c, language)))
+            or None
+        ),
         slugline=inline_text(content_meta.first("slugline")),
         subjects=[s for el in content_meta.every("subject") if (s := _concept(el, aliases, language))],
         ednote="\n".join([*(note for _, note in notes), *inline.notes]) or None,
@@ -191,8 +204,9 @@ def _uri(guid: str | None, headline: str, source: str) -> str:
     return f"urn:wiredesk:{urn_part(source)}:newsml-g2:{urn_part(guid) if guid else nitf.slug(headline)}"
 
 
-def _embargo(element: etree._Element | None, notes: list[tuple[str, str]],
-             zone: str) -> tuple[dt.datetime | None, bool]:
+def _embargo(
+    element: etree._Element | None, notes: list[tuple[str, str]], zone: str
+) -> tuple[dt.datetime | None, bool]:
     """When the embargo lifts, and whether the copy is held for want of that time."""
     if element is None:
         return None, False
@@ -214,16 +228,17 @@ def _correction(notes: list[tuple[str, str]], signals: list[str]) -> str | None:
     if "correction" not in signals or not notes:
         return None
     note = next((note for _, note in notes if _CORRECTION_LABEL.match(note)), notes[0][1])
-    return note[m.end():] if (m := _CORRECTION_LABEL.match(note)) and note[m.end():] else note
+    return note[m.end() :] if (m := _CORRECTION_LABEL.match(note)) and note[m.end() :] else note
 
 
 def _code(qcode_or_uri: str) -> str:
     """The code of a qcode ("stat:usable") or of a NewsCodes uri (".../pubstatusg2/usable")."""
     value = qcode_or_uri.rstrip("/")
-    return value[max(value.rfind(":"), value.rfind("/")) + 1:]
+    return value[max(value.rfind(":"), value.rfind("/")) + 1 :]
 
 
 # --- body -----------------------------------------------------------------------------------
+
 
 def _body(content_set: etree._Element | None, located: str | None) -> tuple[nitf.BodyHead, list[str]]:
     """Inline NITF's body.head, and the paragraphs of the first rendition that has any."""
@@ -258,6 +273,7 @@ def _plain_paragraphs(inline_data: etree._Element) -> list[str]:
 
 
 # --- metadata -------------------------------------------------------------------------------
+
 
 def _role(element: etree._Element) -> str:
     return _code(element.get("role") or "").lower()
@@ -357,8 +373,16 @@ def _holds_foreign_markup(element: etree._Element) -> bool:
 NAME = "newsml-g2"
 # Every root a G2 document has: the items that are not text stories are claimed too, so that
 # parse refuses them saying what they are.
-_G2_ROOTS = {"newsItem", "newsMessage", "packageItem", "conceptItem", "knowledgeItem", "planningItem", "catalogItem",
-             "catalog"}
+_G2_ROOTS = {
+    "newsItem",
+    "newsMessage",
+    "packageItem",
+    "conceptItem",
+    "knowledgeItem",
+    "planningItem",
+    "catalogItem",
+    "catalog",
+}
 
 
 def score(data: bytes, head) -> float:

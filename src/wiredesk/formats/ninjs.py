@@ -92,24 +92,29 @@ def _story(item, context, where: str) -> Story:
     located = _string(item.get("located"))
     near = (versioncreated or context.received).date()
     if descriptions.get("dateline"):
-        originator = next((_string(s.get("name")) for s in _dicts(item.get("infosources"))
-                           if _role(s) == "originator"), None)
+        originator = next(
+            (_string(s.get("name")) for s in _dicts(item.get("infosources")) if _role(s) == "originator"), None
+        )
         dateline = Dateline(text=descriptions["dateline"], place=located, agency=originator)
     else:
         dateline = (read_dateline(paragraphs[0], near) if paragraphs else None) or (
-            Dateline(text=located, place=located) if located else None)
+            Dateline(text=located, place=located) if located else None
+        )
 
     if not headline:
         lede = paragraphs[0]
         if dateline and lede.startswith(dateline.text):
-            lede = lede[len(dateline.text):].lstrip(" \t-–—_:") or lede
+            lede = lede[len(dateline.text) :].lstrip(" \t-–—_:") or lede
         headline, derived = derive_headline(lede), True
 
     subjects = _concepts(item.get("subjects", item.get("subject")))
     # Absent is usable, as ninjs says; a status that cannot be read is held, like an unknown one.
     status = item.get("pubstatus")
-    pubstatus = "usable" if status is None else (
-        _PUBSTATUS.get(status.strip().lower(), "withheld") if isinstance(status, str) else "withheld")
+    pubstatus = (
+        "usable"
+        if status is None
+        else (_PUBSTATUS.get(status.strip().lower(), "withheld") if isinstance(status, str) else "withheld")
+    )
     embargo = item.get("embargoed", item.get("embargoeduntil"))
     embargoed = parse_time(embargo, context.zone)
     if embargoed is None and embargo not in (None, "") and pubstatus == "usable":
@@ -147,8 +152,10 @@ def _story(item, context, where: str) -> Story:
 def _headlines(item: dict) -> tuple[str | None, bool, str | None]:
     """The headline, whether the desk derived it (our own ninjs says so by role), the subheadline."""
     entries = [h for h in _dicts(item.get("headlines")) if _string(h.get("value"))]
-    main = next((h for role in ("main", None, "derived") for h in entries if _role(h) == role),
-                next((h for h in entries if _role(h) not in _SUB_ROLES), None))
+    main = next(
+        (h for role in ("main", None, "derived") for h in entries if _role(h) == role),
+        next((h for h in entries if _role(h) not in _SUB_ROLES), None),
+    )
     sub = next((h for h in entries if _role(h) in _SUB_ROLES), None)
     subheadline = _headline_text(sub) if sub else None
     if main:
@@ -169,10 +176,16 @@ def _headline_text(entry: dict) -> str:
 
 def _body(item: dict) -> list[str]:
     """Paragraphs of the first plain-text body, else of the first body with markup."""
-    bodies = [(str(b.get("contenttype") or "").lower(), b["value"]) for b in _dicts(item.get("bodies"))
-              if _string(b.get("value"))]
-    bodies += [("text/plain" if key == "body_text" else "", value) for key, value in item.items()
-               if key.startswith("body_") and _string(value)]
+    bodies = [
+        (str(b.get("contenttype") or "").lower(), b["value"])
+        for b in _dicts(item.get("bodies"))
+        if _string(b.get("value"))
+    ]
+    bodies += [
+        ("text/plain" if key == "body_text" else "", value)
+        for key, value in item.items()
+        if key.startswith("body_") and _string(value)
+    ]
     bodies.sort(key=lambda body: _is_markup(*body))
     for contenttype, value in bodies:
         paragraphs = html_paragraphs(value) if _is_markup(contenttype, value) else text_paragraphs(value)
@@ -263,13 +276,16 @@ def load_json(data: bytes):
     except RecursionError:
         raise FormatError(_TOO_DEEP) from None
     except ValueError:  # not JSONDecodeError, caught above: Python's bound on the digits of an integer
-        raise FormatError(f"the JSON holds a number of more than {sys.get_int_max_str_digits()} digits, "
-                          "which no news item needs") from None
+        raise FormatError(
+            f"the JSON holds a number of more than {sys.get_int_max_str_digits()} digits, which no news item needs"
+        ) from None
     try:
         return _repaired(doc, 0)
     except _Unpaired:
-        raise FormatError(f"the JSON string at {_unpaired_at(doc, '') or 'the top level'} holds an unpaired "
-                          "surrogate, half of a UTF-16 pair, which is no character") from None
+        raise FormatError(
+            f"the JSON string at {_unpaired_at(doc, '') or 'the top level'} holds an unpaired "
+            "surrogate, half of a UTF-16 pair, which is no character"
+        ) from None
 
 
 def _repaired(value, depth: int):

@@ -58,8 +58,13 @@ FORMAT = "nitf"
 SUBJECT_CODES = "http://cv.iptc.org/newscodes/subjectcode/"
 
 XML_LANG = "{http://www.w3.org/XML/1998/namespace}lang"
-_STATUSES = {"usable": "usable", "embargoed": "usable", "withheld": "withheld",
-             "canceled": "canceled", "cancelled": "canceled"}
+_STATUSES = {
+    "usable": "usable",
+    "embargoed": "usable",
+    "withheld": "withheld",
+    "canceled": "canceled",
+    "cancelled": "canceled",
+}
 
 
 def parse(data: bytes, context) -> list[Story]:
@@ -78,8 +83,9 @@ def parse(data: bytes, context) -> list[Story]:
             raise FormatError("the NITF document has neither a headline (hl1 or title) nor body text")
         headline = derive_headline(paragraphs[0])
 
-    issued = (parse_time(attribute(docdata.first("date.issue"), "norm"), context.zone)
-              or parse_time(attribute(head.first("pubdata"), "date.publication"), context.zone))
+    issued = parse_time(attribute(docdata.first("date.issue"), "norm"), context.zone) or parse_time(
+        attribute(head.first("pubdata"), "date.publication"), context.zone
+    )
     status = (attribute(docdata.element, "management-status") or "usable").lower()
     release_norm = attribute(docdata.first("date.release"), "norm")
     release = parse_time(release_norm, context.zone)
@@ -108,31 +114,33 @@ def parse(data: bytes, context) -> list[Story]:
     rights = docdata.first("doc.rights")
     holder = attribute(copyright_, "holder") or attribute(rights, "owner")
     year = attribute(copyright_, "year")
-    return [Story(
-        uri=_uri(docdata, headline, issued or context.received, context.source),
-        version=version,
-        headline=headline,
-        headline_derived=derived,
-        subheadline=top.subheadline,
-        paragraphs=paragraphs,
-        dateline=top.dateline,
-        language=attribute(root, "baselang") or attribute(root, XML_LANG),
-        firstcreated=issued if version is None or version <= 1 else None,
-        versioncreated=issued,
-        pubstatus=pubstatus,
-        urgency=urgency(attribute(docdata.first("urgency"), "ed-urg")),
-        by=top.by,
-        slugline=_anpa_keyword(head) or attribute(du_key, "key"),
-        subjects=[s for el in every(head.first("tobject"), "tobject.subject") if (s := _subject(el))],
-        ednote="\n".join(notes) or None,
-        copyrightnotice=" ".join(filter(None, ["Copyright", year, holder])) if holder else None,
-        usageterms=clean(attribute(rights, "limitations")),
-        embargoed=embargoed,
-        signals=signals,
-        correction=correction_text,
-        keywords=[k for el in every(docdata.first("key-list"), "keyword") if (k := clean(el.get("key")))],
-        format=FORMAT,
-    )]
+    return [
+        Story(
+            uri=_uri(docdata, headline, issued or context.received, context.source),
+            version=version,
+            headline=headline,
+            headline_derived=derived,
+            subheadline=top.subheadline,
+            paragraphs=paragraphs,
+            dateline=top.dateline,
+            language=attribute(root, "baselang") or attribute(root, XML_LANG),
+            firstcreated=issued if version is None or version <= 1 else None,
+            versioncreated=issued,
+            pubstatus=pubstatus,
+            urgency=urgency(attribute(docdata.first("urgency"), "ed-urg")),
+            by=top.by,
+            slugline=_anpa_keyword(head) or attribute(du_key, "key"),
+            subjects=[s for el in every(head.first("tobject"), "tobject.subject") if (s := _subject(el))],
+            ednote="\n".join(notes) or None,
+            copyrightnotice=" ".join(filter(None, ["Copyright", year, holder])) if holder else None,
+            usageterms=clean(attribute(rights, "limitations")),
+            embargoed=embargoed,
+            signals=signals,
+            correction=correction_text,
+            keywords=[k for el in every(docdata.first("key-list"), "keyword") if (k := clean(el.get("key")))],
+            format=FORMAT,
+        )
+    ]
 
 
 class BodyHead(NamedTuple):
@@ -297,8 +305,12 @@ _SUBJECT_CODE = re.compile(r"\d{8}")
 
 def _subject(element: etree._Element) -> Subject | None:
     refnum = attribute(element, "tobject.subject.refnum")
-    name = (attribute(element, "tobject.subject.detail") or attribute(element, "tobject.subject.matter")
-            or attribute(element, "tobject.subject.type") or refnum)
+    name = (
+        attribute(element, "tobject.subject.detail")
+        or attribute(element, "tobject.subject.matter")
+        or attribute(element, "tobject.subject.type")
+        or refnum
+    )
     if not name:
         return None
     ipr = attribute(element, "tobject.subject.ipr") or "IPTC"
@@ -308,8 +320,14 @@ def _subject(element: etree._Element) -> Subject | None:
 
 
 def _anpa_keyword(head: Children) -> str | None:
-    return next((clean(m.get("content")) for m in head.every("meta")
-                 if m.get("name") == "anpa-keyword" and clean(m.get("content"))), None)
+    return next(
+        (
+            clean(m.get("content"))
+            for m in head.every("meta")
+            if m.get("name") == "anpa-keyword" and clean(m.get("content"))
+        ),
+        None,
+    )
 
 
 NAME = "nitf"

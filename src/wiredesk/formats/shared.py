@@ -17,19 +17,22 @@ _MONTHS = {
     name: number
     for number, names in enumerate(
         # English, then the German, French, Spanish and Italian names and abbreviations the wires use.
-        [("jan", "january", "januar", "janv", "janvier", "ene", "enero", "gen", "gennaio"),
-         ("feb", "february", "februar", "févr", "fevr", "février", "febrero", "febbraio"),
-         ("mar", "march", "mär", "märz", "mrz", "mars", "marzo"),
-         ("apr", "april", "avr", "avril", "abr", "abril", "aprile"),
-         ("may", "mai", "mayo", "mag", "maggio"),
-         ("jun", "june", "juni", "juin", "junio", "giu", "giugno"),
-         ("jul", "july", "juli", "juil", "juillet", "julio", "lug", "luglio"),
-         ("aug", "august", "août", "aout", "ago", "agosto"),
-         ("sep", "sept", "september", "septembre", "septiembre", "set", "settembre"),
-         ("oct", "october", "okt", "oktober", "octobre", "octubre", "ott", "ottobre"),
-         ("nov", "november", "novembre", "noviembre"),
-         ("dec", "december", "dez", "dezember", "déc", "décembre", "dic", "diciembre", "dicembre")],
-        start=1)
+        [
+            ("jan", "january", "januar", "janv", "janvier", "ene", "enero", "gen", "gennaio"),
+            ("feb", "february", "februar", "févr", "fevr", "février", "febrero", "febbraio"),
+            ("mar", "march", "mär", "märz", "mrz", "mars", "marzo"),
+            ("apr", "april", "avr", "avril", "abr", "abril", "aprile"),
+            ("may", "mai", "mayo", "mag", "maggio"),
+            ("jun", "june", "juni", "juin", "junio", "giu", "giugno"),
+            ("jul", "july", "juli", "juil", "juillet", "julio", "lug", "luglio"),
+            ("aug", "august", "août", "aout", "ago", "agosto"),
+            ("sep", "sept", "september", "septembre", "septiembre", "set", "settembre"),
+            ("oct", "october", "okt", "oktober", "octobre", "octubre", "ott", "ottobre"),
+            ("nov", "november", "novembre", "noviembre"),
+            ("dec", "december", "dez", "dezember", "déc", "décembre", "dic", "diciembre", "dicembre"),
+        ],
+        start=1,
+    )
     for name in names
 }
 _MONTH = "|".join(sorted(_MONTHS, key=len, reverse=True))
@@ -37,10 +40,12 @@ _MONTH = "|".join(sorted(_MONTHS, key=len, reverse=True))
 # A place is one to five capitalised words ("NEW DELHI", "Rio de Janeiro", "St. John's"),
 # optionally followed by a region ("WOODSIDE, Calif."). Lower-case joiners are allowed inside.
 _WORD = r"[A-Z\u00C0-\u024F][\w.'’\-]*"
-_PLACE = rf"{_WORD}(?:[ ](?:(?:de|da|do|del|di|du|des|es|el|al|la|le|les|of|upon|am|an|im|sur|van|von|der|den|y|e)[ ])?{_WORD}){{0,4}}"
+_PLACE = rf"{_WORD}(?:[ ](?:(?:de|da|do|del|di|du|des|es|el|al|la|le|les|of|upon|am|an|im|sur|van|von|der|den|y|e)[ ])?{_WORD}){{0,4}}"  # noqa: E501 (one alternation reads best whole)
 _REGION = rf"(?:,[ ]{_WORD}(?:[ ]{_WORD})?|[ ]\([^()\n]{{2,30}}\))?"
-_DATE = (rf"(?:(?P<month>(?i:{_MONTH}))\.?[ ](?P<day>\d{{1,2}})|(?P<day2>\d{{1,2}})[ ](?P<month2>(?i:{_MONTH}))\.?)"
-         r"(?:,?[ ](?P<year>\d{4}))?")
+_DATE = (
+    rf"(?:(?P<month>(?i:{_MONTH}))\.?[ ](?P<day>\d{{1,2}})|(?P<day2>\d{{1,2}})[ ](?P<month2>(?i:{_MONTH}))\.?)"
+    r"(?:,?[ ](?P<year>\d{4}))?"
+)
 _AGENCY = r"\([A-Z][A-Za-z0-9&.\- ]{0,30}\)"
 # Kyodo and some others name themselves without brackets: "TOKYO, Nov. 25 Kyodo - ".
 _BARE_AGENCY = r"[A-Z][A-Za-z]{2,15}(?=\s*(?:--|[-–—])\s)"
@@ -63,7 +68,8 @@ _AGENCY_FIRST = re.compile(rf"(?P<dateline>(?P<agency>{_AGENCY}){_DASH}(?P<place
 # agency that starts in upper case.
 _WIRE_DATELINE = re.compile(
     r"(?P<place>[A-ZÀ-Þ][^\s(),]*(?:[ /][^\s(),]+){0,4}?)(?:,[ ][^()\n]{1,40}?)?"
-    r"[ ]\((?P<agency>[^()\n]{1,40})\)[ \t]*(?:--|[-–—_:])[ \t]+(?=\S)")
+    r"[ ]\((?P<agency>[^()\n]{1,40})\)[ \t]*(?:--|[-–—_:])[ \t]+(?=\S)"
+)
 
 
 def split_dateline(first: str, near: dt.date, *, date: dt.date | None = None) -> tuple[Dateline | None, str]:
@@ -76,8 +82,10 @@ def split_dateline(first: str, near: dt.date, *, date: dt.date | None = None) ->
         # fail on a lede without a dateline, is tried only then.
         bracket = first.find("(")
         if bracket > 0 and first[bracket - 1] == " " and (w := _WIRE_DATELINE.match(first)):
-            return (Dateline(text=w.group().rstrip(" \t-–—_:"), place=w.group("place"), agency=w.group("agency")),
-                    first[w.end():])
+            return (
+                Dateline(text=w.group().rstrip(" \t-–—_:"), place=w.group("place"), agency=w.group("agency")),
+                first[w.end() :],
+            )
         return None, first
     found = None
     month = m.group("month") or m.group("month2")
@@ -92,8 +100,10 @@ def split_dateline(first: str, near: dt.date, *, date: dt.date | None = None) ->
     if text.endswith(")."):
         text = text[:-1]
     agency = m.group("agency") or (m.group("agency2") if m.re is DATELINE else None)
-    dateline = Dateline(text=text, place=m.group("place").strip(), date=found, agency=(agency or "").strip("()") or None)
-    return dateline, first[m.end():]
+    dateline = Dateline(
+        text=text, place=m.group("place").strip(), date=found, agency=(agency or "").strip("()") or None
+    )
+    return dateline, first[m.end() :]
 
 
 def read_dateline(paragraph: str, near: dt.date) -> Dateline | None:
@@ -102,7 +112,7 @@ def read_dateline(paragraph: str, near: dt.date) -> Dateline | None:
 
 def lede_without_dateline(paragraph: str, dateline: Dateline | None) -> str:
     if dateline and paragraph.startswith(dateline.text):
-        return paragraph[len(dateline.text):].lstrip(" \t-–—_:") or paragraph
+        return paragraph[len(dateline.text) :].lstrip(" \t-–—_:") or paragraph
     return paragraph
 
 
@@ -144,16 +154,44 @@ def _date_or_none(year: int, month: int, day: int) -> dt.date | None:
 
 
 # Sentence ends, unless the word before the stop is an abbreviation or an initial.
-_ABBREVIATIONS = {"mr", "mrs", "ms", "dr", "prof", "gen", "col", "lt", "sgt", "st", "sen", "rep", "gov",
-                  "jr", "sr", "inc", "ltd", "co", "corp", "vs", "approx", "est", "dept", "univ"}
+_ABBREVIATIONS = {
+    "mr",
+    "mrs",
+    "ms",
+    "dr",
+    "prof",
+    "gen",
+    "col",
+    "lt",
+    "sgt",
+    "st",
+    "sen",
+    "rep",
+    "gov",
+    "jr",
+    "sr",
+    "inc",
+    "ltd",
+    "co",
+    "corp",
+    "vs",
+    "approx",
+    "est",
+    "dept",
+    "univ",
+}
 _SENTENCE_END = re.compile(r"([.!?])([\"'”’)]*)\s+(?=[\"“‘(]?[A-Z0-9])")
 # Where a sentence too long for a headline may end: after a comma, semicolon, colon or dash, or
 # before a word that opens a clause; failing those, before a preposition that opens a phrase. A
 # headline shorter than CLAUSE_MIN (PHRASE_MIN) says too little.
-_CLAUSE = re.compile(r"[,;:](?=\s)|\s[–—-]\s|\s(?=(?:after|as|while|but|and|when|because|despite|amid|following"
-                     r"|before|since|which|who|where|though|although)\s)")
-_PHRASE = re.compile(r"\s(?=(?:during|over|in|for|on|at|with|from|by|near|into|against|under|between|across|about"
-                     r"|around|through|without|within|ahead|toward|towards)\s)")
+_CLAUSE = re.compile(
+    r"[,;:](?=\s)|\s[–—-]\s|\s(?=(?:after|as|while|but|and|when|because|despite|amid|following"
+    r"|before|since|which|who|where|though|although)\s)"
+)
+_PHRASE = re.compile(
+    r"\s(?=(?:during|over|in|for|on|at|with|from|by|near|into|against|under|between|across|about"
+    r"|around|through|without|within|ahead|toward|towards)\s)"
+)
 CLAUSE_MIN, PHRASE_MIN = 40, 60
 
 
@@ -163,13 +201,13 @@ def derive_headline(lede: str) -> str:
     # Only the first words can make the headline: HEADLINE_MAX + 1 of them already run past its
     # length, and a sentence end among them is still read with the word after it. So a lede that
     # runs for pages (a table, a list) costs no more than a short one.
-    sentence = " ".join(lede.split(None, HEADLINE_MAX + 1)[:HEADLINE_MAX + 1])
+    sentence = " ".join(lede.split(None, HEADLINE_MAX + 1)[: HEADLINE_MAX + 1])
     for m in _SENTENCE_END.finditer(sentence):
         before = sentence[: m.start(1)].rsplit(None, 1)[-1] if sentence[: m.start(1)].strip() else ""
-        word = before.lower().strip("\"“‘(")
+        word = before.lower().strip('"“‘(')
         if m.group(1) == "." and (word in _ABBREVIATIONS or len(word) == 1 or "." in word):
             continue
-        if m.group(1) == "." and word == "no" and sentence[m.end():m.end() + 1].isdigit():
+        if m.group(1) == "." and word == "no" and sentence[m.end() : m.end() + 1].isdigit():
             continue  # "No. 10", not the end of "voters said no."
         sentence = sentence[: m.start(1) + 1] + m.group(2)
         break
@@ -206,7 +244,9 @@ _URI = re.compile(rf"[A-Za-z][A-Za-z0-9+.\-]*:{_URI_CHAR}*(?:#{_URI_CHAR}*)?")
 def id_uri(identifier: str, source: str, kind: str) -> str:
     """The agency's id when it is an absolute URI; else a URN made of it, the same every time,
     that keeps it recognisable and tells two different ids apart."""
-    return identifier if _URI.fullmatch(identifier) else f"urn:wiredesk:{slug(source)}:{kind}:{quote(identifier, safe='')}"
+    return (
+        identifier if _URI.fullmatch(identifier) else f"urn:wiredesk:{slug(source)}:{kind}:{quote(identifier, safe='')}"
+    )
 
 
 # The formats whose copy has no id of its own: its uri is made by copy_uri.

@@ -33,7 +33,7 @@ def _decoded(data: bytes) -> str:
     for bom, encoding in _BOMS:
         if data.startswith(bom):
             try:
-                return data[len(bom):].decode(encoding)
+                return data[len(bom) :].decode(encoding)
             except UnicodeDecodeError as exc:
                 raise FormatError(f"the byte-order mark says {encoding}, but byte {exc.start} is not") from None
     if _BINARY.search(data, 0, 4096):
@@ -80,4 +80,5 @@ def repair_mojibake(text: str) -> str:
             return raw.decode("utf-8")
         except UnicodeError:
             return m.group()
+
     return _MOJIBAKE.sub(back, text)

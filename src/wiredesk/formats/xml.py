@@ -18,11 +18,20 @@ from wiredesk.formats.errors import FormatError
 MAX_DEPTH = 256
 _ENTITY_DECLARATION = re.compile(rb"<!ENTITY", re.IGNORECASE)
 _SCANNED = 65536  # bytes: a DOCTYPE sits at the top, and scanning a whole large file costs
-_ENTITIES_REFUSED = ("the XML declares entities (a DOCTYPE with <!ENTITY>), which is refused: "
-                     "news copy never needs them and they are how entity-expansion attacks work")
+_ENTITIES_REFUSED = (
+    "the XML declares entities (a DOCTYPE with <!ENTITY>), which is refused: "
+    "news copy never needs them and they are how entity-expansion attacks work"
+)
 _POSITION = re.compile(r", line \d+, column \d+$")
-_PARSER = etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False, dtd_validation=False,
-                          huge_tree=False, remove_comments=True, remove_pis=True)
+_PARSER = etree.XMLParser(
+    resolve_entities=False,
+    no_network=True,
+    load_dtd=False,
+    dtd_validation=False,
+    huge_tree=False,
+    remove_comments=True,
+    remove_pis=True,
+)
 
 
 def load(data: bytes) -> etree._Element:

@@ -1,3 +1,23 @@
-from wiredesk.lifecycle.rules import Decision, Known, Outcome, Policy, State, StoredVersion, continues_a_story, decide, join_take
+from wiredesk.lifecycle.rules import (
+    Decision,
+    Known,
+    Outcome,
+    Policy,
+    State,
+    StoredVersion,
+    continues_a_story,
+    decide,
+    join_take,
+)
 
-__all__ = ["Decision", "Known", "Outcome", "Policy", "State", "StoredVersion", "continues_a_story", "decide", "join_take"]
+__all__ = [
+    "Decision",
+    "Known",
+    "Outcome",
+    "Policy",
+    "State",
+    "StoredVersion",
+    "continues_a_story",
+    "decide",
+    "join_take",
+]

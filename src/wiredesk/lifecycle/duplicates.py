@@ -43,7 +43,7 @@ def shingles(paragraphs: Iterable[str]) -> frozenset[str]:
     words = _WORD.findall(" ".join(paragraphs).casefold())
     if len(words) <= SHINGLE_WORDS:
         return frozenset([" ".join(words)]) if words else frozenset()
-    return frozenset(" ".join(words[i:i + SHINGLE_WORDS]) for i in range(len(words) - SHINGLE_WORDS + 1))
+    return frozenset(" ".join(words[i : i + SHINGLE_WORDS]) for i in range(len(words) - SHINGLE_WORDS + 1))
 
 
 def bands(text: frozenset[str]) -> list[str]:
@@ -51,8 +51,10 @@ def bands(text: frozenset[str]) -> list[str]:
     minhash = MinHash(num_perm=BANDS * ROWS, seed=1, permutations=_TEMPLATE.permutations, scheme=_TEMPLATE.scheme)
     minhash.update_batch([s.encode() for s in text])
     values = minhash.hashvalues
-    return [f"{band}:{hashlib.blake2b(values[band * ROWS:(band + 1) * ROWS].tobytes(), digest_size=8).hexdigest()}"
-            for band in range(BANDS)]
+    return [
+        f"{band}:{hashlib.blake2b(values[band * ROWS : (band + 1) * ROWS].tobytes(), digest_size=8).hexdigest()}"
+        for band in range(BANDS)
+    ]
 
 
 def similarity(a: frozenset[str], b: frozenset[str]) -> float:
@@ -73,7 +75,9 @@ def same_story(a: Text, b: Text) -> bool:
     """Whether two texts are one story: they overlap enough, and they open alike (the same
     headline or lede). Agencies reuse background paragraphs every day: two stories that share them
     but open differently are two stories."""
-    return is_duplicate(a.shingles, b.shingles) and (a.headline == b.headline or similarity(a.lede, b.lede) >= THRESHOLD)
+    return is_duplicate(a.shingles, b.shingles) and (
+        a.headline == b.headline or similarity(a.lede, b.lede) >= THRESHOLD
+    )
 
 
 def carries_more(later: Text, earlier: Text) -> bool:

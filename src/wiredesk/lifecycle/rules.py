@@ -87,8 +87,10 @@ class Policy:
 
 
 # Subjects arrive as IPTC URIs or as QCodes; a hold rule may be written either way.
-_QCODE_PREFIXES = {"http://cv.iptc.org/newscodes/mediatopic/": "medtop:",
-                   "http://cv.iptc.org/newscodes/subjectcode/": "subj:"}
+_QCODE_PREFIXES = {
+    "http://cv.iptc.org/newscodes/mediatopic/": "medtop:",
+    "http://cv.iptc.org/newscodes/subjectcode/": "subj:",
+}
 
 
 def _qcode(uri: str | None) -> str | None:
@@ -116,14 +118,25 @@ class Decision:
 
 
 _STATE_AFTER = {
-    Outcome.PUBLISHED: State.LIVE, Outcome.UPDATED: State.LIVE, Outcome.EMBARGOED: State.LIVE,
-    Outcome.HELD: State.HELD, Outcome.WITHHELD: State.WITHHELD, Outcome.KILLED: State.KILLED,
+    Outcome.PUBLISHED: State.LIVE,
+    Outcome.UPDATED: State.LIVE,
+    Outcome.EMBARGOED: State.LIVE,
+    Outcome.HELD: State.HELD,
+    Outcome.WITHHELD: State.WITHHELD,
+    Outcome.KILLED: State.KILLED,
     Outcome.DUPLICATE: State.DUPLICATE,
 }
 
 
-def decide(known: Known | None, incoming: Story, *, now: dt.datetime, policy: Policy = Policy(),
-           duplicate_of: str | None = None, killed_by: str | None = None) -> Decision:
+def decide(
+    known: Known | None,
+    incoming: Story,
+    *,
+    now: dt.datetime,
+    policy: Policy = Policy(),
+    duplicate_of: str | None = None,
+    killed_by: str | None = None,
+) -> Decision:
     """What `incoming` does to the story. `duplicate_of` names a story already on the site with
     the same text, which the pipeline looks for only when the story is new to the desk;
     `killed_by`, an agency's kill that named this story before it came."""
@@ -173,8 +186,12 @@ def decide(known: Known | None, incoming: Story, *, now: dt.datetime, policy: Po
     if known is not None and known.desk_hold:
         return Decision(Outcome.HELD, number, "an operator holds this story")
     if incoming.embargoed and incoming.embargoed > now:
-        return Decision(Outcome.EMBARGOED, number, f"embargoed until {incoming.embargoed.isoformat()}",
-                        publish_at=incoming.embargoed)
+        return Decision(
+            Outcome.EMBARGOED,
+            number,
+            f"embargoed until {incoming.embargoed.isoformat()}",
+            publish_at=incoming.embargoed,
+        )
     return Decision(Outcome.PUBLISHED, number)
 
 
@@ -182,8 +199,11 @@ def continues_a_story(incoming: Story) -> bool:
     """Copy that says it is a later version (a lead, an update, a correction, a later take). When
     its id is new but its text is a story the source already sent, it is that story's next
     version: wire formats without ids key a story by its headline, which a new lead rewrites."""
-    return ((incoming.version or 1) > 1 or (incoming.take or 1) > 1
-            or bool({"update", "correction"} & set(incoming.signals)))
+    return (
+        (incoming.version or 1) > 1
+        or (incoming.take or 1) > 1
+        or bool({"update", "correction"} & set(incoming.signals))
+    )
 
 
 def join_take(current: Story | None, incoming: Story) -> Story:
@@ -192,9 +212,15 @@ def join_take(current: Story | None, incoming: Story) -> Story:
     if current is None or not incoming.take or incoming.take <= (current.take or 1):
         return incoming
     return dataclasses.replace(
-        incoming, headline=current.headline, headline_derived=current.headline_derived,
-        subheadline=current.subheadline, dateline=current.dateline, by=current.by or incoming.by,
-        paragraphs=[*current.paragraphs, *incoming.paragraphs], firstcreated=current.firstcreated)
+        incoming,
+        headline=current.headline,
+        headline_derived=current.headline_derived,
+        subheadline=current.subheadline,
+        dateline=current.dateline,
+        by=current.by or incoming.by,
+        paragraphs=[*current.paragraphs, *incoming.paragraphs],
+        firstcreated=current.firstcreated,
+    )
 
 
 def _is_older(incoming: Story, latest: StoredVersion) -> bool:

@@ -6,83 +6,111 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
-    dependencies = [
-    ]
+    dependencies = []
 
     operations = [
         migrations.CreateModel(
-            name='Source',
+            name="Source",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('slug', models.SlugField(unique=True)),
-                ('name', models.CharField(max_length=200)),
-                ('created_at', models.DateTimeField(default=django.utils.timezone.now)),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("slug", models.SlugField(unique=True)),
+                ("name", models.CharField(max_length=200)),
+                ("created_at", models.DateTimeField(default=django.utils.timezone.now)),
             ],
         ),
         migrations.CreateModel(
-            name='Delivery',
+            name="Delivery",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('transport', models.CharField(max_length=20)),
-                ('filename', models.CharField(blank=True, max_length=500)),
-                ('data', models.BinaryField()),
-                ('sha256', models.CharField(db_index=True, max_length=64)),
-                ('size', models.PositiveIntegerField()),
-                ('received_at', models.DateTimeField(db_index=True, default=django.utils.timezone.now)),
-                ('status', models.CharField(choices=[('received', 'Received'), ('processed', 'Processed'), ('quarantined', 'Quarantined')], db_index=True, default='received', max_length=12)),
-                ('error', models.TextField(blank=True)),
-                ('processed_at', models.DateTimeField(blank=True, null=True)),
-                ('source', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='deliveries', to='wiredesk.source')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("transport", models.CharField(max_length=20)),
+                ("filename", models.CharField(blank=True, max_length=500)),
+                ("data", models.BinaryField()),
+                ("sha256", models.CharField(db_index=True, max_length=64)),
+                ("size", models.PositiveIntegerField()),
+                ("received_at", models.DateTimeField(db_index=True, default=django.utils.timezone.now)),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[("received", "Received"), ("processed", "Processed"), ("quarantined", "Quarantined")],
+                        db_index=True,
+                        default="received",
+                        max_length=12,
+                    ),
+                ),
+                ("error", models.TextField(blank=True)),
+                ("processed_at", models.DateTimeField(blank=True, null=True)),
+                (
+                    "source",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT, related_name="deliveries", to="wiredesk.source"
+                    ),
+                ),
             ],
             options={
-                'verbose_name_plural': 'deliveries',
+                "verbose_name_plural": "deliveries",
             },
         ),
         migrations.CreateModel(
-            name='Story',
+            name="Story",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('uri', models.CharField(max_length=500)),
-                ('slug', models.SlugField(max_length=80)),
-                ('section', models.SlugField(max_length=60)),
-                ('published_at', models.DateTimeField(db_index=True)),
-                ('updated_at', models.DateTimeField()),
-                ('source', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='stories', to='wiredesk.source')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("uri", models.CharField(max_length=500)),
+                ("slug", models.SlugField(max_length=80)),
+                ("section", models.SlugField(max_length=60)),
+                ("published_at", models.DateTimeField(db_index=True)),
+                ("updated_at", models.DateTimeField()),
+                (
+                    "source",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT, related_name="stories", to="wiredesk.source"
+                    ),
+                ),
             ],
             options={
-                'verbose_name_plural': 'stories',
+                "verbose_name_plural": "stories",
             },
         ),
         migrations.CreateModel(
-            name='StoryVersion',
+            name="StoryVersion",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('version', models.PositiveIntegerField()),
-                ('content', models.JSONField()),
-                ('fingerprint', models.CharField(max_length=64)),
-                ('created_at', models.DateTimeField(default=django.utils.timezone.now)),
-                ('delivery', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='versions', to='wiredesk.delivery')),
-                ('story', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='versions', to='wiredesk.story')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("version", models.PositiveIntegerField()),
+                ("content", models.JSONField()),
+                ("fingerprint", models.CharField(max_length=64)),
+                ("created_at", models.DateTimeField(default=django.utils.timezone.now)),
+                (
+                    "delivery",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT, related_name="versions", to="wiredesk.delivery"
+                    ),
+                ),
+                (
+                    "story",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE, related_name="versions", to="wiredesk.story"
+                    ),
+                ),
             ],
         ),
         migrations.AddField(
-            model_name='story',
-            name='current',
-            field=models.ForeignKey(null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to='wiredesk.storyversion'),
+            model_name="story",
+            name="current",
+            field=models.ForeignKey(
+                null=True, on_delete=django.db.models.deletion.PROTECT, related_name="+", to="wiredesk.storyversion"
+            ),
         ),
         migrations.AddIndex(
-            model_name='storyversion',
-            index=models.Index(fields=['story', 'fingerprint'], name='wiredesk_st_story_i_e6497f_idx'),
+            model_name="storyversion",
+            index=models.Index(fields=["story", "fingerprint"], name="wiredesk_st_story_i_e6497f_idx"),
         ),
         migrations.AddConstraint(
-            model_name='storyversion',
-            constraint=models.UniqueConstraint(fields=('story', 'version'), name='version_story_number'),
+            model_name="storyversion",
+            constraint=models.UniqueConstraint(fields=("story", "version"), name="version_story_number"),
         ),
         migrations.AddConstraint(
-            model_name='story',
-            constraint=models.UniqueConstraint(fields=('source', 'uri'), name='story_source_uri'),
+            model_name="story",
+            constraint=models.UniqueConstraint(fields=("source", "uri"), name="story_source_uri"),
         ),
     ]

@@ -4,20 +4,19 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('wiredesk', '0001_initial'),
+        ("wiredesk", "0001_initial"),
     ]
 
     operations = [
         migrations.AlterField(
-            model_name='story',
-            name='published_at',
+            model_name="story",
+            name="published_at",
             field=models.DateTimeField(db_index=True, null=True),
         ),
         migrations.AlterField(
-            model_name='story',
-            name='updated_at',
+            model_name="story",
+            name="updated_at",
             field=models.DateTimeField(null=True),
         ),
     ]

@@ -4,15 +4,14 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('wiredesk', '0002_held_stories_have_no_publication_time'),
+        ("wiredesk", "0002_held_stories_have_no_publication_time"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='source',
-            name='time_zone',
-            field=models.CharField(default='UTC', help_text='IANA name, such as Europe/Berlin', max_length=64),
+            model_name="source",
+            name="time_zone",
+            field=models.CharField(default="UTC", help_text="IANA name, such as Europe/Berlin", max_length=64),
         ),
     ]

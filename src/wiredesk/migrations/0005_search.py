@@ -56,6 +56,7 @@ def run(statements):
     def operation(apps, schema_editor):
         for statement in statements.get(schema_editor.connection.vendor, []):
             schema_editor.execute(statement)
+
     return operation
 
 
@@ -68,21 +69,29 @@ def index_live_stories(apps, schema_editor):
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('wiredesk', '0004_lifecycle_states'),
+        ("wiredesk", "0004_lifecycle_states"),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='SearchEntry',
+            name="SearchEntry",
             fields=[
-                ('story', models.OneToOneField(on_delete=django.db.models.deletion.CASCADE, primary_key=True, related_name='search_entry', serialize=False, to='wiredesk.story')),
-                ('headline', models.TextField()),
-                ('body', models.TextField()),
+                (
+                    "story",
+                    models.OneToOneField(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        primary_key=True,
+                        related_name="search_entry",
+                        serialize=False,
+                        to="wiredesk.story",
+                    ),
+                ),
+                ("headline", models.TextField()),
+                ("body", models.TextField()),
             ],
             options={
-                'verbose_name_plural': 'search entries',
+                "verbose_name_plural": "search entries",
             },
         ),
         migrations.RunPython(run(INDEX), run(UNINDEX)),

@@ -4,18 +4,17 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('wiredesk', '0006_topics_headlines_health'),
+        ("wiredesk", "0006_topics_headlines_health"),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='SiteVersion',
+            name="SiteVersion",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('number', models.BigIntegerField(default=0)),
-                ('next_change', models.FloatField(null=True)),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("number", models.BigIntegerField(default=0)),
+                ("next_change", models.FloatField(null=True)),
             ],
         ),
     ]

@@ -6,25 +6,36 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('wiredesk', '0007_site_version'),
+        ("wiredesk", "0007_site_version"),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='StoryKey',
+            name="StoryKey",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('role', models.CharField(choices=[('name', 'Name'), ('target', 'Target')], max_length=6)),
-                ('key', models.CharField(max_length=200)),
-                ('created_at', models.DateTimeField(default=django.utils.timezone.now)),
-                ('source', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='+', to='wiredesk.source')),
-                ('story', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='keys', to='wiredesk.story')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("role", models.CharField(choices=[("name", "Name"), ("target", "Target")], max_length=6)),
+                ("key", models.CharField(max_length=200)),
+                ("created_at", models.DateTimeField(default=django.utils.timezone.now)),
+                (
+                    "source",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE, related_name="+", to="wiredesk.source"
+                    ),
+                ),
+                (
+                    "story",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE, related_name="keys", to="wiredesk.story"
+                    ),
+                ),
             ],
             options={
-                'indexes': [models.Index(fields=['source', 'role', 'key'], name='storykey_source_role_key')],
-                'constraints': [models.UniqueConstraint(fields=('story', 'role', 'key'), name='storykey_story_role_key')],
+                "indexes": [models.Index(fields=["source", "role", "key"], name="storykey_source_role_key")],
+                "constraints": [
+                    models.UniqueConstraint(fields=("story", "role", "key"), name="storykey_story_role_key")
+                ],
             },
         ),
     ]

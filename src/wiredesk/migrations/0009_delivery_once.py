@@ -11,8 +11,7 @@ def mark_repeats(apps, schema_editor):
     """Deliveries stored before a source's same bytes were stored once: all but the first are
     marked, kept as they are (nothing received is ever dropped)."""
     Delivery = apps.get_model("wiredesk", "Delivery")
-    repeated = (Delivery.objects.exclude(sha256=EMPTY).values("source", "sha256")
-                .annotate(n=Count("id")).filter(n__gt=1))
+    repeated = Delivery.objects.exclude(sha256=EMPTY).values("source", "sha256").annotate(n=Count("id")).filter(n__gt=1)
     for group in repeated.iterator():
         first = Delivery.objects.filter(**group_of(group)).order_by("received_at", "id").values_list("id", flat=True)[0]
         Delivery.objects.filter(**group_of(group)).exclude(id=first).update(repeat=True)
@@ -30,36 +29,54 @@ def group_of(group):
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('wiredesk', '0008_story_keys'),
+        ("wiredesk", "0008_story_keys"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='delivery',
-            name='repeat',
+            model_name="delivery",
+            name="repeat",
             field=models.BooleanField(default=False),
         ),
         migrations.AddField(
-            model_name='delivery',
-            name='stories_done',
+            model_name="delivery",
+            name="stories_done",
             field=models.PositiveIntegerField(default=0),
         ),
         migrations.AlterField(
-            model_name='delivery',
-            name='status',
-            field=models.CharField(choices=[('received', 'Received'), ('processed', 'Processed'), ('quarantined', 'Quarantined'), ('dismissed', 'Dismissed')], db_index=True, default='received', max_length=12),
+            model_name="delivery",
+            name="status",
+            field=models.CharField(
+                choices=[
+                    ("received", "Received"),
+                    ("processed", "Processed"),
+                    ("quarantined", "Quarantined"),
+                    ("dismissed", "Dismissed"),
+                ],
+                db_index=True,
+                default="received",
+                max_length=12,
+            ),
         ),
         migrations.AddField(
-            model_name='delivery',
-            name='unread',
+            model_name="delivery",
+            name="unread",
             field=models.BooleanField(default=False),
         ),
         migrations.RunPython(mark_repeats, migrations.RunPython.noop),
         migrations.RunPython(mark_unread, migrations.RunPython.noop),
         migrations.AddConstraint(
-            model_name='delivery',
-            constraint=models.UniqueConstraint(condition=models.Q(('repeat', False), models.Q(('sha256', 'e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855'), _negated=True)), fields=('source', 'sha256'), name='delivery_source_bytes'),
+            model_name="delivery",
+            constraint=models.UniqueConstraint(
+                condition=models.Q(
+                    ("repeat", False),
+                    models.Q(
+                        ("sha256", "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"), _negated=True
+                    ),
+                ),
+                fields=("source", "sha256"),
+                name="delivery_source_bytes",
+            ),
         ),
     ]

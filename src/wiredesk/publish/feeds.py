@@ -25,8 +25,8 @@ from django.utils.html import escape, format_html, format_html_join
 
 from wiredesk.models import Source, StoryTopic
 from wiredesk.publish import views
-from wiredesk.publish.xmlsafe import xml_safe
 from wiredesk.publish.sections import section_name, subject_name
+from wiredesk.publish.xmlsafe import xml_safe
 
 LIMIT = 50
 
@@ -87,20 +87,23 @@ class JsonFeed(SyndicationFeed):
             "feed_url": self.feed["feed_url"],
             "description": self.feed["description"],
             **({"hubs": [{"type": "WebSub", "url": self.feed["hub"]}]} if self.feed["hub"] else {}),
-            "items": [{
-                "id": item["unique_id"],
-                "url": item["link"],
-                "title": item["title"],
-                "summary": item["summary"],
-                "content_html": item["content_html"],
-                "content_text": item["content_text"],
-                "date_published": rfc3339_date(item["pubdate"]),
-                "date_modified": rfc3339_date(item["updateddate"]),
-                # 1.1 deprecates `author` for `authors` but still defines it, and 1.0 readers and
-                # validators know no other (nor `language`, left out for the same reason).
-                "author": {"name": item["author_name"]},
-                "tags": item["categories"],
-            } for item in self.items],
+            "items": [
+                {
+                    "id": item["unique_id"],
+                    "url": item["link"],
+                    "title": item["title"],
+                    "summary": item["summary"],
+                    "content_html": item["content_html"],
+                    "content_text": item["content_text"],
+                    "date_published": rfc3339_date(item["pubdate"]),
+                    "date_modified": rfc3339_date(item["updateddate"]),
+                    # 1.1 deprecates `author` for `authors` but still defines it, and 1.0 readers and
+                    # validators know no other (nor `language`, left out for the same reason).
+                    "author": {"name": item["author_name"]},
+                    "tags": item["categories"],
+                }
+                for item in self.items
+            ],
         }
         json.dump(feed, outfile, ensure_ascii=False, indent=1)
 
@@ -164,8 +167,9 @@ class StoryFeed(Feed):
 
     def item_categories(self, story):
         copy = story.current.canonical
-        return list(dict.fromkeys([section_name(story.section), *(subject_name(s) for s in copy.subjects),
-                                   *copy.keywords]))
+        return list(
+            dict.fromkeys([section_name(story.section), *(subject_name(s) for s in copy.subjects), *copy.keywords])
+        )
 
     def item_extra_kwargs(self, story):
         copy = story.current.canonical
@@ -211,8 +215,15 @@ class TopicFeed(StoryFeed):
 
 
 FORMATS = {"rss": ("rss.xml", RssFeed), "atom": ("atom.xml", AtomFeed), "json": ("feed.json", JsonFeed)}
-SCOPES = [("feeds/", HomeFeed, "home"), ("section/<slug:slug>/", SectionFeed, "section"),
-          ("source/<slug:slug>/", SourceFeed, "source"), ("topic/<slug:slug>/", TopicFeed, "topic")]
+SCOPES = [
+    ("feeds/", HomeFeed, "home"),
+    ("section/<slug:slug>/", SectionFeed, "section"),
+    ("source/<slug:slug>/", SourceFeed, "source"),
+    ("topic/<slug:slug>/", TopicFeed, "topic"),
+]
 
-urlpatterns = [path(prefix + filename, feed(generator), name=f"{scope}-feed-{kind}")
-               for prefix, feed, scope in SCOPES for kind, (filename, generator) in FORMATS.items()]
+urlpatterns = [
+    path(prefix + filename, feed(generator), name=f"{scope}-feed-{kind}")
+    for prefix, feed, scope in SCOPES
+    for kind, (filename, generator) in FORMATS.items()
+]

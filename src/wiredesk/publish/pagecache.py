@@ -29,9 +29,9 @@ from urllib.parse import urlencode
 from django.core.cache import caches
 from django.core.exceptions import DisallowedHost
 from django.core.signals import setting_changed
-from django.dispatch import receiver
 from django.db import connection
 from django.db.models import F, Min
+from django.dispatch import receiver
 from django.http import HttpResponse
 from django.utils import timezone
 from django.utils.cache import get_conditional_response
@@ -54,8 +54,10 @@ def changed(now: dt.datetime | None = None) -> None:
     """Call inside the transaction that changes what readers see."""
     now = now or timezone.now()
     live = Story.objects.filter(state=State.LIVE)
-    moments = [live.filter(published_at__gt=now).aggregate(at=Min("published_at"))["at"],
-               (live.filter(published_at__gt=now - NEWS_WINDOW).aggregate(at=Min("published_at"))["at"])]
+    moments = [
+        live.filter(published_at__gt=now).aggregate(at=Min("published_at"))["at"],
+        (live.filter(published_at__gt=now - NEWS_WINDOW).aggregate(at=Min("published_at"))["at"]),
+    ]
     ages_out = moments[1] + NEWS_WINDOW if moments[1] else None
     following = min((m for m in (moments[0], ages_out) if m), default=None)
     next_change = following.timestamp() if following else None
@@ -67,7 +69,9 @@ def _current() -> tuple[int, float | None] | None:
     """The site's version and its next change by the clock; None before the first change."""
     # Raw, not the ORM: this runs on every request, and the ORM would take longer than the query.
     with connection.cursor() as cursor:
-        cursor.execute(f"SELECT number, next_change FROM {SiteVersion._meta.db_table} WHERE id = %s", [SiteVersion.ONLY])
+        cursor.execute(
+            f"SELECT number, next_change FROM {SiteVersion._meta.db_table} WHERE id = %s", [SiteVersion.ONLY]
+        )
         return cursor.fetchone()
 
 
@@ -112,8 +116,7 @@ def middleware(get_response):
             return get_conditional_response(request, etag=response.get("ETag"), response=response)
         response = get_response(request)
         control = response.get("Cache-Control", "")
-        if (response.status_code == 200 and not response.streaming and "public" in control
-                and request.method == "GET"):
+        if response.status_code == 200 and not response.streaming and "public" in control and request.method == "GET":
             cache.set(key, (response.status_code, list(response.items()), response.content))
         return response
 

@@ -98,8 +98,15 @@ def terms(query: str) -> list[str]:
     return list(islice((term for term in found if _WORD.search(term)), MAX_TERMS))
 
 
-def search(query: str, *, section: str | None = None, source: str | None = None, since: dt.date | None = None,
-           until: dt.date | None = None, page: int | str | None = 1) -> Results:
+def search(
+    query: str,
+    *,
+    section: str | None = None,
+    source: str | None = None,
+    since: dt.date | None = None,
+    until: dt.date | None = None,
+    page: int | str | None = 1,
+) -> Results:
     """The visible stories that contain every word and phrase of `query`, best first, one page of
     them. `section` and `source` are slugs; `since` and `until` days (inclusive) in the site's
     time zone. A page out of range gives the last one, as on every listing."""
@@ -131,8 +138,10 @@ class _Engine:
 
 def _fts5(found):
     # Each term an FTS5 string: a phrase to the tokenizer, never syntax. Terms hold no quote.
-    return ("wiredesk_searchentry_fts WHERE wiredesk_searchentry_fts MATCH %s",
-            [" ".join(f'"{term}"' for term in found)])
+    return (
+        "wiredesk_searchentry_fts WHERE wiredesk_searchentry_fts MATCH %s",
+        [" ".join(f'"{term}"' for term in found)],
+    )
 
 
 def _tsquery(found):
@@ -145,15 +154,25 @@ _ENGINES = {
     # "+rowid", not "rowid", in the filter: given a rowid constraint, FTS5 would run the match
     # once for every visible story (milliseconds a query per thousand stories); the unary plus
     # leaves it to run the match once and filter what it finds.
-    "sqlite": _Engine(_fts5, key="rowid", scope_key="+rowid",
-                      # The headline weighs ten times the text.
-                      rank="-bm25(wiredesk_searchentry_fts, 10.0, 1.0)",
-                      snippet=f"snippet(wiredesk_searchentry_fts, 1, char({ord(OPEN)}), char({ord(CLOSE)}), '…', 32)"),
+    "sqlite": _Engine(
+        _fts5,
+        key="rowid",
+        scope_key="+rowid",
+        # The headline weighs ten times the text.
+        rank="-bm25(wiredesk_searchentry_fts, 10.0, 1.0)",
+        snippet=f"snippet(wiredesk_searchentry_fts, 1, char({ord(OPEN)}), char({ord(CLOSE)}), '…', 32)",
+    ),
     # ts_rank's default weights count a headline word (A) 1.0 and a word of the text (B) 0.4.
-    "postgresql": _Engine(_tsquery, key="story_id", scope_key="story_id", rank="ts_rank(vector, query)",
-                          snippet=("ts_headline('english', body, query, 'StartSel=\"%s\", StopSel=\"%s\", MaxWords=20,"
-                                   " MinWords=10, MaxFragments=2, FragmentDelimiter=\" … \"')"
-                                   % (OPEN, CLOSE))),
+    "postgresql": _Engine(
+        _tsquery,
+        key="story_id",
+        scope_key="story_id",
+        rank="ts_rank(vector, query)",
+        snippet=(
+            f'ts_headline(\'english\', body, query, \'StartSel="{OPEN}", StopSel="{CLOSE}", MaxWords=20,'
+            ' MinWords=10, MaxFragments=2, FragmentDelimiter=" … "\')'
+        ),
+    ),
 }
 
 
@@ -179,8 +198,11 @@ class _Matches:
     def __getitem__(self, window: slice) -> list[Hit]:
         key = self.engine.key
         # Equal ranks fall back to the story filed last, so that the pages never overlap.
-        ranked = self._rows(f"{key}, {self.engine.rank}", "ORDER BY 2 DESC, 1 DESC LIMIT %s OFFSET %s",
-                            [window.stop - window.start, window.start])
+        ranked = self._rows(
+            f"{key}, {self.engine.rank}",
+            "ORDER BY 2 DESC, 1 DESC LIMIT %s OFFSET %s",
+            [window.stop - window.start, window.start],
+        )
         ids = [story_id for story_id, _ in ranked]
         if not ids:
             return []
@@ -188,8 +210,11 @@ class _Matches:
         snippets = dict(self._rows(f"{key}, {self.engine.snippet}", f"AND {key} IN ({marks})", ids))
         stories = Story.objects.select_related("source").in_bulk(ids)
         # A story re-indexed between the two queries may no longer match: it has no snippet then.
-        return [Hit(stories[story_id], _marked(snippets[story_id]), rank)
-                for story_id, rank in ranked if story_id in snippets]
+        return [
+            Hit(stories[story_id], _marked(snippets[story_id]), rank)
+            for story_id, rank in ranked
+            if story_id in snippets
+        ]
 
 
 def _marked(snippet: str) -> SafeString:
@@ -212,21 +237,36 @@ def page(request):
     if not all(slug_re.match(asked[name]) for name in ("section", "source") if name in asked):
         # The form offers slugs alone; anything else (a NUL, which PostgreSQL's text refuses,
         # included) is no reader's choice.
-        return HttpResponseBadRequest("section and source are slugs, such as news",
-                                      content_type="text/plain; charset=utf-8")
+        return HttpResponseBadRequest(
+            "section and source are slugs, such as news", content_type="text/plain; charset=utf-8"
+        )
     query = asked.get("q", "")
     since, until = _day(asked.get("from", "")), _day(asked.get("to", ""))
-    results = search(query, section=asked.get("section"), source=asked.get("source"), since=since, until=until,
-                     page=request.GET.get("page"))
-    return render(request, "wiredesk/search.html", {
-        "query": query,
-        "asked": asked,
-        "since": since,
-        "until": until,
-        "results": results,
-        # The page's own address without its page number, in one order, so each page has one URL.
-        "address": urlencode(asked),
-        "sources": (Source.objects.filter(stories__in=Story.objects.visible()).distinct().order_by("name")
-                    .values_list("slug", "name")),
-        "sections": views._sections(),
-    })
+    results = search(
+        query,
+        section=asked.get("section"),
+        source=asked.get("source"),
+        since=since,
+        until=until,
+        page=request.GET.get("page"),
+    )
+    return render(
+        request,
+        "wiredesk/search.html",
+        {
+            "query": query,
+            "asked": asked,
+            "since": since,
+            "until": until,
+            "results": results,
+            # The page's own address without its page number, in one order, so each page has one URL.
+            "address": urlencode(asked),
+            "sources": (
+                Source.objects.filter(stories__in=Story.objects.visible())
+                .distinct()
+                .order_by("name")
+                .values_list("slug", "name")
+            ),
+            "sections": views._sections(),
+        },
+    )

@@ -83,7 +83,7 @@ def read(file: Path) -> Rules:
         raise ConfigError(f"{file}: unknown setting {sorted(unknown)[0]!r}; known: default, sections")
     default = config.get("default", "news")
     if not isinstance(default, str) or slugify(default) != default or not default:
-        raise ConfigError(f"{file}: default must be a section slug, such as \"news\"")
+        raise ConfigError(f'{file}: default must be a section slug, such as "news"')
     sections = []
     for slug, values in config.get("sections", {}).items():
         where = f"{file}: [sections.{slug}]"
@@ -100,8 +100,14 @@ def read(file: Path) -> Rules:
             if not topic.startswith("medtop:") or code not in _media_topics():
                 raise ConfigError(f"{where}: {topic!r} is not an IPTC Media Topic (medtop: and eight digits)")
             topics.add(code)
-        sections.append(Section(slug, values.get("name") or slug.replace("-", " ").title(), frozenset(topics),
-                                frozenset(c.strip().lower() for c in values.get("categories", []))))
+        sections.append(
+            Section(
+                slug,
+                values.get("name") or slug.replace("-", " ").title(),
+                frozenset(topics),
+                frozenset(c.strip().lower() for c in values.get("categories", [])),
+            )
+        )
     return Rules(default, tuple(sections))
 
 

@@ -5,9 +5,9 @@ from functools import wraps
 from django.conf import settings
 from django.contrib.sitemaps import Sitemap
 from django.contrib.sitemaps import views as sitemap_views
+from django.db.models import Q
 from django.shortcuts import render
 from django.urls import path, reverse
-from django.db.models import Q
 from django.utils import timezone
 
 from wiredesk import sources
@@ -20,7 +20,9 @@ def indexed():
     """The visible stories search engines are asked to index here. A sitemap lists canonical
     pages only (Google's rule): not those of `noindex` sources, nor those whose canonical page
     is the agency's own (`canonical` sources, for stories whose identifier is its URL)."""
-    at_agency = Q(source__slug__in=sources.seo_sources("canonical")) & (Q(uri__istartswith="http://") | Q(uri__istartswith="https://"))
+    at_agency = Q(source__slug__in=sources.seo_sources("canonical")) & (
+        Q(uri__istartswith="http://") | Q(uri__istartswith="https://")
+    )
     return Story.objects.visible().exclude(source__slug__in=sources.seo_sources("noindex")).exclude(at_agency)
 
 
@@ -60,8 +62,12 @@ class NewsSitemap(_Live):
 
     def items(self):
         now = timezone.now()
-        return (indexed().filter(published_at__gte=now - self.window)
-                .select_related("current").order_by("-published_at", "-pk"))
+        return (
+            indexed()
+            .filter(published_at__gte=now - self.window)
+            .select_related("current")
+            .order_by("-published_at", "-pk")
+        )
 
     def lastmod(self, story):
         return story.updated_at
@@ -70,8 +76,10 @@ class NewsSitemap(_Live):
         urls = super().get_urls(page=page, site=site, protocol=protocol)
         for url in urls:
             copy = url["item"].current.canonical
-            url["news"] = {"language": publication_language(copy.language or settings.LANGUAGE_CODE),
-                           "title": xml_safe(url["item"].headline)}
+            url["news"] = {
+                "language": publication_language(copy.language or settings.LANGUAGE_CODE),
+                "title": xml_safe(url["item"].headline),
+            }
         return urls
 
 
@@ -101,19 +109,33 @@ def undated(view):
 
 
 def robots_txt(request):
-    return render(request, "wiredesk/robots.txt",
-                  {"sitemap": request.build_absolute_uri(reverse("sitemap-index"))},
-                  content_type="text/plain; charset=utf-8")
+    return render(
+        request,
+        "wiredesk/robots.txt",
+        {"sitemap": request.build_absolute_uri(reverse("sitemap-index"))},
+        content_type="text/plain; charset=utf-8",
+    )
 
 
 urlpatterns = [
     path("robots.txt", robots_txt, name="robots-txt"),
-    path("sitemap.xml", sitemap_views.index, {"sitemaps": SITEMAPS, "sitemap_url_name": "sitemap"},
-         name="sitemap-index"),
+    path(
+        "sitemap.xml", sitemap_views.index, {"sitemaps": SITEMAPS, "sitemap_url_name": "sitemap"}, name="sitemap-index"
+    ),
     # Ahead of the general pattern, which would serve it without its news tags.
-    path("sitemaps/news.xml", undated(sitemap_views.sitemap),
-         {"sitemaps": {"news": NewsSitemap}, "template_name": "wiredesk/sitemaps/news.xml"}, name="news-sitemap"),
-    path("sitemaps/<slug:section>.xml", undated(sitemap_views.sitemap),
-         {"sitemaps": {"fronts": FrontsSitemap, "articles": ArticleSitemap},
-          "template_name": "wiredesk/sitemaps/urlset.xml"}, name="sitemap"),
+    path(
+        "sitemaps/news.xml",
+        undated(sitemap_views.sitemap),
+        {"sitemaps": {"news": NewsSitemap}, "template_name": "wiredesk/sitemaps/news.xml"},
+        name="news-sitemap",
+    ),
+    path(
+        "sitemaps/<slug:section>.xml",
+        undated(sitemap_views.sitemap),
+        {
+            "sitemaps": {"fronts": FrontsSitemap, "articles": ArticleSitemap},
+            "template_name": "wiredesk/sitemaps/urlset.xml",
+        },
+        name="sitemap",
+    ),
 ]

@@ -237,8 +237,11 @@ def catch_up(now=None) -> None:
     live, window = Story.objects.filter(state=State.LIVE).only("pk", "slug"), NewsSitemap.window
     # Stories whose time came since the last sweep, unless already written (most were, when
     # they arrived); and stories that left the news sitemap's window meanwhile.
-    lifted = [story for story in live.filter(published_at__gt=last, published_at__lte=now)
-              if not _file(story.get_absolute_url()).exists()]
+    lifted = [
+        story
+        for story in live.filter(published_at__gt=last, published_at__lte=now)
+        if not _file(story.get_absolute_url()).exists()
+    ]
     aged = live.filter(published_at__gt=last - window, published_at__lte=now - window)
     token = uuid.uuid4().hex
     for story in [*lifted, *aged]:
@@ -302,31 +305,49 @@ class _Pass:
         # A story's fronts: its section's now, and any whose page in the tree lists it (an update
         # may have moved it); and fronts of sections that went.
         listed = self.state.get("fronts", {})
-        fronts = ({story.section for story in stories} | (set(before) - set(sections))
-                  | {slug for slug, pks in listed.items() if any(story.pk in pks for story in stories)})
+        fronts = (
+            {story.section for story in stories}
+            | (set(before) - set(sections))
+            | {slug for slug, pks in listed.items() if any(story.pk in pks for story in stories)}
+        )
         for slug in sections:
             if every or listings[slug] != before.get(slug):
                 fronts.add(slug)
-                for story in views.live_stories().filter(section=slug)[:LISTED + 1]:
+                for story in views.live_stories().filter(section=slug)[: LISTED + 1]:
                     self.article(story)
             if every or listings[slug][:LISTED] != before.get(slug, [])[:LISTED]:
                 self._retire(Story.objects.filter(section=slug))
         if every and set(known or ()) - set(sections):
             # A section went, and older pages still link to it.
             self._retire(Story.objects.all())
-        sources = (Source.objects.all() if every else
-                   Source.objects.filter(pk__in={story.source_id for story in stories}))
-        for path in [reverse("robots-txt"), reverse("sitemap-index"), *(reverse("sitemap", args=[name]) for name in SITEMAPS)]:
+        sources = (
+            Source.objects.all() if every else Source.objects.filter(pk__in={story.source_id for story in stories})
+        )
+        for path in [
+            reverse("robots-txt"),
+            reverse("sitemap-index"),
+            *(reverse("sitemap", args=[name]) for name in SITEMAPS),
+        ]:
             self.page(path)
-        self.scope(reverse("home"), [reverse(f"home-feed-{kind}") for kind in feeds.FORMATS],
-                   empty=not Story.objects.visible().exists())
+        self.scope(
+            reverse("home"),
+            [reverse(f"home-feed-{kind}") for kind in feeds.FORMATS],
+            empty=not Story.objects.visible().exists(),
+        )
         self.page(reverse("latest"))
         for slug in sorted(fronts):
-            self.scope(reverse("section", args=[slug]), [reverse(f"section-feed-{kind}", args=[slug]) for kind in feeds.FORMATS])
-            listed[slug] = list(views.live_stories().filter(section=slug).values_list("pk", flat=True)[:views.PAGE_SIZE])
+            self.scope(
+                reverse("section", args=[slug]),
+                [reverse(f"section-feed-{kind}", args=[slug]) for kind in feeds.FORMATS],
+            )
+            listed[slug] = list(
+                views.live_stories().filter(section=slug).values_list("pk", flat=True)[: views.PAGE_SIZE]
+            )
         for source in sources:
-            self.scope(reverse("source", args=[source.slug]),
-                       [reverse(f"source-feed-{kind}", args=[source.slug]) for kind in feeds.FORMATS])
+            self.scope(
+                reverse("source", args=[source.slug]),
+                [reverse(f"source-feed-{kind}", args=[source.slug]) for kind in feeds.FORMATS],
+            )
         fronts_held = {slug: pks for slug, pks in listed.items() if pks and slug in sections}
         _save_state({**_read_state(), "sections": sections, "listings": listings, "fronts": fronts_held})
         websub.notify([self.origin + path for path in sorted(self.feeds & self.changed)])
@@ -334,8 +355,10 @@ class _Pass:
     def _listing(self, section: str) -> list:
         """What the six newest stories of a section show on other pages: an article lists the
         first five of them, or the other five when it is one of them."""
-        return [[story.pk, story.current_id, story.published_at.isoformat(), story.source.name]
-                for story in views.live_stories().filter(section=section)[:LISTED + 1]]
+        return [
+            [story.pk, story.current_id, story.published_at.isoformat(), story.source.name]
+            for story in views.live_stories().filter(section=section)[: LISTED + 1]
+        ]
 
     def _retire(self, stories) -> None:
         """Take out of the tree the pages of these stories not rendered in this pass."""

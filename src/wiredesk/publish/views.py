@@ -40,9 +40,12 @@ _BYLINE_PREFIX = re.compile(r"^\s*(?:by|von|por|par)\b:?\s*", re.IGNORECASE)
 # Not the Spanish "y" nor the Portuguese "e": "Ortega y Gasset" is one person.
 _BYLINE_JOINS = re.compile(r"\s*[,;&]\s*|\s+(?:and|und|et)\s+", re.IGNORECASE)
 # A reporter's title after the name ("By Jane Doe, Transport Correspondent"; NITF's byttl) is no person.
-_BYLINE_ROLE = re.compile(r"\b(?:correspondents?|writers?|reporters?|editors?|staff|korrespondent(?:in)?|"
-                          r"redakteur(?:in)?|redaktion|correspondante?|envoyée? spéciale?|corresponsal|"
-                          r"enviad[oa] especial)\b", re.IGNORECASE)
+_BYLINE_ROLE = re.compile(
+    r"\b(?:correspondents?|writers?|reporters?|editors?|staff|korrespondent(?:in)?|"
+    r"redakteur(?:in)?|redaktion|correspondante?|envoyée? spéciale?|corresponsal|"
+    r"enviad[oa] especial)\b",
+    re.IGNORECASE,
+)
 
 
 def permissions_policy(get_response):
@@ -73,8 +76,7 @@ def _sections():
     return [(slug, rules.name(slug)) for slug in sorted(slugs, key=rules.order)]
 
 
-def _listing(request, items, template="wiredesk/front.html", *, title=None, feeds=None, may_be_empty=False,
-             **context):
+def _listing(request, items, template="wiredesk/front.html", *, title=None, feeds=None, may_be_empty=False, **context):
     """One page of a listing (`?page=N`). Empty, it is a 404 unless it may be empty, so that a
     mistyped or emptied address does not pass for a page.
 
@@ -86,8 +88,11 @@ def _listing(request, items, template="wiredesk/front.html", *, title=None, feed
     if feeds:
         scope, slug = feeds
         context["feeds"] = [reverse(f"{scope}-feed-{kind}", args=[slug]) for kind in ("rss", "atom", "json")]
-    return render(request, template, {"page": paginator.get_page(request.GET.get("page")), "title": title,
-                                      "sections": _sections(), **context})
+    return render(
+        request,
+        template,
+        {"page": paginator.get_page(request.GET.get("page")), "title": title, "sections": _sections(), **context},
+    )
 
 
 def home(request):
@@ -96,11 +101,12 @@ def home(request):
     shown = {story.pk for story in latest}
     blocks = []
     for slug, name in _sections():
-        stories = [s for s in live_stories().filter(section=slug)[:HOME_PER_SECTION + len(shown)] if s.pk not in shown]
+        stories = [s for s in live_stories().filter(section=slug)[: HOME_PER_SECTION + len(shown)] if s.pk not in shown]
         if stories:
             blocks.append((slug, name, stories[:HOME_PER_SECTION]))
-    return render(request, "wiredesk/home.html", {"latest": latest, "blocks": blocks, "sections": _sections(),
-                                                  "is_home": True})
+    return render(
+        request, "wiredesk/home.html", {"latest": latest, "blocks": blocks, "sections": _sections(), "is_home": True}
+    )
 
 
 def latest(request):
@@ -108,8 +114,13 @@ def latest(request):
 
 
 def section(request, slug):
-    return _listing(request, live_stories().filter(section=slug), title=sections.section_name(slug),
-                    feeds=("section", slug), current_section=slug)
+    return _listing(
+        request,
+        live_stories().filter(section=slug),
+        title=sections.section_name(slug),
+        feeds=("section", slug),
+        current_section=slug,
+    )
 
 
 def source(request, slug):
@@ -136,8 +147,13 @@ def place(request, slug):
 
 def archive(request):
     # Days and times are the site's (settings.TIME_ZONE, the current zone), as on every page.
-    days = (Story.objects.visible().annotate(day=TruncDate("published_at"))
-            .values("day").annotate(stories=Count("pk")).order_by("-day"))
+    days = (
+        Story.objects.visible()
+        .annotate(day=TruncDate("published_at"))
+        .values("day")
+        .annotate(stories=Count("pk"))
+        .order_by("-day")
+    )
     return _listing(request, days, "wiredesk/archive.html", title="Archive")
 
 
@@ -148,8 +164,10 @@ def archive_day(request, year, month, day):
         # The day's bounds as the database compares them, in UTC. At either end of the calendar
         # (0001-01-01 east of UTC, 9999-12-31 anywhere) one falls outside the years a datetime
         # holds: no story was published on such a day.
-        start, end = (dt.datetime.combine(bound, dt.time(), tzinfo=zone).astimezone(dt.UTC)
-                      for bound in (date, date + dt.timedelta(days=1)))
+        start, end = (
+            dt.datetime.combine(bound, dt.time(), tzinfo=zone).astimezone(dt.UTC)
+            for bound in (date, date + dt.timedelta(days=1))
+        )
     except (ValueError, OverflowError):
         raise Http404("No such day") from None
     stories = live_stories().filter(published_at__gte=start, published_at__lt=end)
@@ -175,8 +193,11 @@ def authors(by: str | None, agencies: set[str]) -> list[str]:
 def _linked_data(story, copy, url, description) -> str:
     """The article as schema.org NewsArticle, ready to stand inside its script element."""
     agency = {"@type": "Organization", "name": story.source.name}
-    agencies = {story.source.name.casefold(), story.source.slug,
-                (copy.dateline and copy.dateline.agency or "").casefold()}
+    agencies = {
+        story.source.name.casefold(),
+        story.source.slug,
+        (copy.dateline and copy.dateline.agency or "").casefold(),
+    }
     people = [{"@type": "Person", "name": name} for name in authors(copy.by, agencies)]
     data = {
         "@context": "https://schema.org",
@@ -224,8 +245,9 @@ def split_dateline(dateline, first: str) -> tuple[str | None, str]:
     text = dateline.text.rstrip(" -–—:")
     # A dateline of a name alone ("OSLO") is a dateline in the lede only if one follows on from
     # it: "Oslo's harbour" opens a sentence.
-    end = ((text and _opening(first, text, alone=re.search(r"[\d,()]", text) is not None))
-           or (dateline.place and _opening(first, dateline.place, alone=False)))
+    end = (text and _opening(first, text, alone=re.search(r"[\d,()]", text) is not None)) or (
+        dateline.place and _opening(first, dateline.place, alone=False)
+    )
     if end:
         return first[:end], first[end:]
     # Kept apart: set before the lede the way wire copy reads, with one dash between them.
@@ -249,23 +271,27 @@ def article(request, story_id, slug):
     description = Truncator(lede_rest.lstrip(" -–—:")).words(40)
     url = request.build_absolute_uri(story.get_absolute_url())
     seo = sources.seo(story.source.slug)
-    return render(request, "wiredesk/article.html", {
-        "story": story,
-        "url": url,
-        # Google's advice for syndicated copy: name the original, where there is one, as canonical.
-        "canonical": (seo == "canonical" and agency_url(story.uri)) or url,
-        "noindex": seo == "noindex",
-        "linked_data": _linked_data(story, copy, url, description),
-        "description": description,
-        "copy": copy,
-        "dateline": dateline,
-        "lede_rest": lede_rest,
-        "paragraphs": rest,
-        "section_name": sections.section_name(story.section),
-        "topics": topics(copy).items(),
-        "place_slug": place_slug(copy),
-        "related": live_stories().filter(section=story.section).exclude(pk=story.pk)[:RELATED],
-        "sections": _sections(),
-        "current_section": story.section,
-        "disclaimer": settings.WIREDESK["DISCLAIMER"],
-    })
+    return render(
+        request,
+        "wiredesk/article.html",
+        {
+            "story": story,
+            "url": url,
+            # Google's advice for syndicated copy: name the original, where there is one, as canonical.
+            "canonical": (seo == "canonical" and agency_url(story.uri)) or url,
+            "noindex": seo == "noindex",
+            "linked_data": _linked_data(story, copy, url, description),
+            "description": description,
+            "copy": copy,
+            "dateline": dateline,
+            "lede_rest": lede_rest,
+            "paragraphs": rest,
+            "section_name": sections.section_name(story.section),
+            "topics": topics(copy).items(),
+            "place_slug": place_slug(copy),
+            "related": live_stories().filter(section=story.section).exclude(pk=story.pk)[:RELATED],
+            "sections": _sections(),
+            "current_section": story.section,
+            "disclaimer": settings.WIREDESK["DISCLAIMER"],
+        },
+    )

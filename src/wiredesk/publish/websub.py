@@ -45,13 +45,25 @@ def notify(feed_urls: list[str]) -> threading.Thread | None:
 
 def _post(hub: str, feed_urls: list[str]) -> None:
     body = urlencode([("hub.mode", "publish"), *(("hub.url", url) for url in feed_urls)]).encode()
-    request = urllib.request.Request(hub, data=body, method="POST", headers={
-        "Content-Type": "application/x-www-form-urlencoded", "User-Agent": f"wiredesk/{__version__} (WebSub publisher)"})
+    request = urllib.request.Request(
+        hub,
+        data=body,
+        method="POST",
+        headers={
+            "Content-Type": "application/x-www-form-urlencoded",
+            "User-Agent": f"wiredesk/{__version__} (WebSub publisher)",
+        },
+    )
     try:
         with urllib.request.urlopen(request, timeout=TIMEOUT) as answer:
             log.info("websub: %s told of %s changed feeds (%s)", hub, len(feed_urls), answer.status)
     except urllib.error.HTTPError as exc:
-        log.warning("websub: %s refused the notice of %s changed feeds: %s %s", hub, len(feed_urls), exc.code,
-                    exc.read(500).decode("utf-8", "replace").strip())
+        log.warning(
+            "websub: %s refused the notice of %s changed feeds: %s %s",
+            hub,
+            len(feed_urls),
+            exc.code,
+            exc.read(500).decode("utf-8", "replace").strip(),
+        )
     except (OSError, ValueError) as exc:
         log.warning("websub: %s could not be told of %s changed feeds: %s", hub, len(feed_urls), exc)

@@ -40,13 +40,24 @@ class Stored:
 
 
 def too_large(size: int) -> str:
-    return (f"{size:,} bytes, more than the {MAX_BYTES:,} a delivery may hold: no agency copy is that large, "
-            f"so it was not read")
+    return (
+        f"{size:,} bytes, more than the {MAX_BYTES:,} a delivery may hold: no agency copy is that large, "
+        f"so it was not read"
+    )
 
 
-def store(data: bytes, *, source: str | None, transport: str, label: str = "", problem: str | None = None,
-          size: int | None = None, unread: bool = False, keep: Callable[[Stored], object] | None = None,
-          queue: bool = True) -> Stored:
+def store(
+    data: bytes,
+    *,
+    source: str | None,
+    transport: str,
+    label: str = "",
+    problem: str | None = None,
+    size: int | None = None,
+    unread: bool = False,
+    keep: Callable[[Stored], object] | None = None,
+    queue: bool = True,
+) -> Stored:
     """Store what a transport took, once, and queue it (unless `queue` is false: the caller
     processes it itself). `label` names what came (a file name, a URL) in the delivery and the
     log. With a `problem` (the transport could tell it holds no copy), the delivery is stored
@@ -57,8 +68,9 @@ def store(data: bytes, *, source: str | None, transport: str, label: str = "", p
     size = len(data) if size is None else size
     if size > MAX_BYTES:
         data, problem, unread = b"", problem or too_large(size), True
-    delivery = pipeline.receive(data, source=source, transport=transport, filename=label, problem=problem,
-                                size=size, unread=unread)
+    delivery = pipeline.receive(
+        data, source=source, transport=transport, filename=label, problem=problem, size=size, unread=unread
+    )
     stored = Stored(delivery, again=delivery.again)
     what = f"{transport}: {label or f'{size:,} bytes'} from {delivery.source.slug}"
     if stored.again:

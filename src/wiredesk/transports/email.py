@@ -119,8 +119,11 @@ def read_mail(raw: bytes) -> Mail:
 def _is_attached(part: EmailMessage) -> bool:
     """A part other than the text a person reads as the mail: named, marked as an attachment, or
     of a type a mail's text never has (text/plain and text/html are the body, or its parts)."""
-    return (part.is_attachment() or part.get_filename() is not None
-            or part.get_content_type() not in ("text/plain", "text/html"))
+    return (
+        part.is_attachment()
+        or part.get_filename() is not None
+        or part.get_content_type() not in ("text/plain", "text/html")
+    )
 
 
 def _is_copy(part: EmailMessage, data: bytes) -> bool:
@@ -159,10 +162,15 @@ def _filename(name: str) -> str:
 
 
 def _why_no_copy(message: EmailMessage) -> str:
-    found = [part.get_content_type() + (f" ({part.get_filename()})" if part.get_filename() else "")
-             for part in message.walk() if not part.is_multipart()]
-    return (f"an e-mail with no agency copy in it (its parts: {', '.join(found)}): "
-            f"copy comes as a plain-text body, or attached as XML, JSON or text")
+    found = [
+        part.get_content_type() + (f" ({part.get_filename()})" if part.get_filename() else "")
+        for part in message.walk()
+        if not part.is_multipart()
+    ]
+    return (
+        f"an e-mail with no agency copy in it (its parts: {', '.join(found)}): "
+        f"copy comes as a plain-text body, or attached as XML, JSON or text"
+    )
 
 
 def recipients(file: Path) -> dict[str, list[str]]:
@@ -179,9 +187,13 @@ def store(mail: Mail, slugs: list[str]) -> list[int]:
     """Store the mail's parts for each source, all committed together or none (each queued once
     committed). Returns the deliveries' ids."""
     with writing():
-        return [transports.store(part.data, source=slug, transport=TRANSPORT, label=part.filename,
-                                 problem=mail.problem or None).pk
-                for slug in slugs for part in mail.parts]
+        return [
+            transports.store(
+                part.data, source=slug, transport=TRANSPORT, label=part.filename, problem=mail.problem or None
+            ).pk
+            for slug in slugs
+            for part in mail.parts
+        ]
 
 
 class Handler:
@@ -229,8 +241,9 @@ class Handler:
             except Exception as exc:
                 # The standard library's parser met something it cannot handle: keep the mail.
                 log.exception("smtp: a message could not be read")
-                mail = Mail((Part(raw, "message"),),
-                            problem=f"the e-mail could not be read: {type(exc).__name__}: {exc}")
+                mail = Mail(
+                    (Part(raw, "message"),), problem=f"the e-mail could not be read: {type(exc).__name__}: {exc}"
+                )
             ids = store(mail, slugs)
             if mail.problem:
                 return "250 2.0.0 Kept for the desk, but no agency copy was found in it"
@@ -263,8 +276,16 @@ class _Controller(Controller):
 class Listener:
     """The SMTP listener, with start() and stop(). Once started, `port` is the port it listens on."""
 
-    def __init__(self, host: str = "127.0.0.1", port: int = 2525, *, size_limit: int = SIZE_LIMIT,
-                 sources_file: Path | None = None, tls_certificate: Path | None = None, require_tls: bool = False):
+    def __init__(
+        self,
+        host: str = "127.0.0.1",
+        port: int = 2525,
+        *,
+        size_limit: int = SIZE_LIMIT,
+        sources_file: Path | None = None,
+        tls_certificate: Path | None = None,
+        require_tls: bool = False,
+    ):
         if require_tls and tls_certificate is None:
             raise ValueError("requiring TLS needs a certificate (WIREDESK_SMTP_TLS)")
         self.host, self.port, self.size_limit = host, port, size_limit
@@ -291,10 +312,18 @@ class Listener:
         sock = socket.create_server((self.host, self.port), family=family)
         self.port = sock.getsockname()[1]
         self._controller = _Controller(
-            self.handler, sock, hostname=self.host, port=self.port, data_size_limit=self.size_limit,
+            self.handler,
+            sock,
+            hostname=self.host,
+            port=self.port,
+            data_size_limit=self.size_limit,
             # Given, so that aiosmtpd does not look the machine's name up in the DNS.
-            server_hostname=socket.gethostname(), ident=f"wiredesk {__version__}", ready_timeout=10.0,
-            tls_context=tls, require_starttls=self.require_tls)
+            server_hostname=socket.gethostname(),
+            ident=f"wiredesk {__version__}",
+            ready_timeout=10.0,
+            tls_context=tls,
+            require_starttls=self.require_tls,
+        )
         self._controller.start()
         log.info("smtp: listening on %s port %s", self.host or "every interface", self.port)
 

@@ -99,7 +99,7 @@ class Site:
 
     def path_of(self, name: str) -> str:
         """The file's path on the server, as deliveries record it."""
-        return posixpath.join(self.folder, name)[:http_poll.FILENAME_LENGTH]
+        return posixpath.join(self.folder, name)[: http_poll.FILENAME_LENGTH]
 
 
 def sites(file: Path | None = None) -> list[Site]:
@@ -114,11 +114,23 @@ def sites(file: Path | None = None) -> list[Site]:
             continue
         interval = values.get("interval", http_poll.DEFAULT_INTERVAL)
         if interval < http_poll.MIN_INTERVAL:
-            log.warning("ftp: %s asks for a poll every %ss; polled every %ss, the least allowed",
-                        slug, interval, http_poll.MIN_INTERVAL)
-        found.append(Site(slug=slug, url=values["ftp"], password_env=values.get("ftp_password_env"),
-                          after=values.get("ftp_after", "delete"), move_to=values.get("ftp_move_to", "done"),
-                          interval=max(float(interval), http_poll.MIN_INTERVAL), key_env=values.get("ftp_key_env")))
+            log.warning(
+                "ftp: %s asks for a poll every %ss; polled every %ss, the least allowed",
+                slug,
+                interval,
+                http_poll.MIN_INTERVAL,
+            )
+        found.append(
+            Site(
+                slug=slug,
+                url=values["ftp"],
+                password_env=values.get("ftp_password_env"),
+                after=values.get("ftp_after", "delete"),
+                move_to=values.get("ftp_move_to", "done"),
+                interval=max(float(interval), http_poll.MIN_INTERVAL),
+                key_env=values.get("ftp_key_env"),
+            )
+        )
     return found
 
 
@@ -156,8 +168,14 @@ class StillWriting(Exception):
     """The file changed while it was read: someone is still writing it."""
 
 
-def poll(site: Site, state: dict, *, limits: Limits = Limits(), context: ssl.SSLContext | None = None,
-         stop: threading.Event | None = None) -> PollResult:
+def poll(
+    site: Site,
+    state: dict,
+    *,
+    limits: Limits = Limits(),
+    context: ssl.SSLContext | None = None,
+    stop: threading.Event | None = None,
+) -> PollResult:
     """Poll one source once: take every file in its folder, up to the limit, or until `stop` is set.
     `context` is as for `connect`."""
     state = copy.deepcopy(state)
@@ -172,7 +190,7 @@ def poll(site: Site, state: dict, *, limits: Limits = Limits(), context: ssl.SSL
         # Gone from the server (taken by hand, or a move that did happen before a crash).
         for name in [name for name in pending if name not in listed]:
             del pending[name]
-        for entry in [entry for entry in entries if not is_temporary(PurePosixPath(entry.name))][:limits.max_files]:
+        for entry in [entry for entry in entries if not is_temporary(PurePosixPath(entry.name))][: limits.max_files]:
             if stop is not None and stop.is_set():
                 break
             path = site.path_of(entry.name)
@@ -349,8 +367,11 @@ def _reason(exc: BaseException, limits: Limits) -> str:
 def _listing(ftp: ftplib.FTP) -> list[Entry]:
     """The regular files in the current folder, oldest first."""
     if _offers_mlsd(ftp):
-        entries = [Entry(name, int(facts["size"]) if facts.get("size", "").isdigit() else None, facts.get("modify"))
-                   for name, facts in ftp.mlsd() if facts.get("type", "").lower() == "file"]
+        entries = [
+            Entry(name, int(facts["size"]) if facts.get("size", "").isdigit() else None, facts.get("modify"))
+            for name, facts in ftp.mlsd()
+            if facts.get("type", "").lower() == "file"
+        ]
     else:
         entries = []
         names = [posixpath.basename(name) for name in ftp.nlst()]  # some servers answer with paths
@@ -407,8 +428,10 @@ def _take(folder: Folder, site: Site, entry: Entry, pending: dict, result: PollR
             folder.delete(entry.name)
     except FileError as exc:
         done = f"moved to {site.move_to}/" if site.after == "move" else "deleted"
-        raise FileError(f"stored as delivery {known['delivery']} but not {done} ({exc}); "
-                        f"it is not stored again while it stays as it is") from None
+        raise FileError(
+            f"stored as delivery {known['delivery']} but not {done} ({exc}); "
+            f"it is not stored again while it stays as it is"
+        ) from None
     del pending[entry.name]
 
 
@@ -464,8 +487,9 @@ class Poller(http_poll.Poller):
     state_file = "ftp-state.json"
     Result = PollResult
 
-    def __init__(self, sites: list[Site], *, context: ssl.SSLContext | None = None, limits: Limits = Limits(),
-                 **kwargs):
+    def __init__(
+        self, sites: list[Site], *, context: ssl.SSLContext | None = None, limits: Limits = Limits(), **kwargs
+    ):
         super().__init__(sites, limits=limits, **kwargs)
         self.context = context
 

@@ -93,8 +93,9 @@ def feeds(file: Path | None = None) -> list[Feed]:
             continue
         interval = values.get("interval", DEFAULT_INTERVAL)
         if interval < MIN_INTERVAL:
-            log.warning("http: %s asks for a poll every %ss; polled every %ss, the least allowed",
-                        slug, interval, MIN_INTERVAL)
+            log.warning(
+                "http: %s asks for a poll every %ss; polled every %ss, the least allowed", slug, interval, MIN_INTERVAL
+            )
         found.append(Feed(slug=slug, url=values["url"], interval=max(float(interval), MIN_INTERVAL)))
     return found
 
@@ -124,8 +125,7 @@ _HEADERS = {
 }
 
 
-def fetch(url: str, *, etag: str | None = None, last_modified: str | None = None,
-          limits: Limits = Limits()) -> Fetched:
+def fetch(url: str, *, etag: str | None = None, last_modified: str | None = None, limits: Limits = Limits()) -> Fetched:
     """One conditional GET, redirects followed up to the limit. Raises FetchError."""
     started = time.monotonic()
     for _ in range(limits.max_redirects + 1):
@@ -141,8 +141,12 @@ def fetch(url: str, *, etag: str | None = None, last_modified: str | None = None
         except urllib.error.HTTPError as exc:
             with exc:
                 if exc.code == 304:
-                    return Fetched(304, url, etag=exc.headers.get("ETag") or etag,
-                                   last_modified=exc.headers.get("Last-Modified") or last_modified)
+                    return Fetched(
+                        304,
+                        url,
+                        etag=exc.headers.get("ETag") or etag,
+                        last_modified=exc.headers.get("Last-Modified") or last_modified,
+                    )
                 if exc.code in _REDIRECTS and exc.headers.get("Location"):
                     url = urljoin(url, exc.headers["Location"].strip())
                     continue
@@ -151,8 +155,13 @@ def fetch(url: str, *, etag: str | None = None, last_modified: str | None = None
             raise FetchError(_reason(exc, limits)) from None
         with response:
             body = _read(response, limits, started)
-            return Fetched(200, response.url or url, body, etag=response.headers.get("ETag"),
-                           last_modified=response.headers.get("Last-Modified"))
+            return Fetched(
+                200,
+                response.url or url,
+                body,
+                etag=response.headers.get("ETag"),
+                last_modified=response.headers.get("Last-Modified"),
+            )
     raise FetchError(f"more than {limits.max_redirects} redirects")
 
 
@@ -283,8 +292,9 @@ class StateFile:
             self._states[slug] = copy.deepcopy(state)
             text = json.dumps(self._states, indent=1, sort_keys=True)
             self.path.parent.mkdir(parents=True, exist_ok=True)
-            with tempfile.NamedTemporaryFile("w", encoding="utf-8", dir=self.path.parent,
-                                             prefix=f".{self.path.name}.", delete=False) as tmp:
+            with tempfile.NamedTemporaryFile(
+                "w", encoding="utf-8", dir=self.path.parent, prefix=f".{self.path.name}.", delete=False
+            ) as tmp:
                 tmp.write(text)
                 tmp.flush()
                 os.fsync(tmp.fileno())
@@ -299,8 +309,15 @@ class Poller:
     state_file = "poll-state.json"
     Result = PollResult
 
-    def __init__(self, feeds: list[Feed], *, state: StateFile | None = None, limits: Limits = Limits(),
-                 clock=time.time, rng: random.Random | None = None):
+    def __init__(
+        self,
+        feeds: list[Feed],
+        *,
+        state: StateFile | None = None,
+        limits: Limits = Limits(),
+        clock=time.time,
+        rng: random.Random | None = None,
+    ):
         self.feeds = {feed.slug: feed for feed in feeds}
         # A file per transport: StateFile rewrites its file whole, so two pollers cannot share one.
         self.state = state or StateFile(Path(settings.DATA_DIR) / self.state_file)
@@ -352,8 +369,11 @@ class Poller:
                 # A database outage or a bug must not end this source's thread: back off, try again.
                 log.exception("%s: polling %s failed", self.transport, slug)
                 error = f"internal error: {type(exc).__name__}: {exc}"
-                result = self.Result(status="error", error=error,
-                                     state={**state, "errors": state.get("errors", 0) + 1, "last_error": error})
+                result = self.Result(
+                    status="error",
+                    error=error,
+                    state={**state, "errors": state.get("errors", 0) + 1, "last_error": error},
+                )
             # From the start: a poll that took a while does not push the next one later.
             result.state["next_poll"] = started + delay(feed, result.state["errors"], self.rng)
             self.state.put(slug, result.state)

@@ -59,8 +59,14 @@ TEMPORARY_SUFFIXES = (".tmp", ".part", ".partial", ".filepart", ".crdownload", "
 # long. The scan runs every second, so such a file is taken within SETTLE_SECONDS + 1.
 SETTLE_SECONDS = 5.0
 REASON_SUFFIX = ".reason.txt"
-_KINDS = {stat.S_IFLNK: "a symbolic link", stat.S_IFDIR: "a folder", stat.S_IFIFO: "a FIFO",
-          stat.S_IFSOCK: "a socket", stat.S_IFCHR: "a character device", stat.S_IFBLK: "a block device"}
+_KINDS = {
+    stat.S_IFLNK: "a symbolic link",
+    stat.S_IFDIR: "a folder",
+    stat.S_IFIFO: "a FIFO",
+    stat.S_IFSOCK: "a socket",
+    stat.S_IFCHR: "a character device",
+    stat.S_IFBLK: "a block device",
+}
 _OPEN = os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_NOCTTY | os.O_CLOEXEC
 
 
@@ -119,10 +125,17 @@ class Inbox:
                 delivery = self._refuse(exc.entry or path, f"{filename}: {exc}", source=source)
                 return delivery and delivery.pk
             if data is None:
-                return transports.store(b"", source=source, transport="inbox", label=filename, size=size,
-                                        keep=lambda stored: self._set_aside_unread(path, stored.delivery)).pk
-            return transports.store(data, source=source, transport="inbox", label=filename,
-                                    keep=lambda stored: self._keep(path, stored)).pk
+                return transports.store(
+                    b"",
+                    source=source,
+                    transport="inbox",
+                    label=filename,
+                    size=size,
+                    keep=lambda stored: self._set_aside_unread(path, stored.delivery),
+                ).pk
+            return transports.store(
+                data, source=source, transport="inbox", label=filename, keep=lambda stored: self._keep(path, stored)
+            ).pk
 
     def _keep(self, path: Path, stored: transports.Stored) -> None:
         """Archive a file taken. Bytes stored before go where that delivery's file is: with the
@@ -183,8 +196,14 @@ class Inbox:
         if not record:
             log.warning("inbox: %s", reason)  # else the store step's line says it
         else:
-            delivery = transports.store(b"", source=source, transport="inbox", label=str(path.relative_to(self.inbox)),
-                                        problem=reason, unread=True).delivery
+            delivery = transports.store(
+                b"",
+                source=source,
+                transport="inbox",
+                label=str(path.relative_to(self.inbox)),
+                problem=reason,
+                unread=True,
+            ).delivery
         try:
             kept = _move(path, self.error / timezone.now().strftime("%Y-%m-%d"))
         except OSError as exc:
@@ -194,8 +213,11 @@ class Inbox:
             self._stuck[path] = _signature(path)
             return delivery
         kept.with_name(kept.name + REASON_SUFFIX).write_text(
-            f"{reason}\nThe desk did not read it." + (f" Recorded as delivery {delivery.pk}." if delivery else "") + "\n",
-            encoding="utf-8")
+            f"{reason}\nThe desk did not read it."
+            + (f" Recorded as delivery {delivery.pk}." if delivery else "")
+            + "\n",
+            encoding="utf-8",
+        )
         return delivery
 
     def set_aside(self, delivery: Delivery) -> Path:
@@ -318,7 +340,9 @@ def _write_reason(kept: Path, delivery: Delivery) -> None:
     kept.with_name(kept.name + REASON_SUFFIX).write_text(
         f"{delivery.filename}: delivery {delivery.pk}, received {delivery.received_at.isoformat(timespec='seconds')}, "
         f"could not be published.\n{delivery.error}\n"
-        f"After a fix, `wiredesk reprocess {delivery.pk}` runs it again.\n", encoding="utf-8")
+        f"After a fix, `wiredesk reprocess {delivery.pk}` runs it again.\n",
+        encoding="utf-8",
+    )
 
 
 def _free(target: Path) -> Path:
@@ -333,17 +357,23 @@ def _free(target: Path) -> Path:
 
 def _copy_in(folder: Path, delivery: Delivery) -> Path | None:
     """The delivery's file in `folder` (under its name, or a name `_free` made of it), if there."""
-    return next((f for f in _copies(folder, Path(delivery.filename).name) if f.read_bytes() == bytes(delivery.data)),
-                None)
+    return next(
+        (f for f in _copies(folder, Path(delivery.filename).name) if f.read_bytes() == bytes(delivery.data)), None
+    )
 
 
 def _copies(folder: Path, name: str) -> list[Path]:
     """The files in `folder` that `_free` could have named after `name`: regular files only, as
     refused links and devices are kept there too, never to be read."""
     stem, suffix = Path(name).stem, Path(name).suffix
-    return [f for f in folder.glob(f"{stem}*{suffix}") if (f.name == name or (
-            f.name.startswith(f"{stem}.") and f.name.removesuffix(suffix)[len(stem) + 1:].isdigit()))
-            and stat.S_ISREG(os.lstat(f).st_mode)]
+    return [
+        f
+        for f in folder.glob(f"{stem}*{suffix}")
+        if (
+            f.name == name or (f.name.startswith(f"{stem}.") and f.name.removesuffix(suffix)[len(stem) + 1 :].isdigit())
+        )
+        and stat.S_ISREG(os.lstat(f).st_mode)
+    ]
 
 
 def _move(path: Path, folder: Path) -> Path:

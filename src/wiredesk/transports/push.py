@@ -91,8 +91,15 @@ TOLERANCE = 300  # seconds either way between the sender's clock and the desk's
 MIN_SECRET = 16
 # Whole types, and suffixes of structured types (application/vnd.iptc.g2.newsitem+xml, ...).
 # IPTC 7901 and ANPA come as text/plain or octet-stream; the bytes say which format it is.
-ACCEPTED = ("application/xml", "text/xml", "+xml", "application/json", "+json", "text/plain",
-            "application/octet-stream")
+ACCEPTED = (
+    "application/xml",
+    "text/xml",
+    "+xml",
+    "application/json",
+    "+json",
+    "text/plain",
+    "application/octet-stream",
+)
 # The Delivery.filename column's length.
 FILENAME_LENGTH = 500
 RETRY_AFTER = "30"
@@ -123,12 +130,20 @@ def check_timestamp(timestamp: str | None, *, now: float | None = None) -> None:
     skew = int(timestamp) - (time.time() if now is None else now)
     if abs(skew) > TOLERANCE:
         way = "ahead of" if skew > 0 else "behind"
-        raise SignatureError(f"X-Wiredesk-Timestamp is {abs(skew):.0f} s {way} the desk's clock; more than "
-                             f"{TOLERANCE} s is refused: sign each request as it is sent, by a clock kept right")
+        raise SignatureError(
+            f"X-Wiredesk-Timestamp is {abs(skew):.0f} s {way} the desk's clock; more than "
+            f"{TOLERANCE} s is refused: sign each request as it is sent, by a clock kept right"
+        )
 
 
-def verify(secrets: str | bytes | list[str], timestamp: str | None, signature: str | None, body: bytes, *,
-           now: float | None = None) -> None:
+def verify(
+    secrets: str | bytes | list[str],
+    timestamp: str | None,
+    signature: str | None,
+    body: bytes,
+    *,
+    now: float | None = None,
+) -> None:
     """Raise SignatureError unless `signature` is `sign(secret, timestamp, body)` for the secret,
     or for one of a list of them, and the timestamp is fresh."""
     check_timestamp(timestamp, now=now)
@@ -140,8 +155,10 @@ def verify(secrets: str | bytes | list[str], timestamp: str | None, signature: s
     secrets = [secrets] if isinstance(secrets, (str, bytes)) else secrets
     # Every secret compared, not the first that matches: the time taken tells nothing of which.
     if not any([hmac.compare_digest(sign(secret, timestamp, body), signature.lower()) for secret in secrets]):
-        raise SignatureError("the signature does not match: it must be HMAC-SHA256, keyed with the source's "
-                             "secret, of the timestamp, a dot and the body exactly as sent")
+        raise SignatureError(
+            "the signature does not match: it must be HMAC-SHA256, keyed with the source's "
+            "secret, of the timestamp, a dot and the body exactly as sent"
+        )
 
 
 class Refused(Exception):
@@ -159,8 +176,14 @@ def receive(request, source: str):
         status, body = _receive(request, source)
         return _answer(status, body)
     except Refused as refused:
-        log.log(logging.ERROR if refused.status >= 500 else logging.WARNING, "push: %s from %s refused (%s): %s",
-                source, request.META.get("REMOTE_ADDR", "?"), refused.status, refused.message)
+        log.log(
+            logging.ERROR if refused.status >= 500 else logging.WARNING,
+            "push: %s from %s refused (%s): %s",
+            source,
+            request.META.get("REMOTE_ADDR", "?"),
+            refused.status,
+            refused.message,
+        )
         return _answer(refused.status, {"error": refused.message}, refused.headers)
 
 
@@ -184,8 +207,11 @@ def _receive(request, slug: str) -> tuple[int, dict]:
         stored = store(body, source=slug, transport="push", label=_filename(request))
     except DatabaseError as exc:
         log.exception("push: a delivery from %s could not be stored", slug)
-        raise Refused(503, f"the delivery could not be stored ({type(exc).__name__}); send it again later",
-                      **{"Retry-After": RETRY_AFTER}) from None
+        raise Refused(
+            503,
+            f"the delivery could not be stored ({type(exc).__name__}); send it again later",
+            **{"Retry-After": RETRY_AFTER},
+        ) from None
     return 202, {"delivery": stored.pk}
 
 
@@ -204,21 +230,34 @@ def _secrets(slug: str) -> list[str]:
         names = {}
     except (ValueError, OSError) as exc:  # sources.ConfigError, or a file that is not UTF-8 or not readable
         log.error("push: %s", exc)
-        raise Refused(503, "the desk's source settings cannot be read; pushes wait until they are fixed",
-                      **{"Retry-After": RETRY_AFTER}) from None
+        raise Refused(
+            503,
+            "the desk's source settings cannot be read; pushes wait until they are fixed",
+            **{"Retry-After": RETRY_AFTER},
+        ) from None
     if names.get(slug) is None:
         # The same answer for an unknown source and one that does not push: the caller is not
         # yet known to be the agency, and needs no map of the desk's sources.
-        log.warning("push: %s is %s", slug, "a source without push_secret_env" if slug in names
-                    else "not a source in sources.toml")
+        log.warning(
+            "push: %s is %s",
+            slug,
+            "a source without push_secret_env" if slug in names else "not a source in sources.toml",
+        )
         raise Refused(404, f"no source {slug!r} takes pushes here")
     secrets = os.environ.get(names[slug], "").split()
     if not secrets or any(len(secret) < MIN_SECRET for secret in secrets):
         # The desk's mistake, not the sender's: 503 so that the agency keeps the item and retries.
-        log.error("push: the secret of %s, environment variable %s, is %s", slug, names[slug],
-                  f"shorter than {MIN_SECRET} characters" if secrets else "not set")
-        raise Refused(503, f"pushes for {slug!r} cannot be checked: the desk has no usable secret for it",
-                      **{"Retry-After": RETRY_AFTER})
+        log.error(
+            "push: the secret of %s, environment variable %s, is %s",
+            slug,
+            names[slug],
+            f"shorter than {MIN_SECRET} characters" if secrets else "not set",
+        )
+        raise Refused(
+            503,
+            f"pushes for {slug!r} cannot be checked: the desk has no usable secret for it",
+            **{"Retry-After": RETRY_AFTER},
+        )
     return secrets
 
 
@@ -236,8 +275,9 @@ def _check_type(request) -> None:
     kind = request.content_type.lower()
     if kind and not (kind in ACCEPTED or kind.endswith(tuple(a for a in ACCEPTED if a.startswith("+")))):
         accepted = ", ".join(f"any {a} type" if a.startswith("+") else a for a in ACCEPTED)
-        raise Refused(415, f"Content-Type {kind} is not agency copy; send the item's bytes as they are, "
-                           f"as one of: {accepted}")
+        raise Refused(
+            415, f"Content-Type {kind} is not agency copy; send the item's bytes as they are, as one of: {accepted}"
+        )
 
 
 def _read(request) -> bytes:

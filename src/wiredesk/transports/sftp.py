@@ -67,8 +67,10 @@ class SftpFolder(Folder):
         parts = urlsplit(self.site.url)
         user, port = unquote(parts.username), parts.port or 22
         secrets = {}
-        for setting, env, kind in (("password", self.site.password_env, "ftp_password_env"),
-                                   ("key", self.site.key_env, "ftp_key_env")):
+        for setting, env, kind in (
+            ("password", self.site.password_env, "ftp_password_env"),
+            ("key", self.site.key_env, "ftp_key_env"),
+        ):
             if env:
                 if os.environ.get(env) is None:
                     raise SessionError(f"the environment variable {env} ({kind}) is not set")
@@ -80,16 +82,26 @@ class SftpFolder(Folder):
         doing = f"connecting to {parts.hostname}:{port}"
         try:
             connection = await asyncssh.connect(
-                parts.hostname, port, username=user, password=secrets.get("password"), client_keys=keys,
+                parts.hostname,
+                port,
+                username=user,
+                password=secrets.get("password"),
+                client_keys=keys,
                 known_hosts=str(known_hosts()) if known_hosts().exists() else (),
-                config=None, agent_path=None, connect_timeout=self.limits.timeout, login_timeout=self.limits.timeout)
+                config=None,
+                agent_path=None,
+                connect_timeout=self.limits.timeout,
+                login_timeout=self.limits.timeout,
+            )
         except asyncssh.HostKeyNotVerifiable as exc:
-            raise SessionError(f"{doing}: the server's host key is not trusted ({exc.reason}): after checking its "
-                               f"fingerprint with the agency, add it to {known_hosts()} "
-                               f"(ssh-keyscan -p {port} {parts.hostname})") from None
+            raise SessionError(
+                f"{doing}: the server's host key is not trusted ({exc.reason}): after checking its "
+                f"fingerprint with the agency, add it to {known_hosts()} "
+                f"(ssh-keyscan -p {port} {parts.hostname})"
+            ) from None
         except asyncssh.PermissionDenied:
             raise SessionError(f"{doing}: logging in as {user}: refused") from None
-        except (OSError, asyncssh.Error, asyncio.TimeoutError) as exc:
+        except (TimeoutError, OSError, asyncssh.Error) as exc:
             raise SessionError(f"{doing}: {_reason(exc, self.limits)}") from None
         try:
             doing = "starting SFTP"
@@ -99,7 +111,7 @@ class SftpFolder(Folder):
                 await asyncio.wait_for(sftp.chdir(self.site.folder), self.limits.timeout)
                 # Some servers resolve a folder that is not there: ask for it.
                 await asyncio.wait_for(sftp.stat("."), self.limits.timeout)
-        except (OSError, asyncssh.Error, asyncio.TimeoutError) as exc:
+        except (TimeoutError, OSError, asyncssh.Error) as exc:
             connection.abort()
             await connection.wait_closed()
             raise SessionError(f"{doing}: {_reason(exc, self.limits)}") from None
@@ -118,7 +130,7 @@ class SftpFolder(Folder):
             if per_file and not isinstance(exc, asyncssh.SFTPConnectionLost):
                 raise FileError(exc.reason) from None
             raise SessionError(_reason(exc, self.limits)) from None
-        except (OSError, asyncssh.Error, asyncio.TimeoutError) as exc:
+        except (TimeoutError, OSError, asyncssh.Error) as exc:
             raise SessionError(_reason(exc, self.limits)) from None
 
     def listing(self) -> list[Entry]:
@@ -126,8 +138,11 @@ class SftpFolder(Folder):
             names = self._run(self.sftp.readdir("."), per_file=False)
         except SessionError as exc:
             raise SessionError(f"listing the folder: {exc}") from None
-        entries = [Entry(name.filename, name.attrs.size, _modified(name.attrs))
-                   for name in names if name.attrs.type == asyncssh.FILEXFER_TYPE_REGULAR]
+        entries = [
+            Entry(name.filename, name.attrs.size, _modified(name.attrs))
+            for name in names
+            if name.attrs.type == asyncssh.FILEXFER_TYPE_REGULAR
+        ]
         return sorted(entries, key=lambda entry: (entry.modify or "", entry.name))
 
     def fetch(self, entry: Entry) -> bytes:
@@ -165,7 +180,7 @@ class SftpFolder(Folder):
             self.connection.abort()
         try:
             await asyncio.wait_for(self.connection.wait_closed(), self.limits.timeout)
-        except (OSError, asyncssh.Error, asyncio.TimeoutError):
+        except (TimeoutError, OSError, asyncssh.Error):
             # The work is done: a server that fumbles the goodbye changes nothing.
             self.connection.abort()
             await self.connection.wait_closed()
