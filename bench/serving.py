@@ -64,7 +64,7 @@ from dataclasses import dataclass, field
 from email.utils import format_datetime
 from pathlib import Path
 
-from wiredesk.processes import THREADS
+from wiredesk.app.processes import THREADS
 
 REPO = Path(__file__).resolve().parents[1]
 WIREDESK = str(Path(sys.executable).parent / "wiredesk")

@@ -28,7 +28,7 @@ def pytest_configure(config):
 @pytest.fixture
 def ingest(db):
     """Store and process copy as the CLI does; returns the results."""
-    from wiredesk import pipeline
+    from wiredesk.desk import pipeline
 
     def ingest(data: bytes, source="ians", received_at=None):
         delivery = pipeline.receive(data, source=source, transport="test", received_at=received_at)

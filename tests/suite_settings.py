@@ -6,7 +6,7 @@ import tempfile
 
 os.environ["WIREDESK_DATA"] = tempfile.mkdtemp(prefix="wiredesk-test-")
 
-from wiredesk.settings import *  # noqa: E402,F403
+from wiredesk.config.settings import *  # noqa: E402,F403
 
 # A file, as in service, not Django's shared in-memory test database: there, a thread writing (the
 # inbox watcher, a poller) makes another's read fail at once with "database table is locked",

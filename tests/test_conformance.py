@@ -38,7 +38,8 @@ import pytest
 import time_machine
 import yaml
 
-from wiredesk import formats, pipeline
+from wiredesk import formats
+from wiredesk.desk import pipeline
 from wiredesk.models import Source, Story
 
 ROOT = Path(__file__).parent / "conformance"

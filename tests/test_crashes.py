@@ -7,7 +7,7 @@ import datetime as dt
 import pytest
 from conftest import story_copy
 
-from wiredesk import pipeline
+from wiredesk.desk import pipeline
 from wiredesk.models import Delivery, Story, StoryVersion
 
 FIRST = story_copy(paragraphs=("The harbour's cranes worked again on Monday.", "Queues cleared by noon."))

@@ -16,7 +16,7 @@ from django.db import DatabaseError
 from django.tasks.signals import task_enqueued
 from django.test import override_settings
 
-from wiredesk import pipeline, tasks
+from wiredesk.desk import pipeline, tasks
 from wiredesk.models import Delivery, Story
 from wiredesk.transports import email as email_transport
 from wiredesk.transports.email import Listener, read_mail

@@ -17,7 +17,8 @@ from pyftpdlib.authorizers import DummyAuthorizer
 from pyftpdlib.handlers import FTPHandler, ThrottledDTPHandler, TLS_FTPHandler
 from pyftpdlib.servers import FTPServer
 
-from wiredesk import health, sources
+from wiredesk.config import sources
+from wiredesk.desk import health
 from wiredesk.models import Delivery, Story
 from wiredesk.transports import ftp
 from wiredesk.transports.ftp import Limits, Poller, Site

@@ -5,7 +5,7 @@ import re
 import pytest
 from conftest import SEED, SEED_PUBLISHED
 
-from wiredesk import pipeline
+from wiredesk.desk import pipeline
 
 
 @pytest.mark.django_db(transaction=True)

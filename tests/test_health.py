@@ -9,7 +9,7 @@ import pytest
 import time_machine
 from conftest import NOW, desk_env, story_copy
 
-from wiredesk import health, pipeline
+from wiredesk.desk import health, pipeline
 from wiredesk.models import Delivery
 
 MINUTE = dt.timedelta(minutes=1)
@@ -235,7 +235,7 @@ def test_without_a_token_set_no_token_opens_the_detail(client, db, settings, tok
 
 def test_the_health_token_comes_from_the_environment(tmp_path):
     env = {**desk_env(), "WIREDESK_DATA": str(tmp_path), "WIREDESK_HEALTH_TOKEN": TOKEN}
-    code = "from wiredesk import settings; print(settings.WIREDESK['HEALTH_TOKEN'])"
+    code = "from wiredesk.config import settings; print(settings.WIREDESK['HEALTH_TOKEN'])"
     shown = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True).stdout
     assert shown.strip() == TOKEN
 
@@ -247,7 +247,7 @@ def data(tmp_path):
     story = tmp_path / "story.txt"
     story.write_bytes(story_copy())
     subprocess.run(
-        [sys.executable, "-m", "wiredesk.cli", "ingest", "--source", "ians", str(story)],
+        [sys.executable, "-m", "wiredesk.app.cli", "ingest", "--source", "ians", str(story)],
         env=env,
         check=True,
         capture_output=True,
@@ -256,7 +256,7 @@ def data(tmp_path):
     for n in range(3):
         garbage.write_bytes(f"\x00\xff garbage {n}".encode())
         subprocess.run(
-            [sys.executable, "-m", "wiredesk.cli", "ingest", "--source", "hp", str(garbage)],
+            [sys.executable, "-m", "wiredesk.app.cli", "ingest", "--source", "hp", str(garbage)],
             env=env,
             capture_output=True,
         )
@@ -265,7 +265,9 @@ def data(tmp_path):
 
 @pytest.mark.embedded
 def test_wiredesk_sources_lists_every_source_and_exits_1_while_one_is_failing(data):
-    result = subprocess.run([sys.executable, "-m", "wiredesk.cli", "sources"], env=data, capture_output=True, text=True)
+    result = subprocess.run(
+        [sys.executable, "-m", "wiredesk.app.cli", "sources"], env=data, capture_output=True, text=True
+    )
     assert result.returncode == 1
     lines = result.stdout.splitlines()
     assert lines[0].split() == ["source", "status", "last", "delivery", "/hour", "errors", "transports"]
@@ -273,6 +275,6 @@ def test_wiredesk_sources_lists_every_source_and_exits_1_while_one_is_failing(da
     assert lines[2].strip() == "its last 3 deliveries could not be read (quarantined)"
     assert lines[3].split()[:2] == ["ians", "new"]
     shown = subprocess.run(
-        [sys.executable, "-m", "wiredesk.cli", "sources", "--json"], env=data, capture_output=True, text=True
+        [sys.executable, "-m", "wiredesk.app.cli", "sources", "--json"], env=data, capture_output=True, text=True
     )
     assert json.loads(shown.stdout)["failing"] == ["hp"]

@@ -169,7 +169,7 @@ django.setup()
 from django.core.management import call_command
 from django.test import Client
 call_command("migrate", verbosity=0)
-with mock.patch("wiredesk.health.report", side_effect=RuntimeError("the desk fell over")):
+with mock.patch("wiredesk.desk.health.report", side_effect=RuntimeError("the desk fell over")):
     print(Client(raise_request_exception=False).get(sys.argv[1]).status_code)
 logging.getLogger("wiredesk.publish").warning("a line of wiredesk's own")
 """
@@ -179,7 +179,7 @@ def ask(path: str, data) -> subprocess.CompletedProcess:
     env = {
         **desk_env(),
         "WIREDESK_DATA": str(data),
-        "DJANGO_SETTINGS_MODULE": "wiredesk.settings",
+        "DJANGO_SETTINGS_MODULE": "wiredesk.config.settings",
         "WIREDESK_ALLOWED_HOSTS": "testserver",
     }
     return subprocess.run([sys.executable, "-c", ASK, path], env=env, capture_output=True, text=True, check=True)

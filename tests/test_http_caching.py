@@ -6,7 +6,7 @@ import gzip
 import pytest
 from conftest import story_copy
 
-from wiredesk import desk
+from wiredesk.desk import actions
 from wiredesk.models import Story
 from wiredesk.publish import caching
 
@@ -20,7 +20,7 @@ def site(ingest):
     [first] = ingest(story_copy(date=None))
     ingest(story_copy("Ferry timetable changes", paragraphs=("The ferry company changed its timetable.",), date=None))
     [gone] = ingest(story_copy("Dam inspection finds cracks", paragraphs=("Inspectors found cracks.",), date=None))
-    desk.kill(Story.objects.get(slug="dam-inspection-finds-cracks"), "legal")
+    actions.kill(Story.objects.get(slug="dam-inspection-finds-cracks"), "legal")
     return {
         "article": first.url,
         "home": "/",
@@ -70,7 +70,7 @@ def test_a_kill_changes_the_etag_of_every_page_that_listed_the_story(client, ing
     [result] = ingest(story_copy("Dam inspection finds cracks", paragraphs=("Inspectors found cracks.",), date=None))
     urls = ["/", "/section/news/", "/feeds/rss.xml", "/sitemaps/news.xml"]
     tags = {url: client.get(url)["ETag"] for url in urls}
-    desk.kill(Story.objects.get(slug="dam-inspection-finds-cracks"), "legal")
+    actions.kill(Story.objects.get(slug="dam-inspection-finds-cracks"), "legal")
     for url in urls:
         response = client.get(url, headers={"If-None-Match": tags[url]})
         assert response.status_code == 200 and b"Dam inspection" not in response.content, url

@@ -8,7 +8,8 @@ import time
 
 import pytest
 
-from wiredesk import health, sources
+from wiredesk.config import sources
+from wiredesk.desk import health
 from wiredesk.models import Delivery, Story
 from wiredesk.transports import http_poll
 from wiredesk.transports.http_poll import Feed, Limits, Poller, StateFile

@@ -6,8 +6,9 @@ import time
 import pytest
 from conftest import story_copy
 
-from wiredesk import pipeline, transports
+from wiredesk.desk import pipeline
 from wiredesk.models import Delivery, Source, Story
+from wiredesk.transports import store
 from wiredesk.transports.inbox import watch
 
 pytestmark = [
@@ -86,7 +87,7 @@ def test_a_file_that_a_reprocess_publishes_after_a_fix_goes_back_to_the_archive(
 
 
 def test_a_file_over_the_limit_is_set_aside_unread_and_recorded(inbox, monkeypatch):
-    monkeypatch.setattr(transports, "MAX_BYTES", 1000)
+    monkeypatch.setattr(store, "MAX_BYTES", 1000)
     (inbox.inbox / "hp").mkdir()
     (inbox.inbox / "hp" / "clip.mp4").write_bytes(b"\x00" * 1001)
     assert inbox.scan(settle=0) == 1
@@ -109,7 +110,7 @@ def test_a_file_over_the_limit_is_set_aside_unread_and_recorded(inbox, monkeypat
 
 
 def test_a_file_over_the_limit_is_never_read_whole(inbox, monkeypatch):
-    monkeypatch.setattr(transports, "MAX_BYTES", 1000)
+    monkeypatch.setattr(store, "MAX_BYTES", 1000)
     (inbox.inbox / "clip.mp4").write_bytes(b"\x00" * 5000)
     real_read, read = os.read, []
     monkeypatch.setattr(os, "read", lambda fd, n: read.append(n) or real_read(fd, n))

@@ -213,7 +213,7 @@ def test_an_unknown_source_folder_is_refused_and_makes_no_source(inbox, settings
 
 
 def test_a_file_set_aside_is_not_copied_again_when_a_reprocess_fails_again(inbox):
-    from wiredesk import pipeline
+    from wiredesk.desk import pipeline
 
     (inbox.inbox / "garbage.bin").write_bytes(b"\x00\xff not a story")
     inbox.scan(settle=0)
@@ -223,7 +223,7 @@ def test_a_file_set_aside_is_not_copied_again_when_a_reprocess_fails_again(inbox
 
 
 def test_a_refused_delivery_has_nothing_to_run_again(inbox, outside):
-    from wiredesk import pipeline
+    from wiredesk.desk import pipeline
 
     (inbox.inbox / "x.txt").symlink_to(outside / "secret.txt")
     inbox.scan(settle=0)

@@ -5,14 +5,14 @@ import datetime as dt
 
 from wiredesk import lifecycle
 from wiredesk.lifecycle import Known, Outcome, Policy, State, StoredVersion
-from wiredesk.story import Story, Subject
+from wiredesk.story import Subject, WireStory
 
 NOW = dt.datetime(2026, 11, 25, 12, 0, tzinfo=dt.UTC)
 MINUTE = dt.timedelta(minutes=1)
 
 
 def story(text="Dock workers returned.", version=None, **fields):
-    return Story(
+    return WireStory(
         uri="urn:test:1", headline="Docks reopen", paragraphs=[text] if text else [], version=version, **fields
     )
 

@@ -10,7 +10,7 @@ from conftest import NOW
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from wiredesk import desk
+from wiredesk.desk import actions
 from wiredesk.models import SiteVersion, Story
 from wiredesk.publish import pagecache
 
@@ -56,7 +56,7 @@ def test_a_kill_takes_the_story_off_every_kept_page_at_once(client, ingest):
         pages = ["/", "/latest/", "/feeds/rss.xml", "/sitemaps/news.xml", story.get_absolute_url()]
         for url in pages * 2:
             assert b"Cranes back" in client.get(url).content
-        desk.kill(story, "legal")
+        actions.kill(story, "legal")
         assert client.get(story.get_absolute_url()).status_code == 410
         for url in pages[:-1]:
             response = client.get(url)

@@ -17,7 +17,7 @@ from django.test import override_settings
 from django.utils import timezone
 from lxml import etree
 
-from wiredesk import sources
+from wiredesk.config import sources
 from wiredesk.models import Story
 from wiredesk.publish import views
 
@@ -281,7 +281,7 @@ def test_a_canonical_source_names_the_agency_page_when_the_story_has_one(client,
 def test_behind_a_tls_proxy_pages_name_their_https_address(client, ingest, tmp_path):
     env = {**desk_env(), "WIREDESK_BEHIND_PROXY": "1", "WIREDESK_DATA": str(tmp_path)}
     shown = subprocess.run(
-        [sys.executable, "-c", "from wiredesk import settings; print(settings.SECURE_PROXY_SSL_HEADER)"],
+        [sys.executable, "-c", "from wiredesk.config import settings; print(settings.SECURE_PROXY_SSL_HEADER)"],
         env=env,
         capture_output=True,
         text=True,

@@ -4,7 +4,8 @@ import datetime as dt
 
 from conftest import SEED, story_copy
 
-from wiredesk import formats, pipeline
+from wiredesk import formats
+from wiredesk.desk import pipeline
 from wiredesk.models import Delivery, Source, Story, StoryVersion
 
 

@@ -8,7 +8,7 @@ from django.db import transaction
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from wiredesk import pipeline
+from wiredesk.desk import pipeline
 from wiredesk.models import Story
 
 NOW = dt.datetime(2026, 11, 25, 12, 0, tzinfo=dt.UTC)

@@ -8,8 +8,8 @@ import time
 import urllib.error
 import urllib.request
 
-import desk
 import pytest
+import running_desk
 import time_machine
 from conftest import story_copy
 from django.conf import settings
@@ -17,8 +17,8 @@ from django.db import OperationalError
 from django.tasks.backends.base import BaseTaskBackend
 from django.test import override_settings
 
-from wiredesk import pipeline
 from wiredesk.db import thread_connections
+from wiredesk.desk import pipeline
 from wiredesk.models import Delivery, Story
 from wiredesk.transports import push
 from wiredesk.transports.push import SignatureError, sign, verify
@@ -339,15 +339,15 @@ def server(tmp_path, monkeypatch):
     """A real `wiredesk run` (its own process and database), which HP pushes to."""
     monkeypatch.setenv("HP_PUSH_SECRET", SECRET)
     (tmp_path / "sources.toml").write_text('[sources.hp]\npush_secret_env = "HP_PUSH_SECRET"\n', encoding="utf-8")
-    base, process = desk.start(tmp_path)
+    base, process = running_desk.start(tmp_path)
     yield base, tmp_path
-    desk.stop(process)
+    running_desk.stop(process)
 
 
 def send(url: str, body, headers: dict) -> tuple[int, dict]:
     request = urllib.request.Request(url, data=body, headers=headers, method="POST")
     try:
-        with desk._opener().open(request, timeout=10) as response:
+        with running_desk._opener().open(request, timeout=10) as response:
             return response.status, json.load(response)
     except urllib.error.HTTPError as exc:
         with exc:
@@ -363,11 +363,11 @@ def test_a_push_to_a_running_desk_is_published(server):
         signed(**{"Content-Type": "text/plain", "X-Wiredesk-Filename": "hamn-kranar-p%C3%A5-plats.txt"}),
     )
     assert status == 202
-    [(stored, filename)] = desk.rows(
+    [(stored, filename)] = running_desk.rows(
         data, f"select data, filename from wiredesk_delivery where id = {answer['delivery']}"
     )
     assert (stored, filename) == (STORY, "hamn-kranar-på-plats.txt")
-    desk.wait_for(lambda: "Harbour cranes return to service" in desk.get(base + "/"))
+    running_desk.wait_for(lambda: "Harbour cranes return to service" in running_desk.get(base + "/"))
 
 
 @pytest.mark.embedded
@@ -381,4 +381,4 @@ def test_a_chunked_push_is_taken_and_one_over_the_limit_refused(server):
     big = b"x" * (push.MAX_BYTES + 1)
     status, answer = send(f"{base}/push/hp", chunks(big), signed(big, **{"Content-Type": "application/octet-stream"}))
     assert status == 413 and "more than the limit" in answer["error"]
-    assert desk.rows(data, "select count(*) from wiredesk_delivery") == [(1,)]
+    assert running_desk.rows(data, "select count(*) from wiredesk_delivery") == [(1,)]

@@ -15,7 +15,7 @@ import urllib.error
 
 import pytest
 from conftest import REPO, SEED, desk_env
-from desk import WIREDESK, get, processes_of, rows, start, stop, wait_for
+from running_desk import WIREDESK, get, processes_of, rows, start, stop, wait_for
 
 pytestmark = pytest.mark.embedded
 
@@ -215,11 +215,11 @@ def test_every_way_a_wire_arrives_feeds_one_running_desk(tmp_path, monkeypatch, 
     from email.message import EmailMessage
 
     from conftest import story_copy
-    from desk import _opener
+    from running_desk import _opener
     from test_ftp import PASSWORD, Server
     from test_sftp import Server as SftpServer
 
-    from wiredesk.processes import free_port
+    from wiredesk.app.processes import free_port
     from wiredesk.transports import push
 
     def copy(headline):
@@ -305,7 +305,7 @@ def test_kill_9_while_pushes_arrive_loses_no_acknowledged_push_and_publishes_non
     import threading
     import urllib.request
 
-    from desk import _opener
+    from running_desk import _opener
 
     from wiredesk.transports import push
 
@@ -365,7 +365,7 @@ def test_kill_9_while_pushes_arrive_loses_no_acknowledged_push_and_publishes_non
 
 
 def test_after_kill_9_the_desk_starts_again_on_its_port_even_if_its_server_would_not_stop(tmp_path):
-    from wiredesk.processes import free_port
+    from wiredesk.app.processes import free_port
 
     port = free_port("127.0.0.1")
 

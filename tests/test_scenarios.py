@@ -30,7 +30,7 @@ import time_machine
 import yaml
 from lxml import etree
 
-from wiredesk import desk, pipeline
+from wiredesk.desk import actions, pipeline
 from wiredesk.models import Source, Story
 from wiredesk.publish import search
 
@@ -76,11 +76,11 @@ def _act(step: dict) -> list[str]:
         return [str(result.outcome) for result in pipeline.process(delivery.pk, again=delivery.again)]
     if "operator" in step:
         action, ref, *reason = step["operator"].split(maxsplit=2)
-        story = desk.find(ref)
+        story = actions.find(ref)
         if action == "release":
-            desk.release(story)
+            actions.release(story)
         else:
-            getattr(desk, action)(story, *reason)
+            getattr(actions, action)(story, *reason)
     return []
 
 

@@ -11,7 +11,7 @@ import time_machine
 from conftest import NOW
 from django.utils.safestring import SafeString
 
-from wiredesk import desk
+from wiredesk.desk import actions
 from wiredesk.models import SearchEntry, Source, Story
 from wiredesk.publish import search as search_module
 from wiredesk.publish.search import search
@@ -173,7 +173,7 @@ def test_only_what_readers_may_see_is_found(publish):
 def test_a_lagging_index_still_finds_nothing_readers_may_not_see(publish):
     publish(item("urn:t:gone", "Quarry collapse report"))
     story = Story.objects.get()
-    desk.kill(story, "legal")
+    actions.kill(story, "legal")
     SearchEntry.objects.create(story=story, headline="Quarry collapse report", body="")
     assert found("quarry") == []
 
@@ -181,12 +181,12 @@ def test_a_lagging_index_still_finds_nothing_readers_may_not_see(publish):
 def test_the_desks_hold_release_and_kill_reach_search(publish):
     publish(item("urn:t:desk", "Quarry blast heard"))
     story = Story.objects.get()
-    desk.hold(story)
+    actions.hold(story)
     assert found("quarry") == []
     with time_machine.travel(NOW, tick=False):
-        desk.release(story)
+        actions.release(story)
     assert found("quarry") == ["urn:t:desk"]
-    desk.kill(story, "legal")
+    actions.kill(story, "legal")
     assert found("quarry") == []
 
 

@@ -9,18 +9,18 @@ import lxml.html
 import pytest
 from conftest import desk_env, story_copy
 
+from wiredesk import filing
 from wiredesk.models import Story
-from wiredesk.publish import sections, views
-from wiredesk.story import Story as Copy
-from wiredesk.story import Subject
+from wiredesk.publish import views
+from wiredesk.story import Subject, WireStory
 
 MEDTOP = "http://cv.iptc.org/newscodes/mediatopic/"
 SUBJ = "http://cv.iptc.org/newscodes/subjectcode/"
 
 
 def filed(*subjects: Subject) -> str:
-    return sections.section_for(
-        Copy(uri="urn:t:1", headline="A headline", paragraphs=["Text."], subjects=list(subjects))
+    return filing.section_for(
+        WireStory(uri="urn:t:1", headline="A headline", paragraphs=["Text."], subjects=list(subjects))
     )
 
 
@@ -71,13 +71,13 @@ def test_anything_else_goes_to_the_default_section():
 
 
 def test_section_names_come_from_the_rules():
-    assert sections.section_name("justice") == "Crime & Justice"
-    assert sections.section_name("news") == "News"
-    assert sections.section_name("old-section") == "Old Section"
+    assert filing.section_name("justice") == "Crime & Justice"
+    assert filing.section_name("news") == "News"
+    assert filing.section_name("old-section") == "Old Section"
 
 
 def test_every_topic_in_the_default_rules_is_a_media_topic():
-    rules = sections.read(sections.DEFAULT_RULES)
+    rules = filing.read(filing.DEFAULT_RULES)
     assert len(rules.sections) >= 10 and rules.default == "news"
 
 
@@ -103,7 +103,7 @@ def test_data_sections_toml_replaces_the_default_rules(own_rules):
     assert filed(category("Shipping")) == "harbour"
     assert filed(Subject("economy", literal="medtop:04000000")) == "harbour"
     assert filed(category("Sport")) == "general"
-    assert sections.section_name("harbour") == "Harbour"
+    assert filing.section_name("harbour") == "Harbour"
 
 
 @pytest.mark.parametrize(
@@ -120,8 +120,8 @@ def test_data_sections_toml_replaces_the_default_rules(own_rules):
 )
 def test_mistakes_in_the_rules_are_named(own_rules, text, error):
     own_rules.write_text(text, encoding="utf-8")
-    with pytest.raises(sections.ConfigError, match=re.escape(error)):
-        sections.check()
+    with pytest.raises(filing.ConfigError, match=re.escape(error)):
+        filing.check()
 
 
 def test_a_file_broken_while_the_desk_runs_leaves_the_default_rules_in_force(own_rules, caplog):
@@ -133,7 +133,7 @@ def test_a_file_broken_while_the_desk_runs_leaves_the_default_rules_in_force(own
 def test_commands_refuse_broken_rules_and_say_where(tmp_path):
     (tmp_path / "sections.toml").write_text('[sections.harbour]\ntopics = ["medtop:1"]', encoding="utf-8")
     result = subprocess.run(
-        [sys.executable, "-m", "wiredesk.cli", "migrate", "--data", str(tmp_path)],
+        [sys.executable, "-m", "wiredesk.app.cli", "migrate", "--data", str(tmp_path)],
         capture_output=True,
         text=True,
         env=desk_env(),

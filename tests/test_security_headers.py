@@ -20,7 +20,7 @@ from django.utils.csp import build_policy
 # The session's nginx, with deploy/nginx.conf as shipped, in front of Django's live server.
 from test_static_tree import CONF, nginx, site  # noqa: F401
 
-from wiredesk import pipeline
+from wiredesk.desk import pipeline
 from wiredesk.models import Story
 
 HEADERS = {
@@ -176,7 +176,7 @@ def test_the_policy_covers_everything_each_page_references(client, pages):
 
 def proxy_settings(tmp_path, **env) -> tuple:
     code = (
-        "from wiredesk import settings as s; "
+        "from wiredesk.config import settings as s; "
         "print((getattr(s, 'SECURE_PROXY_SSL_HEADER', None), getattr(s, 'SECURE_HSTS_SECONDS', 0)))"
     )
     shown = subprocess.run(
@@ -208,7 +208,7 @@ def test_hsts_is_sent_over_https_behind_a_tls_proxy_and_never_otherwise(pages, t
 
 
 def test_check_deploy_warns_only_of_what_the_readme_explains(tmp_path):
-    env = {**desk_env(), "WIREDESK_DATA": str(tmp_path), "DJANGO_SETTINGS_MODULE": "wiredesk.settings"}
+    env = {**desk_env(), "WIREDESK_DATA": str(tmp_path), "DJANGO_SETTINGS_MODULE": "wiredesk.config.settings"}
     # Set in this process for Playwright (conftest's chromium), and rightly an error in deployment.
     env.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
     warned = {}

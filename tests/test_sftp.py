@@ -11,7 +11,8 @@ import asyncssh
 import pytest
 from conftest import AgencyServer, story_copy
 
-from wiredesk import health, sources
+from wiredesk.config import sources
+from wiredesk.desk import health
 from wiredesk.models import Delivery, Story
 from wiredesk.transports import ftp
 from wiredesk.transports.ftp import Limits, Poller, Site

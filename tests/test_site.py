@@ -130,11 +130,10 @@ def _at(*ymd):
 
 
 def test_a_dateline_kept_apart_from_the_text_is_set_before_the_lede(client, ingest, monkeypatch):
-    from wiredesk import pipeline
-    from wiredesk.story import Dateline
-    from wiredesk.story import Story as Copy
+    from wiredesk.desk import pipeline
+    from wiredesk.story import Dateline, WireStory
 
-    copy = Copy(
+    copy = WireStory(
         uri="urn:test:dateline",
         headline="Bridge opens",
         paragraphs=["The bridge opened.", "Cars crossed."],

@@ -11,7 +11,7 @@ import time_machine
 from conftest import NOW
 from lxml import etree
 
-from wiredesk import desk
+from wiredesk.desk import actions
 from wiredesk.models import Story
 from wiredesk.publish.sitemaps import ArticleSitemap, NewsSitemap, publication_language
 
@@ -61,7 +61,7 @@ def test_the_index_lists_the_fronts_the_articles_and_the_news_and_each_of_them_v
     publish(ingest, NOW, "urn:hp:ferry", "Ferry sails again")
     with time_machine.travel(NOW, tick=False):
         [held] = ingest(b"date 2026-11-25\ncategory Sport\nRowers win gold\n\nOSLO (HP) - The rowers won.\n")
-    desk.hold(Story.objects.get(uri=held.uri))
+    actions.hold(Story.objects.get(uri=held.uri))
     with time_machine.travel(NOW, tick=False):
         index = fetch(client, "/sitemap.xml", INDEX)
         assert locs(index) == [
@@ -120,7 +120,7 @@ def test_only_stories_readers_may_see_are_listed_and_a_kill_leaves_at_once(clien
     publish(ingest, NOW, "urn:hp:withheld", "Poll shows tie")
     publish(ingest, NOW, "urn:hp:withheld", "Poll shows tie", version=2, pubstatus="withheld")
     publish(ingest, NOW, "urn:hp:held", "Mayor resigns")
-    desk.hold(Story.objects.get(uri="urn:hp:held"))
+    actions.hold(Story.objects.get(uri="urn:hp:held"))
     text = "The harbour reopened on Tuesday after storm damage was repaired, the port authority said. Ships queued outside overnight."
     publish(ingest, NOW, "urn:hp:orig", "Harbour reopens after storm", body_text=text)
     assert (
@@ -132,7 +132,7 @@ def test_only_stories_readers_may_see_are_listed_and_a_kill_leaves_at_once(clien
     with time_machine.travel(NOW + dt.timedelta(minutes=5), tick=False):
         assert article_urls(client) == live
         assert sorted(news_urls(client)) == sorted(live)
-        desk.kill(Story.objects.get(uri="urn:hp:operator-kill"), "legal")
+        actions.kill(Story.objects.get(uri="urn:hp:operator-kill"), "legal")
         assert article_urls(client) == live[:2]
         assert sorted(news_urls(client)) == sorted(live[:2])
 
@@ -267,11 +267,11 @@ def test_robots_txt_names_the_sitemap_index_by_its_absolute_url_and_allows_every
 
 
 def test_control_characters_in_a_headline_do_not_break_the_news_sitemap(client, ingest, monkeypatch):
-    from wiredesk import pipeline
-    from wiredesk.story import Story as Copy
+    from wiredesk.desk import pipeline
+    from wiredesk.story import WireStory
 
     # Straight from a reader, past whatever the formats make of such bytes.
-    copy = Copy(uri="urn:hp:controls", headline="Form\u000cfeed \u001bheadline", paragraphs=["Odd bytes."])
+    copy = WireStory(uri="urn:hp:controls", headline="Form\u000cfeed \u001bheadline", paragraphs=["Odd bytes."])
     monkeypatch.setattr(pipeline.formats, "parse", lambda *a, **k: [copy])
     with time_machine.travel(NOW, tick=False):
         ingest(b"<nitf/>")

@@ -15,9 +15,9 @@ import urllib.request
 
 import pytest
 from conftest import desk_env, story_copy
-from desk import _opener, get, start, stop
+from running_desk import _opener, get, start, stop
 
-from wiredesk.processes import BODY_MIN_RATE, THREADS
+from wiredesk.app.processes import BODY_MIN_RATE, THREADS
 from wiredesk.transports import push
 
 pytestmark = pytest.mark.embedded

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from conftest import desk_env
 
-from wiredesk import sources
+from wiredesk.config import sources
 from wiredesk.models import Source
 
 WIREDESK = str(Path(sys.executable).parent / "wiredesk")

@@ -26,7 +26,7 @@ from django.conf import settings as django_settings
 from django.test import Client
 from django.utils import timezone
 
-from wiredesk import desk
+from wiredesk.desk import actions
 from wiredesk.models import Story
 from wiredesk.publish import caching, static, websub
 
@@ -133,7 +133,7 @@ def test_a_kill_takes_the_story_off_every_page_of_the_tree(db, tree, ingest, dja
         )
     assert killed.url in assert_tree_is_djangos(tree)
     with django_capture_on_commit_callbacks(execute=True):
-        desk.kill(Story.objects.get(uri="urn:t:dam"), "legal")
+        actions.kill(Story.objects.get(uri="urn:t:dam"), "legal")
     held = assert_tree_is_djangos(tree)
     assert killed.url not in held
     assert not any(
@@ -193,10 +193,10 @@ def test_a_withheld_or_held_story_leaves_the_tree_and_a_release_brings_it_back(
 ):
     with django_capture_on_commit_callbacks(execute=True):
         [result] = ingest(story_copy())
-        desk.hold(Story.objects.get(), "check the figures")
+        actions.hold(Story.objects.get(), "check the figures")
     assert result.url not in assert_tree_is_djangos(tree)
     with django_capture_on_commit_callbacks(execute=True):
-        desk.release(Story.objects.get())
+        actions.release(Story.objects.get())
     assert result.url in assert_tree_is_djangos(tree)
 
 
@@ -227,7 +227,7 @@ def test_a_kill_whose_worker_died_before_writing_is_caught_up_by_the_sweep(db, t
     pending = tree.parent / "site.state" / "pending"
     for mark in pending.iterdir():
         mark.unlink()
-    desk.kill(Story.objects.get(), "legal")  # its commit is never reported: the worker died
+    actions.kill(Story.objects.get(), "legal")  # its commit is never reported: the worker died
     page = tree / result.url.lstrip("/") / "index.html"
     [mark] = pending.iterdir()
     static.catch_up()
@@ -522,7 +522,7 @@ def test_a_killed_story_is_410_through_nginx_with_djangos_gone_page(site, ingest
     )
     status, headers, _ = site.through_nginx(result.url)
     assert status == 200 and "last-modified" in headers
-    desk.kill(Story.objects.get(), "legal")
+    actions.kill(Story.objects.get(), "legal")
     killed = time.monotonic()
     assert site.from_django(result.url)[0] == 410  # Django at once
     # nginx looks at the files it keeps open again each second (open_file_cache_valid).

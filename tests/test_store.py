@@ -9,9 +9,10 @@ import pytest
 from conftest import story_copy
 from django.db import DatabaseError
 
-from wiredesk import pipeline, transports
 from wiredesk.db import thread_connections
+from wiredesk.desk import pipeline
 from wiredesk.models import Delivery, Story
+from wiredesk.transports.store import MAX_BYTES, store
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("immediate_tasks")]
 
@@ -40,15 +41,15 @@ def many_stories(count: int, seed: int = 7) -> bytes:
 
 
 def test_the_same_bytes_by_two_transports_are_one_delivery():
-    first = transports.store(story_copy(), source="hp", transport="push", label="a")
-    second = transports.store(story_copy(), source="hp", transport="inbox", label="b")
+    first = store(story_copy(), source="hp", transport="push", label="a")
+    second = store(story_copy(), source="hp", transport="inbox", label="b")
     assert (first.again, second.again, second.pk) == (False, True, first.pk)
     assert Delivery.objects.count() == 1 and Story.objects.count() == 1
 
 
 def test_the_same_bytes_from_another_source_are_its_own_delivery():
-    transports.store(story_copy(), source="hp", transport="push")
-    assert not transports.store(story_copy(), source="ians", transport="push").again
+    store(story_copy(), source="hp", transport="push")
+    assert not store(story_copy(), source="ians", transport="push").again
     assert Delivery.objects.count() == 2
 
 
@@ -58,7 +59,7 @@ def test_identical_stores_at_once_store_one_delivery():
     def store_once():
         with thread_connections():
             start.wait()
-            stored.append(transports.store(story_copy(), source="hp", transport="push"))
+            stored.append(store(story_copy(), source="hp", transport="push"))
 
     threads = [threading.Thread(target=store_once) for _ in range(6)]
     for thread in threads:
@@ -71,17 +72,17 @@ def test_identical_stores_at_once_store_one_delivery():
 
 
 def test_deliveries_too_large_to_read_are_each_their_own():
-    for size in (transports.MAX_BYTES + 1, transports.MAX_BYTES + 2):
-        stored = transports.store(b"", source="hp", transport="ftp", size=size)
+    for size in (MAX_BYTES + 1, MAX_BYTES + 2):
+        stored = store(b"", source="hp", transport="ftp", size=size)
         assert not stored.again and stored.delivery.unread
     assert Delivery.objects.filter(status=Delivery.Status.QUARANTINED).count() == 2
 
 
 def test_a_store_logs_one_line_naming_the_transport_and_the_delivery(caplog):
-    caplog.set_level("INFO", logger="wiredesk.transports")
-    stored = transports.store(story_copy(), source="hp", transport="push", label="cranes.txt")
-    transports.store(story_copy(), source="hp", transport="inbox", label="cranes-again.txt")
-    lines = [r.getMessage() for r in caplog.records if r.name == "wiredesk.transports"]
+    caplog.set_level("INFO", logger="wiredesk.transports.store")
+    stored = store(story_copy(), source="hp", transport="push", label="cranes.txt")
+    store(story_copy(), source="hp", transport="inbox", label="cranes-again.txt")
+    lines = [r.getMessage() for r in caplog.records if r.name == "wiredesk.transports.store"]
     assert lines == [
         f"push: cranes.txt from hp stored as delivery {stored.pk}",
         f"inbox: cranes-again.txt from hp is delivery {stored.pk} again (processed); not stored twice",
@@ -130,7 +131,7 @@ def test_a_push_is_stored_between_the_batches_of_a_large_delivery(monkeypatch):
         deadline = time.monotonic() + 30
         while Delivery.objects.get(pk=big.pk).stories_done < 5 and time.monotonic() < deadline:
             time.sleep(0.01)
-        stored = transports.store(story_copy(), source="ians", transport="push", queue=False)
+        stored = store(story_copy(), source="ians", transport="push", queue=False)
         done_when_stored = Delivery.objects.get(pk=big.pk).stories_done
     finally:
         worker.join(60)

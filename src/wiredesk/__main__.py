@@ -1,5 +1,5 @@
 import sys
 
-from wiredesk.cli import main
+from wiredesk.app.cli import main
 
 sys.exit(main())

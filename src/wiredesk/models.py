@@ -9,11 +9,10 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.functional import cached_property
 
-from wiredesk import lifecycle
+from wiredesk import filing, lifecycle
+from wiredesk.filing import topic_rows
 from wiredesk.lifecycle import State
-from wiredesk.publish import sections
-from wiredesk.publish.sections import topic_rows
-from wiredesk.story import Story as CanonicalStory
+from wiredesk.story import WireStory
 
 
 class Source(models.Model):
@@ -133,7 +132,7 @@ class Story(models.Model):
 
     @property
     def section_name(self) -> str:
-        return sections.section_name(self.section)
+        return filing.section_name(self.section)
 
     @property
     def was_updated(self) -> bool:
@@ -174,7 +173,7 @@ class StoryVersion(models.Model):
     story = models.ForeignKey(Story, on_delete=models.CASCADE, related_name="versions")
     version = models.PositiveIntegerField()
     delivery = models.ForeignKey(Delivery, on_delete=models.PROTECT, related_name="versions")
-    content = models.JSONField()  # wiredesk.story.Story.to_dict()
+    content = models.JSONField()  # wiredesk.story.WireStory.to_dict()
     fingerprint = models.CharField(max_length=64)
     # Copied out of `content` so versions can be ordered without reading it.
     agency_version = models.PositiveIntegerField(null=True)
@@ -189,8 +188,8 @@ class StoryVersion(models.Model):
         return f"{self.story.uri} v{self.version}"
 
     @cached_property
-    def canonical(self) -> CanonicalStory:
-        return CanonicalStory.from_dict(self.content)
+    def canonical(self) -> WireStory:
+        return WireStory.from_dict(self.content)
 
 
 class StoryKey(models.Model):
@@ -268,7 +267,7 @@ class StoryTopic(models.Model):
 class SourceHealth(models.Model):
     """How a source's pull transport (HTTP poll, FTP fetch, IMAP) has fared: one row per source
     and transport, so that a failing FTP fetch is not hidden by a healthy HTTP poll of the same
-    source. Kept in the database because several processes may poll; see wiredesk.health."""
+    source. Kept in the database because several processes may poll; see wiredesk.desk.health."""
 
     source = models.ForeignKey(Source, on_delete=models.CASCADE, related_name="health")
     transport = models.CharField(max_length=20)

@@ -1,4 +1,5 @@
-"""The canonical Story every format maps into, shaped after IPTC ninjs 2.2.
+"""The canonical story every format maps into, shaped after IPTC ninjs 2.2: a WireStory is one
+story as a delivery gives it, before the desk makes it a story of the site (models.Story).
 
 Pure Python on purpose: formats, the CLI's `parse` and the tests use it without a database.
 Field names follow ninjs so that `to_ninjs()` is a rename-free projection.
@@ -35,7 +36,7 @@ class Subject:
 
 
 @dataclass
-class Story:
+class WireStory:
     uri: str
     headline: str
     paragraphs: list[str]
@@ -100,7 +101,7 @@ class Story:
         return json.loads(json.dumps(dataclasses.asdict(self), default=_iso))
 
     @classmethod
-    def from_dict(cls, data: dict) -> Story:
+    def from_dict(cls, data: dict) -> WireStory:
         data = dict(data)
         if data.get("dateline"):
             d = dict(data["dateline"])

@@ -10,10 +10,10 @@ import json
 
 from wiredesk.formats import FormatError, language
 from wiredesk.formats.times import YEARS
-from wiredesk.story import Story
+from wiredesk.story import WireStory
 
 
-def story_problems(story: Story) -> list[str]:
+def story_problems(story: WireStory) -> list[str]:
     """Every way `story` could break a later stage (storage, pages, feeds, `wiredesk parse`)."""
     problems = [f"{where}: {problem}" for where, value in _values(story, "story") if (problem := _problem(value))]
     if not story.uri or not story.headline:
@@ -22,7 +22,7 @@ def story_problems(story: Story) -> list[str]:
         problems.append(f"story.language: {story.language!r} is not a well-formed tag in its canonical case")
     try:
         json.dumps(story.to_ninjs(), ensure_ascii=False).encode("utf-8")
-        Story.from_dict(story.to_dict())
+        WireStory.from_dict(story.to_dict())
     except (TypeError, ValueError, OverflowError) as exc:
         problems.append(f"story: cannot be written out: {exc!r}")
     return problems

@@ -16,7 +16,7 @@ import pytest
 
 from wiredesk.formats import Context, FormatError, agency_copy, parse
 from wiredesk.formats.shared import HEADLINE_MAX, derive_headline
-from wiredesk.story import Dateline, Story, Subject
+from wiredesk.story import Dateline, Subject, WireStory
 
 REPO = Path(__file__).resolve().parents[2]
 FIXTURES = REPO / "tests" / "fixtures" / "agency-copy"
@@ -31,7 +31,7 @@ def ctx(received: dt.datetime = RECEIVED, source: str = "xyz") -> Context:
     return Context(source=source, received=received)
 
 
-def parse_one(data: bytes, received: dt.datetime = RECEIVED, source: str = "xyz") -> Story:
+def parse_one(data: bytes, received: dt.datetime = RECEIVED, source: str = "xyz") -> WireStory:
     stories = parse(data, ctx(received, source))
     assert len(stories) == 1
     return stories[0]
@@ -47,7 +47,7 @@ SEED_RECEIVED = dt.datetime(2024, 11, 14, 10, 5, tzinfo=dt.UTC)
 
 
 @pytest.fixture(scope="module")
-def seed() -> Story:
+def seed() -> WireStory:
     return parse_one(SEED.read_bytes(), SEED_RECEIVED)
 
 
@@ -352,7 +352,7 @@ def test_markup_in_agency_text_is_kept_as_text_and_escaped_in_html():
 MOJIBAKE = ("Ã", "â€", "Â", "\ufffd", "\x93", "\x94", "\x92", "\x96")
 
 
-def assert_clean(story: Story):
+def assert_clean(story: WireStory):
     for text in [story.headline, *story.paragraphs]:
         for bad in MOJIBAKE:
             assert bad not in text, f"{bad!r} in {text!r}"
@@ -642,7 +642,7 @@ def test_to_dict_round_trips_through_json(name):
     data = SEED.read_bytes() if name == "seed" else fixture(name)
     story = parse_one(data)
     stored = json.loads(json.dumps(story.to_dict()))
-    assert Story.from_dict(stored) == story
+    assert WireStory.from_dict(stored) == story
 
 
 @pytest.mark.parametrize("name", ["seed", *READABLE], ids=["seed", *READABLE])

@@ -16,7 +16,7 @@ import pytest
 from ninjs import assert_clean
 
 from wiredesk.formats import Context, FormatError, anpa1312, iptc7901
-from wiredesk.story import Dateline, Story, Subject
+from wiredesk.story import Dateline, Subject, WireStory
 
 REPO = Path(__file__).resolve().parents[2]
 FIXTURES = REPO / "tests" / "fixtures" / "anpa1312"
@@ -28,11 +28,11 @@ def fixture(name: str) -> bytes:
     return (FIXTURES / name).read_bytes()
 
 
-def parse(data: bytes, received: dt.datetime = RECEIVED, source: str = "xyz") -> list[Story]:
+def parse(data: bytes, received: dt.datetime = RECEIVED, source: str = "xyz") -> list[WireStory]:
     return anpa1312.parse(data, Context(source=source, received=received))
 
 
-def parse_one(data: bytes, received: dt.datetime = RECEIVED) -> Story:
+def parse_one(data: bytes, received: dt.datetime = RECEIVED) -> WireStory:
     stories = parse(data, received)
     assert len(stories) == 1
     return stories[0]
@@ -44,7 +44,7 @@ def utc(*args) -> dt.datetime:
 
 def test_a_regular_story_every_field():
     story = parse_one(fixture("anpa-regular.txt"))
-    assert story == Story(
+    assert story == WireStory(
         uri="urn:wiredesk:xyz:anpa1312:harbour-cranes:2026-11-24",
         headline="Harbour cranes return to service",
         paragraphs=[

@@ -17,7 +17,7 @@ import pytest
 from ninjs import assert_clean
 
 from wiredesk.formats import Context, FormatError, Head, dpa_digitalwires, newsml_g2, ninjs
-from wiredesk.story import Dateline, Story, Subject
+from wiredesk.story import Dateline, Subject, WireStory
 
 REPO = Path(__file__).resolve().parents[2]
 FIXTURES = REPO / "tests" / "fixtures" / "dpa-digitalwires"
@@ -30,11 +30,11 @@ RECEIVED = dt.datetime(2026, 11, 25, 9, 30, tzinfo=dt.UTC)
 CET = dt.timezone(dt.timedelta(hours=1))
 
 
-def parse(data: bytes) -> list[Story]:
+def parse(data: bytes) -> list[WireStory]:
     return dpa_digitalwires.parse(data, Context(source="dpa", received=RECEIVED))
 
 
-def parse_one(data: bytes) -> Story:
+def parse_one(data: bytes) -> WireStory:
     stories = parse(data)
     assert len(stories) == 1
     return stories[0]
@@ -46,7 +46,7 @@ def fixture(name: str) -> bytes:
 
 def test_every_field_teaser_first_and_dateline_opening_the_article():
     story = parse_one(fixture("dw-correction-with-teaser.json"))
-    assert story == Story(
+    assert story == WireStory(
         uri="urn:newsml:example.test:20260101:261124-99-000001",
         headline="Kräne am Hafen wieder in Betrieb",
         subheadline="Nach einer Woche Reparatur",

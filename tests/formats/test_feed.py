@@ -19,7 +19,7 @@ from ninjs import ninjs_errors
 from wiredesk import formats
 from wiredesk.formats import Context, FormatError, feed
 from wiredesk.lifecycle import Known, Outcome, StoredVersion, decide
-from wiredesk.story import Dateline, Story, Subject
+from wiredesk.story import Dateline, Subject, WireStory
 
 REPO = Path(__file__).resolve().parents[2]
 FIXTURES = REPO / "tests" / "fixtures" / "feed"
@@ -47,11 +47,11 @@ def fixture(name: str) -> bytes:
     return (FIXTURES / name).read_bytes()
 
 
-def parse(data: bytes) -> list[Story]:
+def parse(data: bytes) -> list[WireStory]:
     return feed.parse(data, CONTEXT)
 
 
-def by_uri(stories: list[Story]) -> dict[str, Story]:
+def by_uri(stories: list[WireStory]) -> dict[str, WireStory]:
     return {story.uri: story for story in stories}
 
 
@@ -436,4 +436,4 @@ def test_every_story_is_valid_ninjs(name):
 @pytest.mark.parametrize("name", READABLE)
 def test_to_dict_round_trips(name):
     for story in parse(fixture(name)):
-        assert Story.from_dict(json.loads(json.dumps(story.to_dict()))) == story
+        assert WireStory.from_dict(json.loads(json.dumps(story.to_dict()))) == story

@@ -19,7 +19,7 @@ from ninjs import assert_read_or_refused
 
 from wiredesk.formats import Context, FormatError, anpa1312, dpa_digitalwires, iptc7901
 from wiredesk.formats.text import repair_mojibake
-from wiredesk.story import Dateline, Story, Subject
+from wiredesk.story import Dateline, Subject, WireStory
 
 REPO = Path(__file__).resolve().parents[2]
 FIXTURES = REPO / "tests" / "fixtures" / "iptc7901"
@@ -37,17 +37,17 @@ def fixture(name: str) -> bytes:
     return (FIXTURES / name).read_bytes()
 
 
-def parse(data: bytes, received: dt.datetime = RECEIVED, source: str = "xyz") -> list[Story]:
+def parse(data: bytes, received: dt.datetime = RECEIVED, source: str = "xyz") -> list[WireStory]:
     return iptc7901.parse(data, Context(source=source, received=received))
 
 
-def parse_one(data: bytes, received: dt.datetime = RECEIVED, source: str = "xyz") -> Story:
+def parse_one(data: bytes, received: dt.datetime = RECEIVED, source: str = "xyz") -> WireStory:
     stories = parse(data, received, source)
     assert len(stories) == 1
     return stories[0]
 
 
-def assert_clean(story: Story) -> None:
+def assert_clean(story: WireStory) -> None:
     """Valid ninjs 2.2 out, no mojibake, no wire control characters left in any text."""
     ninjs_clean(story)
     assert not re.search(r"[\x00-\x08\x0b-\x1f\x7f]", "".join([story.headline, *story.paragraphs, story.ednote or ""]))
@@ -91,7 +91,7 @@ def utc(*args) -> dt.datetime:
 
 def test_latin1_umlauts_every_field():
     story = parse_one(fixture("7901-latin1-umlauts.txt"))
-    assert story == Story(
+    assert story == WireStory(
         uri="urn:wiredesk:xyz:7901:neue-fahre-uber-die-forde-nimmt-betrieb-auf:2026-03-24",
         headline="Neue Fähre über die Förde nimmt Betrieb auf",
         paragraphs=[

@@ -18,7 +18,7 @@ from ninjs import ninjs_errors
 
 from wiredesk import formats
 from wiredesk.formats import Context, FormatError, newsml1
-from wiredesk.story import Dateline, Story, Subject
+from wiredesk.story import Dateline, Subject, WireStory
 
 REPO = Path(__file__).resolve().parents[2]
 FIXTURES = REPO / "tests" / "fixtures" / "newsml1"
@@ -43,11 +43,11 @@ def fixture(name: str) -> bytes:
     return (FIXTURES / name).read_bytes()
 
 
-def parse(data: bytes) -> list[Story]:
+def parse(data: bytes) -> list[WireStory]:
     return newsml1.parse(data, CONTEXT)
 
 
-def parse_one(data: bytes) -> Story:
+def parse_one(data: bytes) -> WireStory:
     stories = parse(data)
     assert len(stories) == 1
     return stories[0]
@@ -61,7 +61,7 @@ def test_every_fixture_file_is_tested():
 
 
 @pytest.fixture(scope="module")
-def afp() -> Story:
+def afp() -> WireStory:
     return newsml1.parse(AFP.read_bytes(), Context(source="afp", received=RECEIVED))[0]
 
 
@@ -401,4 +401,4 @@ def test_afp_sample_is_valid_ninjs(afp):
 @pytest.mark.parametrize("name", READABLE)
 def test_to_dict_round_trips(name):
     for story in parse(fixture(name)):
-        assert Story.from_dict(json.loads(json.dumps(story.to_dict()))) == story
+        assert WireStory.from_dict(json.loads(json.dumps(story.to_dict()))) == story

@@ -17,7 +17,7 @@ from lxml import etree
 from ninjs import assert_no_mojibake, ninjs_errors
 
 from wiredesk.formats import Context, FormatError, newsml_g2
-from wiredesk.story import Dateline, Story, Subject
+from wiredesk.story import Dateline, Subject, WireStory
 
 REPO = Path(__file__).resolve().parents[2]
 FIXTURES = REPO / "tests" / "fixtures" / "newsml-g2"
@@ -43,11 +43,11 @@ def fixture(name: str) -> bytes:
     return (FIXTURES / name).read_bytes()
 
 
-def parse(data: bytes, source: str = "hpw") -> list[Story]:
+def parse(data: bytes, source: str = "hpw") -> list[WireStory]:
     return newsml_g2.parse(data, Context(source=source, received=RECEIVED))
 
 
-def parse_one(data: bytes, source: str = "hpw") -> Story:
+def parse_one(data: bytes, source: str = "hpw") -> WireStory:
     stories = parse(data, source)
     assert len(stories) == 1
     return stories[0]

@@ -19,7 +19,7 @@ from ninjs import assert_clean, assert_read_or_refused
 
 from wiredesk.formats import Context, FormatError, Head, agency_copy, anpa1312, dpa_digitalwires, iptc7901, ninjs
 from wiredesk.formats.ninjs import html_paragraphs
-from wiredesk.story import Dateline, Story, Subject
+from wiredesk.story import Dateline, Subject, WireStory
 
 REPO = Path(__file__).resolve().parents[2]
 FIXTURES = REPO / "tests" / "fixtures" / "ninjs"
@@ -43,11 +43,11 @@ def fixture(name: str) -> bytes:
     return (FIXTURES / name).read_bytes()
 
 
-def parse(data: bytes, source: str = "xyz") -> list[Story]:
+def parse(data: bytes, source: str = "xyz") -> list[WireStory]:
     return ninjs.parse(data, Context(source=source, received=RECEIVED))
 
 
-def parse_one(data: bytes) -> Story:
+def parse_one(data: bytes) -> WireStory:
     stories = parse(data)
     assert len(stories) == 1
     return stories[0]
@@ -58,7 +58,7 @@ def parse_one(data: bytes) -> Story:
 
 def test_1x_body_html_every_field():
     story = parse_one(fixture("ninjs-1.x-body-html.json"))
-    assert story == Story(
+    assert story == WireStory(
         uri="http://example.test/items/ferry-2026-11-24",
         headline="Island ferry gets a second daily crossing",
         paragraphs=[
@@ -98,7 +98,7 @@ def test_1x_body_text_splits_at_blank_lines_and_located_is_the_dateline_without_
 
 def test_2x_every_field_with_plain_text_preferred_to_html():
     story = parse_one(fixture("ninjs-2.x-full.json"))
-    assert story == Story(
+    assert story == WireStory(
         uri="urn:example-wire:2026:harbour-cranes",
         headline="Harbour cranes return to service",
         subheadline="Lorry queues cleared by noon",
@@ -147,7 +147,7 @@ def test_2x_html_only_one_paragraph_per_block_table_rows_and_no_title_script_or_
 
 def test_superdesk_1x_guid_body_html_and_offsets_without_colon_every_field():
     story = parse_one(fixture("ninjs-superdesk-body-html.json"))
-    assert story == Story(
+    assert story == WireStory(
         uri="tag:example.test,2026:newsroom:ferry-timetable",
         headline="Island ferry adds a winter crossing",
         paragraphs=[
@@ -211,7 +211,7 @@ def test_the_uri_is_ninjs_uri_else_superdesk_guid(item, uri):
 
 def test_3x_camelcase_every_field():
     story = parse_one(fixture("ninjs-3.x-camelcase.json"))
-    assert story == Story(
+    assert story == WireStory(
         uri="urn:example-wire:2026:bakery",
         headline="Brot wird teurer",
         paragraphs=["Kiel (xw) - Die Bäckerei am Hafen erhöht den Brotpreis.", "Ein Laib kostet nun 4 Euro."],
@@ -373,7 +373,7 @@ def test_html_paragraphs_never_fetch_and_survive_odd_markup():
 # --- our own output reads back --------------------------------------------------------------------
 
 
-def round_trip_sources() -> list[Story]:
+def round_trip_sources() -> list[WireStory]:
     context = Context(source="xyz", received=RECEIVED)
     stories = [
         *iptc7901.parse((REPO / "tests/fixtures/iptc7901/7901-berichtigung.txt").read_bytes(), context),

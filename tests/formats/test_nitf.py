@@ -15,7 +15,7 @@ import pytest
 from ninjs import assert_no_mojibake, ninjs_errors
 
 from wiredesk.formats import Context, FormatError, markup, nitf, xml
-from wiredesk.story import Dateline, Story, Subject
+from wiredesk.story import Dateline, Subject, WireStory
 
 REPO = Path(__file__).resolve().parents[2]
 FIXTURES = REPO / "tests" / "fixtures" / "nitf"
@@ -35,7 +35,7 @@ def fixture(name: str) -> bytes:
     return (FIXTURES / name).read_bytes()
 
 
-def parse_one(data: bytes, source: str = "hpw") -> Story:
+def parse_one(data: bytes, source: str = "hpw") -> WireStory:
     stories = nitf.parse(data, Context(source=source, received=RECEIVED))
     assert len(stories) == 1
     return stories[0]

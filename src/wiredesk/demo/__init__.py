@@ -7,7 +7,7 @@ from pathlib import Path
 
 from django.utils import timezone
 
-from wiredesk import pipeline
+from wiredesk.desk import pipeline
 from wiredesk.models import Source
 
 WIRE = Path(__file__).parent / "wire"

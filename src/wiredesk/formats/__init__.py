@@ -34,7 +34,7 @@ from wiredesk.formats import (
     xml,
 )
 from wiredesk.formats.errors import FormatError
-from wiredesk.story import Story
+from wiredesk.story import WireStory
 
 __all__ = ["FORMATS", "Context", "Format", "FormatError", "Head", "detect", "parse"]
 
@@ -106,7 +106,7 @@ class Format(Protocol):
         (the XML root, the JSON document): a score looks there before it reads `data` itself. A
         score is cheap and never raises: detection asks every format about every file.
 
-    parse(data, context) -> list[Story]
+    parse(data, context) -> list[WireStory]
         Every story in `data`, read with what `context` says about the source; FormatError with
         a reason a person can act on when they cannot be read. It may assume nothing about the
         bytes: it is also called for a format named by hand.
@@ -116,7 +116,7 @@ class Format(Protocol):
 
     def score(self, data: bytes, head: Head) -> float: ...
 
-    def parse(self, data: bytes, context: Context) -> list[Story]: ...
+    def parse(self, data: bytes, context: Context) -> list[WireStory]: ...
 
 
 # In the order that breaks a tie between two equal scores: dpa's JSON before ninjs, whose field
@@ -172,7 +172,7 @@ def _xml_root(data: bytes) -> str:
     return xml.local(element.tag)
 
 
-def parse(data: bytes, context: Context | None = None, *, format: str | None = None) -> list[Story]:
+def parse(data: bytes, context: Context | None = None, *, format: str | None = None) -> list[WireStory]:
     """Every story in `data`; FormatError (with the reason) when it cannot be read."""
     name = format or detect(data)
     if name not in FORMATS:

@@ -22,7 +22,7 @@ from wiredesk.formats.conventions import Routing, reference_keys, split_notes, s
 from wiredesk.formats.errors import FormatError
 from wiredesk.formats.shared import DATELINE, copy_uri, derive_headline, split_dateline
 from wiredesk.formats.times import YEARS
-from wiredesk.story import Story, Subject
+from wiredesk.story import Subject, WireStory
 
 # Field names are lower case, as feeds write them: "Category 4 storm..." is a headline.
 _DATE_FIELD = re.compile(r"\A[ \t]*date[ \t]*:?[ \t]+(\d{4}-\d{2}-\d{2})\b[ \t]*\n?")
@@ -30,7 +30,7 @@ _CATEGORY_FIELD = re.compile(r"\A[ \t]*category[ \t]*:?[ \t]+([^\n]+?)[ \t]*(?:\
 _BLANK_LINE = re.compile(r"\n[ \t]*\n")
 
 
-def parse(data: bytes, context) -> list[Story]:
+def parse(data: bytes, context) -> list[WireStory]:
     body = text.unix_newlines(text.decode(data))
     fields, body = _read_fields(body)
     blocks = [b.strip("\n") for b in _BLANK_LINE.split(body)]
@@ -63,7 +63,7 @@ def parse(data: bytes, context) -> list[Story]:
         [Subject(name=fields["category"], literal=f"category:{fields['category']}")] if "category" in fields else []
     )
     return [
-        Story(
+        WireStory(
             uri=copy_uri(context.source, None, headline, story_date),
             headline=headline,
             headline_derived=derived,
@@ -107,11 +107,11 @@ def _first_created(day: dt.date | None, context) -> dt.datetime:
     return context.received
 
 
-def _advisory_only(notes: list[str], fields: dict, context) -> Story:
+def _advisory_only(notes: list[str], fields: dict, context) -> WireStory:
     """Copy that only talks to editors: kept as a story with no text, which is never an article."""
     story_date = fields.get("date") or context.received.date()
     headline = derive_headline(notes[0])
-    return Story(
+    return WireStory(
         uri=copy_uri(context.source, None, headline, story_date),
         headline=headline,
         headline_derived=True,

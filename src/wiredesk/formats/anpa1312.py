@@ -29,7 +29,7 @@ from wiredesk.formats.iptc7901 import Heading, Marks, build_story, decode_wire, 
 from wiredesk.formats.shared import date_in_year
 from wiredesk.formats.text import without
 from wiredesk.formats.times import parse_time
-from wiredesk.story import Story
+from wiredesk.story import WireStory
 
 _SNIFF = re.compile(
     rb"[\x00\x16\s]*\x01[ \t]*[A-Za-z]\d{4}[^\n]*\n"
@@ -58,14 +58,14 @@ def sniff(data: bytes) -> bool:
     return _SNIFF.match(data[:512]) is not None
 
 
-def parse(data: bytes, context) -> list[Story]:
+def parse(data: bytes, context) -> list[WireStory]:
     return [
         _story(header, text, trailer, context)
         for header, text, trailer in split_messages(decode_wire(data, keep=_DC2.encode()))
     ]
 
 
-def _story(header: str, text: str, trailer: str, context) -> Story:
+def _story(header: str, text: str, trailer: str, context) -> WireStory:
     tabular = _DC2 in header
     lines = [line for line in header.replace(_DC2, "").split("\n") if line.strip()]
     fields = next((m for line in lines[1:] if (m := _FIELDS.match(line))), None)

@@ -28,7 +28,7 @@ import re
 from collections import Counter
 
 from wiredesk.formats.shared import ID_LESS_FORMATS, derive_headline, lede_without_dateline, read_dateline, slug
-from wiredesk.story import Story
+from wiredesk.story import WireStory
 
 # --- notes to editors -------------------------------------------------------------------------
 
@@ -374,7 +374,7 @@ _INITIALS = re.compile(r"^[a-z]{1,5}(?:[/-][a-z]{1,5})+$")
 # --- all of it, on one story ------------------------------------------------------------------
 
 
-def apply(story: Story) -> Story:
+def apply(story: WireStory) -> WireStory:
     headline, routing = (story.headline, Routing()) if story.headline_derived else strip_routing(story.headline)
     paragraphs, notes = split_notes(story.paragraphs)
     derived_from_a_note = story.headline_derived and bool(notes) and paragraphs[:1] != story.paragraphs[:1]

@@ -26,7 +26,7 @@ from wiredesk.formats.markup import html_paragraphs
 from wiredesk.formats.ninjs import load_json
 from wiredesk.formats.shared import VERSION_MAX, id_uri, read_dateline
 from wiredesk.formats.times import parse_time
-from wiredesk.story import Story, Subject
+from wiredesk.story import Subject, WireStory
 
 NAME = "dpa-digitalwires"
 _SIGNALS = {"sig:update": "update", "sig:correction": "correction"}
@@ -54,7 +54,7 @@ def score(data: bytes, head) -> float:
     return 1.0 if declared.startswith("digitalwires@") or "article_html" in entry else 0.0
 
 
-def parse(data: bytes, context) -> list[Story]:
+def parse(data: bytes, context) -> list[WireStory]:
     doc = load_json(data)
     entries = _entries(doc)
     if entries is None:
@@ -72,7 +72,7 @@ def _entries(doc) -> list | None:
     return doc if isinstance(doc, list) else None
 
 
-def _story(entry, context, where: str) -> Story:
+def _story(entry, context, where: str) -> WireStory:
     if not isinstance(entry, dict):
         raise FormatError(f"{where} is not a JSON object")
     uri = _string(entry.get("urn"))
@@ -110,7 +110,7 @@ def _story(entry, context, where: str) -> Story:
     signals = ["kill"] if pubstatus == "canceled" else []
     if signal := _SIGNALS.get(_string(entry.get("signal")) or ""):
         signals.append(signal)
-    return Story(
+    return WireStory(
         uri=id_uri(uri, context.source, "dpa-digitalwires"),
         headline=" ".join(headline.split()),
         paragraphs=paragraphs,

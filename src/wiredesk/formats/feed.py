@@ -29,7 +29,7 @@ from wiredesk.formats import markup, xml
 from wiredesk.formats.errors import FormatError
 from wiredesk.formats.shared import derive_headline, id_uri, split_dateline
 from wiredesk.formats.times import impossible_offset, in_range, parse_time
-from wiredesk.story import Story, Subject
+from wiredesk.story import Subject, WireStory
 
 log = logging.getLogger(__name__)
 
@@ -43,7 +43,7 @@ _EMPTY_BRACKETS = re.compile(r"\(\s*\)")
 _BLANK_LINE = re.compile(r"\n[ \t]*\n")
 
 
-def parse(data: bytes, context) -> list[Story]:
+def parse(data: bytes, context) -> list[WireStory]:
     root = xml.load(data)
     if not _is_feed(root):
         raise FormatError(f"the XML root is <{xml.local(root.tag)}>, not an RSS, RDF or Atom feed")
@@ -74,7 +74,7 @@ def _is_feed(root: etree._Element) -> bool:
     return name == "RDF" and namespace == RDF_NS and any(ns in RSS_RDF_NS for ns in root.nsmap.values())
 
 
-def _story(entry, feed, context, html_titles: bool) -> Story:
+def _story(entry, feed, context, html_titles: bool) -> WireStory:
     uri = _uri(entry, context)
     paragraphs, body_language = _body(entry)
     published, updated = _time(entry, "published", context.zone), _time(entry, "updated", context.zone)
@@ -91,7 +91,7 @@ def _story(entry, feed, context, html_titles: bool) -> Story:
             raise FormatError("the entry has neither a title nor text")
         headline = derive_headline(text)
 
-    return Story(
+    return WireStory(
         uri=uri,
         headline=headline,
         headline_derived=derived,

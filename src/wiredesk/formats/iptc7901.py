@@ -35,7 +35,7 @@ from wiredesk.formats.errors import FormatError
 from wiredesk.formats.shared import copy_uri, derive_headline, read_dateline
 from wiredesk.formats.text import repair_mojibake, unix_newlines, without
 from wiredesk.formats.times import parse_time
-from wiredesk.story import Story, Subject
+from wiredesk.story import Subject, WireStory
 
 _HEADER = re.compile(
     r"[ \t]*(?P<service>[A-Za-z][A-Za-z-]{0,9}?)(?P<number>\d{1,6})[ \t]+(?P<priority>\d)"
@@ -80,11 +80,11 @@ def sniff(data: bytes) -> bool:
     return _SNIFF.match(data[:512]) is not None
 
 
-def parse(data: bytes, context) -> list[Story]:
+def parse(data: bytes, context) -> list[WireStory]:
     return [_story(header, text, trailer, context) for header, text, trailer in split_messages(decode_wire(data))]
 
 
-def _story(header: str, text: str, trailer: str, context) -> Story:
+def _story(header: str, text: str, trailer: str, context) -> WireStory:
     header_line, *keyword_lines = [line.strip() for line in header.split("\n") if line.strip()] or [""]
     fields = _HEADER.match(header_line)
     marks = Marks()
@@ -515,8 +515,8 @@ def build_story(
     category: str | None,
     slugline: str | None = None,
     keys: list[str] | None = None,
-) -> Story:
-    """The Story of a wire message once its parts are read: the same rules for 7901 and ANPA."""
+) -> WireStory:
+    """The WireStory of a wire message once its parts are read: the same rules for 7901 and ANPA."""
     if not paragraphs and not heading.title and not marks.kill:
         raise FormatError("the wire message has no headline and no text")
     slugline = slugline or keyword.rstrip("/").strip() or None
@@ -538,7 +538,7 @@ def build_story(
     # is shared by many stories, so then the headline does.
     # A later take has the uri of its story: it continues the same text.
     key = keyword if keyword and "/" not in keyword else headline
-    return Story(
+    return WireStory(
         uri=copy_uri(context.source, fmt.removeprefix("iptc"), key, story_date),
         headline=headline,
         headline_derived=derived,

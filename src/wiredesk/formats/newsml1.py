@@ -26,7 +26,7 @@ from wiredesk.formats.errors import FormatError
 from wiredesk.formats.markup import inline_text
 from wiredesk.formats.shared import VERSION_MAX, derive_headline, id_uri, split_dateline, whole_number
 from wiredesk.formats.times import parse_time
-from wiredesk.story import Dateline, Story, Subject
+from wiredesk.story import Dateline, Subject, WireStory
 
 _XML_LANG = "{http://www.w3.org/XML/1998/namespace}lang"
 
@@ -65,7 +65,7 @@ _SUBJECT_NAMES = {
 _SUBJECT_URI = "http://cv.iptc.org/newscodes/subjectcode/"
 
 
-def parse(data: bytes, context) -> list[Story]:
+def parse(data: bytes, context) -> list[WireStory]:
     root = xml.load(data)
     if xml.local(root.tag) != "NewsML":
         raise FormatError(f"the XML root is <{xml.local(root.tag)}>, not <NewsML>")
@@ -83,7 +83,7 @@ def parse(data: bytes, context) -> list[Story]:
     return stories
 
 
-def _story(item: etree._Element, context) -> Story:
+def _story(item: etree._Element, context) -> WireStory:
     identifier = _find(item, "Identification/NewsIdentifier")
     if identifier is None:
         raise FormatError("no Identification/NewsIdentifier to tell the story apart")
@@ -123,7 +123,7 @@ def _story(item: etree._Element, context) -> Story:
         _, lede = split_dateline(paragraphs[0], firstcreated.date())
         headline = derive_headline(lede if lede.strip() else paragraphs[0])
 
-    return Story(
+    return WireStory(
         uri=_uri(identifier, revision, context),
         version=version,
         headline=headline,

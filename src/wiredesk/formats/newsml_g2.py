@@ -1,6 +1,6 @@
 """NewsML-G2 2.x: a newsItem, or a newsMessage carrying items in its itemSet.
 
-Each text newsItem is one Story. Packages, concepts, knowledge, planning and catalog items, and
+Each text newsItem is one WireStory. Packages, concepts, knowledge, planning and catalog items, and
 news items of another class (pictures, video, audio) are not stories: they are passed over, and a
 document holding nothing else is refused with what was in it. Elements are matched by local name
 in any case, and asked for in lower case (agencies send G2 without its namespace too, and with
@@ -32,7 +32,7 @@ The body is the first rendition in contentSet that holds text: NITF, XHTML or HT
 (read by nitf.read_embedded, with the markup module's walker: paragraphs, crossheads, list items,
 quotes and table rows, not the header that repeats the headline), or plain text in inlineData
 (paragraphs split at blank lines). Remote content is not fetched: such an item, like an
-advisory, is a Story without paragraphs, and the lifecycle holds it.
+advisory, is a WireStory without paragraphs, and the lifecycle holds it.
 """
 
 from __future__ import annotations
@@ -52,7 +52,7 @@ from wiredesk.formats.nitf import attribute, is_uri, urn_part
 from wiredesk.formats.shared import VERSION_MAX, derive_headline, whole_number
 from wiredesk.formats.times import parse_time
 from wiredesk.formats.xml import Children, every, first, local
-from wiredesk.story import Story, Subject
+from wiredesk.story import Subject, WireStory
 
 FORMAT = "newsml-g2"
 
@@ -78,7 +78,7 @@ _PLAIN_PARAGRAPH = re.compile(r"\n[ \t]*\n")
 _CORRECTION_LABEL = re.compile(r"(?i)correct(?:ion|ed)\s*[:\-–—]\s*")
 
 
-def parse(data: bytes, context) -> list[Story]:
+def parse(data: bytes, context) -> list[WireStory]:
     root = xml.load(data)
     kind = xml.name(root.tag)
     if kind == "newsmessage":
@@ -108,7 +108,7 @@ def parse(data: bytes, context) -> list[Story]:
     raise FormatError("nothing to publish in the newsMessage: " + "; ".join(counted))
 
 
-def _story(item: etree._Element, context) -> Story:
+def _story(item: etree._Element, context) -> WireStory:
     kind = xml.name(item.tag)
     if kind in _NOT_STORIES:
         raise FormatError(_NOT_STORIES[kind])
@@ -161,7 +161,7 @@ def _story(item: etree._Element, context) -> Story:
     aliases = _aliases(parts)
     version = attribute(item, "version")
     rights = parts.first("rightsinfo")
-    return Story(
+    return WireStory(
         uri=_uri(guid, headline, context.source),
         version=whole_number(version, VERSION_MAX),
         headline=headline,

@@ -28,7 +28,7 @@ from wiredesk.formats.shared import VERSION_MAX, derive_headline, id_uri, read_d
 from wiredesk.formats.text import repair_mojibake, without
 from wiredesk.formats.times import parse_time
 from wiredesk.formats.xml import MAX_DEPTH
-from wiredesk.story import Dateline, Story, Subject
+from wiredesk.story import Dateline, Subject, WireStory
 
 # RFC 3986 absolute URI: a scheme, then only characters a URI may hold.
 _CHAR = r"(?:[A-Za-z0-9\-._~:/?@!$&'()*+,;=]|%[0-9A-Fa-f]{2})"
@@ -56,7 +56,7 @@ def score(data: bytes, head) -> float:
     return 0.5 if any(key in _FIELDS or key.startswith(("body_", "headline_")) for key in keys) else 0.0
 
 
-def parse(data: bytes, context) -> list[Story]:
+def parse(data: bytes, context) -> list[WireStory]:
     doc = _unwrapped(load_json(data))
     if isinstance(doc, dict):
         return [_story(doc, context, "the item")]
@@ -74,7 +74,7 @@ def _unwrapped(doc):
     return doc
 
 
-def _story(item, context, where: str) -> Story:
+def _story(item, context, where: str) -> WireStory:
     if not isinstance(item, dict):
         raise FormatError(f"{where} is not a JSON object")
     item = _lower(item)
@@ -120,7 +120,7 @@ def _story(item, context, where: str) -> Story:
     if embargoed is None and embargo not in (None, "") and pubstatus == "usable":
         pubstatus = "withheld"  # an embargo that cannot be read is no licence to publish
     correction = descriptions.get("correction")
-    return Story(
+    return WireStory(
         uri=id_uri(uri, context.source, "ninjs"),
         headline=headline,
         headline_derived=derived,

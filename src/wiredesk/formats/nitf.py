@@ -52,7 +52,7 @@ from wiredesk.formats.markup import clean, inline_text
 from wiredesk.formats.shared import VERSION_MAX, derive_headline, read_dateline, whole_number
 from wiredesk.formats.times import parse_time
 from wiredesk.formats.xml import Children, every, first, local
-from wiredesk.story import Dateline, Story, Subject
+from wiredesk.story import Dateline, Subject, WireStory
 
 FORMAT = "nitf"
 SUBJECT_CODES = "http://cv.iptc.org/newscodes/subjectcode/"
@@ -67,7 +67,7 @@ _STATUSES = {
 }
 
 
-def parse(data: bytes, context) -> list[Story]:
+def parse(data: bytes, context) -> list[WireStory]:
     root = xml.load(data)
     if local(root.tag) != "nitf":
         raise FormatError(f"this is not NITF: the root element is <{local(root.tag)}>, not <nitf>")
@@ -115,7 +115,7 @@ def parse(data: bytes, context) -> list[Story]:
     holder = attribute(copyright_, "holder") or attribute(rights, "owner")
     year = attribute(copyright_, "year")
     return [
-        Story(
+        WireStory(
             uri=_uri(docdata, headline, issued or context.received, context.source),
             version=version,
             headline=headline,

@@ -12,7 +12,7 @@ import datetime as dt
 from dataclasses import dataclass, field
 from enum import StrEnum
 
-from wiredesk.story import Story
+from wiredesk.story import WireStory
 
 
 class State(StrEnum):
@@ -73,7 +73,7 @@ class Policy:
     hold_urgency: int | None = None  # hold stories this urgent or more (1 = flash)
     hold_subjects: frozenset[str] = field(default_factory=frozenset)  # names, codes or uris, any case
 
-    def hold_reason(self, story: Story) -> str | None:
+    def hold_reason(self, story: WireStory) -> str | None:
         if not self.auto_publish:
             return "the source is set to hold every story for the desk"
         if self.hold_urgency is not None and story.urgency is not None and story.urgency <= self.hold_urgency:
@@ -130,7 +130,7 @@ _STATE_AFTER = {
 
 def decide(
     known: Known | None,
-    incoming: Story,
+    incoming: WireStory,
     *,
     now: dt.datetime,
     policy: Policy = Policy(),
@@ -195,7 +195,7 @@ def decide(
     return Decision(Outcome.PUBLISHED, number)
 
 
-def continues_a_story(incoming: Story) -> bool:
+def continues_a_story(incoming: WireStory) -> bool:
     """Copy that says it is a later version (a lead, an update, a correction, a later take). When
     its id is new but its text is a story the source already sent, it is that story's next
     version: wire formats without ids key a story by its headline, which a new lead rewrites."""
@@ -206,7 +206,7 @@ def continues_a_story(incoming: Story) -> bool:
     )
 
 
-def join_take(current: Story | None, incoming: Story) -> Story:
+def join_take(current: WireStory | None, incoming: WireStory) -> WireStory:
     """A later take continues the text of the story it belongs to: the story as readers will see
     it is the text so far, then the take, under the story's headline and dateline."""
     if current is None or not incoming.take or incoming.take <= (current.take or 1):
@@ -223,7 +223,7 @@ def join_take(current: Story | None, incoming: Story) -> Story:
     )
 
 
-def _is_older(incoming: Story, latest: StoredVersion) -> bool:
+def _is_older(incoming: WireStory, latest: StoredVersion) -> bool:
     """Order: the agency's version number, then the version-created time. Copy that says neither
     is taken as newer, in order of arrival."""
     if incoming.version is not None and latest.agency_version is not None and incoming.version != latest.agency_version:
@@ -233,7 +233,7 @@ def _is_older(incoming: Story, latest: StoredVersion) -> bool:
     return False
 
 
-def _number(incoming: Story, latest: StoredVersion | None) -> int:
+def _number(incoming: WireStory, latest: StoredVersion | None) -> int:
     """The agency's number when it has one and it is free, else the next one."""
     if latest is None:
         return incoming.version or 1

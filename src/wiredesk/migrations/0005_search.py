@@ -8,7 +8,7 @@ import django.db.models.deletion
 from django.db import migrations, models
 
 from wiredesk.publish.search import searchable
-from wiredesk.story import Story as CanonicalStory
+from wiredesk.story import WireStory as CanonicalStory
 
 # English stemming on both: porter on SQLite, the "english" configuration on PostgreSQL (see
 # wiredesk.publish.search for what other languages would need).

@@ -4,8 +4,8 @@ places under an index), and the health of each source's pull transports."""
 import django.db.models.deletion
 from django.db import migrations, models
 
-from wiredesk.publish.sections import topic_rows
-from wiredesk.story import Story as CanonicalStory
+from wiredesk.filing import topic_rows
+from wiredesk.story import WireStory as CanonicalStory
 
 
 def fill_existing_stories(apps, schema_editor):

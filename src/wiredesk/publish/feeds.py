@@ -23,9 +23,9 @@ from django.urls import path, reverse
 from django.utils.feedgenerator import Atom1Feed, Rss201rev2Feed, SyndicationFeed, rfc3339_date
 from django.utils.html import escape, format_html, format_html_join
 
+from wiredesk.filing import section_name, subject_name
 from wiredesk.models import Source, StoryTopic
 from wiredesk.publish import views
-from wiredesk.publish.sections import section_name, subject_name
 from wiredesk.publish.xmlsafe import xml_safe
 
 LIMIT = 50
@@ -166,25 +166,25 @@ class StoryFeed(Feed):
         return story.source.name
 
     def item_categories(self, story):
-        copy = story.current.canonical
+        wire = story.current.canonical
         return list(
-            dict.fromkeys([section_name(story.section), *(subject_name(s) for s in copy.subjects), *copy.keywords])
+            dict.fromkeys([section_name(story.section), *(subject_name(s) for s in wire.subjects), *wire.keywords])
         )
 
     def item_extra_kwargs(self, story):
-        copy = story.current.canonical
-        html = format_html_join("\n", "<p>{}</p>", ((p,) for p in copy.paragraphs))
-        text = "\n\n".join(copy.paragraphs)
-        if copy.correction:
+        wire = story.current.canonical
+        html = format_html_join("\n", "<p>{}</p>", ((p,) for p in wire.paragraphs))
+        text = "\n\n".join(wire.paragraphs)
+        if wire.correction:
             # As on the article page: the agency's correction notice stands above the text.
-            html = format_html("<p><strong>Correction:</strong> {}</p>\n{}", copy.correction, html)
-            text = f"Correction: {copy.correction}\n\n{text}"
-        return {"summary": _summary(copy), "content_html": html, "content_text": text, "language": copy.language}
+            html = format_html("<p><strong>Correction:</strong> {}</p>\n{}", wire.correction, html)
+            text = f"Correction: {wire.correction}\n\n{text}"
+        return {"summary": _summary(wire), "content_html": html, "content_text": text, "language": wire.language}
 
 
-def _summary(copy) -> str:
+def _summary(wire) -> str:
     # The agency's sub-headline is its own summary of the story; without one, the lede is.
-    return copy.subheadline or copy.paragraphs[0]
+    return wire.subheadline or wire.paragraphs[0]
 
 
 class HomeFeed(StoryFeed):

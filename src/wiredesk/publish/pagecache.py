@@ -36,11 +36,11 @@ from django.http import HttpResponse
 from django.utils import timezone
 from django.utils.cache import get_conditional_response
 
-from wiredesk import sources
+from wiredesk import filing
+from wiredesk.config import sources
 from wiredesk.db import writing
 from wiredesk.lifecycle import State
 from wiredesk.models import SiteVersion, Story
-from wiredesk.publish import sections
 
 # How long a story stays in the news sitemap (sitemaps.NewsSitemap.window): the clock changes
 # that sitemap, and so the kept pages, when a story leaves it.
@@ -77,7 +77,7 @@ def _current() -> tuple[int, float | None] | None:
 
 def _config_stamp() -> str:
     stamps = []
-    for file in (sources.path(), sections.path()):
+    for file in (sources.path(), filing.path()):
         try:
             stat = file.stat()
             stamps.append(f"{stat.st_mtime_ns}.{stat.st_size}")

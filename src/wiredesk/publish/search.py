@@ -38,7 +38,7 @@ from django.utils.safestring import SafeString, mark_safe
 from wiredesk.lifecycle import State
 from wiredesk.models import SearchEntry, Source, Story
 from wiredesk.publish import views
-from wiredesk.story import Story as CanonicalStory
+from wiredesk.story import WireStory
 
 PAGE_SIZE = 20
 # Beyond these a query is no reader's: the rest is ignored rather than sent to the database.
@@ -76,9 +76,9 @@ class Results:
         return self.page.paginator.count
 
 
-def searchable(copy: CanonicalStory) -> tuple[str, str]:
+def searchable(wire: WireStory) -> tuple[str, str]:
     """The headline and text search reads of a version: what readers see, never the editors' note."""
-    return copy.headline.translate(_UNMARKED), copy.body_text.translate(_UNMARKED)
+    return wire.headline.translate(_UNMARKED), wire.body_text.translate(_UNMARKED)
 
 
 def index(story: Story) -> None:

@@ -10,7 +10,7 @@ from django.shortcuts import render
 from django.urls import path, reverse
 from django.utils import timezone
 
-from wiredesk import sources
+from wiredesk.config import sources
 from wiredesk.models import Story
 from wiredesk.publish.pagecache import NEWS_WINDOW
 from wiredesk.publish.xmlsafe import xml_safe
@@ -75,9 +75,9 @@ class NewsSitemap(_Live):
     def get_urls(self, page=1, site=None, protocol=None):
         urls = super().get_urls(page=page, site=site, protocol=protocol)
         for url in urls:
-            copy = url["item"].current.canonical
+            wire = url["item"].current.canonical
             url["news"] = {
-                "language": publication_language(copy.language or settings.LANGUAGE_CODE),
+                "language": publication_language(wire.language or settings.LANGUAGE_CODE),
                 "title": xml_safe(url["item"].headline),
             }
         return urls

@@ -66,10 +66,11 @@ from django.urls import reverse
 from django.utils import timezone
 
 import wiredesk
-from wiredesk import sources
+from wiredesk import filing
+from wiredesk.config import sources
 from wiredesk.lifecycle import State
 from wiredesk.models import Source, Story
-from wiredesk.publish import feeds, sections, views, websub
+from wiredesk.publish import feeds, views, websub
 from wiredesk.publish.sitemaps import SITEMAPS, NewsSitemap
 
 log = logging.getLogger(__name__)
@@ -200,7 +201,7 @@ def _made_of() -> str:
     digest = hashlib.sha256(_code().encode())
     site = {name: str(settings.WIREDESK[name]) for name in ("SITE_NAME", "DISCLAIMER", "BASE_URL", "WEBSUB_HUB")}
     digest.update(json.dumps([site, settings.TIME_ZONE, settings.LANGUAGE_CODE]).encode())
-    for file in (sources.path(), sections.path()):
+    for file in (sources.path(), filing.path()):
         try:
             digest.update(file.read_bytes())
         except FileNotFoundError:

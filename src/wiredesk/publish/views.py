@@ -16,11 +16,11 @@ from django.utils import dateformat, timezone
 from django.utils.safestring import mark_safe
 from django.utils.text import Truncator
 
-from wiredesk import sources
+from wiredesk import filing
+from wiredesk.config import sources
+from wiredesk.filing import place_slug, topics
 from wiredesk.lifecycle import State
 from wiredesk.models import Source, Story, StoryTopic
-from wiredesk.publish import sections
-from wiredesk.publish.sections import place_slug, topics
 
 PAGE_SIZE = 30
 RELATED = 5
@@ -71,7 +71,7 @@ def live_stories():
 
 def _sections():
     """The sections with something to show, in the order of the section rules."""
-    rules = sections.rules()
+    rules = filing.rules()
     slugs = Story.objects.visible().values_list("section", flat=True).distinct().order_by()
     return [(slug, rules.name(slug)) for slug in sorted(slugs, key=rules.order)]
 
@@ -117,7 +117,7 @@ def section(request, slug):
     return _listing(
         request,
         live_stories().filter(section=slug),
-        title=sections.section_name(slug),
+        title=filing.section_name(slug),
         feeds=("section", slug),
         current_section=slug,
     )
@@ -190,19 +190,19 @@ def authors(by: str | None, agencies: set[str]) -> list[str]:
     return [name for name in names if name and name.casefold() not in agencies and not _BYLINE_ROLE.search(name)]
 
 
-def _linked_data(story, copy, url, description) -> str:
+def _linked_data(story, wire, url, description) -> str:
     """The article as schema.org NewsArticle, ready to stand inside its script element."""
     agency = {"@type": "Organization", "name": story.source.name}
     agencies = {
         story.source.name.casefold(),
         story.source.slug,
-        (copy.dateline and copy.dateline.agency or "").casefold(),
+        (wire.dateline and wire.dateline.agency or "").casefold(),
     }
-    people = [{"@type": "Person", "name": name} for name in authors(copy.by, agencies)]
+    people = [{"@type": "Person", "name": name} for name in authors(wire.by, agencies)]
     data = {
         "@context": "https://schema.org",
         "@type": "NewsArticle",
-        "headline": copy.headline,
+        "headline": wire.headline,
         "description": description,
         "datePublished": timezone.localtime(story.published_at).isoformat(),
         "dateModified": timezone.localtime(story.updated_at).isoformat(),
@@ -212,8 +212,8 @@ def _linked_data(story, copy, url, description) -> str:
         "sourceOrganization": agency,
         "publisher": {"@type": "Organization", "name": settings.WIREDESK["SITE_NAME"]},
         "mainEntityOfPage": url,
-        "inLanguage": copy.language or settings.LANGUAGE_CODE,
-        "articleSection": sections.section_name(story.section),
+        "inLanguage": wire.language or settings.LANGUAGE_CODE,
+        "articleSection": filing.section_name(story.section),
     }
     return mark_safe(json.dumps(data, ensure_ascii=False).translate(_SCRIPT_SAFE))
 
@@ -265,9 +265,9 @@ def article(request, story_id, slug):
         raise Http404("No such story")
     if slug != story.slug:
         return redirect(story, permanent=True)
-    copy = story.current.canonical
-    first, *rest = copy.paragraphs
-    dateline, lede_rest = split_dateline(copy.dateline, first)
+    wire = story.current.canonical
+    first, *rest = wire.paragraphs
+    dateline, lede_rest = split_dateline(wire.dateline, first)
     description = Truncator(lede_rest.lstrip(" -–—:")).words(40)
     url = request.build_absolute_uri(story.get_absolute_url())
     seo = sources.seo(story.source.slug)
@@ -280,15 +280,15 @@ def article(request, story_id, slug):
             # Google's advice for syndicated copy: name the original, where there is one, as canonical.
             "canonical": (seo == "canonical" and agency_url(story.uri)) or url,
             "noindex": seo == "noindex",
-            "linked_data": _linked_data(story, copy, url, description),
+            "linked_data": _linked_data(story, wire, url, description),
             "description": description,
-            "copy": copy,
+            "copy": wire,
             "dateline": dateline,
             "lede_rest": lede_rest,
             "paragraphs": rest,
-            "section_name": sections.section_name(story.section),
-            "topics": topics(copy).items(),
-            "place_slug": place_slug(copy),
+            "section_name": filing.section_name(story.section),
+            "topics": topics(wire).items(),
+            "place_slug": place_slug(wire),
             "related": live_stories().filter(section=story.section).exclude(pk=story.pk)[:RELATED],
             "sections": _sections(),
             "current_section": story.section,

@@ -64,8 +64,10 @@ from pathlib import Path
 from aiosmtpd.controller import Controller
 from django.db import connections
 
-from wiredesk import __version__, formats, sources, transports
+from wiredesk import __version__, formats
+from wiredesk.config import sources
 from wiredesk.db import writing
+from wiredesk.transports import store
 
 log = logging.getLogger(__name__)
 
@@ -183,12 +185,12 @@ def recipients(file: Path) -> dict[str, list[str]]:
     return found
 
 
-def store(mail: Mail, slugs: list[str]) -> list[int]:
+def store_mail(mail: Mail, slugs: list[str]) -> list[int]:
     """Store the mail's parts for each source, all committed together or none (each queued once
     committed). Returns the deliveries' ids."""
     with writing():
         return [
-            transports.store(
+            store.store(
                 part.data, source=slug, transport=TRANSPORT, label=part.filename, problem=mail.problem or None
             ).pk
             for slug in slugs
@@ -244,7 +246,7 @@ class Handler:
                 mail = Mail(
                     (Part(raw, "message"),), problem=f"the e-mail could not be read: {type(exc).__name__}: {exc}"
                 )
-            ids = store(mail, slugs)
+            ids = store_mail(mail, slugs)
             if mail.problem:
                 return "250 2.0.0 Kept for the desk, but no agency copy was found in it"
             return f"250 2.0.0 Stored as deliver{'y' if len(ids) == 1 else 'ies'} {', '.join(map(str, ids))}"

@@ -58,9 +58,10 @@ from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 from urllib.parse import unquote, urlsplit
 
-from wiredesk import sources
-from wiredesk.transports import MAX_BYTES, http_poll, store
+from wiredesk.config import sources
+from wiredesk.transports import http_poll
 from wiredesk.transports.inbox import is_temporary
+from wiredesk.transports.store import MAX_BYTES, store
 
 log = logging.getLogger(__name__)
 

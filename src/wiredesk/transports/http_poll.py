@@ -41,10 +41,12 @@ from urllib.parse import urljoin, urlsplit
 from django.conf import settings
 from django.db import close_old_connections
 
-from wiredesk import __version__, formats, health, sources
+from wiredesk import __version__, formats
+from wiredesk.config import sources
 from wiredesk.db import thread_connections
+from wiredesk.desk import health
 from wiredesk.formats import xml
-from wiredesk.transports import MAX_BYTES, store
+from wiredesk.transports.store import MAX_BYTES, store
 
 log = logging.getLogger(__name__)
 

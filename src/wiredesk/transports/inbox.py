@@ -14,7 +14,7 @@ and moved to the error folder beside its reason, and recorded as a quarantined d
 - a device, a FIFO or a socket (reading one could block for ever or change a device's state);
 - a file the desk may not or cannot read (permissions, an I/O error): it is set aside, so it can
   neither stall the files after it nor stop the desk from starting;
-- a file over transports.MAX_BYTES (a video, a disk image dropped in the wrong folder), so that
+- a file over store.MAX_BYTES (a video, a disk image dropped in the wrong folder), so that
   reading it whole cannot take the desk's memory.
 A folder named after a source that sources.toml does not know is refused too (see sources.py):
 its files are moved aside with the reason, and no source is made for it.
@@ -48,9 +48,11 @@ from django.dispatch import receiver
 from django.utils import timezone
 from inotify_simple import INotify, flags
 
-from wiredesk import pipeline, sources, transports
+from wiredesk.config import sources
 from wiredesk.db import thread_connections
+from wiredesk.desk import pipeline
 from wiredesk.models import Delivery
+from wiredesk.transports import store
 
 log = logging.getLogger(__name__)
 
@@ -125,7 +127,7 @@ class Inbox:
                 delivery = self._refuse(exc.entry or path, f"{filename}: {exc}", source=source)
                 return delivery and delivery.pk
             if data is None:
-                return transports.store(
+                return store.store(
                     b"",
                     source=source,
                     transport="inbox",
@@ -133,11 +135,11 @@ class Inbox:
                     size=size,
                     keep=lambda stored: self._set_aside_unread(path, stored.delivery),
                 ).pk
-            return transports.store(
+            return store.store(
                 data, source=source, transport="inbox", label=filename, keep=lambda stored: self._keep(path, stored)
             ).pk
 
-    def _keep(self, path: Path, stored: transports.Stored) -> None:
+    def _keep(self, path: Path, stored: store.Stored) -> None:
         """Archive a file taken. Bytes stored before go where that delivery's file is: with the
         archive's copy, or beside its reason when that delivery waits in quarantine."""
         waiting = stored.again and stored.delivery.status != Delivery.Status.PROCESSED
@@ -174,13 +176,13 @@ class Inbox:
             info = os.fstat(fd)
             if kind := _kind(info.st_mode):  # swapped in since the look above
                 raise Refused(f"{kind}, not a file: the inbox reads only files placed in it")
-            if info.st_size > transports.MAX_BYTES:
+            if info.st_size > store.MAX_BYTES:
                 return None, info.st_size
             chunks, size = [], 0
             while chunk := os.read(fd, 1 << 20):
                 chunks.append(chunk)
                 size += len(chunk)
-                if size > transports.MAX_BYTES:  # grew since
+                if size > store.MAX_BYTES:  # grew since
                     return None, size
             return b"".join(chunks), size
         except OSError as exc:
@@ -196,7 +198,7 @@ class Inbox:
         if not record:
             log.warning("inbox: %s", reason)  # else the store step's line says it
         else:
-            delivery = transports.store(
+            delivery = store.store(
                 b"",
                 source=source,
                 transport="inbox",

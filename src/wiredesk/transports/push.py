@@ -51,7 +51,7 @@ Answers are JSON and never cached:
     404                    no source of that name takes pushes
     405                    anything but POST
     408 {"error": ...}     the body came too slowly: 20 s, and a second more for each 64 KiB
-                           sent (wiredesk.wsgi.front); send it again
+                           sent (wiredesk.app.wsgi.front); send it again
     413                    more than MAX_BYTES, by Content-Length or by the bytes read
     415                    a Content-Type that is not agency copy, or a Content-Encoding
     503                    the desk cannot take it now (database down, no secret set,
@@ -60,7 +60,7 @@ Answers are JSON and never cached:
 A 202 is sent only after the delivery is committed, so a kill at any moment loses no item the
 agency believes delivered; a sender that got no answer sends again, and the second
 copy is recognised. The web server reads the whole body before the view runs
-(`wiredesk.wsgi.front`, and nginx before it where deploy/nginx.conf is used), so a slow sender
+(`wiredesk.app.wsgi.front`, and nginx before it where deploy/nginx.conf is used), so a slow sender
 holds none of the threads pages need, and one slower than the deadline is answered 408.
 """
 
@@ -80,8 +80,8 @@ from django.db import DatabaseError
 from django.http import JsonResponse, UnreadablePostError
 from django.views.decorators.csrf import csrf_exempt
 
-from wiredesk import sources
-from wiredesk.transports import MAX_BYTES, store
+from wiredesk.config import sources
+from wiredesk.transports.store import MAX_BYTES, store
 
 log = logging.getLogger(__name__)
 

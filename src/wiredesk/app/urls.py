@@ -1,6 +1,6 @@
 from django.urls import path, re_path
 
-from wiredesk import health
+from wiredesk.desk import health
 from wiredesk.publish import feeds, search, sitemaps, views
 from wiredesk.transports import push
 

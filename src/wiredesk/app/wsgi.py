@@ -24,14 +24,14 @@ import threading
 
 from django.core.wsgi import get_wsgi_application
 
-from wiredesk.processes import BODY_DEADLINE, BODY_MIN_RATE, THREADS, outlive_no_desk
+from wiredesk.app.processes import BODY_DEADLINE, BODY_MIN_RATE, THREADS, outlive_no_desk
 
-os.environ.setdefault("DJANGO_SETTINGS_MODULE", "wiredesk.settings")
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "wiredesk.config.settings")
 application = get_wsgi_application()
 outlive_no_desk()
 
 # After Django is set up: the module reads models.
-from wiredesk.transports import MAX_BYTES  # noqa: E402
+from wiredesk.transports.store import MAX_BYTES  # noqa: E402
 
 # What PEP 3333 asks of every environ, the same for every request.
 _CONSTANT = {

@@ -59,7 +59,7 @@ if _env_bool("WIREDESK_BEHIND_PROXY"):
 def _style_hash(name: str) -> str:
     """The CSP source that allows a <style> element holding the template `name`, whole: plain
     CSS, which renders as the file's bytes."""
-    text = (Path(__file__).resolve().parent / "templates" / "wiredesk" / name).read_bytes()
+    text = (Path(__file__).resolve().parent.parent / "templates" / "wiredesk" / name).read_bytes()
     return f"'sha256-{base64.b64encode(hashlib.sha256(text).digest()).decode()}'"
 
 
@@ -129,8 +129,8 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
 ]
-ROOT_URLCONF = "wiredesk.urls"
-WSGI_APPLICATION = "wiredesk.wsgi.application"
+ROOT_URLCONF = "wiredesk.app.urls"
+WSGI_APPLICATION = "wiredesk.app.wsgi.application"
 TEMPLATES = [
     {
         "BACKEND": "django.template.backends.django.DjangoTemplates",

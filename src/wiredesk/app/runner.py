@@ -1,7 +1,7 @@
 """`wiredesk run`: the site, the inbox watcher and the workers under one command.
 
 The web server and the renderer of the static tree run in processes of their own
-(wiredesk.processes). In this one, the task consumer owns the main thread because it installs the
+(wiredesk.app.processes). In this one, the task consumer owns the main thread because it installs the
 signal handlers that make Ctrl-C a clean stop; the watcher, the pollers and the sweeper run
 beside it in threads.
 """
@@ -20,9 +20,9 @@ from django.conf import settings
 from django.db import close_old_connections
 from huey.contrib.djhuey import HUEY
 
-from wiredesk import pipeline
+from wiredesk.app.processes import Renderer, WebServer, child_environment, free_port
 from wiredesk.db import thread_connections
-from wiredesk.processes import Renderer, WebServer, child_environment, free_port
+from wiredesk.desk import pipeline
 from wiredesk.publish import pagecache, static
 from wiredesk.transports import email, ftp, http_poll
 from wiredesk.transports.inbox import Inbox, watch

@@ -17,7 +17,7 @@ from pathlib import Path
 from django.conf import settings
 from django.utils.text import slugify
 
-from wiredesk.story import Story, Subject
+from wiredesk.story import Subject, WireStory
 
 # StoryTopic.slug's length: a longer slug is cut, the same way wherever it is made.
 TOPIC_SLUG_LENGTH = 200
@@ -45,7 +45,7 @@ class Rules:
     default: str
     sections: tuple[Section, ...]
 
-    def section_for(self, story: Story) -> str:
+    def section_for(self, story: WireStory) -> str:
         categories = [_category(subject) for subject in story.subjects]
         for section in self.sections:
             if any(category in section.categories for category in categories if category):
@@ -142,7 +142,7 @@ def check() -> None:
         read(path())
 
 
-def section_for(story: Story) -> str:
+def section_for(story: WireStory) -> str:
     return rules().section_for(story)
 
 
@@ -224,24 +224,24 @@ def subject_name(subject: Subject) -> str:
     return _label(subject) or subject.name
 
 
-def topics(copy: Story) -> dict[str, str]:
+def topics(wire: WireStory) -> dict[str, str]:
     """A story's topics, slug to name: its subjects and keywords."""
     found = {}
-    for name in [*(subject_name(s) for s in copy.subjects), *copy.keywords]:
+    for name in [*(subject_name(s) for s in wire.subjects), *wire.keywords]:
         # Of two names with one slug ("Olympics", "olympics"), the first is kept.
         found.setdefault(slugify(name)[:TOPIC_SLUG_LENGTH], name)
     found.pop("", None)
     return found
 
 
-def place_slug(copy: Story) -> str:
+def place_slug(wire: WireStory) -> str:
     """The slug of the dateline's place ("PORT SALVIN" is port-salvin); empty without one."""
-    return slugify(copy.located or "")[:TOPIC_SLUG_LENGTH]
+    return slugify(wire.located or "")[:TOPIC_SLUG_LENGTH]
 
 
-def topic_rows(copy: Story) -> list[tuple[str, str, str]]:
+def topic_rows(wire: WireStory) -> list[tuple[str, str, str]]:
     """What StoryTopic keeps of a story's copy: (kind, slug, name) for each topic and its place."""
-    rows = [("topic", slug, name) for slug, name in topics(copy).items()]
-    if slug := place_slug(copy):
-        rows.append(("place", slug, copy.located))
+    rows = [("topic", slug, name) for slug, name in topics(wire).items()]
+    if slug := place_slug(wire):
+        rows.append(("place", slug, wire.located))
     return rows

@@ -174,7 +174,8 @@ def cmd_parse(args) -> int:
 
 def cmd_ingest(args) -> int:
     _django(args)
-    from wiredesk import pipeline, sources
+    from wiredesk.config import sources
+    from wiredesk.desk import pipeline
 
     try:
         source = sources.check(args.source)
@@ -205,11 +206,11 @@ def cmd_ingest(args) -> int:
 
 def cmd_reprocess(args) -> int:
     _django(args)
-    from wiredesk import desk, pipeline
+    from wiredesk.desk import actions, pipeline
 
     try:
-        named = [desk.delivery(ref).pk for ref in args.deliveries]
-    except desk.NotFound as exc:
+        named = [actions.delivery(ref).pk for ref in args.deliveries]
+    except actions.NotFound as exc:
         return _refuse(exc)
     results = pipeline.reprocess(named or None)
     for result in results:
@@ -224,7 +225,7 @@ def cmd_reprocess(args) -> int:
 
 def cmd_audit(args) -> int:
     _django(args)
-    from wiredesk import pipeline
+    from wiredesk.desk import pipeline
 
     count, differences = pipeline.audit()
     for difference in differences:
@@ -238,15 +239,15 @@ def cmd_audit(args) -> int:
 
 def cmd_story(args) -> int:
     _django(args, emergency=True)
-    from wiredesk import desk
+    from wiredesk.desk import actions
 
     try:
-        story = desk.find(args.story)
+        story = actions.find(args.story)
         if args.action == "release":
-            story = desk.release(story, override_agency_kill=args.override_agency_kill)
+            story = actions.release(story, override_agency_kill=args.override_agency_kill)
         else:
-            story = getattr(desk, args.action)(story, args.reason)
-    except (desk.NotFound, desk.Refused) as exc:
+            story = getattr(actions, args.action)(story, args.reason)
+    except (actions.NotFound, actions.Refused) as exc:
         return _refuse(exc)
     print(
         json.dumps(
@@ -265,9 +266,9 @@ def cmd_story(args) -> int:
 
 def cmd_quarantine_list(args) -> int:
     _django(args)
-    from wiredesk import desk
+    from wiredesk.desk import actions
 
-    waiting = list(desk.quarantined())
+    waiting = list(actions.quarantined())
     if args.json:
         # ASCII: JSON escapes C0 controls only, and names and reasons come from outside.
         print(
@@ -311,11 +312,11 @@ def cmd_quarantine_list(args) -> int:
 
 def cmd_quarantine_show(args) -> int:
     _django(args)
-    from wiredesk import desk
+    from wiredesk.desk import actions
 
     try:
-        delivery = desk.delivery(args.delivery)
-    except desk.NotFound as exc:
+        delivery = actions.delivery(args.delivery)
+    except actions.NotFound as exc:
         return _refuse(exc)
     data = bytes(delivery.data[:SHOWN_BYTES])
     print(
@@ -342,11 +343,11 @@ def cmd_quarantine_show(args) -> int:
 
 def cmd_quarantine_dismiss(args) -> int:
     _django(args)
-    from wiredesk import desk
+    from wiredesk.desk import actions
 
     try:
-        dismissed = desk.dismiss([desk.delivery(ref) for ref in args.deliveries], args.reason)
-    except (desk.NotFound, desk.Refused) as exc:
+        dismissed = actions.dismiss([actions.delivery(ref) for ref in args.deliveries], args.reason)
+    except (actions.NotFound, actions.Refused) as exc:
         return _refuse(exc)
     for delivery in dismissed:
         print(
@@ -361,7 +362,7 @@ def cmd_run(args) -> int:
     _django(args)
     from django.conf import settings
 
-    from wiredesk import runner
+    from wiredesk.app import runner
 
     if args.host not in settings.ALLOWED_HOSTS and args.host not in ("0.0.0.0", "::"):
         settings.ALLOWED_HOSTS.append(args.host)
@@ -373,7 +374,7 @@ def cmd_run(args) -> int:
 
 def cmd_sources(args) -> int:
     _django(args)
-    from wiredesk import health
+    from wiredesk.desk import health
 
     reports = health.report()
     if args.json:
@@ -452,26 +453,26 @@ def _django(args, verbosity: int = 0, *, emergency: bool = False) -> None:
     A mistake in the configuration stops the command, unless it is an `emergency` one."""
     if args.data:
         os.environ["WIREDESK_DATA"] = str(Path(args.data).resolve())
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "wiredesk.settings")
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "wiredesk.config.settings")
     import django
     from django.core.management import call_command
 
     django.setup()
     call_command("migrate", verbosity=verbosity, interactive=False)
-    from wiredesk import sources
-    from wiredesk.publish import sections
+    from wiredesk import filing
+    from wiredesk.config import sources
 
     try:
         sources.apply()
-        sections.check()
-    except (sources.ConfigError, sections.ConfigError) as exc:
+        filing.check()
+    except (sources.ConfigError, filing.ConfigError) as exc:
         if not emergency:
             print(f"wiredesk: {exc}", file=sys.stderr)
             sys.exit(2)
         # Taking a story off must not wait for the file to be mended; the file is left unapplied.
         print(f"wiredesk: warning: {exc} (acting all the same)", file=sys.stderr)
         # Said once: the pages the command renders would each say it again, in the log.
-        for module in (sources, sections):
+        for module in (sources, filing):
             logging.getLogger(module.__name__).setLevel(logging.CRITICAL)
 
 

@@ -3,7 +3,7 @@ lost leaves its delivery `received`, and pipeline.sweep finds it."""
 
 from django.tasks import task
 
-from wiredesk import pipeline
+from wiredesk.desk import pipeline
 
 
 @task

@@ -6,7 +6,7 @@ core while the desk's own process parses and publishes.
 - The web server is granian, in worker processes of its own. It serves Django from a Rust HTTP
   stack and keeps connections open, so nginx's upstream keepalive reuses them (gunicorn's sync
   workers close each one, and waitress's single process served a third of granian's pages here).
-  It serves `wiredesk.wsgi.front`, which reads each request's body without a thread and with a
+  It serves `wiredesk.app.wsgi.front`, which reads each request's body without a thread and with a
   deadline before Django sees it (see there): granian has no deadline for bodies, and without
   nginx in front a slow client would otherwise hold a thread for as long as it liked.
 - The renderer (`wiredesk render --follow`) writes the static tree as changes are marked, so the
@@ -149,7 +149,7 @@ class WebServer(Child):
             "--respawn-failed-workers",
             "--log-level",
             "warning",
-            "wiredesk.wsgi:front",
+            "wiredesk.app.wsgi:front",
         ]
 
     def start(self) -> None:
@@ -175,7 +175,7 @@ class Renderer(Child):
     name = "renderer"
 
     def command(self) -> list[str]:
-        return [sys.executable, "-m", "wiredesk.cli", "render", "--follow"]
+        return [sys.executable, "-m", "wiredesk.app.cli", "render", "--follow"]
 
 
 def child_environment(allowed_hosts: list[str]) -> dict[str, str]:
@@ -185,7 +185,7 @@ def child_environment(allowed_hosts: list[str]) -> dict[str, str]:
         **os.environ,
         "WIREDESK_ALLOWED_HOSTS": ",".join(allowed_hosts),
         DESK_PID: str(os.getpid()),
-        "DJANGO_SETTINGS_MODULE": os.environ.get("DJANGO_SETTINGS_MODULE", "wiredesk.settings"),
+        "DJANGO_SETTINGS_MODULE": os.environ.get("DJANGO_SETTINGS_MODULE", "wiredesk.config.settings"),
     }
 
 

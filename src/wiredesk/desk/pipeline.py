@@ -20,14 +20,15 @@ from django.dispatch import Signal
 from django.utils import timezone
 from django.utils.text import slugify
 
-from wiredesk import formats, lifecycle, sources
+from wiredesk import formats, lifecycle
+from wiredesk.config import sources
 from wiredesk.db import writing
+from wiredesk.filing import section_for
 from wiredesk.formats.shared import ID_LESS_FORMATS
 from wiredesk.lifecycle import Outcome, State, duplicates
 from wiredesk.models import Delivery, Source, Story, StoryKey, StoryVersion, TextBand
 from wiredesk.publish import changes
-from wiredesk.publish.sections import section_for
-from wiredesk.story import Story as CanonicalStory
+from wiredesk.story import WireStory
 
 log = logging.getLogger(__name__)
 
@@ -179,7 +180,7 @@ def _apply_in_batches(delivery_id: int, copies: list[_Copy], *, again: bool, was
             elif delivery.stories_done != begin:
                 return results
             end = min(begin + BATCH, len(copies))
-            results += [_apply(delivery, copy) for copy in copies[begin:end]]
+            results += [_apply(delivery, wire) for wire in copies[begin:end]]
             delivery.stories_done = end
             fields = ["stories_done"]
             if end == len(copies):
@@ -206,12 +207,12 @@ class _Copy:
     """A story as read from a delivery, with what the duplicate rules compare of its text and its
     signature bands: made before the transaction, which then only writes."""
 
-    story: CanonicalStory
+    story: WireStory
     text: duplicates.Text
     bands: list[str]
 
     @classmethod
-    def of(cls, story: CanonicalStory) -> _Copy:
+    def of(cls, story: WireStory) -> _Copy:
         text = duplicates.Text.of(story.headline, story.paragraphs)
         return cls(story, text, duplicates.bands(text.shingles) if text.shingles else [])
 
@@ -232,9 +233,9 @@ def _quarantine(delivery: Delivery, reason: str) -> Result:
     return Result(delivery=delivery.pk, outcome=Outcome.QUARANTINED, error=reason)
 
 
-def _apply(delivery: Delivery, copy: _Copy) -> Result:
-    incoming, source, now = copy.story, delivery.source, timezone.now()
-    story, original = _story_for(source, copy, now)
+def _apply(delivery: Delivery, wire: _Copy) -> Result:
+    incoming, source, now = wire.story, delivery.source, timezone.now()
+    story, original = _story_for(source, wire, now)
     if story is not None and story.current:
         incoming = lifecycle.join_take(story.current.canonical, incoming)
     decision = lifecycle.decide(
@@ -256,8 +257,8 @@ def _apply(delivery: Delivery, copy: _Copy) -> Result:
             if incoming.paragraphs and decision.state in (State.LIVE, State.HELD):
                 _file_text(
                     story,
-                    copy.bands
-                    if incoming is copy.story
+                    wire.bands
+                    if incoming is wire.story
                     else duplicates.bands(duplicates.shingles(incoming.paragraphs)),
                 )
     result = Result(
@@ -280,20 +281,20 @@ def _apply(delivery: Delivery, copy: _Copy) -> Result:
     return result
 
 
-def _story_for(source: Source, copy: _Copy, now: dt.datetime) -> tuple[Story | None, Story | None]:
+def _story_for(source: Source, wire: _Copy, now: dt.datetime) -> tuple[Story | None, Story | None]:
     """The story the copy belongs to, locked; and, when it belongs to none, the story already on
     the site that it repeats (which makes it a duplicate)."""
-    incoming = copy.story
+    incoming = wire.story
     if story := _locked(Story.objects.filter(source=source, uri=incoming.uri)) or _named_story(source, incoming, now):
         return story, None
-    if not copy.bands:
+    if not wire.bands:
         return None, None
     updates = lifecycle.continues_a_story(incoming)
-    original = _original_of(copy, updating=source.pk if updates else None)
+    original = _original_of(wire, updating=source.pk if updates else None)
     if original is None:
         # Copy without an id that says it updates may have rewritten all it shares with its story.
-        return (_updated_story(source, copy, now) if updates and incoming.format in ID_LESS_FORMATS else None), None
-    if original.source_id == source.pk and (updates or duplicates.carries_more(copy.text, _text_of(original))):
+        return (_updated_story(source, wire, now) if updates and incoming.format in ID_LESS_FORMATS else None), None
+    if original.source_id == source.pk and (updates or duplicates.carries_more(wire.text, _text_of(original))):
         return _locked(Story.objects.filter(pk=original.pk)), None
     return None, original
 
@@ -310,7 +311,7 @@ NOTICE_WINDOW = dt.timedelta(days=3)
 _KEY_ORDER = ("number:", "headline:", "keyword:", "serial:", "topics:")
 
 
-def _named_story(source: Source, incoming: CanonicalStory, now: dt.datetime) -> Story | None:
+def _named_story(source: Source, incoming: WireStory, now: dt.datetime) -> Story | None:
     """For a kill, correction, update, later take or advisory that is not under its story's id: the story it
     names, by the reference number it cites, the headline it quotes, the keyword it is filed under."""
     if not incoming.targets or not (
@@ -330,7 +331,7 @@ def _named_story(source: Source, incoming: CanonicalStory, now: dt.datetime) -> 
     return None
 
 
-def _updated_story(source: Source, copy: _Copy, now: dt.datetime) -> Story | None:
+def _updated_story(source: Source, wire: _Copy, now: dt.datetime) -> Story | None:
     """For copy that says it updates a story but rewrote its lede and headline ("(LEAD) …"): the
     source's recent story it fits best, if any fits."""
     recent = (
@@ -345,7 +346,7 @@ def _updated_story(source: Source, copy: _Copy, now: dt.datetime) -> Story | Non
         .distinct()[:UPDATE_CANDIDATES]
     )
     scored = [
-        (duplicates.update_score(copy.text, _text_of(c)), c.pk)
+        (duplicates.update_score(wire.text, _text_of(c)), c.pk)
         for c in Story.objects.filter(pk__in=list(recent)).select_related("current")
         if c.current
     ]
@@ -357,7 +358,7 @@ def _updated_story(source: Source, copy: _Copy, now: dt.datetime) -> Story | Non
 UPDATE_WINDOW, UPDATE_CANDIDATES = dt.timedelta(days=1), 50
 
 
-def _pending_kill(source: Source, incoming: CanonicalStory, now: dt.datetime) -> str | None:
+def _pending_kill(source: Source, incoming: WireStory, now: dt.datetime) -> str | None:
     """A kill received before the story it names: its uri, when it names this story."""
     if incoming.pubstatus == "canceled":
         return None
@@ -381,7 +382,7 @@ def _pending_kill(source: Source, incoming: CanonicalStory, now: dt.datetime) ->
     return kill.story.uri if kill else None
 
 
-def _file_keys(story: Story, incoming: CanonicalStory, now: dt.datetime, *, created: bool) -> None:
+def _file_keys(story: Story, incoming: WireStory, now: dt.datetime, *, created: bool) -> None:
     """File the names the story goes by; a kill that found no story (it `created` one) files the
     names it gave, so the story is killed when it comes."""
     rows = [(StoryKey.Role.NAME, key) for key in incoming.keys]
@@ -401,7 +402,7 @@ def _text_of(story: Story) -> duplicates.Text:
     return duplicates.Text.of(current.headline, current.paragraphs)
 
 
-def _store(story: Story, delivery: Delivery, incoming: CanonicalStory, decision) -> StoryVersion:
+def _store(story: Story, delivery: Delivery, incoming: WireStory, decision) -> StoryVersion:
     if story.pk is None:
         story.state = decision.state or State.HELD
         story.save()
@@ -417,7 +418,7 @@ def _store(story: Story, delivery: Delivery, incoming: CanonicalStory, decision)
 
 
 def _show(
-    story: Story, version: StoryVersion, incoming: CanonicalStory, decision, now: dt.datetime, original: Story | None
+    story: Story, version: StoryVersion, incoming: WireStory, decision, now: dt.datetime, original: Story | None
 ) -> None:
     """Carry the decision out on the story row: its state, the version readers see, its times."""
     story.state, story.reason = decision.state, decision.reason
@@ -438,12 +439,12 @@ def _show(
     changes.story_changed(story)
 
 
-def _original_of(copy: _Copy, *, updating: int | None = None) -> Story | None:
+def _original_of(wire: _Copy, *, updating: int | None = None) -> Story | None:
     """A story already on the site (or held for it) that is the same story as the copy. Copy that
     says it updates a story of its source (`updating`, the source's id) may open with a new lede under a new headline:
     then overlapping text is enough."""
     # Through the band index first: joining from the stories would read every story's bands.
-    filed = TextBand.objects.filter(band__in=copy.bands).values("story_id")
+    filed = TextBand.objects.filter(band__in=wire.bands).values("story_id")
     candidates = (
         Story.objects.filter(pk__in=filed, state__in=(State.LIVE, State.HELD)).select_related("current").order_by("pk")
     )
@@ -453,8 +454,8 @@ def _original_of(copy: _Copy, *, updating: int | None = None) -> Story | None:
             for c in candidates
             if c.current
             and (
-                duplicates.same_story(copy.text, _text_of(c))
-                or (c.source_id == updating and duplicates.is_duplicate(copy.text.shingles, _text_of(c).shingles))
+                duplicates.same_story(wire.text, _text_of(c))
+                or (c.source_id == updating and duplicates.is_duplicate(wire.text.shingles, _text_of(c).shingles))
             )
         ),
         None,

@@ -1,0 +1,1 @@
+"""What a deployment configures: Django's settings (from the environment) and its sources."""

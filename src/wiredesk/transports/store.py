@@ -1,0 +1,94 @@
+"""The ways copy comes in, and the one step every one of them ends with: `store`.
+
+Whatever a transport took (a file, a push body, a fetched page, a mail's part), it hands the
+bytes to `store`, which
+- keeps the size limit, the same for every way in (MAX_BYTES): what is larger is recorded as a
+  quarantined delivery that names its size, its bytes unread;
+- stores the bytes once: the same bytes from the same source again, by any transport or by two at
+  the same moment, are the delivery they were stored as (a unique constraint decides, not a race);
+- queues the delivery's processing once it is committed; a queue that fails is logged, and the
+  sweep processes what it missed;
+- logs one line naming the transport, what came, and what became of it.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from django.db import transaction
+
+from wiredesk.desk import pipeline, tasks
+from wiredesk.models import Delivery
+
+log = logging.getLogger(__name__)
+
+# Copy is kilobytes; the largest NewsML package seen, a few MB. Reading more than this whole could
+# take the desk's memory.
+MAX_BYTES = 16 * 1024 * 1024
+
+
+@dataclass(frozen=True)
+class Stored:
+    delivery: Delivery
+    again: bool  # the bytes were stored before, as `delivery`: nothing new was stored
+
+    @property
+    def pk(self) -> int:
+        return self.delivery.pk
+
+
+def too_large(size: int) -> str:
+    return (
+        f"{size:,} bytes, more than the {MAX_BYTES:,} a delivery may hold: no agency copy is that large, "
+        f"so it was not read"
+    )
+
+
+def store(
+    data: bytes,
+    *,
+    source: str | None,
+    transport: str,
+    label: str = "",
+    problem: str | None = None,
+    size: int | None = None,
+    unread: bool = False,
+    keep: Callable[[Stored], object] | None = None,
+    queue: bool = True,
+) -> Stored:
+    """Store what a transport took, once, and queue it (unless `queue` is false: the caller
+    processes it itself). `label` names what came (a file name, a URL) in the delivery and the
+    log. With a `problem` (the transport could tell it holds no copy), the delivery is stored
+    quarantined; so it is, `unread`, when the transport refused to read what came, or when
+    `size` is over MAX_BYTES (`data` then empty: the bytes were not read). `keep` is what the
+    transport does with what it took once it is stored (the inbox archives its file): done before
+    processing is queued, so that processing finds it there."""
+    size = len(data) if size is None else size
+    if size > MAX_BYTES:
+        data, problem, unread = b"", problem or too_large(size), True
+    delivery = pipeline.receive(
+        data, source=source, transport=transport, filename=label, problem=problem, size=size, unread=unread
+    )
+    stored = Stored(delivery, again=delivery.again)
+    what = f"{transport}: {label or f'{size:,} bytes'} from {delivery.source.slug}"
+    if stored.again:
+        log.info("%s is delivery %s again (%s); not stored twice", what, delivery.pk, delivery.status)
+    elif delivery.status == Delivery.Status.QUARANTINED:
+        log.warning("%s stored as delivery %s, quarantined: %s", what, delivery.pk, delivery.error)
+    else:
+        log.info("%s stored as delivery %s", what, delivery.pk)
+    if keep is not None:
+        keep(stored)
+    if queue and not stored.again and delivery.status == Delivery.Status.RECEIVED:
+        transaction.on_commit(lambda: _queue(delivery.pk))
+    return stored
+
+
+def _queue(pk: int) -> None:
+    try:
+        tasks.process_delivery.enqueue(pk)
+    except Exception:
+        # Stored is what matters; the sweep processes what the queue missed.
+        log.exception("delivery %s could not be queued; the sweep will process it", pk)
