@@ -70,7 +70,7 @@ from wiredesk import filing
 from wiredesk.config import sources
 from wiredesk.lifecycle import State
 from wiredesk.models import Source, Story
-from wiredesk.publish import feeds, views, websub
+from wiredesk.publish import feeds, queries, websub
 from wiredesk.publish.sitemaps import SITEMAPS, NewsSitemap
 
 log = logging.getLogger(__name__)
@@ -90,7 +90,7 @@ GZIP_MIN = 200
 # the sweep after this long; transactions are short, so a live one is never this old.
 STALE_MARK = 60.0
 # What each article lists under "More in <section>": its section's newest stories but itself.
-LISTED = views.RELATED
+LISTED = queries.RELATED
 
 
 class RenderError(RuntimeError):
@@ -295,7 +295,7 @@ class _Pass:
 
     def run(self, story_ids: set[int]) -> None:
         stories = list(Story.objects.filter(pk__in=story_ids).select_related("source"))
-        sections = [slug for slug, _ in views._sections()]
+        sections = [slug for slug, _ in queries.sections()]
         known = self.state.get("sections")
         listings = {slug: self._listing(slug) for slug in sections}
         before = self.state.get("listings", {})
@@ -314,7 +314,7 @@ class _Pass:
         for slug in sections:
             if every or listings[slug] != before.get(slug):
                 fronts.add(slug)
-                for story in views.live_stories().filter(section=slug)[: LISTED + 1]:
+                for story in queries.live_stories().filter(section=slug)[: LISTED + 1]:
                     self.article(story)
             if every or listings[slug][:LISTED] != before.get(slug, [])[:LISTED]:
                 self._retire(Story.objects.filter(section=slug))
@@ -342,7 +342,7 @@ class _Pass:
                 [reverse(f"section-feed-{kind}", args=[slug]) for kind in feeds.FORMATS],
             )
             listed[slug] = list(
-                views.live_stories().filter(section=slug).values_list("pk", flat=True)[: views.PAGE_SIZE]
+                queries.live_stories().filter(section=slug).values_list("pk", flat=True)[: queries.PAGE_SIZE]
             )
         for source in sources:
             self.scope(
@@ -358,7 +358,7 @@ class _Pass:
         first five of them, or the other five when it is one of them."""
         return [
             [story.pk, story.current_id, story.published_at.isoformat(), story.source.name]
-            for story in views.live_stories().filter(section=section)[: LISTED + 1]
+            for story in queries.live_stories().filter(section=section)[: LISTED + 1]
         ]
 
     def _retire(self, stories) -> None:
