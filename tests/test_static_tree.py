@@ -15,6 +15,7 @@ import os
 import shutil
 import socket
 import subprocess
+import sys
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -237,6 +238,38 @@ def test_a_kill_whose_worker_died_before_writing_is_caught_up_by_the_sweep(db, t
     static.catch_up()
     assert not page.exists() and result.url not in assert_tree_is_djangos(tree)
     assert not list(pending.iterdir())
+
+
+# A stand-in for the renderer process (`static.follow`): it holds the follower lock until its stdin closes.
+FOLLOWER = (
+    "import fcntl, sys; held = open(sys.argv[1], 'a'); fcntl.flock(held, fcntl.LOCK_EX); print(flush=True); "
+    "sys.stdin.read()"
+)
+
+
+def test_while_a_renderer_follows_commits_leave_it_their_marks_and_take_only_hidden_articles_down(
+    db, tree, ingest, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks(execute=True):
+        [killed] = ingest(story_copy())
+    assert not static.followed() and killed.url in assert_tree_is_djangos(tree)  # no follower: rendered at once
+    pending = tree.parent / "site.state" / "pending"
+    lock = tree.parent / "site.state" / "follower"
+    with subprocess.Popen(
+        [sys.executable, "-c", FOLLOWER, lock], stdin=subprocess.PIPE, stdout=subprocess.PIPE
+    ) as renderer:
+        renderer.stdout.readline()
+        assert static.followed()
+        with django_capture_on_commit_callbacks(execute=True):
+            [new] = ingest(ninjs("urn:t:new", "Brand new story", "PORT SALVIN (HP) - New."), source="hp")
+            actions.kill(Story.objects.get(uri=killed.uri), "legal")
+        assert len(list(pending.iterdir())) == 2  # left for the renderer
+        assert not (tree / killed.url.lstrip("/")).exists()  # hidden: taken down at once
+        assert not (tree / new.url.lstrip("/")).exists()
+        renderer.stdin.close()
+    assert not static.followed()
+    assert static.render_pending() == 2
+    assert new.url in assert_tree_is_djangos(tree)
 
 
 def test_the_sweep_rebuilds_the_tree_when_a_sources_seo_setting_changes(db, tree, ingest, settings, tmp_path):

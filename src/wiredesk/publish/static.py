@@ -30,14 +30,16 @@ a story an update moves to another section leaves its old section's front too.
 
 When: `changed` is called inside the transaction that changes a story. It leaves a mark in the
 work folder beside the tree before the commit, and once the transaction commits the pages are
-written: by the renderer process under `wiredesk run` (`follow`, which takes every mark there
-is in one pass), at once elsewhere. A crash between the commit and the writing leaves the mark,
-which the sweep (`catch_up`) finds. The sweep also renders stories whose publication time (an
-embargo) has come since its last run, and the news sitemap when stories age out of it, since
-nothing else happens at those times. And it rebuilds the whole tree when what every page is made
-of besides the stories has changed: wiredesk's code and templates (an upgrade), the site's
-settings, or the sources and sections files (a source's seo setting, a section's name), which
-are read without a restart.
+written: by the renderer process if one follows the tree (`follow`, under `wiredesk run`, which
+takes every mark there is in one pass and holds the follower lock in the work folder for as long
+as it follows; an article readers may no longer see leaves the tree at the commit all the same),
+else at once, by the process that committed. A crash between the commit and the writing leaves
+the mark, which the sweep (`catch_up`) finds. The sweep also renders stories whose publication
+time (an embargo) has come since its last run, and the news sitemap when stories age out of it,
+since nothing else happens at those times. And it rebuilds the whole tree when what every page
+is made of besides the stories has changed: wiredesk's code and templates (an upgrade), the
+site's settings, or the sources and sections files (a source's seo setting, a section's name),
+which are read without a restart.
 """
 
 from __future__ import annotations
@@ -75,9 +77,6 @@ from wiredesk.publish.sitemaps import SITEMAPS, NewsSitemap
 
 log = logging.getLogger(__name__)
 
-# Set by `wiredesk run`, whose renderer process follows the marks (`follow`): the desk's own
-# workers then leave marks and go on publishing. Elsewhere (a command) the pages are written at once.
-followed = False
 # How often the follower looks for marks when it has nothing to do.
 FOLLOW_SECONDS = 0.05
 # Passes start at most this often: under a burst, one pass takes many changes at once, and
@@ -110,11 +109,27 @@ def _work() -> Path:
 
 @contextlib.contextmanager
 def _locked():
-    """One writer at a time, across threads and processes (`wiredesk story kill` beside a running
+    """One writer at a time, across threads and processes (`wiredesk render` beside a running
     desk): each renders after taking the lock, so the last writer writes the newest state."""
     with open(_work() / "lock", "a") as handle:
         fcntl.flock(handle, fcntl.LOCK_EX)
         yield
+
+
+def _try_lock(handle, kind: int) -> bool:
+    try:
+        fcntl.flock(handle, kind | fcntl.LOCK_NB)
+    except BlockingIOError:
+        return False
+    return True
+
+
+def followed() -> bool:
+    """Whether a renderer process follows the marks (`follow`), which it shows by holding the
+    follower lock for as long as it does. Committers ask with a shared lock, so that two asking
+    at once never take each other for a follower."""
+    with open(_work() / "follower", "a") as handle:
+        return not _try_lock(handle, fcntl.LOCK_SH)
 
 
 def _read_state() -> dict:
@@ -144,7 +159,7 @@ def changed(*story_ids: int) -> None:
     def committed():
         for mark in marks:
             mark.rename(mark.with_suffix(""))
-        if followed:
+        if followed():
             # The renderer rewrites the pages listing them in its next pass; an article readers
             # may no longer see leaves the tree now, so nginx sends its address to Django at once.
             hidden = set(story_ids) - set(Story.objects.visible().filter(pk__in=story_ids).values_list("pk", flat=True))
@@ -258,23 +273,29 @@ def follow(stop: threading.Event, sweep_seconds: float) -> None:
     """Keep the tree in step until `stop`: render what is marked as soon as it is, and sweep
     (`catch_up`) every `sweep_seconds`. `wiredesk run` runs this in a process of its own, so that
     rendering, which is the heaviest work a change brings, never holds up publishing."""
-    next_sweep = 0.0
-    while not stop.is_set():
-        try:
-            started = time.monotonic()
-            if started >= next_sweep:
-                next_sweep = started + sweep_seconds
-                catch_up()
-            elif render_pending():
-                stop.wait(max(0.0, started + PASS_SECONDS - time.monotonic()))
-            else:
-                stop.wait(FOLLOW_SECONDS)
-        except Exception:
-            # A page that fails to render leaves its marks for the next turn; the loop lives on.
-            log.exception("static tree: rendering failed; trying again in %ss", sweep_seconds)
-            stop.wait(sweep_seconds)
-        finally:
-            close_old_connections()
+    with open(_work() / "follower", "a") as follower:
+        # Held until this process stops following: meanwhile commits leave their marks to it.
+        # A second desk on the same folder waits for the first to stop.
+        while not _try_lock(follower, fcntl.LOCK_EX):
+            if stop.wait(FOLLOW_SECONDS):
+                return
+        next_sweep = 0.0
+        while not stop.is_set():
+            try:
+                started = time.monotonic()
+                if started >= next_sweep:
+                    next_sweep = started + sweep_seconds
+                    catch_up()
+                elif render_pending():
+                    stop.wait(max(0.0, started + PASS_SECONDS - time.monotonic()))
+                else:
+                    stop.wait(FOLLOW_SECONDS)
+            except Exception:
+                # A page that fails to render leaves its marks for the next turn; the loop lives on.
+                log.exception("static tree: rendering failed; trying again in %ss", sweep_seconds)
+                stop.wait(sweep_seconds)
+            finally:
+                close_old_connections()
 
 
 class _Pass:
