@@ -50,6 +50,7 @@ import fcntl
 import functools
 import gzip
 import hashlib
+import io
 import json
 import logging
 import os
@@ -59,11 +60,13 @@ import threading
 import time
 import uuid
 from pathlib import Path
-from urllib.parse import urlsplit
+from urllib.parse import unquote_to_bytes, urlsplit
 
 from django.conf import settings
+from django.core.handlers.base import BaseHandler
+from django.core.handlers.wsgi import WSGIRequest
 from django.db import close_old_connections, transaction
-from django.test import Client
+from django.http import HttpResponseBase
 from django.urls import reverse
 from django.utils import timezone
 
@@ -298,14 +301,37 @@ def follow(stop: threading.Event, sweep_seconds: float) -> None:
                 close_old_connections()
 
 
+class _Site:
+    """Django's own request handler, middleware and all, asked as readers of WIREDESK_BASE_URL ask."""
+
+    def __init__(self):
+        base = urlsplit(settings.WIREDESK["BASE_URL"])
+        self.origin = f"{base.scheme}://{base.netloc}"
+        self.handler = BaseHandler()
+        self.handler.load_middleware()
+        self.environ = {
+            "REQUEST_METHOD": "GET",
+            "HTTP_HOST": base.netloc,
+            "SERVER_NAME": base.hostname,
+            "SERVER_PORT": str(base.port or (443 if base.scheme == "https" else 80)),
+            "SERVER_PROTOCOL": "HTTP/1.1",
+            "wsgi.url_scheme": base.scheme,
+        }
+
+    def get(self, path: str) -> HttpResponseBase:
+        # The path as a WSGI server passes it on: percent-decoded, its bytes read as Latin-1.
+        environ = {**self.environ, "PATH_INFO": unquote_to_bytes(path).decode("iso-8859-1"), "wsgi.input": io.BytesIO()}
+        # Never closed, unlike a server's answers: closing sends request_finished, on which Django
+        # closes a database connection that is in a transaction or past CONN_MAX_AGE, and the
+        # rendering goes on using it.
+        return self.handler.get_response(WSGIRequest(environ))
+
+
 class _Pass:
     """One writing of the tree, under the lock."""
 
     def __init__(self, fresh: bool = False):
-        base = urlsplit(settings.WIREDESK["BASE_URL"])
-        self.client = Client(HTTP_HOST=base.netloc)
-        self.secure = base.scheme == "https"
-        self.origin = f"{base.scheme}://{base.netloc}"
+        self.site = _Site()
         # A fresh pass knows nothing of what the tree held, so it renders every section's pages.
         self.state = {} if fresh else _read_state()
         self.kept: set[Path] = set()  # the files this pass wrote or found right
@@ -372,7 +398,7 @@ class _Pass:
             )
         fronts_held = {slug: pks for slug, pks in listed.items() if pks and slug in sections}
         _save_state({**_read_state(), "sections": sections, "listings": listings, "fronts": fronts_held})
-        websub.notify([self.origin + path for path in sorted(self.feeds & self.changed)])
+        websub.notify([self.site.origin + path for path in sorted(self.feeds & self.changed)])
 
     def _listing(self, section: str) -> list:
         """What the six newest stories of a section show on other pages: an article lists the
@@ -410,7 +436,7 @@ class _Pass:
 
     def page(self, path: str) -> bool:
         """Render one address into the tree; True if Django answers it with a page."""
-        response = self.client.get(path, secure=self.secure)
+        response = self.site.get(path)
         file = _file(path)
         if response.status_code == 200:
             if _put(file, response.content):
