@@ -30,6 +30,7 @@ from django.utils import timezone
 from wiredesk.desk import actions
 from wiredesk.models import Story
 from wiredesk.publish import caching, static, websub
+from wiredesk.publish.static import files, marks
 
 NGINX = shutil.which("nginx") or "/usr/sbin/nginx"
 CONF = REPO / "deploy" / "nginx.conf"
@@ -233,7 +234,7 @@ def test_a_kill_whose_worker_died_before_writing_is_caught_up_by_the_sweep(db, t
     [mark] = pending.iterdir()
     static.catch_up()
     assert page.exists()  # a transaction this young may still be running
-    old = time.time() - static.STALE_MARK - 1
+    old = time.time() - marks.STALE_MARK - 1
     os.utime(mark, (old, old))
     static.catch_up()
     assert not page.exists() and result.url not in assert_tree_is_djangos(tree)
@@ -350,14 +351,14 @@ def test_a_page_changed_within_the_same_second_still_changes_its_etag_for_nginx(
     def etags():  # as nginx makes them: the mtime in whole seconds and the size
         return [(int(file.stat().st_mtime), file.stat().st_size) for file in (page, packed)]
 
-    first = b"x" * static.GZIP_MIN
-    static._put(page, first)
+    first = b"x" * files.GZIP_MIN
+    files.put(page, first)
     before = etags()
-    static._put(page, first.replace(b"x", b"y"))  # the same sizes, plain and packed, at once
+    files.put(page, first.replace(b"x", b"y"))  # the same sizes, plain and packed, at once
     after = etags()
     assert after[0] != before[0] and after[1] != before[1]
     written = page.stat().st_mtime_ns
-    static._put(page, first.replace(b"x", b"y"))
+    files.put(page, first.replace(b"x", b"y"))
     assert page.stat().st_mtime_ns == written  # the same bytes keep their ETag
 
 
@@ -513,7 +514,7 @@ def test_nginx_serves_the_trees_files_with_djangos_bytes_and_headers(site, inges
         # Compressed by both (robots.txt is too short to gain), decoding to the same bytes.
         for server in (site.through_nginx, site.from_django):
             _, packed_headers, packed = server(path, **{"Accept-Encoding": "gzip"})
-            if len(body) >= static.GZIP_MIN:
+            if len(body) >= files.GZIP_MIN:
                 assert packed_headers["content-encoding"] == "gzip" and gzip.decompress(packed) == body, path
                 assert "Accept-Encoding" in packed_headers["vary"]
             else:
