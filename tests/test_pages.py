@@ -19,7 +19,7 @@ from lxml import etree
 
 from wiredesk.config import sources
 from wiredesk.models import Story
-from wiredesk.publish import views
+from wiredesk.publish import queries
 
 LD_PROPERTIES = {
     "@context",
@@ -463,7 +463,7 @@ def test_every_page_leaves_out_killed_and_embargoed_stories_until_the_embargo_en
     "url", ["/source/hp/", "/topic/ports/", "/place/oslo/", f"/archive/{NOW:%Y/%m/%d}/", "/archive/"]
 )
 def test_listings_paginate_with_stable_page_urls(client, ingest, monkeypatch, url):
-    monkeypatch.setattr(views, "PAGE_SIZE", 2)
+    monkeypatch.setattr(queries, "PAGE_SIZE", 2)
     with time_machine.travel(NOW, tick=False):
         for n in range(5):
             ingest(

@@ -11,7 +11,7 @@ from conftest import desk_env, story_copy
 
 from wiredesk import filing
 from wiredesk.models import Story
-from wiredesk.publish import views
+from wiredesk.publish import queries
 from wiredesk.story import Subject, WireStory
 
 MEDTOP = "http://cv.iptc.org/newscodes/mediatopic/"
@@ -154,8 +154,8 @@ def copy_in(section: str, n: int) -> bytes:
 
 
 def test_the_home_page_shows_the_latest_then_each_section_without_repeating_a_story(client, ingest, monkeypatch):
-    monkeypatch.setattr(views, "HOME_LATEST", 3)
-    monkeypatch.setattr(views, "HOME_PER_SECTION", 2)
+    monkeypatch.setattr(queries, "HOME_LATEST", 3)
+    monkeypatch.setattr(queries, "HOME_PER_SECTION", 2)
     for n in range(3):
         ingest(copy_in("Sport", n))
     for n in range(2):
@@ -173,7 +173,7 @@ def test_the_home_page_shows_the_latest_then_each_section_without_repeating_a_st
 
 
 def test_the_latest_stories_page_lists_every_story_with_stable_pages(client, ingest, monkeypatch):
-    monkeypatch.setattr(views, "PAGE_SIZE", 2)
+    monkeypatch.setattr(queries, "PAGE_SIZE", 2)
     for n in range(5):
         ingest(copy_in("Sport", n))
     second = lxml.html.fromstring(client.get("/latest/?page=2").content)

@@ -15,6 +15,7 @@ import os
 import shutil
 import socket
 import subprocess
+import sys
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -29,6 +30,7 @@ from django.utils import timezone
 from wiredesk.desk import actions
 from wiredesk.models import Story
 from wiredesk.publish import caching, static, websub
+from wiredesk.publish.static import files, marks
 
 NGINX = shutil.which("nginx") or "/usr/sbin/nginx"
 CONF = REPO / "deploy" / "nginx.conf"
@@ -232,11 +234,43 @@ def test_a_kill_whose_worker_died_before_writing_is_caught_up_by_the_sweep(db, t
     [mark] = pending.iterdir()
     static.catch_up()
     assert page.exists()  # a transaction this young may still be running
-    old = time.time() - static.STALE_MARK - 1
+    old = time.time() - marks.STALE_MARK - 1
     os.utime(mark, (old, old))
     static.catch_up()
     assert not page.exists() and result.url not in assert_tree_is_djangos(tree)
     assert not list(pending.iterdir())
+
+
+# A stand-in for the renderer process (`static.follow`): it holds the follower lock until its stdin closes.
+FOLLOWER = (
+    "import fcntl, sys; held = open(sys.argv[1], 'a'); fcntl.flock(held, fcntl.LOCK_EX); print(flush=True); "
+    "sys.stdin.read()"
+)
+
+
+def test_while_a_renderer_follows_commits_leave_it_their_marks_and_take_only_hidden_articles_down(
+    db, tree, ingest, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks(execute=True):
+        [killed] = ingest(story_copy())
+    assert not static.followed() and killed.url in assert_tree_is_djangos(tree)  # no follower: rendered at once
+    pending = tree.parent / "site.state" / "pending"
+    lock = tree.parent / "site.state" / "follower"
+    with subprocess.Popen(
+        [sys.executable, "-c", FOLLOWER, lock], stdin=subprocess.PIPE, stdout=subprocess.PIPE
+    ) as renderer:
+        renderer.stdout.readline()
+        assert static.followed()
+        with django_capture_on_commit_callbacks(execute=True):
+            [new] = ingest(ninjs("urn:t:new", "Brand new story", "PORT SALVIN (HP) - New."), source="hp")
+            actions.kill(Story.objects.get(uri=killed.uri), "legal")
+        assert len(list(pending.iterdir())) == 2  # left for the renderer
+        assert not (tree / killed.url.lstrip("/")).exists()  # hidden: taken down at once
+        assert not (tree / new.url.lstrip("/")).exists()
+        renderer.stdin.close()
+    assert not static.followed()
+    assert static.render_pending() == 2
+    assert new.url in assert_tree_is_djangos(tree)
 
 
 def test_the_sweep_rebuilds_the_tree_when_a_sources_seo_setting_changes(db, tree, ingest, settings, tmp_path):
@@ -317,14 +351,14 @@ def test_a_page_changed_within_the_same_second_still_changes_its_etag_for_nginx(
     def etags():  # as nginx makes them: the mtime in whole seconds and the size
         return [(int(file.stat().st_mtime), file.stat().st_size) for file in (page, packed)]
 
-    first = b"x" * static.GZIP_MIN
-    static._put(page, first)
+    first = b"x" * files.GZIP_MIN
+    files.put(page, first)
     before = etags()
-    static._put(page, first.replace(b"x", b"y"))  # the same sizes, plain and packed, at once
+    files.put(page, first.replace(b"x", b"y"))  # the same sizes, plain and packed, at once
     after = etags()
     assert after[0] != before[0] and after[1] != before[1]
     written = page.stat().st_mtime_ns
-    static._put(page, first.replace(b"x", b"y"))
+    files.put(page, first.replace(b"x", b"y"))
     assert page.stat().st_mtime_ns == written  # the same bytes keep their ETag
 
 
@@ -480,7 +514,7 @@ def test_nginx_serves_the_trees_files_with_djangos_bytes_and_headers(site, inges
         # Compressed by both (robots.txt is too short to gain), decoding to the same bytes.
         for server in (site.through_nginx, site.from_django):
             _, packed_headers, packed = server(path, **{"Accept-Encoding": "gzip"})
-            if len(body) >= static.GZIP_MIN:
+            if len(body) >= files.GZIP_MIN:
                 assert packed_headers["content-encoding"] == "gzip" and gzip.decompress(packed) == body, path
                 assert "Accept-Encoding" in packed_headers["vary"]
             else:

@@ -58,7 +58,6 @@ def run(host: str, port: int, workers: int = 2, web_workers: int = 2, announce=p
         os.environ["WIREDESK_BASE_URL"] = settings.WIREDESK["BASE_URL"] = served
     base_url = settings.WIREDESK["BASE_URL"]
     inbox = Inbox(settings.INBOX_DIR, settings.ARCHIVE_DIR, settings.ERROR_DIR)
-    static.followed = True
     with contextlib.ExitStack() as running:  # whatever started is stopped, last started first
         # First, while this process has no other thread: children are started by fork and exec.
         environment = child_environment(settings.ALLOWED_HOSTS)

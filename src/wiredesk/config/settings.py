@@ -117,7 +117,7 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "django.middleware.csp.ContentSecurityPolicyMiddleware",
-    "wiredesk.publish.views.permissions_policy",
+    "wiredesk.publish.middleware.permissions_policy",
     # Outermost but for security headers: a kept page is sent as it is, already compressed.
     "wiredesk.publish.pagecache.middleware",
     # Every page is public and holds no secret (no session, no form token), so compressing
@@ -135,7 +135,7 @@ TEMPLATES = [
     {
         "BACKEND": "django.template.backends.django.DjangoTemplates",
         "APP_DIRS": True,
-        "OPTIONS": {"context_processors": ["wiredesk.publish.views.site_context"]},
+        "OPTIONS": {"context_processors": ["wiredesk.publish.context_processors.site_context"]},
     }
 ]
 

@@ -25,7 +25,7 @@ from django.utils.html import escape, format_html, format_html_join
 
 from wiredesk.filing import section_name, subject_name
 from wiredesk.models import Source, StoryTopic
-from wiredesk.publish import views
+from wiredesk.publish import queries
 from wiredesk.publish.xmlsafe import xml_safe
 
 LIMIT = 50
@@ -189,12 +189,12 @@ def _summary(wire) -> str:
 
 class HomeFeed(StoryFeed):
     def get_object(self, request):
-        return Scope(None, reverse("home"), views.live_stories())
+        return Scope(None, reverse("home"), queries.live_stories())
 
 
 class SectionFeed(StoryFeed):
     def get_object(self, request, slug):
-        stories = views.live_stories().filter(section=slug)
+        stories = queries.live_stories().filter(section=slug)
         if not stories.exists():
             raise Http404("No such section")
         return Scope(section_name(slug), reverse("section", args=[slug]), stories)
@@ -203,12 +203,12 @@ class SectionFeed(StoryFeed):
 class SourceFeed(StoryFeed):
     def get_object(self, request, slug):
         source = get_object_or_404(Source, slug=slug)
-        return Scope(source.name, reverse("source", args=[slug]), views.live_stories().filter(source=source))
+        return Scope(source.name, reverse("source", args=[slug]), queries.live_stories().filter(source=source))
 
 
 class TopicFeed(StoryFeed):
     def get_object(self, request, slug):
-        stories, name = views.filed_under(StoryTopic.Kind.TOPIC, slug)
+        stories, name = queries.filed_under(StoryTopic.Kind.TOPIC, slug)
         if name is None:
             raise Http404("No such topic")
         return Scope(name, reverse("topic", args=[slug]), stories)

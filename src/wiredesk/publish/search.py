@@ -37,7 +37,7 @@ from django.utils.safestring import SafeString, mark_safe
 
 from wiredesk.lifecycle import State
 from wiredesk.models import SearchEntry, Source, Story
-from wiredesk.publish import views
+from wiredesk.publish import queries
 from wiredesk.story import WireStory
 
 PAGE_SIZE = 20
@@ -267,6 +267,6 @@ def page(request):
                 .order_by("name")
                 .values_list("slug", "name")
             ),
-            "sections": views._sections(),
+            "sections": queries.sections(),
         },
     )

@@ -21,12 +21,9 @@ from wiredesk.config import sources
 from wiredesk.filing import place_slug, topics
 from wiredesk.lifecycle import State
 from wiredesk.models import Source, Story, StoryTopic
+from wiredesk.publish import queries
+from wiredesk.publish.queries import filed_under, live_stories, sections
 
-PAGE_SIZE = 30
-RELATED = 5
-# The home page: the newest stories, then this many of each section's others.
-HOME_LATEST = 12
-HOME_PER_SECTION = 4
 # Inside <script>, agency text with "</script" or "<!--" would end or derail the element: as
 # \u escapes, <, > and & mean the same to any JSON reader and nothing to the HTML parser.
 _SCRIPT_SAFE = str.maketrans({"<": "\\u003c", ">": "\\u003e", "&": "\\u0026"})
@@ -48,41 +45,13 @@ _BYLINE_ROLE = re.compile(
 )
 
 
-def permissions_policy(get_response):
-    """Middleware: settings.PERMISSIONS_POLICY on every answer (Django has no setting for it)."""
-
-    def middleware(request):
-        response = get_response(request)
-        response.headers.setdefault("Permissions-Policy", settings.PERMISSIONS_POLICY)
-        return response
-
-    return middleware
-
-
-def site_context(request):
-    return {"site_name": settings.WIREDESK["SITE_NAME"], "language": settings.LANGUAGE_CODE}
-
-
-def live_stories():
-    """What readers may see now, newest first. Listings read the story row alone (its headline
-    is kept there); whatever needs the copy itself selects `current` too."""
-    return Story.objects.visible().select_related("source").order_by("-published_at", "-pk")
-
-
-def _sections():
-    """The sections with something to show, in the order of the section rules."""
-    rules = filing.rules()
-    slugs = Story.objects.visible().values_list("section", flat=True).distinct().order_by()
-    return [(slug, rules.name(slug)) for slug in sorted(slugs, key=rules.order)]
-
-
 def _listing(request, items, template="wiredesk/front.html", *, title=None, feeds=None, may_be_empty=False, **context):
     """One page of a listing (`?page=N`). Empty, it is a 404 unless it may be empty, so that a
     mistyped or emptied address does not pass for a page.
 
     `feeds` names the listing's feed scope and slug, as in ("section", "sport").
     """
-    paginator = Paginator(items, PAGE_SIZE)
+    paginator = Paginator(items, queries.PAGE_SIZE)
     if not (paginator.count or may_be_empty):
         raise Http404("Nothing to list")
     if feeds:
@@ -91,21 +60,23 @@ def _listing(request, items, template="wiredesk/front.html", *, title=None, feed
     return render(
         request,
         template,
-        {"page": paginator.get_page(request.GET.get("page")), "title": title, "sections": _sections(), **context},
+        {"page": paginator.get_page(request.GET.get("page")), "title": title, "sections": sections(), **context},
     )
 
 
 def home(request):
     """The newest stories, then each section's newest of the rest."""
-    latest = list(live_stories()[:HOME_LATEST])
+    latest = list(live_stories()[: queries.HOME_LATEST])
     shown = {story.pk for story in latest}
     blocks = []
-    for slug, name in _sections():
-        stories = [s for s in live_stories().filter(section=slug)[: HOME_PER_SECTION + len(shown)] if s.pk not in shown]
+    for slug, name in sections():
+        stories = [
+            s for s in live_stories().filter(section=slug)[: queries.HOME_PER_SECTION + len(shown)] if s.pk not in shown
+        ]
         if stories:
-            blocks.append((slug, name, stories[:HOME_PER_SECTION]))
+            blocks.append((slug, name, stories[: queries.HOME_PER_SECTION]))
     return render(
-        request, "wiredesk/home.html", {"latest": latest, "blocks": blocks, "sections": _sections(), "is_home": True}
+        request, "wiredesk/home.html", {"latest": latest, "blocks": blocks, "sections": sections(), "is_home": True}
     )
 
 
@@ -126,13 +97,6 @@ def section(request, slug):
 def source(request, slug):
     agency = get_object_or_404(Source, slug=slug)
     return _listing(request, live_stories().filter(source=agency), title=agency.name, feeds=("source", slug))
-
-
-def filed_under(kind: str, slug: str):
-    """The visible stories filed under a topic or place, newest first, and its name."""
-    stories = live_stories().filter(topics__kind=kind, topics__slug=slug)
-    name = StoryTopic.objects.filter(kind=kind, slug=slug, story__in=stories).values_list("name", flat=True).first()
-    return stories, name
 
 
 def topic(request, slug):
@@ -175,7 +139,7 @@ def archive_day(request, year, month, day):
 
 
 def not_found(request, exception):
-    return render(request, "wiredesk/404.html", {"sections": _sections()}, status=404)
+    return render(request, "wiredesk/404.html", {"sections": sections()}, status=404)
 
 
 def agency_url(uri: str) -> str | None:
@@ -257,7 +221,7 @@ def split_dateline(dateline, first: str) -> tuple[str | None, str]:
 def article(request, story_id, slug):
     story = get_object_or_404(Story.objects.select_related("current", "source", "duplicate_of"), pk=story_id)
     if story.state == State.KILLED:
-        return render(request, "wiredesk/gone.html", {"story": story, "sections": _sections()}, status=410)
+        return render(request, "wiredesk/gone.html", {"story": story, "sections": sections()}, status=410)
     if story.state == State.DUPLICATE and story.duplicate_of and story.duplicate_of.is_visible():
         return redirect(story.duplicate_of, permanent=True)
     if not story.is_visible():
@@ -289,8 +253,8 @@ def article(request, story_id, slug):
             "section_name": filing.section_name(story.section),
             "topics": topics(wire).items(),
             "place_slug": place_slug(wire),
-            "related": live_stories().filter(section=story.section).exclude(pk=story.pk)[:RELATED],
-            "sections": _sections(),
+            "related": live_stories().filter(section=story.section).exclude(pk=story.pk)[: queries.RELATED],
+            "sections": sections(),
             "current_section": story.section,
             "disclaimer": settings.WIREDESK["DISCLAIMER"],
         },

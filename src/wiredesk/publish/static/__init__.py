@@ -1,0 +1,53 @@
+"""The static tree: the busiest pages as files, for nginx (deploy/nginx.conf) to serve without
+asking Django, which answers whatever the tree does not hold.
+
+    index.html                              the home page
+    latest/index.html                       the latest stories (first page)
+    story/<id>/<slug>/index.html            articles
+    section/<slug>/index.html, rss.xml, atom.xml, feed.json
+    source/<slug>/index.html, rss.xml, atom.xml, feed.json
+    feeds/rss.xml, atom.xml, feed.json
+    sitemap.xml, sitemaps/{fronts,articles,news}.xml, robots.txt
+
+Each file is Django's own answer at that address, rendered through its handler for the host of
+WIREDESK_BASE_URL, so nginx serves exactly Django's bytes. An address Django does not answer
+with 200 has no file: nginx passes it on, and Django says 404, 410 or where it moved. Only the
+first page of a listing is kept (nginx passes any query string on). A gzip copy stands beside
+each file for nginx's gzip_static. Files are replaced whole (a temporary file renamed over the
+old one), so nginx never reads half a page. The feeds a pass changes are announced to the
+WebSub hub, if there is one (publish/websub.py).
+
+An article also lists the five newest other stories of its section and every page lists the
+sections, so one story changes many pages. After each change the tree is brought back to
+Django's answers: the story's page, the six newest pages of every section whose newest stories
+changed, the fronts and feeds of its section and source, the home page, the site's feeds and
+the sitemaps are rendered again, and the older pages of such a section, which list its five
+newest, are taken out of the tree (for Django to serve) rather than rendered: that keeps each
+change's cost bounded. A killed story therefore leaves every page of the tree. When the list
+of sections changes, every front is rendered again, and when a section goes, every older article
+page leaves the tree. The state beside the tree records which stories each front in it lists, so
+a story an update moves to another section leaves its old section's front too.
+
+When: `changed` is called inside the transaction that changes a story. It leaves a mark in the
+work folder beside the tree before the commit, and once the transaction commits the pages are
+written: by the renderer process if one follows the tree (`follow`, under `wiredesk run`, which
+takes every mark there is in one pass and holds the follower lock in the work folder for as long
+as it follows; an article readers may no longer see leaves the tree at the commit all the same),
+else at once, by the process that committed. A crash between the commit and the writing leaves
+the mark, which the sweep (`catch_up`) finds. The sweep also renders stories whose publication
+time (an embargo) has come since its last run, and the news sitemap when stories age out of it,
+since nothing else happens at those times. And it rebuilds the whole tree when what every page
+is made of besides the stories has changed: wiredesk's code and templates (an upgrade), the
+site's settings, or the sources and sections files (a source's seo setting, a section's name),
+which are read without a restart.
+
+Here: `marks` (when: the marks, the follower, the sweep), `plan` (which pages a change reaches,
+and rendering them through Django), `files` (the tree's files and the work folder beside it),
+`fingerprint` (what pages are made of besides the stories).
+"""
+
+from wiredesk.publish.static.files import tree
+from wiredesk.publish.static.marks import catch_up, changed, follow, followed, render_pending
+from wiredesk.publish.static.plan import RenderError, rebuild, write
+
+__all__ = ["RenderError", "catch_up", "changed", "follow", "followed", "rebuild", "render_pending", "tree", "write"]
