@@ -542,3 +542,27 @@ def test_the_state_saved_names_what_waits_for_a_delete(tmp_path, password, state
         assert saved["errors"] == 0 and "550" in saved["last_error"]
     finally:
         server.close()
+
+
+def test_a_source_added_to_the_sources_file_is_polled_and_one_taken_out_stops_without_a_restart(
+    server, state, settings
+):
+    settings.DATA_DIR = state.path.parent
+    file = settings.DATA_DIR / "sources.toml"
+    file.write_text('[sources.ians]\nname = "IANS"\n')  # nothing to pull yet
+    desk = Poller.from_config(state=state, limits=LIMITS, rng=random.Random(1), reload_every=0.05)
+    desk.start()
+    try:
+        server.put("cranes.txt", story_copy())
+        file.write_text(f'[sources.hp]\nftp = "{server.url()}"\nftp_password_env = "HP_FTP_PASSWORD"\ninterval = 5\n')
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline and server.names():
+            time.sleep(0.05)
+        file.write_text("[sources.hp]\n")  # no longer pulled over FTP
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline and any(thread.name == "ftp-hp" for thread in threading.enumerate()):
+            time.sleep(0.05)
+        assert not any(thread.name == "ftp-hp" for thread in threading.enumerate())
+    finally:
+        desk.stop(timeout=5)
+    assert server.names() == [] and Delivery.objects.get().source.slug == "hp"

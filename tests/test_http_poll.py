@@ -330,3 +330,39 @@ def test_the_next_poll_is_counted_from_the_start_of_a_slow_one(site, state):
     )
     result = p.poll("hp")
     assert 1054 <= result.state["next_poll"] <= 1060
+
+
+def test_a_source_added_removed_or_changed_in_the_sources_file_is_followed_while_polling(site, state, settings):
+    settings.DATA_DIR = state.path.parent
+    file = settings.DATA_DIR / "sources.toml"
+    for path, title in (
+        ("/a", "Cranes return"),
+        ("/b", "Ferry strike ends"),
+        ("/c", "Tug sinks"),
+        ("/d", "Port opens"),
+    ):
+        site.serve(path, atom(title))
+    now = time.time()
+    # Neither is due before the file changes; afp, within a second if it were still polled.
+    state.put("hp", {"next_poll": now + 30, "errors": 0})
+    state.put("afp", {"next_poll": now + 1, "errors": 0})
+    file.write_text(f'[sources.hp]\nurl = "{site.url("/a")}"\n[sources.afp]\nurl = "{site.url("/b")}"\n')
+    desk = Poller.from_config(
+        state=state, limits=Limits(timeout=2, deadline=5), rng=random.Random(1), reload_every=0.05
+    )
+    assert sorted(desk.configs) == ["afp", "hp"]
+    desk.start()
+    try:
+        # hp is re-pointed, afp taken out, nb added: no restart.
+        file.write_text(
+            f'[sources.hp]\nurl = "{site.url("/c")}"\ninterval = 5\n[sources.nb]\nurl = "{site.url("/d")}"\ninterval = 5\n'
+        )
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline and not (site.hits.get("/c") and site.hits.get("/d")):
+            time.sleep(0.05)
+        time.sleep(max(0.0, now + 1.5 - time.time()))  # past the time afp was due
+    finally:
+        desk.stop(timeout=5)
+    assert site.hits.get("/c") == 1 and site.hits.get("/d") == 1
+    assert "/a" not in site.hits and "/b" not in site.hits
+    assert sorted(d.source.slug for d in Delivery.objects.all()) == ["hp", "nb"]
