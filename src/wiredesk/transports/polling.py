@@ -230,7 +230,11 @@ class Poller:
 
     def _follow(self) -> None:
         while not self._stop.wait(self.reload_every):
-            self.reload()
+            try:
+                self.reload()
+            except Exception:
+                # A bug must not leave the sources unfollowed until a restart.
+                log.exception("%s: following sources.toml failed; tried again in %ss", self.name, self.reload_every)
 
     def reload(self) -> None:
         """Bring the polled sources in line with sources.toml as it is now."""
@@ -291,7 +295,10 @@ class Poller:
 
     def _run(self, slug: str, stop: threading.Event, fresh: bool) -> None:
         with thread_connections():
-            interval = self.configs[slug].interval
+            config = self.configs.get(slug)
+            if config is None:
+                return  # taken out of sources.toml as it was started
+            interval = config.interval
             # A first start, or a source added or changed, spreads the sources over a fraction of
             # their interval.
             due = None if fresh else self.state.get(slug).get("next_poll")
