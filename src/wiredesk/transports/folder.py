@@ -95,7 +95,8 @@ class Transfer:
         if entry.size == 0:
             raise StillWriting("it is empty")
         self.entry, self.limits = entry, limits
-        self.chunks, self.received, self.started = [], 0, time.monotonic()
+        self.chunks: list[bytes] = []
+        self.received, self.started = 0, time.monotonic()
 
     def add(self, chunk: bytes) -> None:
         self.received += len(chunk)

@@ -179,7 +179,7 @@ class Poller:
     ):
         self.transport = transport
         self.live = configs is None
-        self.configs = self._configured() if self.live else {c.slug: c for c in configs}
+        self.configs = self._configured() if configs is None else {c.slug: c for c in configs}
         # A file per transport: StateFile rewrites its file whole, so two pollers cannot share one.
         self.state = state or StateFile(Path(settings.DATA_DIR) / transport.state_file)
         self.clock = clock
