@@ -18,11 +18,12 @@ from pyftpdlib.handlers import FTPHandler, ThrottledDTPHandler, TLS_FTPHandler
 from pyftpdlib.servers import FTPServer
 
 from wiredesk.config import sources
+from wiredesk.config.sources import SourceConfig
 from wiredesk.desk import health
 from wiredesk.models import Delivery, Story
-from wiredesk.transports import ftp
-from wiredesk.transports.ftp import Limits, Poller, Site
-from wiredesk.transports.http_poll import StateFile
+from wiredesk.transports import folder, ftp
+from wiredesk.transports.ftp import Poller
+from wiredesk.transports.polling import Limits, StateFile
 
 pytestmark = [
     # The poller's threads use connections of their own, which see only committed rows.
@@ -128,8 +129,10 @@ def state(tmp_path):
     return StateFile(tmp_path / "ftp-state.json")
 
 
-def site(server, slug="hp", **settings) -> Site:
-    return Site(slug, settings.pop("url", None) or server.url(), password_env="HP_FTP_PASSWORD", **settings)
+def site(server, slug="hp", **settings) -> SourceConfig:
+    return SourceConfig(
+        slug, ftp=settings.pop("url", None) or server.url(), ftp_password_env="HP_FTP_PASSWORD", **settings
+    )
 
 
 def poller(state, *sites, limits=LIMITS, **kwargs) -> Poller:
@@ -162,11 +165,11 @@ def test_files_are_fetched_stored_byte_exact_published_and_deleted(server, state
 
 def test_move_mode_moves_each_file_into_done(server, state):
     server.put("cranes.txt", story_copy())
-    result = poller(state, site(server, after="move")).poll("hp")
+    result = poller(state, site(server, ftp_after="move")).poll("hp")
     assert result.status == "new" and result.error is None
     assert server.names() == [] and server.names("out/done") == ["cranes.txt"]
     server.put("ferry.txt", story_copy("Ferry strike ends after nine days"))
-    poller(state, site(server, after="move")).poll("hp")  # done/ is there already
+    poller(state, site(server, ftp_after="move")).poll("hp")  # done/ is there already
     assert server.names("out/done") == ["cranes.txt", "ferry.txt"]
     assert Delivery.objects.count() == 2 and Story.objects.count() == 2
 
@@ -237,7 +240,7 @@ def test_a_missing_password_variable_is_named(server, state, monkeypatch):
 def test_an_anonymous_login_when_no_password_is_configured(server, state):
     server.authorizer.add_anonymous(str(server.root))  # read only, as anonymous users are kept
     server.put("cranes.txt", story_copy())
-    result = poller(state, Site("hp", server.url(user="anonymous"))).poll("hp")
+    result = poller(state, SourceConfig("hp", ftp=server.url(user="anonymous"))).poll("hp")
     assert result.status == "new" and Delivery.objects.get().filename == "out/cranes.txt"
     assert "not deleted" in result.error
 
@@ -251,8 +254,8 @@ def test_a_server_down_or_silent_is_an_error_and_another_source_is_polled_meanwh
     server.put("cranes.txt", story_copy())
     desk = poller(
         state,
-        Site("down", f"ftp://127.0.0.1:{closed_port}/", interval=0.05),
-        Site("silent", f"ftp://127.0.0.1:{silent_port}/", interval=0.05),
+        SourceConfig("down", ftp=f"ftp://127.0.0.1:{closed_port}/", interval=0.05),
+        SourceConfig("silent", ftp=f"ftp://127.0.0.1:{silent_port}/", interval=0.05),
         site(server, interval=0.05),
         limits=Limits(timeout=30),
     )
@@ -276,7 +279,9 @@ def test_a_server_down_or_silent_is_an_error_and_another_source_is_polled_meanwh
 def test_a_server_that_never_answers_is_given_up_after_the_timeout(state):
     with socket.create_server(("127.0.0.1", 0)) as silent:
         port = silent.getsockname()[1]
-        result = poller(state, Site("silent", f"ftp://127.0.0.1:{port}/"), limits=Limits(timeout=0.3)).poll("silent")
+        result = poller(state, SourceConfig("silent", ftp=f"ftp://127.0.0.1:{port}/"), limits=Limits(timeout=0.3)).poll(
+            "silent"
+        )
     assert result.error == f"connecting to 127.0.0.1:{port}: timed out: no answer within 0.3s"
 
 
@@ -489,11 +494,23 @@ def test_the_configured_sources_and_their_defaults(tmp_path):
         '[sources.afp]\nftp = "ftp://ftp.afp.example"\n'
         '[sources.ians]\nurl = "https://ians.example/feed"\n'
     )
-    hp, afp = ftp.sites(file)
-    assert hp == Site("hp", "ftps://wire@ftp.hp.example/%2Fsrv/wire", "HP_FTP_PASSWORD", "move", "taken", 5.0)
-    assert afp == Site("afp", "ftp://ftp.afp.example", None, "delete", "done", 60.0)
-    assert (hp.folder, hp.path_of("a.xml")) == ("/srv/wire", "/srv/wire/a.xml")  # %2F: from the root
-    assert (afp.folder, afp.path_of("a.xml")) == ("", "a.xml")
+    hp, afp, _ = sources.read(file).sources.values()
+    assert (hp.ftp, hp.ftp_password_env, hp.ftp_after, hp.ftp_move_to, hp.interval) == (
+        "ftps://wire@ftp.hp.example/%2Fsrv/wire",
+        "HP_FTP_PASSWORD",
+        "move",
+        "taken",
+        5.0,
+    )
+    assert (afp.ftp, afp.ftp_password_env, afp.ftp_after, afp.ftp_move_to, afp.interval) == (
+        "ftp://ftp.afp.example",
+        None,
+        "delete",
+        "done",
+        60.0,
+    )
+    assert (folder.path(hp), folder.path_of(hp, "a.xml")) == ("/srv/wire", "/srv/wire/a.xml")  # %2F: from the root
+    assert (folder.path(afp), folder.path_of(afp, "a.xml")) == ("", "a.xml")
 
 
 @pytest.mark.parametrize(
@@ -510,7 +527,7 @@ def test_a_wrong_ftp_url_is_named(tmp_path, url, says):
     file = tmp_path / "sources.toml"
     file.write_text(f'[sources.hp]\nftp = "{url}"\n')
     with pytest.raises(sources.ConfigError, match=says):
-        ftp.sites(file)
+        sources.read(file)
 
 
 def test_the_state_saved_names_what_waits_for_a_delete(tmp_path, password, state):
@@ -525,3 +542,27 @@ def test_the_state_saved_names_what_waits_for_a_delete(tmp_path, password, state
         assert saved["errors"] == 0 and "550" in saved["last_error"]
     finally:
         server.close()
+
+
+def test_a_source_added_to_the_sources_file_is_polled_and_one_taken_out_stops_without_a_restart(
+    server, state, settings
+):
+    settings.DATA_DIR = state.path.parent
+    file = settings.DATA_DIR / "sources.toml"
+    file.write_text('[sources.ians]\nname = "IANS"\n')  # nothing to pull yet
+    desk = Poller.from_config(state=state, limits=LIMITS, rng=random.Random(1), reload_every=0.05)
+    desk.start()
+    try:
+        server.put("cranes.txt", story_copy())
+        file.write_text(f'[sources.hp]\nftp = "{server.url()}"\nftp_password_env = "HP_FTP_PASSWORD"\ninterval = 5\n')
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline and server.names():
+            time.sleep(0.05)
+        file.write_text("[sources.hp]\n")  # no longer pulled over FTP
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline and any(thread.name == "ftp-hp" for thread in threading.enumerate()):
+            time.sleep(0.05)
+        assert not any(thread.name == "ftp-hp" for thread in threading.enumerate())
+    finally:
+        desk.stop(timeout=5)
+    assert server.names() == [] and Delivery.objects.get().source.slug == "hp"

@@ -9,10 +9,12 @@ import time
 import pytest
 
 from wiredesk.config import sources
+from wiredesk.config.sources import SourceConfig
 from wiredesk.desk import health
 from wiredesk.models import Delivery, Story
-from wiredesk.transports import http_poll
-from wiredesk.transports.http_poll import Feed, Limits, Poller, StateFile
+from wiredesk.transports import polling
+from wiredesk.transports.http_poll import Poller
+from wiredesk.transports.polling import Limits, StateFile
 
 pytestmark = [
     # The poller's threads use connections of their own, which see only committed rows.
@@ -94,7 +96,7 @@ def poller(state, *feeds, limits=Limits(timeout=2, deadline=5)):  # noqa: B008 (
 
 def test_the_first_poll_stores_a_delivery_and_publishes_it(site, state):
     site.serve("/feed", atom("Harbour cranes return to service"))
-    result = poller(state, Feed("hp", site.url("/feed"))).poll("hp")
+    result = poller(state, SourceConfig("hp", url=site.url("/feed"))).poll("hp")
     assert result.status == "new" and len(result.deliveries) == 1
     delivery = Delivery.objects.get()
     assert (delivery.transport, delivery.filename, delivery.source.slug) == ("http", site.url("/feed"), "hp")
@@ -111,7 +113,7 @@ def test_an_etag_brings_a_304_and_nothing_is_stored(site, state):
         if request.get("If-None-Match") == '"v1"'
         else (200, {"ETag": '"v1"', "Content-Length": str(len(body))}, body)
     )
-    desk = poller(state, Feed("hp", site.url("/feed")))
+    desk = poller(state, SourceConfig("hp", url=site.url("/feed")))
     assert desk.poll("hp").status == "new"
     assert desk.poll("hp").status == "not-modified"
     assert site.requests[-1][1]["If-None-Match"] == '"v1"'
@@ -126,7 +128,7 @@ def test_last_modified_is_sent_back_and_a_304_stores_nothing(site, state):
         if request.get("If-Modified-Since") == stamp
         else (200, {"Last-Modified": stamp, "Content-Length": str(len(body))}, body)
     )
-    desk = poller(state, Feed("hp", site.url("/feed")))
+    desk = poller(state, SourceConfig("hp", url=site.url("/feed")))
     desk.poll("hp")
     assert desk.poll("hp").status == "not-modified"
     assert "If-None-Match" not in site.requests[-1][1]
@@ -134,7 +136,7 @@ def test_last_modified_is_sent_back_and_a_304_stores_nothing(site, state):
 
 
 def test_the_same_body_without_validators_is_not_stored_again_and_a_changed_one_is(site, state):
-    desk = poller(state, Feed("hp", site.url("/feed")))
+    desk = poller(state, SourceConfig("hp", url=site.url("/feed")))
     site.serve("/feed", atom("Harbour cranes return to service"))
     assert desk.poll("hp").status == "new"
     assert desk.poll("hp").status == "unchanged"
@@ -148,7 +150,7 @@ def test_the_same_body_without_validators_is_not_stored_again_and_a_changed_one_
 def test_a_response_over_the_size_limit_is_an_error_and_nothing_is_stored(site, state, declared):
     body = atom(*[f"Story {i}" for i in range(50)])
     site.routes["/feed"] = lambda request: (200, {"Content-Length": str(len(body))} if declared else {}, body)
-    result = poller(state, Feed("hp", site.url("/feed")), limits=Limits(max_bytes=1000)).poll("hp")
+    result = poller(state, SourceConfig("hp", url=site.url("/feed")), limits=Limits(max_bytes=1000)).poll("hp")
     assert result.status == "error"
     assert "more than the limit of 1000" in result.error
     assert not Delivery.objects.exists()
@@ -163,7 +165,7 @@ def test_redirects_are_followed_up_to_the_limit(site, state):
             {"Location": f"/r{n + 1}" if n < 3 else "/feed"},
             b"",
         )
-    feed = Feed("hp", site.url("/r1"))
+    feed = SourceConfig("hp", url=site.url("/r1"))
     result = poller(state, feed, limits=Limits(max_redirects=2)).poll("hp")
     assert (result.status, result.error) == ("error", f"{site.url('/r1')}: more than 2 redirects")
     assert not Delivery.objects.exists()
@@ -173,13 +175,13 @@ def test_redirects_are_followed_up_to_the_limit(site, state):
 
 def test_an_http_error_is_an_error_with_its_status(site, state):
     site.routes["/feed"] = lambda request: (503, {"Content-Length": "4"}, b"busy")
-    result = poller(state, Feed("hp", site.url("/feed"))).poll("hp")
+    result = poller(state, SourceConfig("hp", url=site.url("/feed"))).poll("hp")
     assert result.status == "error" and "HTTP 503" in result.error
 
 
 def test_each_poll_is_recorded_in_health_and_three_failures_make_the_source_failing(site, state):
     site.routes["/feed"] = lambda request: (503, {"Content-Length": "4"}, b"busy")
-    desk = poller(state, Feed("hp", site.url("/feed")))
+    desk = poller(state, SourceConfig("hp", url=site.url("/feed")))
     for _ in range(3):
         desk.poll("hp")
     [report] = health.report()
@@ -196,7 +198,7 @@ def test_next_page_links_are_followed_each_page_a_delivery(site, state):
     site.serve("/feed", atom("Story one", next_href="/feed?page=2"))
     site.serve("/feed?page=2", atom("Story two", next_href=site.url("/feed?page=3")))
     site.serve("/feed?page=3", atom("Story three", next_href="/feed"))  # a loop back to the start
-    result = poller(state, Feed("hp", site.url("/feed"))).poll("hp")
+    result = poller(state, SourceConfig("hp", url=site.url("/feed"))).poll("hp")
     assert len(result.deliveries) == 3
     assert [d.filename for d in Delivery.objects.order_by("pk")] == [
         site.url("/feed"),
@@ -208,14 +210,14 @@ def test_next_page_links_are_followed_each_page_a_delivery(site, state):
         "Story three",
         "Story two",
     ]
-    assert poller(state, Feed("hp", site.url("/feed"))).poll("hp").status == "unchanged"
+    assert poller(state, SourceConfig("hp", url=site.url("/feed"))).poll("hp").status == "unchanged"
     assert site.hits["/feed?page=2"] == 1  # behind an unchanged first page nothing is fetched
 
 
 def test_the_pages_followed_are_limited(site, state):
     for n in range(1, 10):
         site.serve(f"/p{n}", atom(f"Story {n}", next_href=f"/p{n + 1}"))
-    result = poller(state, Feed("hp", site.url("/p1")), limits=Limits(max_pages=2)).poll("hp")
+    result = poller(state, SourceConfig("hp", url=site.url("/p1")), limits=Limits(max_pages=2)).poll("hp")
     assert len(result.deliveries) == 2 and "/p3" not in site.hits
 
 
@@ -228,8 +230,8 @@ def test_a_slow_source_times_out_and_backs_off_while_another_keeps_being_polled(
     site.serve("/fast", atom("Harbour cranes return to service"))
     desk = poller(
         state,
-        Feed("slow", site.url("/slow"), interval=0.05),
-        Feed("fast", site.url("/fast"), interval=0.05),
+        SourceConfig("slow", url=site.url("/slow"), interval=0.05),
+        SourceConfig("fast", url=site.url("/fast"), interval=0.05),
         limits=Limits(timeout=0.3),
     )
     desk.start()
@@ -253,7 +255,7 @@ def test_one_source_is_never_polled_twice_at_once(site, state):
         return 200, {}, atom("Harbour cranes return to service")
 
     site.routes["/feed"] = held
-    desk = poller(state, Feed("hp", site.url("/feed")))
+    desk = poller(state, SourceConfig("hp", url=site.url("/feed")))
     first = threading.Thread(target=desk.poll, args=("hp",))
     first.start()
     assert entered.wait(5)
@@ -279,9 +281,10 @@ def test_the_configured_interval_has_a_floor_and_a_default(tmp_path):
         '[sources.afp]\nurl = "http://afp.example/feed"\n'
         '[sources.ians]\nname = "IANS"\n'
     )
-    assert http_poll.feeds(file) == [
-        Feed("hp", "https://hp.example/feed", 5.0),
-        Feed("afp", "http://afp.example/feed", 60.0),
+    assert list(sources.read(file).sources.values()) == [
+        SourceConfig("hp", url="https://hp.example/feed", interval=5.0),
+        SourceConfig("afp", url="http://afp.example/feed", interval=60.0),
+        SourceConfig("ians", name="IANS"),
     ]
 
 
@@ -301,17 +304,17 @@ def test_a_wrong_url_or_interval_is_named(tmp_path, text, says):
 
 def test_the_backoff_grows_with_jitter_and_is_capped():
     rng = random.Random(7)
-    draws = {errors: [http_poll.backoff(errors, 60, rng, cap=900) for _ in range(200)] for errors in range(1, 12)}
+    draws = {errors: [polling.backoff(errors, 60, rng, cap=900) for _ in range(200)] for errors in range(1, 12)}
     assert all(60 <= d <= 120 for d in draws[1])  # never sooner than the interval
     assert all(120 <= d <= 240 for d in draws[2])
     assert all(450 <= d <= 900 for errors in range(4, 12) for d in draws[errors])
     assert len(set(draws[11])) == 200  # jittered: sources failing together retry apart
-    assert http_poll.backoff(3, 1200, rng, cap=900) >= 600  # a long interval is its own cap
+    assert polling.backoff(3, 1200, rng, cap=900) >= 600  # a long interval is its own cap
 
 
 def test_a_healthy_source_is_polled_at_its_interval_with_jitter():
     rng = random.Random(3)
-    delays = [http_poll.delay(Feed("hp", "http://x/", 60), 0, rng) for _ in range(200)]
+    delays = [polling.delay(60, 0, rng) for _ in range(200)]
     assert all(54 <= d <= 60 for d in delays) and len(set(delays)) == 200  # early, never late
 
 
@@ -319,7 +322,7 @@ def test_the_next_poll_is_counted_from_the_start_of_a_slow_one(site, state):
     clock = iter([1000.0, 1045.0, 1045.0])  # the poll takes 45 s
     site.serve("/wire.atom", atom("Cranes return"))
     p = Poller(
-        [Feed("hp", site.url("/wire.atom"), 60)],
+        [SourceConfig("hp", url=site.url("/wire.atom"), interval=60)],
         state=state,
         limits=Limits(timeout=2, deadline=5),
         rng=random.Random(1),
@@ -327,3 +330,39 @@ def test_the_next_poll_is_counted_from_the_start_of_a_slow_one(site, state):
     )
     result = p.poll("hp")
     assert 1054 <= result.state["next_poll"] <= 1060
+
+
+def test_a_source_added_removed_or_changed_in_the_sources_file_is_followed_while_polling(site, state, settings):
+    settings.DATA_DIR = state.path.parent
+    file = settings.DATA_DIR / "sources.toml"
+    for path, title in (
+        ("/a", "Cranes return"),
+        ("/b", "Ferry strike ends"),
+        ("/c", "Tug sinks"),
+        ("/d", "Port opens"),
+    ):
+        site.serve(path, atom(title))
+    now = time.time()
+    # Neither is due before the file changes; afp, within a second if it were still polled.
+    state.put("hp", {"next_poll": now + 30, "errors": 0})
+    state.put("afp", {"next_poll": now + 1, "errors": 0})
+    file.write_text(f'[sources.hp]\nurl = "{site.url("/a")}"\n[sources.afp]\nurl = "{site.url("/b")}"\n')
+    desk = Poller.from_config(
+        state=state, limits=Limits(timeout=2, deadline=5), rng=random.Random(1), reload_every=0.05
+    )
+    assert sorted(desk.configs) == ["afp", "hp"]
+    desk.start()
+    try:
+        # hp is re-pointed, afp taken out, nb added: no restart.
+        file.write_text(
+            f'[sources.hp]\nurl = "{site.url("/c")}"\ninterval = 5\n[sources.nb]\nurl = "{site.url("/d")}"\ninterval = 5\n'
+        )
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline and not (site.hits.get("/c") and site.hits.get("/d")):
+            time.sleep(0.05)
+        time.sleep(max(0.0, now + 1.5 - time.time()))  # past the time afp was due
+    finally:
+        desk.stop(timeout=5)
+    assert site.hits.get("/c") == 1 and site.hits.get("/d") == 1
+    assert "/a" not in site.hits and "/b" not in site.hits
+    assert sorted(d.source.slug for d in Delivery.objects.all()) == ["hp", "nb"]

@@ -12,11 +12,12 @@ import pytest
 from conftest import AgencyServer, story_copy
 
 from wiredesk.config import sources
+from wiredesk.config.sources import SourceConfig
 from wiredesk.desk import health
 from wiredesk.models import Delivery, Story
-from wiredesk.transports import ftp
-from wiredesk.transports.ftp import Limits, Poller, Site
-from wiredesk.transports.http_poll import StateFile
+from wiredesk.transports import folder
+from wiredesk.transports.ftp import Poller
+from wiredesk.transports.polling import Limits, StateFile
 
 pytestmark = [
     pytest.mark.django_db(transaction=True),
@@ -118,7 +119,7 @@ def state(tmp_path):
 
 
 def poll(server, state, **settings):
-    site = Site("hp", settings.pop("url", None) or server.url(), **{"password_env": "HP_SFTP_PASSWORD", **settings})
+    site = SourceConfig("hp", **{"ftp": server.url(), "ftp_password_env": "HP_SFTP_PASSWORD", **settings})
     return Poller([site], state=state, limits=LIMITS, rng=random.Random(1)).poll("hp")
 
 
@@ -149,14 +150,14 @@ def test_files_are_fetched_oldest_first_stored_byte_exact_published_and_deleted(
 
 def test_taken_files_can_be_moved_into_a_folder_made_for_them(server, state):
     server.put("a.txt", copy("Cranes return to service"))
-    assert poll(server, state, after="move", move_to="taken").status == "new"
+    assert poll(server, state, ftp_after="move", ftp_move_to="taken").status == "new"
     assert server.names() == [] and server.names("out/taken") == ["a.txt"]
 
 
 def test_a_private_key_from_the_environment_logs_in(server, state, monkeypatch):
     monkeypatch.setenv("HP_SFTP_KEY", server.client_key.export_private_key().decode())
     server.put("a.txt", copy("Cranes return to service"))
-    result = poll(server, state, password_env=None, key_env="HP_SFTP_KEY")
+    result = poll(server, state, ftp_password_env=None, ftp_key_env="HP_SFTP_KEY")
     assert result.status == "new" and server.names() == []
 
 
@@ -181,14 +182,14 @@ def test_a_wrong_password_is_an_error_that_names_the_login(server, state, monkey
 
 
 def test_a_folder_that_is_not_there_is_an_error_of_the_poll(server, state):
-    result = poll(server, state, url=server.url("nowhere"))
+    result = poll(server, state, ftp=server.url("nowhere"))
     assert result.status == "error" and "changing to the folder nowhere" in result.error
 
 
 def test_a_file_over_the_limit_is_left_on_the_server_and_the_others_are_taken(server, state):
     server.put("big.xml", b"<x>" + b" " * 2000 + b"</x>", age=120)
     server.put("a.txt", copy("Cranes return to service"), age=60)
-    site = Site("hp", server.url(), password_env="HP_SFTP_PASSWORD")
+    site = SourceConfig("hp", ftp=server.url(), ftp_password_env="HP_SFTP_PASSWORD")
     result = Poller(
         [site], state=state, limits=Limits(timeout=5, deadline=5, max_bytes=1000), rng=random.Random(1)
     ).poll("hp")
@@ -220,15 +221,15 @@ def test_a_file_the_server_will_not_delete_is_not_stored_twice(server, state):
 def test_a_server_that_is_down_is_an_error_of_the_poll(server, state):
     port = server.port
     server.close()
-    result = poll(server, state, url=f"sftp://hp@127.0.0.1:{port}/out")
+    result = poll(server, state, ftp=f"sftp://hp@127.0.0.1:{port}/out")
     assert result.status == "error" and result.error == f"connecting to 127.0.0.1:{port}: the connection was refused"
 
 
 def test_sftp_sources_are_read_from_the_sources_file(tmp_path):
     file = tmp_path / "sources.toml"
     file.write_text('[sources.hp]\nftp = "sftp://wire@sftp.hp.example/out"\nftp_key_env = "HP_SFTP_KEY"\n')
-    [site] = ftp.sites(file)
-    assert (site.url, site.key_env, site.password_env, site.folder) == (
+    [site] = sources.read(file).sources.values()
+    assert (site.ftp, site.ftp_key_env, site.ftp_password_env, folder.path(site)) == (
         "sftp://wire@sftp.hp.example/out",
         "HP_SFTP_KEY",
         None,
@@ -236,4 +237,4 @@ def test_sftp_sources_are_read_from_the_sources_file(tmp_path):
     )
     file.write_text('[sources.hp]\nftp = "ftps://wire@ftp.hp.example/out"\nftp_key_env = "HP_SFTP_KEY"\n')
     with pytest.raises(sources.ConfigError, match="ftp_key_env is for an sftp:// server only"):
-        ftp.sites(file)
+        sources.read(file)

@@ -23,6 +23,15 @@ holds one.
 
 The file is the truth: each command brings the database's sources in line with it.
 
+It is read in one place, `read`, into one `SourceConfig` per source: every setting typed, checked
+and given its one default there, so no reader parses the file or repeats a default. And it is
+read one way: as it is now. `read` stats the file on each call and parses it again only when its
+modification time or size has changed, so everything that asks (who may deliver, the pages' seo,
+the push secrets, the mail addresses, the HTTP and FTP pollers) follows an edit without a
+restart: a poller starts, stops or re-points a source at its next turn. The time zone and the
+publishing policy are the exception that proves it: they live in the database, where `apply`
+(run by each command, and by `wiredesk run` as it starts) puts them.
+
 Who may deliver (`check`, asked before anything is stored): with the file, the sources it lists
 and the default source (WIREDESK_DEFAULT_SOURCE, for copy that names none), so a mistyped
 `--source` or a stray inbox folder cannot open an agency page of its own; any source when the
@@ -36,6 +45,7 @@ from __future__ import annotations
 import functools
 import logging
 import tomllib
+from dataclasses import dataclass, field, fields
 from pathlib import Path
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -45,31 +55,72 @@ from django.utils.text import slugify
 
 from wiredesk.models import Source
 
-FIELDS = {
-    "name": str,
-    "time_zone": str,
-    "seo": str,
-    "auto_publish": bool,
-    "hold_urgency": int,
-    "hold_subjects": list,
-    "url": str,
-    "interval": int,
-    "push_secret_env": str,
-    "ftp": str,
-    "ftp_password_env": str,
-    "ftp_key_env": str,
-    "ftp_after": str,
-    "ftp_move_to": str,
-    "email": str,
-}
-# The settings above the first [sources.…] table.
-TOP_LEVEL = {"accept_unknown_sources": bool, "sources": dict}
-_KINDS = {str: "a string", bool: "true or false", int: "a whole number", list: "a list", dict: "tables"}
+# Polls of `url` or `ftp`: a second apart would be a siege, not a schedule.
+DEFAULT_INTERVAL = 60.0
+MIN_INTERVAL = 5.0
 # What search engines are asked to do with a source's articles. Google's advice for syndicated
 # copy is either to keep it out of the index or to name the original as the canonical page.
 SEO = ("index", "noindex", "canonical")
 
 log = logging.getLogger(__name__)
+
+
+def _column(name: str):
+    """The Source column's default: a source that delivers without being listed gets it too."""
+    return Source._meta.get_field(name).get_default()
+
+
+def _setting(kind: type, default=None):
+    """A setting of the file: `kind` is what TOML must give for it."""
+    return field(default=default, metadata={"kind": kind})
+
+
+@dataclass(frozen=True)
+class SourceConfig:
+    """One [sources.<slug>] table, checked, each setting not written holding its default."""
+
+    slug: str
+    name: str = _setting(str, "")  # shown to readers; empty: `default_name(slug)`
+    time_zone: str = _setting(str, _column("time_zone"))
+    auto_publish: bool = _setting(bool, _column("auto_publish"))
+    hold_urgency: int | None = _setting(int, _column("hold_urgency"))
+    hold_subjects: tuple[str, ...] = _setting(list, tuple(_column("hold_subjects")))
+    seo: str = _setting(str, "index")
+    url: str | None = _setting(str)
+    interval: float = _setting(int, DEFAULT_INTERVAL)  # whole seconds in the file, never less than MIN_INTERVAL
+    push_secret_env: str | None = _setting(str)
+    ftp: str | None = _setting(str)
+    ftp_password_env: str | None = _setting(str)
+    ftp_key_env: str | None = _setting(str)
+    ftp_after: str = _setting(str, "delete")  # or "move"
+    ftp_move_to: str = _setting(str, "done")
+    email: str | None = _setting(str)
+
+    def __post_init__(self):
+        if not self.name:
+            object.__setattr__(self, "name", default_name(self.slug))
+
+    def columns(self) -> dict:
+        """What the database keeps of it, as `Source` fields."""
+        return {name: getattr(self, name) for name in _COLUMNS} | {"hold_subjects": list(self.hold_subjects)}
+
+
+FIELDS = {f.name: f.metadata["kind"] for f in fields(SourceConfig) if "kind" in f.metadata}
+_COLUMNS = ("name", "time_zone", "auto_publish", "hold_urgency", "hold_subjects")
+
+
+@dataclass(frozen=True)
+class SourcesFile:
+    """sources.toml, checked: its sources by slug, in the file's order."""
+
+    sources: dict[str, SourceConfig]
+    accept_unknown_sources: bool  # with no file at all, true: any source may deliver
+
+
+# The settings above the first [sources.…] table.
+TOP_LEVEL = {"accept_unknown_sources": bool, "sources": dict}
+_KINDS = {str: "a string", bool: "true or false", int: "a whole number", list: "a list", dict: "tables"}
+_NO_FILE = SourcesFile({}, accept_unknown_sources=True)
 
 
 class ConfigError(ValueError):
@@ -89,9 +140,39 @@ def path() -> Path:
     return Path(settings.DATA_DIR) / "sources.toml"
 
 
-def read(file: Path) -> dict[str, dict]:
-    """Each source's settings, checked: a mistake is named with its place, never half applied."""
-    return _load(file).get("sources", {})
+def read(file: Path | None = None) -> SourcesFile:
+    """The file (DATA/sources.toml unless given) as it is now, checked: a mistake raises
+    ConfigError naming its place, never half read. Parsed again only when it changes."""
+    file = file or path()
+    try:
+        stat = file.stat()
+    except FileNotFoundError:
+        return _NO_FILE
+    return _read(file, stat.st_mtime_ns, stat.st_size)
+
+
+@functools.lru_cache(maxsize=1)
+def _read(file: Path, modified: int, size: int) -> SourcesFile:
+    config = _load(file)
+    found = {}
+    for slug, values in config.get("sources", {}).items():
+        interval = values.get("interval", DEFAULT_INTERVAL)
+        if interval < MIN_INTERVAL:
+            log.warning(
+                "sources: %s asks for a poll every %ss; polled every %ss, the least allowed",
+                slug,
+                interval,
+                MIN_INTERVAL,
+            )
+        found[slug] = SourceConfig(
+            slug,
+            **{
+                **values,
+                "hold_subjects": tuple(values.get("hold_subjects", ())),
+                "interval": max(float(interval), MIN_INTERVAL),
+            },
+        )
+    return SourcesFile(found, accept_unknown_sources=config.get("accept_unknown_sources", False))
 
 
 def _load(file: Path) -> dict:
@@ -168,17 +249,10 @@ def _check_ftp(where: str, url: str) -> None:
 
 def apply(file: Path | None = None) -> int:
     """Bring the database's sources in line with the file; returns how many it names."""
-    file = file or path()
-    if not file.exists():
-        return 0
-    sources = read(file)
-    defaults = {field.name: field.get_default() for field in Source._meta.fields if field.name in FIELDS}
-    for slug, values in sources.items():
-        name = values.get("name") or default_name(slug)
-        # Settings read from the file itself (seo; url and interval, by the poller) have no column.
-        stored = {key: value for key, value in values.items() if key in defaults}
-        Source.objects.update_or_create(slug=slug, defaults={**defaults, **stored, "name": name})
-    return len(sources)
+    listed = read(file).sources
+    for config in listed.values():
+        Source.objects.update_or_create(slug=config.slug, defaults=config.columns())
+    return len(listed)
 
 
 def slug_for(name: str | None) -> str:
@@ -189,15 +263,11 @@ def slug_for(name: str | None) -> str:
 def check(name: str | None) -> str:
     """The slug copy from `name` is stored under (see slug_for), if that source may deliver now
     (see the module's docstring); else UnknownSource, which names the sources that may. A
-    mistake in the file raises its ConfigError. The file is read as it is now, again only when
-    it changes."""
+    mistake in the file raises its ConfigError."""
     slug = slug_for(name)
-    admission = _as_now(_admission)
-    if admission is None:
-        return slug
-    accept_any, listed = admission
-    known = listed | {slug_for(None)}
-    if accept_any or slug in known:
+    found = read()
+    known = set(found.sources) | {slug_for(None)}
+    if found.accept_unknown_sources or slug in known:
         return slug
     raise UnknownSource(
         f"unknown source {slug!r}; known: {', '.join(sorted(known))} (add [sources.{slug}] to "
@@ -205,45 +275,27 @@ def check(name: str | None) -> str:
     )
 
 
-@functools.lru_cache(maxsize=1)
-def _admission(file: Path, modified: int, size: int) -> tuple[bool, frozenset[str]]:
-    config = _load(file)
-    return config.get("accept_unknown_sources", False), frozenset(config.get("sources", {}))
-
-
 def seo(slug: str) -> str:
     """The source's seo setting, read from the file as it is now: the site needs no restart."""
-    return _seo().get(slug, "index")
+    return _readable().get(slug, SourceConfig(slug)).seo
 
 
 def seo_sources(mode: str) -> set[str]:
     """The sources whose seo setting is `mode`."""
-    return {slug for slug, value in _seo().items() if value == mode}
+    return {slug for slug, config in _readable().items() if config.seo == mode}
 
 
-def _seo() -> dict[str, str]:
-    return _as_now(_seo_settings) or {}
-
-
-def _as_now(reader):
-    """`reader(file, modified, size)` of the file as it is now (None when there is none): a
-    reader cached on those arguments reads the file again only when it changes."""
-    file = path()
+def _readable() -> dict[str, SourceConfig]:
+    """The listed sources; none while the file is broken. Commands refuse a broken file (the
+    emergency ones warn and act); pages keep being served, indexed as by default."""
     try:
-        stat = file.stat()
-    except FileNotFoundError:
-        return None
-    return reader(file, stat.st_mtime_ns, stat.st_size)
+        return read().sources
+    except ConfigError as exc:
+        _log_once(str(exc))
+        return {}
 
 
 @functools.lru_cache(maxsize=1)
-def _seo_settings(file: Path, modified: int, size: int) -> dict[str, str]:
-    """Read again only when the file changes: it is asked on every article page."""
-    try:
-        sources = read(file)
-    except ConfigError as exc:
-        # Commands refuse a broken file (the emergency ones warn and act); pages keep being served,
-        # indexed as by default.
-        log.error("%s", exc)
-        return {}
-    return {slug: values["seo"] for slug, values in sources.items() if "seo" in values}
+def _log_once(error: str) -> None:
+    # Asked on every article page: a broken file is said once, not once a page.
+    log.error("%s", error)

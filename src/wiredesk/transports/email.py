@@ -8,7 +8,7 @@
 
 The listener is aiosmtpd on an event loop of its own, in a thread of its own: a sender that is
 slow, or stalls halfway through a message, holds up no other. It answers RCPT TO only for an
-address some source in sources.toml has as `email`, the file read afresh for each recipient so
+address some source in sources.toml has as `email`, the file as it is now (config/sources.py) so
 a new source needs no restart; any other address gets 550, and a message over the size limit
 552. Stopping, it first stops taking connections and lets the messages being stored be answered.
 
@@ -75,8 +75,6 @@ TRANSPORT = "smtp"
 # Mail servers commonly take 25 MB or more; agency copy is a small part of that, but a mail with
 # a photo attached must not bounce.
 SIZE_LIMIT = 32 * 1024 * 1024
-# The Delivery.filename column's length.
-FILENAME_LENGTH = 500
 # Copy by its declared type; application/*+xml and application/*+json (Atom, NewsML-G2...) too.
 COPY_TYPES = ("text/plain", "text/xml", "application/xml", "application/json")
 # Mail clients label text declared ISO-8859-1 that is in fact Windows-1252 (curly quotes, dashes
@@ -160,7 +158,7 @@ def _payload(part: EmailMessage) -> bytes:
 
 
 def _filename(name: str) -> str:
-    return " ".join(name.split())[:FILENAME_LENGTH]
+    return " ".join(name.split())[: store.FILENAME_LENGTH]
 
 
 def _why_no_copy(message: EmailMessage) -> str:
@@ -175,13 +173,12 @@ def _why_no_copy(message: EmailMessage) -> str:
     )
 
 
-def recipients(file: Path) -> dict[str, list[str]]:
+def recipients(file: Path | None = None) -> dict[str, list[str]]:
     """Each configured address, in lower case, and the sources it is for. Raises ConfigError."""
     found: dict[str, list[str]] = {}
-    if file.exists():
-        for slug, values in sources.read(file).items():
-            if "email" in values:
-                found.setdefault(values["email"].strip().lower(), []).append(slug)
+    for config in sources.read(file).sources.values():
+        if config.email:
+            found.setdefault(config.email.strip().lower(), []).append(config.slug)
     return found
 
 
@@ -255,7 +252,7 @@ class Handler:
             connections.close_all()
 
     def _recipients(self) -> dict[str, list[str]]:
-        return recipients(self.sources_file or sources.path())
+        return recipients(self.sources_file)
 
     def wait_idle(self, timeout: float | None) -> bool:
         """Wait until no message is being stored; False if one still is after `timeout`."""

@@ -1,6 +1,7 @@
 """FTP, FTPS and SFTP pull: each source with `ftp` in sources.toml has its folder emptied every
-`interval`. This module holds the poll, whatever the protocol, and FTP's side of it; sftp.py
-holds SFTP's (an sftp:// URL, with a key or a password, the server's host key checked).
+`interval`. This module holds the poll, whatever the protocol (over folder.py's `Folder`), and
+FTP's side of it; sftp.py holds SFTP's (an sftp:// URL, with a key or a password, the server's
+host key checked).
 
     [sources.hp]
     ftp = "ftps://wire@ftp.hp.example/out"  # ftp:// plain, ftps:// explicit TLS (AUTH TLS, PROT P)
@@ -39,141 +40,45 @@ server, a transfer past its deadline or a delete that fails, it is an error of t
 the others are taken (after a transfer cut short, on a new connection), and the poll's error,
 which health records, names each. Only a poll that failed as a whole (no
 connection, no login, no listing, a connection lost) backs off, with the same jittered, capped
-backoff and the same thread per source as the HTTP poller, whose `Poller` this one extends.
+backoff and the same thread per source as the HTTP poller: the schedule of transports/polling.py,
+which follows sources.toml as it changes.
 """
 
 from __future__ import annotations
 
 import contextlib
 import copy
-import datetime as dt
+import dataclasses
 import ftplib
 import logging
 import os
 import posixpath
 import ssl
 import threading
-import time
-from dataclasses import dataclass, field
-from pathlib import Path, PurePosixPath
+from pathlib import PurePosixPath
 from urllib.parse import unquote, urlsplit
 
-from wiredesk.config import sources
-from wiredesk.transports import http_poll
+from wiredesk.config.sources import SourceConfig
+from wiredesk.transports import folder, polling
+from wiredesk.transports.folder import Cut, Entry, FileError, Folder, SessionError, StillWriting, Transfer
 from wiredesk.transports.inbox import is_temporary
-from wiredesk.transports.store import MAX_BYTES, store
+from wiredesk.transports.polling import CHUNK, Limits, PollResult
+from wiredesk.transports.store import store
 
 log = logging.getLogger(__name__)
 
 TRANSPORT = "ftp"
-_CHUNK = 65536
+# One file's transfer may take twice as long as an HTTP response: FTP files are whole packages.
+LIMITS = Limits(deadline=60.0)
 # Replies meaning the server does not know the command, as opposed to refusing it for this name.
 _UNKNOWN_COMMAND = ("500", "502", "504")
 
 
-@dataclass(frozen=True)
-class Limits:
-    timeout: float = 10.0  # seconds to connect, and for each reply or read
-    deadline: float = 60.0  # seconds for one file's transfer: a server dripping bytes is cut off
-    max_bytes: int = MAX_BYTES
-    max_files: int = 100  # files taken per poll: a backlog is worked off over several polls
-
-
-@dataclass(frozen=True)
-class Site:
-    slug: str
-    url: str
-    password_env: str | None = None
-    after: str = "delete"  # or "move"
-    move_to: str = "done"
-    interval: float = http_poll.DEFAULT_INTERVAL
-    key_env: str | None = None  # SFTP: the variable holding a private key
-
-    @property
-    def transport(self) -> str:
-        """What its deliveries and its health name the way they came: "ftp" (FTPS too) or "sftp"."""
-        return "sftp" if urlsplit(self.url).scheme.lower() == "sftp" else TRANSPORT
-
-    @property
-    def folder(self) -> str:
-        return unquote(urlsplit(self.url).path[1:])
-
-    def path_of(self, name: str) -> str:
-        """The file's path on the server, as deliveries record it."""
-        return posixpath.join(self.folder, name)[: http_poll.FILENAME_LENGTH]
-
-
-def sites(file: Path | None = None) -> list[Site]:
-    """The sources in sources.toml that have `ftp`, as they are configured now (sources.read
-    checks the URLs)."""
-    file = file or sources.path()
-    if not file.exists():
-        return []
-    found = []
-    for slug, values in sources.read(file).items():
-        if "ftp" not in values:
-            continue
-        interval = values.get("interval", http_poll.DEFAULT_INTERVAL)
-        if interval < http_poll.MIN_INTERVAL:
-            log.warning(
-                "ftp: %s asks for a poll every %ss; polled every %ss, the least allowed",
-                slug,
-                interval,
-                http_poll.MIN_INTERVAL,
-            )
-        found.append(
-            Site(
-                slug=slug,
-                url=values["ftp"],
-                password_env=values.get("ftp_password_env"),
-                after=values.get("ftp_after", "delete"),
-                move_to=values.get("ftp_move_to", "done"),
-                interval=max(float(interval), http_poll.MIN_INTERVAL),
-                key_env=values.get("ftp_key_env"),
-            )
-        )
-    return found
-
-
-@dataclass(frozen=True)
-class Entry:
-    name: str
-    size: int | None  # None: the server would not say
-    modify: str | None  # the server's YYYYMMDDHHMMSS[.sss], compared as given, never parsed
-
-
-@dataclass
-class PollResult:
-    status: str  # new (deliveries stored), nothing (nothing new), error (the poll failed as a whole)
-    deliveries: list[int] = field(default_factory=list)
-    waiting: list[str] = field(default_factory=list)  # paths left for the next poll: still being written
-    error: str | None = None  # every error of the poll, the files' included, in words
-    state: dict = field(default_factory=dict)  # the source's state after this poll, to be kept
-
-
-class SessionError(Exception):
-    """The poll cannot go on: no connection, no login, no listing."""
-
-
-class FileError(Exception):
-    """This file cannot be taken now; the others can."""
-
-
-class Cut(FileError):
-    """This file's transfer was cut short. Servers answer that (226, 426, or nothing until they
-    notice) as they please, and an ABOR races their answer: only a new connection is sure to be
-    in step."""
-
-
-class StillWriting(Exception):
-    """The file changed while it was read: someone is still writing it."""
-
-
 def poll(
-    site: Site,
+    config: SourceConfig,
     state: dict,
     *,
-    limits: Limits = Limits(),
+    limits: Limits = LIMITS,
     context: ssl.SSLContext | None = None,
     stop: threading.Event | None = None,
 ) -> PollResult:
@@ -183,10 +88,10 @@ def poll(
     pending = state.setdefault("pending", {})
     result = PollResult(status="nothing", state=state)
     errors = []
-    folder = None
+    remote = None
     try:
-        folder = open_folder(site, limits, context)
-        entries = folder.listing()
+        remote = open_folder(config, limits, context)
+        entries = remote.listing()
         listed = {entry.name for entry in entries}
         # Gone from the server (taken by hand, or a move that did happen before a crash).
         for name in [name for name in pending if name not in listed]:
@@ -194,17 +99,17 @@ def poll(
         for entry in [entry for entry in entries if not is_temporary(PurePosixPath(entry.name))][: limits.max_files]:
             if stop is not None and stop.is_set():
                 break
-            path = site.path_of(entry.name)
+            path = folder.path_of(config, entry.name)
             try:
-                _take(folder, site, entry, pending, result)
+                _take(remote, config, entry, pending, result)
             except StillWriting as exc:
                 log.info("ftp: %s: %s; left for the next poll", path, exc)
                 result.waiting.append(path)
             except Cut as exc:
                 errors.append(f"{path}: {exc}")
-                folder.close(clean=False)
-                folder = None
-                folder = open_folder(site, limits, context)  # the other files go on, on a new connection
+                remote.close(clean=False)
+                remote = None
+                remote = open_folder(config, limits, context)  # the other files go on, on a new connection
             except FileError as exc:
                 errors.append(f"{path}: {exc}")
             except SessionError as exc:
@@ -213,50 +118,23 @@ def poll(
         result.status = "error"
         errors.append(str(exc))
     finally:
-        if folder is not None:
-            folder.close(clean=result.status != "error")
+        if remote is not None:
+            remote.close(clean=result.status != "error")
     if result.deliveries and result.status != "error":
         result.status = "new"
     for error in errors:
-        log.warning("ftp: %s: %s", site.slug, error)
+        log.warning("ftp: %s: %s", config.slug, error)
     result.error = "; ".join(errors) or None
-    state["last_poll"] = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
-    state["last_error"] = result.error or ""
-    state["errors"] = state.get("errors", 0) + 1 if result.status == "error" else 0
-    return result
+    return result.counted()
 
 
-class Folder:
-    """The source's folder on its server, over one logged-in connection. Each method raises
-    FileError (or Cut, or StillWriting) for a failure of that file only, and SessionError when
-    the connection can do no more."""
-
-    def listing(self) -> list[Entry]:
-        """The regular files in the folder, oldest first."""
-        raise NotImplementedError
-
-    def fetch(self, entry: Entry) -> bytes:
-        raise NotImplementedError
-
-    def delete(self, name: str) -> None:
-        raise NotImplementedError
-
-    def move(self, name: str, folder: str) -> None:
-        """Into `folder`, relative to the source's, made if it is not there."""
-        raise NotImplementedError
-
-    def close(self, clean: bool) -> None:
-        """End the connection: saying goodbye if `clean`, else just dropping it."""
-        raise NotImplementedError
-
-
-def open_folder(site: Site, limits: Limits = Limits(), context: ssl.SSLContext | None = None) -> Folder:
+def open_folder(config: SourceConfig, limits: Limits = LIMITS, context: ssl.SSLContext | None = None) -> Folder:
     """The source's folder, logged in, by its URL's scheme; SessionError saying which step failed."""
-    if site.transport == "sftp":
+    if folder.kind(config) == "sftp":
         from wiredesk.transports import sftp  # SSH is loaded only for the sources that use it
 
-        return sftp.SftpFolder(site, limits)
-    return FtpFolder(connect(site, limits, context), limits)
+        return sftp.SftpFolder(config, limits)
+    return FtpFolder(connect(config, limits, context), limits)
 
 
 class _FTP_TLS(ftplib.FTP_TLS):
@@ -270,19 +148,19 @@ class _FTP_TLS(ftplib.FTP_TLS):
         return conn, size
 
 
-def connect(site: Site, limits: Limits = Limits(), context: ssl.SSLContext | None = None) -> ftplib.FTP:
+def connect(config: SourceConfig, limits: Limits = LIMITS, context: ssl.SSLContext | None = None) -> ftplib.FTP:
     """A logged-in connection in the source's folder, or a SessionError saying which step failed.
 
     For ftps://, the control and data connections are both TLS (AUTH TLS, PROT P), checked with
     `context`: by default the system's CAs, with the server's name.
     """
-    parts = urlsplit(site.url)
+    parts = urlsplit(config.ftp)
     user = unquote(parts.username or "") or "anonymous"
     password = ""  # ftplib sends "anonymous@" for the anonymous user
-    if site.password_env:
-        password = os.environ.get(site.password_env)
+    if config.ftp_password_env:
+        password = os.environ.get(config.ftp_password_env)
         if password is None:
-            raise SessionError(f"the environment variable {site.password_env} (ftp_password_env) is not set")
+            raise SessionError(f"the environment variable {config.ftp_password_env} (ftp_password_env) is not set")
     if parts.scheme.lower() == "ftps":
         # FTP_TLS checks no certificate unless given a context that does.
         ftp = _FTP_TLS(context=context or ssl.create_default_context(), timeout=limits.timeout)
@@ -299,9 +177,9 @@ def connect(site: Site, limits: Limits = Limits(), context: ssl.SSLContext | Non
         if isinstance(ftp, ftplib.FTP_TLS):
             doing = "protecting the data channel (PROT P)"
             ftp.prot_p()
-        if site.folder:
-            doing = f"changing to the folder {site.folder}"
-            ftp.cwd(site.folder)
+        if path := folder.path(config):
+            doing = f"changing to the folder {path}"
+            ftp.cwd(path)
     except (*ftplib.all_errors, UnicodeError) as exc:
         ftp.close()
         raise SessionError(f"{doing}: {_reason(exc, limits)}") from None
@@ -355,7 +233,7 @@ class FtpFolder(Folder):
 
 def _reason(exc: BaseException, limits: Limits) -> str:
     if isinstance(exc, TimeoutError):
-        return f"timed out: no answer within {limits.timeout}s"
+        return limits.timed_out()
     if isinstance(exc, ssl.SSLCertVerificationError):
         return f"the server's TLS certificate was refused: {exc.verify_message}"
     if isinstance(exc, ftplib.Error):
@@ -384,7 +262,7 @@ def _listing(ftp: ftplib.FTP) -> list[Entry]:
             except ftplib.error_perm:
                 continue  # a folder: only regular files have a size
             entries.append(Entry(name, size, _modified(ftp, name)))
-    return sorted(entries, key=lambda entry: (entry.modify or "", entry.name))
+    return folder.oldest_first(entries)
 
 
 def _offers_mlsd(ftp: ftplib.FTP) -> bool:
@@ -413,22 +291,22 @@ def _modified(ftp: ftplib.FTP, name: str) -> str | None:
         return None
 
 
-def _take(folder: Folder, site: Site, entry: Entry, pending: dict, result: PollResult) -> None:
+def _take(remote: Folder, config: SourceConfig, entry: Entry, pending: dict, result: PollResult) -> None:
     """Store the file unless it is stored already, then delete or move it."""
-    path = site.path_of(entry.name)
+    path = folder.path_of(config, entry.name)
     known = pending.get(entry.name)
     if not (known and entry.modify and (known["size"], known["modify"]) == (entry.size, entry.modify)):
-        stored = store(folder.fetch(entry), source=site.slug, transport=site.transport, label=path)
+        stored = store(remote.fetch(entry), source=config.slug, transport=folder.kind(config), label=path)
         if not stored.again:
             result.deliveries.append(stored.pk)
         known = pending[entry.name] = {"size": entry.size, "modify": entry.modify, "delivery": stored.pk}
     try:
-        if site.after == "move":
-            folder.move(entry.name, site.move_to)
+        if config.ftp_after == "move":
+            remote.move(entry.name, config.ftp_move_to)
         else:
-            folder.delete(entry.name)
+            remote.delete(entry.name)
     except FileError as exc:
-        done = f"moved to {site.move_to}/" if site.after == "move" else "deleted"
+        done = f"moved to {config.ftp_move_to}/" if config.ftp_after == "move" else "deleted"
         raise FileError(
             f"stored as delivery {known['delivery']} but not {done} ({exc}); "
             f"it is not stored again while it stays as it is"
@@ -436,73 +314,64 @@ def _take(folder: Folder, site: Site, entry: Entry, pending: dict, result: PollR
     del pending[entry.name]
 
 
-class Transfer:
-    """One file's bytes as they come, over any protocol, held to the limits: FileError past the
-    size limit or the deadline, StillWriting when the bytes do not match the listing."""
-
-    def __init__(self, entry: Entry, limits: Limits):
-        if entry.size is not None and entry.size > limits.max_bytes:
-            raise FileError(f"{entry.size} bytes, more than the limit of {limits.max_bytes}; left on the server")
-        if entry.size == 0:
-            raise StillWriting("it is empty")
-        self.entry, self.limits = entry, limits
-        self.chunks, self.received, self.started = [], 0, time.monotonic()
-
-    def add(self, chunk: bytes) -> None:
-        self.received += len(chunk)
-        # The listed size was within the limit; the bytes may not be (a server that would not
-        # say, or a file still growing).
-        if self.received > self.limits.max_bytes:
-            raise FileError(f"more than the limit of {self.limits.max_bytes} bytes; left on the server")
-        if time.monotonic() - self.started > self.limits.deadline:
-            raise FileError(f"the transfer took more than {self.limits.deadline}s; tried again next poll")
-        self.chunks.append(chunk)
-
-    def data(self, size_now: int | None) -> bytes:
-        """The file's bytes, once the transfer has ended and the server says it is `size_now`
-        bytes long (None: it would not say)."""
-        if self.entry.size is not None and self.received != self.entry.size:
-            raise StillWriting(f"{self.received} bytes came of the {self.entry.size} listed")
-        if size_now is not None and size_now != self.received:
-            raise StillWriting(f"it grew to {size_now} bytes while it was fetched")
-        return b"".join(self.chunks)
-
-
 def _fetch(ftp: ftplib.FTP, entry: Entry, limits: Limits) -> bytes:
     transfer = Transfer(entry, limits)
     try:
-        ftp.retrbinary(f"RETR {entry.name}", transfer.add, blocksize=_CHUNK)
+        ftp.retrbinary(f"RETR {entry.name}", transfer.add, blocksize=CHUNK)
     except FileError as exc:
         raise Cut(str(exc)) from None
     return transfer.data(_size(ftp, entry.name))
 
 
-class Poller(http_poll.Poller):
-    """Polls each FTP source in a thread of its own, until `stop`: the HTTP poller's schedule
-    (interval with jitter, backoff, a schedule that outlives a restart), with this module's poll.
+class Poller(polling.Poller):
+    """Polls each source with `ftp`, each in a thread of its own, until `stop` (polling.Poller:
+    the schedule, the state, health), by this module's `poll`.
 
+    `configs`: the sources to poll; None for those of sources.toml, followed as it changes.
     `context`: the TLS context for ftps:// sources, for a private CA; the system's by default.
     """
 
-    transport = TRANSPORT
-    state_file = "ftp-state.json"
-    Result = PollResult
-
     def __init__(
-        self, sites: list[Site], *, context: ssl.SSLContext | None = None, limits: Limits = Limits(), **kwargs
+        self,
+        configs: list[SourceConfig] | None = None,
+        *,
+        context: ssl.SSLContext | None = None,
+        limits: Limits = LIMITS,
+        **kwargs,
     ):
-        super().__init__(sites, limits=limits, **kwargs)
-        self.context = context
+        super().__init__(Ftp(limits, context), configs, **kwargs)
 
     @classmethod
     def from_config(cls, **kwargs) -> Poller:
-        return cls(sites(), **kwargs)
+        return cls(**kwargs)
 
-    def poll_once(self, site: Site, state: dict) -> PollResult:
-        return poll(site, state, limits=self.limits, context=self.context, stop=self._stop)
 
-    def transport_of(self, site: Site) -> str:
-        return site.transport
+@dataclasses.dataclass(frozen=True)
+class Ftp:
+    """FTP, FTPS and SFTP pull, as polling.Poller asks a transport (polling.Transport)."""
+
+    limits: Limits
+    context: ssl.SSLContext | None
+    name = TRANSPORT
+    state_file = "ftp-state.json"
+
+    def settings(self, config: SourceConfig) -> tuple | None:
+        if not config.ftp:
+            return None
+        return (
+            config.ftp,
+            config.ftp_password_env,
+            config.ftp_key_env,
+            config.ftp_after,
+            config.ftp_move_to,
+            config.interval,
+        )
+
+    def poll(self, config: SourceConfig, state: dict, stop: threading.Event) -> PollResult:
+        return poll(config, state, limits=self.limits, context=self.context, stop=stop)
+
+    def health_name(self, config: SourceConfig) -> str:
+        return folder.kind(config)
 
     def health_error(self, result: PollResult) -> str | None:
         # A file refused as too big, or deletes that keep failing, need someone as much as a

@@ -4,7 +4,8 @@
     push_secret_env = "HP_PUSH_SECRET"   # the environment variable that holds hp's secret
 
 The secret is at least 16 characters (`openssl rand -hex 32` makes a good one). sources.toml is
-read again whenever it changes; the variable is the desk's environment, set when it starts. To
+read as it is now (config/sources.py): a source added or a variable renamed there applies to the
+next push; the variable is the desk's environment, set when it starts. To
 change a secret with no push refused, the variable holds two for a while, separated by a space,
 either of which may sign: start the desk with "NEW OLD", let the agency switch to the new one,
 then start it with "NEW" alone.
@@ -66,14 +67,12 @@ holds none of the threads pages need, and one slower than the deadline is answer
 
 from __future__ import annotations
 
-import functools
 import hashlib
 import hmac
 import logging
 import os
 import re
 import time
-from pathlib import Path
 from urllib.parse import unquote
 
 from django.db import DatabaseError
@@ -81,12 +80,10 @@ from django.http import JsonResponse, UnreadablePostError
 from django.views.decorators.csrf import csrf_exempt
 
 from wiredesk.config import sources
-from wiredesk.transports.store import MAX_BYTES, store
+from wiredesk.transports.store import FILENAME_LENGTH, MAX_BYTES, store
 
 log = logging.getLogger(__name__)
 
-# The HTTP poller's limit too: far above any agency item, and low enough that a runaway sender
-# cannot fill the desk's memory.
 TOLERANCE = 300  # seconds either way between the sender's clock and the desk's
 MIN_SECRET = 16
 # Whole types, and suffixes of structured types (application/vnd.iptc.g2.newsitem+xml, ...).
@@ -100,8 +97,6 @@ ACCEPTED = (
     "text/plain",
     "application/octet-stream",
 )
-# The Delivery.filename column's length.
-FILENAME_LENGTH = 500
 RETRY_AFTER = "30"
 _CHUNK = 1024 * 1024
 _TIMESTAMP = re.compile(r"[0-9]{1,15}")
@@ -222,12 +217,8 @@ def _answer(status: int, body: dict, headers: dict | None = None) -> JsonRespons
 
 
 def _secrets(slug: str) -> list[str]:
-    file = sources.path()
     try:
-        stat = file.stat()
-        names = _secret_names(file, stat.st_mtime_ns, stat.st_size)
-    except FileNotFoundError:
-        names = {}
+        config = sources.read().sources.get(slug)
     except (ValueError, OSError) as exc:  # sources.ConfigError, or a file that is not UTF-8 or not readable
         log.error("push: %s", exc)
         raise Refused(
@@ -235,22 +226,22 @@ def _secrets(slug: str) -> list[str]:
             "the desk's source settings cannot be read; pushes wait until they are fixed",
             **{"Retry-After": RETRY_AFTER},
         ) from None
-    if names.get(slug) is None:
+    if config is None or config.push_secret_env is None:
         # The same answer for an unknown source and one that does not push: the caller is not
         # yet known to be the agency, and needs no map of the desk's sources.
         log.warning(
             "push: %s is %s",
             slug,
-            "a source without push_secret_env" if slug in names else "not a source in sources.toml",
+            "a source without push_secret_env" if config else "not a source in sources.toml",
         )
         raise Refused(404, f"no source {slug!r} takes pushes here")
-    secrets = os.environ.get(names[slug], "").split()
+    secrets = os.environ.get(config.push_secret_env, "").split()
     if not secrets or any(len(secret) < MIN_SECRET for secret in secrets):
         # The desk's mistake, not the sender's: 503 so that the agency keeps the item and retries.
         log.error(
             "push: the secret of %s, environment variable %s, is %s",
             slug,
-            names[slug],
+            config.push_secret_env,
             f"shorter than {MIN_SECRET} characters" if secrets else "not set",
         )
         raise Refused(
@@ -259,13 +250,6 @@ def _secrets(slug: str) -> list[str]:
             **{"Retry-After": RETRY_AFTER},
         )
     return secrets
-
-
-@functools.lru_cache(maxsize=1)
-def _secret_names(file: Path, modified: int, size: int) -> dict[str, str | None]:
-    """Each source's push_secret_env, None where it has none. Read again only when the file
-    changes: it is asked on every push."""
-    return {slug: values.get("push_secret_env") for slug, values in sources.read(file).items()}
 
 
 def _check_type(request) -> None:

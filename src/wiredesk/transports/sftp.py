@@ -1,5 +1,5 @@
-"""SFTP pull: the FTP transport's poll (transports/ftp.py) over SSH, for a source whose `ftp`
-URL starts with sftp://.
+"""SFTP pull: the folder poll (transports/ftp.py) over SSH, for a source whose `ftp` URL starts
+with sftp://: this module's `SftpFolder` is folder.py's `Folder` over SFTP.
 
     [sources.hp]
     ftp = "sftp://wire@sftp.hp.example/out"   # port 22 unless given; the path is relative to the login folder
@@ -34,9 +34,10 @@ from urllib.parse import unquote, urlsplit
 import asyncssh
 from django.conf import settings
 
-from wiredesk.transports.ftp import Entry, FileError, Folder, Limits, SessionError, Site, Transfer
-
-_CHUNK = 65536
+from wiredesk.config.sources import SourceConfig
+from wiredesk.transports import folder
+from wiredesk.transports.folder import Entry, FileError, Folder, SessionError, Transfer
+from wiredesk.transports.polling import CHUNK, Limits
 
 
 def known_hosts() -> Path:
@@ -44,10 +45,10 @@ def known_hosts() -> Path:
 
 
 class SftpFolder(Folder):
-    def __init__(self, site: Site, limits: Limits):
-        self.site, self.limits = site, limits
+    def __init__(self, config: SourceConfig, limits: Limits):
+        self.config, self.limits = config, limits
         self.loop = asyncio.new_event_loop()
-        self._thread = threading.Thread(target=self.loop.run_forever, name=f"sftp-{site.slug}", daemon=True)
+        self._thread = threading.Thread(target=self.loop.run_forever, name=f"sftp-{config.slug}", daemon=True)
         self._thread.start()
         try:
             self.connection, self.sftp = self._await(self._open())
@@ -64,12 +65,12 @@ class SftpFolder(Folder):
         self.loop.close()
 
     async def _open(self):
-        parts = urlsplit(self.site.url)
+        parts = urlsplit(self.config.ftp)
         user, port = unquote(parts.username), parts.port or 22
         secrets = {}
         for setting, env, kind in (
-            ("password", self.site.password_env, "ftp_password_env"),
-            ("key", self.site.key_env, "ftp_key_env"),
+            ("password", self.config.ftp_password_env, "ftp_password_env"),
+            ("key", self.config.ftp_key_env, "ftp_key_env"),
         ):
             if env:
                 if os.environ.get(env) is None:
@@ -78,7 +79,7 @@ class SftpFolder(Folder):
         try:
             keys = [asyncssh.import_private_key(secrets["key"])] if "key" in secrets else None
         except (asyncssh.KeyImportError, ValueError) as exc:
-            raise SessionError(f"the private key in {self.site.key_env} cannot be read: {exc}") from None
+            raise SessionError(f"the private key in {self.config.ftp_key_env} cannot be read: {exc}") from None
         doing = f"connecting to {parts.hostname}:{port}"
         try:
             connection = await asyncssh.connect(
@@ -106,9 +107,9 @@ class SftpFolder(Folder):
         try:
             doing = "starting SFTP"
             sftp = await asyncio.wait_for(connection.start_sftp_client(), self.limits.timeout)
-            if self.site.folder:
-                doing = f"changing to the folder {self.site.folder}"
-                await asyncio.wait_for(sftp.chdir(self.site.folder), self.limits.timeout)
+            if path := folder.path(self.config):
+                doing = f"changing to the folder {path}"
+                await asyncio.wait_for(sftp.chdir(path), self.limits.timeout)
                 # Some servers resolve a folder that is not there: ask for it.
                 await asyncio.wait_for(sftp.stat("."), self.limits.timeout)
         except (TimeoutError, OSError, asyncssh.Error) as exc:
@@ -143,13 +144,13 @@ class SftpFolder(Folder):
             for name in names
             if name.attrs.type == asyncssh.FILEXFER_TYPE_REGULAR
         ]
-        return sorted(entries, key=lambda entry: (entry.modify or "", entry.name))
+        return folder.oldest_first(entries)
 
     def fetch(self, entry: Entry) -> bytes:
         transfer = Transfer(entry, self.limits)
         handle = self._run(self.sftp.open(entry.name, "rb"))
         try:
-            while chunk := self._run(handle.read(_CHUNK)):
+            while chunk := self._run(handle.read(CHUNK)):
                 transfer.add(chunk)
         finally:
             try:
@@ -195,7 +196,7 @@ def _modified(attrs) -> str | None:
 
 def _reason(exc: BaseException, limits: Limits) -> str:
     if isinstance(exc, (asyncio.TimeoutError, TimeoutError)):
-        return f"timed out: no answer within {limits.timeout}s"
+        return limits.timed_out()
     if isinstance(exc, asyncssh.Error) and exc.reason:
         return exc.reason
     if isinstance(exc, ConnectionRefusedError):

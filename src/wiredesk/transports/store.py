@@ -27,6 +27,8 @@ log = logging.getLogger(__name__)
 # Copy is kilobytes; the largest NewsML package seen, a few MB. Reading more than this whole could
 # take the desk's memory.
 MAX_BYTES = 16 * 1024 * 1024
+# What a transport names what came by (a URL, a path on a server, a mail's part) is cut to this.
+FILENAME_LENGTH = Delivery._meta.get_field("filename").max_length
 
 
 @dataclass(frozen=True)
