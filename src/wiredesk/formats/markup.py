@@ -255,7 +255,7 @@ def _gather(element: etree._Element, vocabulary: Vocabulary, parts: list[str]) -
 def _entity(entity: etree._Entity) -> str:
     # Only a DTD-era document can hold an undeclared entity (xml.load refuses declarations), and
     # the DTDs of news formats take their names from HTML's. Unknown names stay as written.
-    written: str = entity.text
+    written: str = entity.text  # "&name;", as the copy has it
     return html.entities.html5.get(f"{entity.name};", written)
 
 
