@@ -3,19 +3,26 @@ as `make check` runs them, so that `make test` fails too when an import goes the
 
 from pathlib import Path
 
-from importlinter.cli import EXIT_STATUS_SUCCESS, lint_imports
+from importlinter import configuration
+from importlinter.application import use_cases
 
 ROOT = Path(__file__).resolve().parent.parent
 
+# What `lint-imports` sets up before it lints. Not importlinter.cli.lint_imports itself: it
+# reconfigures logging, which disables every logger made before (wiredesk's among them, and the
+# tests that read their records fail after it), and puts the working directory on sys.path.
+configuration.configure()
 
-def _lint(config: Path) -> int:
-    return lint_imports(config_filename=str(config), no_cache=True, no_logo=True)
+
+def _lint(config: Path) -> bool:
+    """Whether the contracts in `config` are kept; the report goes to stdout, as lint-imports prints it."""
+    return use_cases.lint_imports(config_filename=str(config), cache_dir=None, no_logo=True)
 
 
 def test_the_code_keeps_the_import_contracts(capsys):
-    status = _lint(ROOT / "pyproject.toml")
+    kept = _lint(ROOT / "pyproject.toml")
     report = capsys.readouterr().out
-    assert status == EXIT_STATUS_SUCCESS, report
+    assert kept, report
     # Every contract was checked, not skipped for want of a module.
     assert "Contracts: 2 kept, 0 broken." in report
 
@@ -50,9 +57,9 @@ forbidden_modules = ["django"]
     )
     monkeypatch.syspath_prepend(str(tmp_path))
 
-    status = _lint(config)
+    kept = _lint(config)
     report = capsys.readouterr().out
-    assert status != EXIT_STATUS_SUCCESS, report
+    assert not kept, report
     assert "Contracts: 0 kept, 2 broken." in report
     assert "wrongway.lower is not allowed to import wrongway.upper" in report
     assert "wrongway.pure is not allowed to import django" in report
