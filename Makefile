@@ -4,7 +4,7 @@ BIN := $(VENV)/bin
 DATA ?= var
 PORT ?= 8000
 
-.PHONY: run test test-sqlite test-postgres test-quality bench bench-peers setup browser nginx wrk node clean
+.PHONY: run test check test-sqlite test-postgres test-quality bench bench-peers setup browser nginx wrk node clean
 
 run: setup
 	$(BIN)/wiredesk migrate --data $(DATA)
@@ -15,6 +15,14 @@ test: setup browser nginx node
 	$(BIN)/wiredesk migrate --data $(DATA)
 	$(BIN)/wiredesk demo --data $(DATA)
 	$(MAKE) --no-print-directory test-sqlite test-quality test-postgres
+
+# Lint and format, types (mypy: formats/, lifecycle/, story.py), the import direction (the
+# contracts in pyproject.toml). .ci/run runs it before the suite.
+check: setup
+	$(BIN)/ruff check src tests bench scripts
+	$(BIN)/ruff format --check src tests bench scripts
+	$(BIN)/mypy
+	$(BIN)/lint-imports --no-logo
 
 test-sqlite:
 	@echo "== the suite on SQLite"

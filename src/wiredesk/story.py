@@ -13,6 +13,7 @@ import hashlib
 import html
 import json
 from dataclasses import dataclass, field
+from typing import Any
 
 NINJS_VERSION = "2.2"
 NINJS_SCHEMA = "http://www.iptc.org/std/ninjs/ninjs-schema_2.2.json#"
@@ -96,12 +97,13 @@ class WireStory:
         blob = json.dumps(content, ensure_ascii=False, sort_keys=True).encode()
         return hashlib.sha256(blob).hexdigest()
 
-    def to_dict(self) -> dict:
+    def to_dict(self) -> dict[str, Any]:
         """Lossless JSON form, for storage; `from_dict` reads it back."""
-        return json.loads(json.dumps(dataclasses.asdict(self), default=_iso))
+        stored: dict[str, Any] = json.loads(json.dumps(dataclasses.asdict(self), default=_iso))
+        return stored
 
     @classmethod
-    def from_dict(cls, data: dict) -> WireStory:
+    def from_dict(cls, data: dict[str, Any]) -> WireStory:
         data = dict(data)
         if data.get("dateline"):
             d = dict(data["dateline"])
@@ -114,10 +116,10 @@ class WireStory:
                 data[key] = dt.datetime.fromisoformat(data[key])
         return cls(**data)
 
-    def to_ninjs(self, *, version: int | None = None) -> dict:
+    def to_ninjs(self, *, version: int | None = None) -> dict[str, Any]:
         """The story as a ninjs 2.2 object (what `wiredesk parse` prints and the API serves)."""
         version = version if version is not None else self.version
-        out: dict = {
+        out: dict[str, Any] = {
             "uri": self.uri,
             "standard": {"name": "ninjs", "version": NINJS_VERSION, "schema": NINJS_SCHEMA},
             "type": "text",
@@ -170,7 +172,7 @@ class WireStory:
         return out
 
 
-def _iso(value):
+def _iso(value: object) -> str:
     if isinstance(value, (dt.date, dt.datetime)):
         return value.isoformat()
     raise TypeError(f"cannot serialise {type(value).__name__}")

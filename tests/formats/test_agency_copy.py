@@ -7,20 +7,17 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import os
 from dataclasses import dataclass, field
-from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
+from corpus import CORPUS, fixtures, only
 
 from wiredesk.formats import Context, FormatError, agency_copy, parse
 from wiredesk.formats.shared import HEADLINE_MAX, derive_headline
 from wiredesk.story import Dateline, Subject, WireStory
 
-REPO = Path(__file__).resolve().parents[2]
-FIXTURES = REPO / "tests" / "fixtures" / "agency-copy"
-CORPUS = Path(os.environ.get("WIREDESK_CORPUS") or REPO.parent / "shared" / "corpus")
+FIXTURES, fixture = fixtures("agency-copy")
 SEED = CORPUS / "seed" / "ians-2024-11-14-biden-xi-summit.agency-copy.txt"
 
 # Fixtures are read as if received on this day: datelines without a year fall in 2026.
@@ -32,13 +29,7 @@ def ctx(received: dt.datetime = RECEIVED, source: str = "xyz") -> Context:
 
 
 def parse_one(data: bytes, received: dt.datetime = RECEIVED, source: str = "xyz") -> WireStory:
-    stories = parse(data, ctx(received, source))
-    assert len(stories) == 1
-    return stories[0]
-
-
-def fixture(name: str) -> bytes:
-    return (FIXTURES / name).read_bytes()
+    return only(parse(data, ctx(received, source)))
 
 
 # --- the seed story: real IANS copy as the agency delivered it ---------------------------------

@@ -10,22 +10,17 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from pathlib import Path
 
 import pytest
+from corpus import fixtures, only, utc
 from ninjs import assert_clean
 
 from wiredesk.formats import Context, FormatError, anpa1312, iptc7901
 from wiredesk.story import Dateline, Subject, WireStory
 
-REPO = Path(__file__).resolve().parents[2]
-FIXTURES = REPO / "tests" / "fixtures" / "anpa1312"
+FIXTURES, fixture = fixtures("anpa1312")
 NAMES = sorted(p.name for p in FIXTURES.iterdir())
 RECEIVED = dt.datetime(2026, 11, 25, 9, 30, tzinfo=dt.UTC)
-
-
-def fixture(name: str) -> bytes:
-    return (FIXTURES / name).read_bytes()
 
 
 def parse(data: bytes, received: dt.datetime = RECEIVED, source: str = "xyz") -> list[WireStory]:
@@ -33,13 +28,7 @@ def parse(data: bytes, received: dt.datetime = RECEIVED, source: str = "xyz") ->
 
 
 def parse_one(data: bytes, received: dt.datetime = RECEIVED) -> WireStory:
-    stories = parse(data, received)
-    assert len(stories) == 1
-    return stories[0]
-
-
-def utc(*args) -> dt.datetime:
-    return dt.datetime(*args, tzinfo=dt.UTC)
+    return only(parse(data, received))
 
 
 def test_a_regular_story_every_field():

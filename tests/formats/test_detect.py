@@ -7,18 +7,15 @@ format claims must be refused saying what it looks like instead.
 from __future__ import annotations
 
 import json
-import os
 from pathlib import Path
 
 import pytest
+from corpus import CORPUS, FIXTURES
 from lxml import etree
 
 from wiredesk import formats
 from wiredesk.formats import FORMATS, Context, Format, FormatError, Head, detect
 
-REPO = Path(__file__).resolve().parents[2]
-FIXTURES = REPO / "tests" / "fixtures"
-CORPUS = Path(os.environ.get("WIREDESK_CORPUS") or REPO.parent / "shared" / "corpus")
 SAMPLES = CORPUS / "agency-samples"
 
 FOLDERS = {

@@ -9,19 +9,17 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import os
 import re
 from pathlib import Path
 
 import pytest
+from corpus import CORPUS, REPO, fixtures, only
 from ninjs import assert_clean
 
 from wiredesk.formats import Context, FormatError, Head, dpa_digitalwires, newsml_g2, ninjs
 from wiredesk.story import Dateline, Subject, WireStory
 
-REPO = Path(__file__).resolve().parents[2]
-FIXTURES = REPO / "tests" / "fixtures" / "dpa-digitalwires"
-CORPUS = Path(os.environ.get("WIREDESK_CORPUS") or REPO.parent / "shared" / "corpus")
+FIXTURES, fixture = fixtures("dpa-digitalwires")
 SAMPLES = sorted(CORPUS.glob("agency-samples/dpa-digitalwires-*/input/*.json"))
 G2 = CORPUS / "agency-samples" / "dpa-digitalwires-to-newsmlg2"
 # dpa renders pictures and audio to G2 too; wiredesk's G2 reader takes text items only.
@@ -35,13 +33,7 @@ def parse(data: bytes) -> list[WireStory]:
 
 
 def parse_one(data: bytes) -> WireStory:
-    stories = parse(data)
-    assert len(stories) == 1
-    return stories[0]
-
-
-def fixture(name: str) -> bytes:
-    return (FIXTURES / name).read_bytes()
+    return only(parse(data))
 
 
 def test_every_field_teaser_first_and_dateline_opening_the_article():

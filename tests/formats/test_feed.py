@@ -9,11 +9,10 @@ from __future__ import annotations
 import builtins
 import datetime as dt
 import json
-import os
 import socket
-from pathlib import Path
 
 import pytest
+from corpus import CORPUS, fixtures
 from ninjs import ninjs_errors
 
 from wiredesk import formats
@@ -21,9 +20,7 @@ from wiredesk.formats import Context, FormatError, feed
 from wiredesk.lifecycle import Known, Outcome, StoredVersion, decide
 from wiredesk.story import Dateline, Subject, WireStory
 
-REPO = Path(__file__).resolve().parents[2]
-FIXTURES = REPO / "tests" / "fixtures" / "feed"
-CORPUS = Path(os.environ.get("WIREDESK_CORPUS") or REPO.parent / "shared" / "corpus")
+FIXTURES, fixture = fixtures("feed")
 
 RECEIVED = dt.datetime(2026, 3, 5, 9, 30, tzinfo=dt.UTC)
 CONTEXT = Context(source="hp", received=RECEIVED)
@@ -41,10 +38,6 @@ READABLE = [
     "rss2-table-only.xml",
 ]
 REFUSED = ["rss-entity-bomb.xml", "rss-truncated.xml"]
-
-
-def fixture(name: str) -> bytes:
-    return (FIXTURES / name).read_bytes()
 
 
 def parse(data: bytes) -> list[WireStory]:

@@ -17,11 +17,10 @@ import datetime as dt
 import shutil
 import subprocess
 import sys
-from pathlib import Path
 
 import pytest
+from corpus import FIXTURES
 
-FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
 # Not read from wiredesk.formats here: this file is also the fuzzing process, which must import
 # wiredesk only once atheris instruments it (test_every_format_is_fuzzed keeps the two the same).
 FORMATS = ["nitf", "newsml-g2", "newsml1", "feed", "dpa-digitalwires", "ninjs", "iptc7901", "anpa1312", "agency-copy"]

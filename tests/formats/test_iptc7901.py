@@ -8,12 +8,11 @@ are read where they lie in the corpus, and checked against the JSON they were ma
 from __future__ import annotations
 
 import datetime as dt
-import os
 import random
 import re
-from pathlib import Path
 
 import pytest
+from corpus import CORPUS, fixtures, only, utc
 from ninjs import assert_clean as ninjs_clean
 from ninjs import assert_read_or_refused
 
@@ -21,9 +20,7 @@ from wiredesk.formats import Context, FormatError, anpa1312, dpa_digitalwires, i
 from wiredesk.formats.text import repair_mojibake
 from wiredesk.story import Dateline, Subject, WireStory
 
-REPO = Path(__file__).resolve().parents[2]
-FIXTURES = REPO / "tests" / "fixtures" / "iptc7901"
-CORPUS = Path(os.environ.get("WIREDESK_CORPUS") or REPO.parent / "shared" / "corpus")
+FIXTURES, fixture = fixtures("iptc7901")
 DPA = CORPUS / "agency-samples" / "dpa-digitalwires-to-iptc7901"
 DPA_PAIRS = sorted(path.stem for path in (DPA / "output").glob("*.iptc"))
 RECEIVED = dt.datetime(2026, 11, 25, 9, 30, tzinfo=dt.UTC)
@@ -33,18 +30,12 @@ REFUSED = {"7901-no-stx.txt"}
 READABLE = sorted(p.name for p in FIXTURES.iterdir() if p.name not in REFUSED)
 
 
-def fixture(name: str) -> bytes:
-    return (FIXTURES / name).read_bytes()
-
-
 def parse(data: bytes, received: dt.datetime = RECEIVED, source: str = "xyz") -> list[WireStory]:
     return iptc7901.parse(data, Context(source=source, received=received))
 
 
 def parse_one(data: bytes, received: dt.datetime = RECEIVED, source: str = "xyz") -> WireStory:
-    stories = parse(data, received, source)
-    assert len(stories) == 1
-    return stories[0]
+    return only(parse(data, received, source))
 
 
 def assert_clean(story: WireStory) -> None:
@@ -80,10 +71,6 @@ def damaged(data: bytes, seed: int, count: int = 60) -> list[bytes]:
 
 def words(paragraphs: list[str]) -> str:
     return " ".join(" ".join(paragraphs).split())
-
-
-def utc(*args) -> dt.datetime:
-    return dt.datetime(*args, tzinfo=dt.UTC)
 
 
 # --- one fixture per case -------------------------------------------------------------------------

@@ -9,20 +9,17 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import os
 import socket
-from pathlib import Path
 
 import pytest
+from corpus import CORPUS, REPO, fixtures, only
 from ninjs import ninjs_errors
 
 from wiredesk import formats
 from wiredesk.formats import Context, FormatError, newsml1
 from wiredesk.story import Dateline, Subject, WireStory
 
-REPO = Path(__file__).resolve().parents[2]
-FIXTURES = REPO / "tests" / "fixtures" / "newsml1"
-CORPUS = Path(os.environ.get("WIREDESK_CORPUS") or REPO.parent / "shared" / "corpus")
+FIXTURES, fixture = fixtures("newsml1")
 AFP = CORPUS / "agency-samples" / "iptc-newsinjson" / "afp.com_newsml1.2_sample.xml"
 
 RECEIVED = dt.datetime(2026, 3, 5, 9, 30, tzinfo=dt.UTC)
@@ -39,18 +36,12 @@ READABLE = [
 REFUSED = ["newsml1-photo-only.xml"]
 
 
-def fixture(name: str) -> bytes:
-    return (FIXTURES / name).read_bytes()
-
-
 def parse(data: bytes) -> list[WireStory]:
     return newsml1.parse(data, CONTEXT)
 
 
 def parse_one(data: bytes) -> WireStory:
-    stories = parse(data)
-    assert len(stories) == 1
-    return stories[0]
+    return only(parse(data))
 
 
 def test_every_fixture_file_is_tested():

@@ -8,20 +8,17 @@ they lie (../shared/corpus, or $WIREDESK_CORPUS).
 from __future__ import annotations
 
 import datetime as dt
-import os
 import re
-from pathlib import Path
 
 import pytest
+from corpus import CORPUS, fixtures, only
 from lxml import etree
 from ninjs import assert_no_mojibake, ninjs_errors
 
 from wiredesk.formats import Context, FormatError, newsml_g2
 from wiredesk.story import Dateline, Subject, WireStory
 
-REPO = Path(__file__).resolve().parents[2]
-FIXTURES = REPO / "tests" / "fixtures" / "newsml-g2"
-CORPUS = Path(os.environ.get("WIREDESK_CORPUS") or REPO.parent / "shared" / "corpus")
+FIXTURES, fixture = fixtures("newsml-g2")
 RECEIVED = dt.datetime(2026, 4, 12, 9, 0, tzinfo=dt.UTC)
 CEST = dt.timezone(dt.timedelta(hours=2))
 
@@ -39,18 +36,12 @@ REASONS = re.compile(
 )
 
 
-def fixture(name: str) -> bytes:
-    return (FIXTURES / name).read_bytes()
-
-
 def parse(data: bytes, source: str = "hpw") -> list[WireStory]:
     return newsml_g2.parse(data, Context(source=source, received=RECEIVED))
 
 
 def parse_one(data: bytes, source: str = "hpw") -> WireStory:
-    stories = parse(data, source)
-    assert len(stories) == 1
-    return stories[0]
+    return only(parse(data, source))
 
 
 # --- one file per case ----------------------------------------------------------------------

@@ -10,20 +10,18 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import json
-import os
 import random
 from pathlib import Path
 
 import pytest
+from corpus import CORPUS, REPO, fixtures, only
 from ninjs import assert_clean, assert_read_or_refused
 
 from wiredesk.formats import Context, FormatError, Head, agency_copy, anpa1312, dpa_digitalwires, iptc7901, ninjs
 from wiredesk.formats.ninjs import html_paragraphs
 from wiredesk.story import Dateline, Subject, WireStory
 
-REPO = Path(__file__).resolve().parents[2]
-FIXTURES = REPO / "tests" / "fixtures" / "ninjs"
-CORPUS = Path(os.environ.get("WIREDESK_CORPUS") or REPO.parent / "shared" / "corpus")
+FIXTURES, fixture = fixtures("ninjs")
 CORPUS_FILES = sorted(
     p for folder in ("examples", "doc-examples", "test_suite") for p in (CORPUS / "ninjs" / folder).rglob("*.json")
 )
@@ -39,18 +37,12 @@ READABLE = sorted(p.name for p in FIXTURES.iterdir() if p.name not in REFUSED)
 CET = dt.timezone(dt.timedelta(hours=1))
 
 
-def fixture(name: str) -> bytes:
-    return (FIXTURES / name).read_bytes()
-
-
 def parse(data: bytes, source: str = "xyz") -> list[WireStory]:
     return ninjs.parse(data, Context(source=source, received=RECEIVED))
 
 
 def parse_one(data: bytes) -> WireStory:
-    stories = parse(data)
-    assert len(stories) == 1
-    return stories[0]
+    return only(parse(data))
 
 
 # --- one fixture per case -------------------------------------------------------------------------

@@ -8,18 +8,15 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import os
-from pathlib import Path
 
 import pytest
+from corpus import CORPUS, fixtures, only
 from ninjs import assert_no_mojibake, ninjs_errors
 
 from wiredesk.formats import Context, FormatError, markup, nitf, xml
 from wiredesk.story import Dateline, Subject, WireStory
 
-REPO = Path(__file__).resolve().parents[2]
-FIXTURES = REPO / "tests" / "fixtures" / "nitf"
-CORPUS = Path(os.environ.get("WIREDESK_CORPUS") or REPO.parent / "shared" / "corpus")
+FIXTURES, fixture = fixtures("nitf")
 RECEIVED = dt.datetime(2026, 4, 12, 9, 0, tzinfo=dt.UTC)
 
 # Fixtures that are refused, each for the reason its name gives.
@@ -31,14 +28,8 @@ REFUSED = {
 }
 
 
-def fixture(name: str) -> bytes:
-    return (FIXTURES / name).read_bytes()
-
-
 def parse_one(data: bytes, source: str = "hpw") -> WireStory:
-    stories = nitf.parse(data, Context(source=source, received=RECEIVED))
-    assert len(stories) == 1
-    return stories[0]
+    return only(nitf.parse(data, Context(source=source, received=RECEIVED)))
 
 
 # --- one file per case ----------------------------------------------------------------------

@@ -3,16 +3,14 @@
 from __future__ import annotations
 
 import datetime as dt
-import os
-from pathlib import Path
 
 import pytest
+from corpus import CORPUS
 
 from wiredesk import formats
 from wiredesk.formats import Context, FormatError, dpa_digitalwires, iptc7901
 from wiredesk.formats.times import parse_time
 
-CORPUS = Path(os.environ.get("WIREDESK_CORPUS") or Path(__file__).resolve().parents[3] / "shared" / "corpus")
 DPA = CORPUS / "agency-samples" / "dpa-digitalwires-to-iptc7901"
 BERLIN = Context(source="dpa", zone="Europe/Berlin")
 NOON_IN_BERLIN_SUMMER = dt.datetime(2024, 7, 1, 10, 0, tzinfo=dt.UTC)

@@ -8,14 +8,12 @@ from a file name: every format scores them and the highest score wins.
 from __future__ import annotations
 
 import codecs
-import datetime as dt
 import io
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from email.parser import BytesHeaderParser
 from email.policy import compat32
 from typing import Literal, Protocol, runtime_checkable
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from lxml import etree
 
@@ -33,25 +31,11 @@ from wiredesk.formats import (
     nitf,
     xml,
 )
+from wiredesk.formats.context import Context
 from wiredesk.formats.errors import FormatError
 from wiredesk.story import WireStory
 
 __all__ = ["FORMATS", "Context", "Format", "FormatError", "Head", "detect", "parse"]
-
-
-@dataclass(frozen=True)
-class Context:
-    """What a format may need to know besides the bytes."""
-
-    source: str = "wire"  # the source's slug: part of the uris built for id-less formats
-    received: dt.datetime = field(default_factory=lambda: dt.datetime.now(dt.UTC))
-    zone: str = "UTC"  # the source's time zone (IANA name), for times written without an offset
-
-    def __post_init__(self):
-        try:
-            ZoneInfo(self.zone)
-        except (ValueError, ZoneInfoNotFoundError):
-            raise FormatError(f"unknown time zone {self.zone!r}: use an IANA name such as Europe/Berlin") from None
 
 
 _UTF16_BOMS = (codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)

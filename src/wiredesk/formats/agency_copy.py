@@ -15,14 +15,19 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from typing import TYPE_CHECKING, TypedDict
 from zoneinfo import ZoneInfo
 
 from wiredesk.formats import text
+from wiredesk.formats.context import Context
 from wiredesk.formats.conventions import Routing, reference_keys, split_notes, strip_routing
 from wiredesk.formats.errors import FormatError
 from wiredesk.formats.shared import DATELINE, copy_uri, derive_headline, split_dateline
 from wiredesk.formats.times import YEARS
 from wiredesk.story import Subject, WireStory
+
+if TYPE_CHECKING:  # the package, which imports this module, defines Head
+    from wiredesk.formats import Head
 
 # Field names are lower case, as feeds write them: "Category 4 storm..." is a headline.
 _DATE_FIELD = re.compile(r"\A[ \t]*date[ \t]*:?[ \t]+(\d{4}-\d{2}-\d{2})\b[ \t]*\n?")
@@ -30,7 +35,7 @@ _CATEGORY_FIELD = re.compile(r"\A[ \t]*category[ \t]*:?[ \t]+([^\n]+?)[ \t]*(?:\
 _BLANK_LINE = re.compile(r"\n[ \t]*\n")
 
 
-def parse(data: bytes, context) -> list[WireStory]:
+def parse(data: bytes, context: Context) -> list[WireStory]:
     body = text.unix_newlines(text.decode(data))
     fields, body = _read_fields(body)
     blocks = [b.strip("\n") for b in _BLANK_LINE.split(body)]
@@ -58,7 +63,7 @@ def parse(data: bytes, context) -> list[WireStory]:
 
     derived = headline is None
     # Prefixes come off before the uri is made of the headline: "REFILE-" copy is the same story.
-    headline, routing = (derive_headline(lede), Routing()) if derived else strip_routing(headline)
+    headline, routing = (derive_headline(lede), Routing()) if headline is None else strip_routing(headline)
     subjects = (
         [Subject(name=fields["category"], literal=f"category:{fields['category']}")] if "category" in fields else []
     )
@@ -98,7 +103,7 @@ def _code_lines(block: str) -> tuple[list[str], str]:
     return codes, "\n".join(lines)
 
 
-def _first_created(day: dt.date | None, context) -> dt.datetime:
+def _first_created(day: dt.date | None, context: Context) -> dt.datetime:
     """The date field says which day the agency filed the copy: when that is before the day it was
     received (in the source's zone), the story was published then, not on receipt."""
     zone = ZoneInfo(context.zone)
@@ -107,7 +112,7 @@ def _first_created(day: dt.date | None, context) -> dt.datetime:
     return context.received
 
 
-def _advisory_only(notes: list[str], fields: dict, context) -> WireStory:
+def _advisory_only(notes: list[str], fields: _Fields, context: Context) -> WireStory:
     """Copy that only talks to editors: kept as a story with no text, which is never an article."""
     story_date = fields.get("date") or context.received.date()
     headline = derive_headline(notes[0])
@@ -123,8 +128,15 @@ def _advisory_only(notes: list[str], fields: dict, context) -> WireStory:
     )
 
 
-def _read_fields(body: str) -> tuple[dict, str]:
-    fields: dict = {}
+class _Fields(TypedDict, total=False):
+    """The fields copy may open with, each at most once."""
+
+    date: dt.date
+    category: str
+
+
+def _read_fields(body: str) -> tuple[_Fields, str]:
+    fields: _Fields = {}
     while True:
         if "date" not in fields and (m := _DATE_FIELD.match(body)):
             try:
@@ -162,7 +174,7 @@ def _looks_like_headline(first: str, second: str) -> bool:
 NAME = "agency-copy"
 
 
-def score(data: bytes, head) -> float:
+def score(data: bytes, head: Head) -> float:
     """A little for any text that is not markup, JSON or an e-mail: plain copy has no mark of its
     own, so every format that finds its own in the bytes comes first."""
     return 0.1 if head.kind == "text" else 0.0

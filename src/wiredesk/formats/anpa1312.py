@@ -22,14 +22,20 @@ Keyword, versions, kills, notes, encodings and the uri follow the IPTC 7901 rule
 
 from __future__ import annotations
 
+import datetime as dt
 import re
+from typing import TYPE_CHECKING
 
+from wiredesk.formats.context import Context
 from wiredesk.formats.conventions import is_note, reference_keys
 from wiredesk.formats.iptc7901 import Heading, Marks, build_story, decode_wire, paragraphs_of, split_messages
 from wiredesk.formats.shared import date_in_year
 from wiredesk.formats.text import without
 from wiredesk.formats.times import parse_time
 from wiredesk.story import WireStory
+
+if TYPE_CHECKING:  # the package, which imports this module, defines Head
+    from wiredesk.formats import Head
 
 _SNIFF = re.compile(
     rb"[\x00\x16\s]*\x01[ \t]*[A-Za-z]\d{4}[^\n]*\n"
@@ -58,14 +64,14 @@ def sniff(data: bytes) -> bool:
     return _SNIFF.match(data[:512]) is not None
 
 
-def parse(data: bytes, context) -> list[WireStory]:
+def parse(data: bytes, context: Context) -> list[WireStory]:
     return [
         _story(header, text, trailer, context)
         for header, text, trailer in split_messages(decode_wire(data, keep=_DC2.encode()))
     ]
 
 
-def _story(header: str, text: str, trailer: str, context) -> WireStory:
+def _story(header: str, text: str, trailer: str, context: Context) -> WireStory:
     tabular = _DC2 in header
     lines = [line for line in header.replace(_DC2, "").split("\n") if line.strip()]
     fields = next((m for line in lines[1:] if (m := _FIELDS.match(line))), None)
@@ -150,14 +156,14 @@ def _ascii_typography(text: str) -> str:
     return text
 
 
-def _sent_at(trailer: str, zone: str):
+def _sent_at(trailer: str, zone: str) -> dt.datetime | None:
     for line in trailer.split("\n"):
         if m := _STAMP.match(line.strip()):
             return _time(m, zone)
     return None
 
 
-def _time(m: re.Match, zone: str):
+def _time(m: re.Match[str], zone: str) -> dt.datetime | None:
     stamp = f"20{m.group('year')}-{m.group('month')}-{m.group('day')}T{m.group('hour')}:{m.group('minute')}"
     return parse_time(stamp + ("Z" if m.group("zone") in ("GMT", "UTC") else ""), zone)
 
@@ -165,6 +171,6 @@ def _time(m: re.Match, zone: str):
 NAME = "anpa1312"
 
 
-def score(data: bytes, head) -> float:
+def score(data: bytes, head: Head) -> float:
     """1 for SOH and an ANPA header (see sniff)."""
     return 1.0 if sniff(data) else 0.0

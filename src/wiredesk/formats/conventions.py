@@ -28,7 +28,7 @@ import re
 from collections import Counter
 
 from wiredesk.formats.shared import ID_LESS_FORMATS, derive_headline, lede_without_dateline, read_dateline, slug
-from wiredesk.story import WireStory
+from wiredesk.story import Subject, WireStory
 
 # --- notes to editors -------------------------------------------------------------------------
 
@@ -108,7 +108,8 @@ def is_sign_off(line: str) -> bool:
 
 def split_notes(paragraphs: list[str]) -> tuple[list[str], list[str]]:
     """The paragraphs for readers, and the notes to editors among them, sign-offs included."""
-    kept, notes = [], []
+    kept: list[str] = []
+    notes: list[str] = []
     for number, paragraph in enumerate(paragraphs):
         if _NOTES_SECTION.match(paragraph):
             notes.extend(paragraphs[number:])
@@ -219,7 +220,7 @@ _NOTICE_MAX = 800
 def kill_headline(headline: str) -> bool:
     # The word must stand alone, before a separator or at the end: "KILL BILL 3 OPENS" is a headline.
     m = _KILL_HEADLINE.match(headline)
-    return bool(m) and m.group("after") is not None
+    return m is not None and m.group("after") is not None
 
 
 def says_kill(text: str) -> bool:
@@ -264,7 +265,9 @@ _NOT_FOR_PUBLICATION = re.compile(
 )
 
 
-def is_advisory(headline: str, derived: bool, slugline: str | None, genres, ednote: str, paragraphs: list[str]) -> bool:
+def is_advisory(
+    headline: str, derived: bool, slugline: str | None, genres: list[Subject], ednote: str, paragraphs: list[str]
+) -> bool:
     """Whether an item is an advisory, by its headline, slug, genre, notes or own words."""
     if _ADVISORY_HEADLINE.match(headline) and not derived:
         return True

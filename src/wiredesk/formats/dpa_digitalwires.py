@@ -20,13 +20,18 @@ list (the API's answer).
 from __future__ import annotations
 
 import re
+from typing import TYPE_CHECKING, Any
 
+from wiredesk.formats.context import Context
 from wiredesk.formats.errors import FormatError
 from wiredesk.formats.markup import html_paragraphs
 from wiredesk.formats.ninjs import load_json
 from wiredesk.formats.shared import VERSION_MAX, id_uri, read_dateline
 from wiredesk.formats.times import parse_time
 from wiredesk.story import Subject, WireStory
+
+if TYPE_CHECKING:  # the package, which imports this module, defines Head
+    from wiredesk.formats import Head
 
 NAME = "dpa-digitalwires"
 _SIGNALS = {"sig:update": "update", "sig:correction": "correction"}
@@ -43,18 +48,20 @@ _MARKER = re.compile(
 _EDNOTE_ROLES = ("dpaednoterole:editorialnote", "dpaednoterole:picture", "dpaednoterole:embargo")
 
 
-def score(data: bytes, head) -> float:
+def score(data: bytes, head: Head) -> float:
     """1 for JSON whose (first) entry names the digitalwires format or has dpa's article_html;
     the other field names it shares with ninjs say nothing."""
     entries = _entries(head.json)
     entry = head.json if entries is None else next((e for e in entries if isinstance(e, dict)), None)
     if not isinstance(entry, dict):
         return 0.0
-    declared = entry.get("format") if isinstance(entry.get("format"), str) else ""
-    return 1.0 if declared.startswith("digitalwires@") or "article_html" in entry else 0.0
+    declared = entry.get("format")
+    return (
+        1.0 if (isinstance(declared, str) and declared.startswith("digitalwires@")) or "article_html" in entry else 0.0
+    )
 
 
-def parse(data: bytes, context) -> list[WireStory]:
+def parse(data: bytes, context: Context) -> list[WireStory]:
     doc = load_json(data)
     entries = _entries(doc)
     if entries is None:
@@ -64,15 +71,15 @@ def parse(data: bytes, context) -> list[WireStory]:
     return [_story(entry, context, f"entry {number}") for number, entry in enumerate(entries, start=1)]
 
 
-def _entries(doc) -> list | None:
+def _entries(doc: object) -> list[Any] | None:
     """The entries of a document that lists them, alone or as the API's "entries"; None when the
     document is one entry."""
-    if isinstance(doc, dict) and isinstance(doc.get("entries"), list):
-        return doc["entries"]
+    if isinstance(doc, dict) and isinstance(entries := doc.get("entries"), list):
+        return entries
     return doc if isinstance(doc, list) else None
 
 
-def _story(entry, context, where: str) -> WireStory:
+def _story(entry: object, context: Context, where: str) -> WireStory:
     if not isinstance(entry, dict):
         raise FormatError(f"{where} is not a JSON object")
     uri = _string(entry.get("urn"))
@@ -161,7 +168,7 @@ def _unmarked_start(paragraphs: list[str], priorities: list[int]) -> list[str]:
     return []
 
 
-def _slugline(entry: dict) -> str | None:
+def _slugline(entry: dict[str, Any]) -> str | None:
     """dpa's 7901 keyword line: subjects and places (places first outside German), then keywords,
     joined by "/" for as long as the line stays under 69 characters."""
     names = [_list(entry.get(key)) for key in ("dpasubject_names", "geosubject_names", "keyword_names")]
@@ -173,18 +180,18 @@ def _slugline(entry: dict) -> str | None:
     return slugline or None
 
 
-def _concept(category: dict) -> Subject:
+def _concept(category: dict[str, Any]) -> Subject:
     # dpa's qcodes ("medtop:20000651") are QCodes, not URIs: kept as the literal.
     return Subject(name=category["name"], literal=_string(category.get("qcode")))
 
 
-def _int(value) -> int | None:
+def _int(value: object) -> int | None:
     return value if isinstance(value, int) and not isinstance(value, bool) else None
 
 
-def _list(value) -> list:
+def _list(value: object) -> list[Any]:
     return value if isinstance(value, list) else []
 
 
-def _string(value) -> str | None:
+def _string(value: object) -> str | None:
     return value.strip() if isinstance(value, str) and value.strip() else None

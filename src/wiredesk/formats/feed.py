@@ -21,17 +21,24 @@ import datetime as dt
 import io
 import logging
 import re
+from typing import TYPE_CHECKING, Any
 
 import feedparser
 from lxml import etree
 
 from wiredesk.formats import markup, xml
+from wiredesk.formats.context import Context
 from wiredesk.formats.errors import FormatError
 from wiredesk.formats.shared import derive_headline, id_uri, split_dateline
 from wiredesk.formats.times import impossible_offset, in_range, parse_time
 from wiredesk.story import Subject, WireStory
 
+if TYPE_CHECKING:  # the package, which imports this module, defines Head
+    from wiredesk.formats import Head
+
 log = logging.getLogger(__name__)
+# What feedparser gives for the feed, an entry and its parts: FeedParserDict, a dict (feedparser is untyped).
+_Entry = dict[str, Any]
 
 ATOM_NS = ("http://www.w3.org/2005/Atom", "http://purl.org/atom/ns#")
 RDF_NS = "http://www.w3.org/1999/02/22-rdf-syntax-ns#"
@@ -43,14 +50,15 @@ _EMPTY_BRACKETS = re.compile(r"\(\s*\)")
 _BLANK_LINE = re.compile(r"\n[ \t]*\n")
 
 
-def parse(data: bytes, context) -> list[WireStory]:
+def parse(data: bytes, context: Context) -> list[WireStory]:
     root = xml.load(data)
     if not _is_feed(root):
         raise FormatError(f"the XML root is <{xml.local(root.tag)}>, not an RSS, RDF or Atom feed")
     parsed = feedparser.parse(io.BytesIO(data), resolve_relative_uris=False, sanitize_html=False)
     # RSS says nothing of whether a title is markup, and feeds do put entities and tags in them.
     html_titles = not parsed.get("version", "").startswith("atom")
-    stories, problems = [], []
+    stories: list[WireStory] = []
+    problems: list[str] = []
     for number, entry in enumerate(parsed.entries, start=1):
         try:
             stories.append(_story(entry, parsed.feed, context, html_titles))
@@ -61,8 +69,13 @@ def parse(data: bytes, context) -> list[WireStory]:
         raise FormatError("; ".join(problems) if problems else "the feed has no entries")
     # Feeds list the newest first, and Atom may carry several versions of one entry: the desk
     # numbers versions in the order it meets them, so the oldest must come first.
-    stories.sort(key=lambda story: story.versioncreated)
+    stories.sort(key=_versioncreated)
     return stories
+
+
+def _versioncreated(story: WireStory) -> dt.datetime:
+    assert story.versioncreated is not None  # _story always gives one
+    return story.versioncreated
 
 
 def _is_feed(root: etree._Element) -> bool:
@@ -74,7 +87,7 @@ def _is_feed(root: etree._Element) -> bool:
     return name == "RDF" and namespace == RDF_NS and any(ns in RSS_RDF_NS for ns in root.nsmap.values())
 
 
-def _story(entry, feed, context, html_titles: bool) -> WireStory:
+def _story(entry: _Entry, feed: _Entry, context: Context, html_titles: bool) -> WireStory:
     uri = _uri(entry, context)
     paragraphs, body_language = _body(entry)
     published, updated = _time(entry, "published", context.zone), _time(entry, "updated", context.zone)
@@ -85,7 +98,7 @@ def _story(entry, feed, context, html_titles: bool) -> WireStory:
 
     headline = _headline(entry.get("title_detail"), html_titles)
     derived = headline is None
-    if derived:
+    if headline is None:
         text = next((p for p in [lede, *paragraphs[1:]] if p.strip()), None)
         if text is None:
             raise FormatError("the entry has neither a title nor text")
@@ -107,7 +120,7 @@ def _story(entry, feed, context, html_titles: bool) -> WireStory:
     )
 
 
-def _uri(entry, context) -> str:
+def _uri(entry: _Entry, context: Context) -> str:
     for key in ("id", "link"):
         value = (entry.get(key) or "").strip()
         if value:
@@ -115,10 +128,11 @@ def _uri(entry, context) -> str:
     raise FormatError("the entry has no id, guid or link to tell it apart from others")
 
 
-def _body(entry) -> tuple[list[str], str | None]:
+def _body(entry: _Entry) -> tuple[list[str], str | None]:
     """The paragraphs of the fullest text the entry offers, and that text's language."""
     candidates = [*entry.get("content", []), *([entry["summary_detail"]] if entry.get("summary_detail") else [])]
-    best, language = [], None
+    best: list[str] = []
+    language: str | None = None
     for candidate in candidates:
         paragraphs = _paragraphs(candidate.get("value") or "", candidate.get("type") or "text/html")
         if sum(map(len, paragraphs)) > sum(map(len, best)):
@@ -138,7 +152,7 @@ def _plain(value: str | None) -> str | None:
     return value or None
 
 
-def _headline(detail, html_titles: bool) -> str | None:
+def _headline(detail: _Entry | None, html_titles: bool) -> str | None:
     if not detail or not (detail.get("value") or "").strip():
         return None
     value = detail["value"]
@@ -147,21 +161,22 @@ def _headline(detail, html_titles: bool) -> str | None:
     return _plain(value)
 
 
-def _time(entry, key: str, zone: str) -> dt.datetime | None:
+def _time(entry: _Entry, key: str, zone: str) -> dt.datetime | None:
     # dict.get: feedparser's own get() answers `updated` with `published` (and a warning).
     raw = dict.get(entry, key)
     value = parse_time(raw, zone)
     # A date only feedparser can read; it gives it in UTC. It also reads a time whose offset no
     # clock has, moved by that many hours, and a date of twenty digits as some year: no time.
     if value is None and (parsed := dict.get(entry, f"{key}_parsed")) and not impossible_offset(raw):
+        year, month, day, hour, minute, second = parsed[:6]
         try:
-            value = in_range(dt.datetime(*parsed[:6], tzinfo=dt.UTC))
+            value = in_range(dt.datetime(year, month, day, hour, minute, second, tzinfo=dt.UTC))
         except ValueError:  # a leap second
             return None
     return value
 
 
-def _by(entry) -> str | None:
+def _by(entry: _Entry) -> str | None:
     authors = entry.get("authors") or []
     if len(authors) > 1:
         names: list[str] = []
@@ -181,7 +196,7 @@ def _by(entry) -> str | None:
     return _plain(name) or _plain(raw)
 
 
-def _subjects(entry) -> list[Subject]:
+def _subjects(entry: _Entry) -> list[Subject]:
     subjects: list[Subject] = []
     for tag in entry.get("tags", []):
         term = _plain(tag.get("term"))
@@ -196,6 +211,6 @@ def _subjects(entry) -> list[Subject]:
 NAME = "feed"
 
 
-def score(data: bytes, head) -> float:
+def score(data: bytes, head: Head) -> float:
     """1 for XML whose root is an RSS 2.0 <rss>, an RSS 1.0 <RDF> or an Atom <feed>."""
     return 1.0 if head.root in ("rss", "RDF", "feed") else 0.0

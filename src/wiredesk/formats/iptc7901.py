@@ -29,13 +29,18 @@ import datetime as dt
 import functools
 import re
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
+from wiredesk.formats.context import Context
 from wiredesk.formats.conventions import Routing, is_note, kill_headline, reference_keys, strip_routing
 from wiredesk.formats.errors import FormatError
 from wiredesk.formats.shared import copy_uri, derive_headline, read_dateline
 from wiredesk.formats.text import repair_mojibake, unix_newlines, without
 from wiredesk.formats.times import parse_time
 from wiredesk.story import Subject, WireStory
+
+if TYPE_CHECKING:  # the package, which imports this module, defines Head
+    from wiredesk.formats import Head
 
 _HEADER = re.compile(
     r"[ \t]*(?P<service>[A-Za-z][A-Za-z-]{0,9}?)(?P<number>\d{1,6})[ \t]+(?P<priority>\d)"
@@ -80,11 +85,11 @@ def sniff(data: bytes) -> bool:
     return _SNIFF.match(data[:512]) is not None
 
 
-def parse(data: bytes, context) -> list[WireStory]:
+def parse(data: bytes, context: Context) -> list[WireStory]:
     return [_story(header, text, trailer, context) for header, text, trailer in split_messages(decode_wire(data))]
 
 
-def _story(header: str, text: str, trailer: str, context) -> WireStory:
+def _story(header: str, text: str, trailer: str, context: Context) -> WireStory:
     header_line, *keyword_lines = [line.strip() for line in header.split("\n") if line.strip()] or [""]
     fields = _HEADER.match(header_line)
     marks = Marks()
@@ -356,7 +361,7 @@ class Marks:
 
     def take_notes(self, paragraphs: list[str]) -> list[str]:
         """The paragraphs for readers: advisories, and notes in brackets before the text, go to the notes."""
-        kept = []
+        kept: list[str] = []
         for paragraph in paragraphs:
             if not kept and _bracketed(paragraph):
                 self.read_note(paragraph[1:-1].strip())
@@ -504,7 +509,7 @@ def paragraphs_of(lines: list[str]) -> list[str]:
 def build_story(
     *,
     fmt: str,
-    context,
+    context: Context,
     marks: Marks,
     heading: Heading,
     paragraphs: list[str],
@@ -524,7 +529,7 @@ def build_story(
     # unless that paragraph opens with it, so one opening a later paragraph would show twice.
     dateline = read_dateline(paragraphs[0], story_date) if paragraphs else None
     headline, derived = heading.title, not heading.title
-    if derived:
+    if not headline:
         lede = paragraphs[0] if paragraphs else ""
         if dateline:
             lede = lede[len(dateline.text) :].lstrip(" \t-–—_:")
@@ -565,6 +570,6 @@ def build_story(
 NAME = "iptc7901"
 
 
-def score(data: bytes, head) -> float:
+def score(data: bytes, head: Head) -> float:
     """1 for SOH and a 7901 header (see sniff)."""
     return 1.0 if sniff(data) else 0.0

@@ -44,7 +44,7 @@ from dataclasses import dataclass
 import lxml.html
 from lxml import etree
 
-from wiredesk.formats.xml import name
+from wiredesk.formats.xml import children, name
 
 CELL_SEPARATOR = " | "
 
@@ -167,7 +167,7 @@ def _walk(
     skipped, paragraphs_, containers = vocabulary.skipped, vocabulary.paragraphs, vocabulary.containers
     texts = _html_texts if vocabulary.collapse_spaces else _xml_texts
     blocks = False
-    for child in element[:]:
+    for child in children(element):
         tag = name(child.tag)
         if not tag:  # a comment, or an entity that a DTD-era document leaves undeclared
             if loose_text and isinstance(child, etree._Entity):
@@ -231,7 +231,7 @@ def _gather(element: etree._Element, vocabulary: Vocabulary, parts: list[str]) -
     holds_blocks = False
     if text := element.text:
         parts.append(text)
-    for child in element[:]:
+    for child in children(element):
         tag = name(child.tag)
         if not tag:
             if isinstance(child, etree._Entity):
@@ -255,25 +255,26 @@ def _gather(element: etree._Element, vocabulary: Vocabulary, parts: list[str]) -
 def _entity(entity: etree._Entity) -> str:
     # Only a DTD-era document can hold an undeclared entity (xml.load refuses declarations), and
     # the DTDs of news formats take their names from HTML's. Unknown names stay as written.
-    return html.entities.html5.get(f"{entity.name};", entity.text)
+    written: str = entity.text  # "&name;", as the copy has it
+    return html.entities.html5.get(f"{entity.name};", written)
 
 
 def _table(table: etree._Element, vocabulary: Vocabulary, out: list[str]) -> None:
-    for child in table[:]:
+    for child in children(table):
         tag = name(child.tag)
         if tag == "caption":
             out.extend(paragraphs(child, vocabulary))
         elif tag == "tr":
             _row(child, vocabulary, out)
         elif tag in _ROW_GROUPS:
-            for row in child[:]:
+            for row in children(child):
                 if name(row.tag) == "tr":
                     _row(row, vocabulary, out)
 
 
 def _row(row: etree._Element, vocabulary: Vocabulary, out: list[str]) -> None:
     cells = []
-    for cell in row[:]:
+    for cell in children(row):
         if name(cell.tag) in _CELLS:
             if len(cell):
                 parts: list[str] = []
@@ -313,7 +314,8 @@ def _html_texts(text: str) -> list[str]:
 
 
 def _at_breaks(text: str, spaces: str | None) -> list[str]:
-    texts, lines = [], []
+    texts: list[list[str]] = []
+    lines: list[str] = []
     for piece in text.split(_BREAK):
         if line := piece.strip(" \t"):
             lines.append(line)
@@ -369,19 +371,21 @@ def html_paragraphs(value: str, *, keep_titles: bool = False) -> list[str]:
     root = _html(value)
     if root is not None and len(root) == 0 and holds_markup(root.text or ""):
         # Markup escaped twice: after one round of decoding it is still markup.
-        root = _html(root.text)
+        root = _html(root.text or "")
     return [unescape(text) for text in paragraphs(root, HTML_TITLE if keep_titles else HTML)]
 
 
 def _html(value: str) -> etree._Element | None:
     value = _BARE_AMPERSAND.sub("&amp;", value)
     try:
-        return lxml.html.fragment_fromstring(value, create_parent="div")
+        fragment: etree._Element = lxml.html.fragment_fromstring(value, create_parent="div")
+        return fragment
     except (etree.ParserError, ValueError, AssertionError):
         # The fragment parser gives up on some broken pages ("too many bodies"); the page
         # parser takes them.
         try:
-            return lxml.html.document_fromstring(value)
+            page: etree._Element = lxml.html.document_fromstring(value)
+            return page
         except (etree.ParserError, ValueError):
             return None
 
@@ -391,5 +395,5 @@ def unescape(text: str) -> str:
     return _ENTITY.sub(_unescaped, text) if "&" in text else text
 
 
-def _unescaped(match: re.Match) -> str:
+def _unescaped(match: re.Match[str]) -> str:
     return html.unescape(match.group())

@@ -18,15 +18,20 @@ from __future__ import annotations
 import datetime as dt
 import functools
 import re
+from typing import TYPE_CHECKING, cast
 
 from lxml import etree
 
 from wiredesk.formats import nitf, xml
+from wiredesk.formats.context import Context
 from wiredesk.formats.errors import FormatError
 from wiredesk.formats.markup import inline_text
 from wiredesk.formats.shared import VERSION_MAX, derive_headline, id_uri, split_dateline, whole_number
 from wiredesk.formats.times import parse_time
 from wiredesk.story import Dateline, Subject, WireStory
+
+if TYPE_CHECKING:  # the package, which imports this module, defines Head
+    from wiredesk.formats import Head
 
 _XML_LANG = "{http://www.w3.org/XML/1998/namespace}lang"
 
@@ -65,7 +70,7 @@ _SUBJECT_NAMES = {
 _SUBJECT_URI = "http://cv.iptc.org/newscodes/subjectcode/"
 
 
-def parse(data: bytes, context) -> list[WireStory]:
+def parse(data: bytes, context: Context) -> list[WireStory]:
     root = xml.load(data)
     if xml.local(root.tag) != "NewsML":
         raise FormatError(f"the XML root is <{xml.local(root.tag)}>, not <NewsML>")
@@ -83,7 +88,7 @@ def parse(data: bytes, context) -> list[WireStory]:
     return stories
 
 
-def _story(item: etree._Element, context) -> WireStory:
+def _story(item: etree._Element, context: Context) -> WireStory:
     identifier = _find(item, "Identification/NewsIdentifier")
     if identifier is None:
         raise FormatError("no Identification/NewsIdentifier to tell the story apart")
@@ -116,7 +121,7 @@ def _story(item: etree._Element, context) -> WireStory:
 
     headline = _line(chain, "HeadLine") or inline.headline
     derived = headline is None
-    if derived:
+    if headline is None:
         if not paragraphs:
             raise FormatError("no HeadLine and no text to take one from")
         # A dateline run into the lede is not part of the sentence the headline is made from.
@@ -156,7 +161,7 @@ def _story(item: etree._Element, context) -> WireStory:
     )
 
 
-def _uri(identifier: etree._Element, revision: str | None, context) -> str:
+def _uri(identifier: etree._Element, revision: str | None, context: Context) -> str:
     public = inline_text(_find(identifier, "PublicIdentifier"))
     if public:
         # The public identifier ends with the revision (":2", or ":2A" for a partial update);
@@ -164,10 +169,10 @@ def _uri(identifier: etree._Element, revision: str | None, context) -> str:
         if revision:
             public = re.sub(rf":{re.escape(revision)}[NAU]?$", "", public)
         return id_uri(public, context.source, "id")
-    parts = [inline_text(_find(identifier, name)) for name in ("ProviderId", "DateId", "NewsItemId")]
-    if not all(parts):
+    provider, date, item = (inline_text(_find(identifier, name)) for name in ("ProviderId", "DateId", "NewsItemId"))
+    if not (provider and date and item):
         raise FormatError("the NewsIdentifier has neither a PublicIdentifier nor ProviderId, DateId and NewsItemId")
-    return id_uri("urn:newsml:" + ":".join(parts), context.source, "id")
+    return id_uri(f"urn:newsml:{provider}:{date}:{item}", context.source, "id")
 
 
 def _status(management: etree._Element, zone: str) -> tuple[str, dt.datetime | None]:
@@ -273,8 +278,8 @@ def _city(chain: list[etree._Element]) -> str | None:
     locations.sort(key=lambda location: location.get("HowPresent") != "Origin")
     for location in locations:
         for prop in _findall(location, "Property"):
-            if prop.get("FormalName") == "City" and (prop.get("Value") or "").strip():
-                return prop.get("Value").strip()
+            if prop.get("FormalName") == "City" and (city := (prop.get("Value") or "").strip()):
+                return city
     return None
 
 
@@ -337,12 +342,13 @@ def _keywords(chain: list[etree._Element]) -> list[str]:
 
 def _find(element: etree._Element, path: str) -> etree._Element | None:
     """The first element down a path of child names ("NewsLines/HeadLine"), or None."""
-    found = _path(path)(element)
+    found = _findall(element, path)
     return found[0] if found else None
 
 
 def _findall(element: etree._Element, path: str) -> list[etree._Element]:
-    return _path(path)(element)
+    # A path of element names selects elements; the stubs type what any XPath expression may give.
+    return cast("list[etree._Element]", _path(path)(element))
 
 
 @functools.cache
@@ -354,6 +360,6 @@ def _path(path: str) -> etree.XPath:
 NAME = "newsml1"
 
 
-def score(data: bytes, head) -> float:
+def score(data: bytes, head: Head) -> float:
     """1 for XML whose root is <NewsML>; NewsML-G2's roots are lower case and never match."""
     return 1.0 if head.root == "NewsML" else 0.0

@@ -42,10 +42,12 @@ import binascii
 import datetime as dt
 import re
 from collections import Counter
+from typing import TYPE_CHECKING
 
 from lxml import etree
 
 from wiredesk.formats import nitf, text, xml
+from wiredesk.formats.context import Context
 from wiredesk.formats.errors import FormatError
 from wiredesk.formats.markup import inline_text
 from wiredesk.formats.nitf import attribute, is_uri, urn_part
@@ -53,6 +55,9 @@ from wiredesk.formats.shared import VERSION_MAX, derive_headline, whole_number
 from wiredesk.formats.times import parse_time
 from wiredesk.formats.xml import Children, every, first, local
 from wiredesk.story import Subject, WireStory
+
+if TYPE_CHECKING:  # the package, which imports this module, defines Head
+    from wiredesk.formats import Head
 
 FORMAT = "newsml-g2"
 
@@ -78,7 +83,7 @@ _PLAIN_PARAGRAPH = re.compile(r"\n[ \t]*\n")
 _CORRECTION_LABEL = re.compile(r"(?i)correct(?:ion|ed)\s*[:\-–—]\s*")
 
 
-def parse(data: bytes, context) -> list[WireStory]:
+def parse(data: bytes, context: Context) -> list[WireStory]:
     root = xml.load(data)
     kind = xml.name(root.tag)
     if kind == "newsmessage":
@@ -108,7 +113,7 @@ def parse(data: bytes, context) -> list[WireStory]:
     raise FormatError("nothing to publish in the newsMessage: " + "; ".join(counted))
 
 
-def _story(item: etree._Element, context) -> WireStory:
+def _story(item: etree._Element, context: Context) -> WireStory:
     kind = xml.name(item.tag)
     if kind in _NOT_STORIES:
         raise FormatError(_NOT_STORIES[kind])
@@ -129,7 +134,7 @@ def _story(item: etree._Element, context) -> WireStory:
     headlines = content_meta.every("headline")
     headline = _main_headline(headlines) or inline.headline
     derived = headline is None
-    if derived:
+    if headline is None:
         if not paragraphs:
             raise FormatError(f"the newsItem {guid or '(without guid)'} has neither a headline nor body text")
         headline = derive_headline(paragraphs[0])
@@ -261,7 +266,8 @@ def _is_plain(contenttype: str | None) -> bool:
 
 
 def _plain_paragraphs(inline_data: etree._Element) -> list[str]:
-    content = "".join(inline_data.itertext())
+    # Text of a parsed document is str; lxml-stubs 0.5.1 says str or bytes.
+    content = "".join(inline_data.itertext())  # type: ignore[arg-type]
     if (inline_data.get("encoding") or "").lower() == "base64":
         try:
             content = text.decode(base64.b64decode(content))
@@ -331,11 +337,11 @@ def _concept(element: etree._Element, aliases: dict[str, str], language: str | N
 
 
 def _signals(elements: list[etree._Element]) -> list[str]:
-    signals = []
+    signals: list[str] = []
     for element in elements:
         qcode, uri = (attribute(element, "qcode") or "").lower(), attribute(element, "uri") or ""
         if qcode.startswith("sig:"):
-            signal = qcode.removeprefix("sig:")
+            signal: str | None = qcode.removeprefix("sig:")
         elif uri.startswith(_SIGNAL_SCHEME):
             signal = uri.removeprefix(_SIGNAL_SCHEME).strip("/").lower()
         else:
@@ -385,6 +391,6 @@ _G2_ROOTS = {
 }
 
 
-def score(data: bytes, head) -> float:
+def score(data: bytes, head: Head) -> float:
     """1 for XML whose root is a NewsML-G2 item, a newsMessage or a catalog."""
     return 1.0 if head.root in _G2_ROOTS else 0.0

@@ -21,7 +21,9 @@ from __future__ import annotations
 import json
 import re
 import sys
+from typing import TYPE_CHECKING, Any
 
+from wiredesk.formats.context import Context
 from wiredesk.formats.errors import FormatError
 from wiredesk.formats.markup import html_paragraphs
 from wiredesk.formats.shared import VERSION_MAX, derive_headline, id_uri, read_dateline
@@ -29,6 +31,9 @@ from wiredesk.formats.text import repair_mojibake, without
 from wiredesk.formats.times import parse_time
 from wiredesk.formats.xml import MAX_DEPTH
 from wiredesk.story import Dateline, Subject, WireStory
+
+if TYPE_CHECKING:  # the package, which imports this module, defines Head
+    from wiredesk.formats import Head
 
 # RFC 3986 absolute URI: a scheme, then only characters a URI may hold.
 _CHAR = r"(?:[A-Za-z0-9\-._~:/?@!$&'()*+,;=]|%[0-9A-Fa-f]{2})"
@@ -43,7 +48,7 @@ NAME = "ninjs"
 _FIELDS = {"guid", "headline", "headlines", "bodies", "versioncreated", "pubstatus", "standard", "$standard"}
 
 
-def score(data: bytes, head) -> float:
+def score(data: bytes, head: Head) -> float:
     """1 for JSON whose (first) item has a uri, the one field ninjs requires; 0.5 when it has
     only other ninjs fields, as Superdesk's items do, and as dpa's JSON does in part."""
     doc = _unwrapped(head.json)
@@ -56,7 +61,7 @@ def score(data: bytes, head) -> float:
     return 0.5 if any(key in _FIELDS or key.startswith(("body_", "headline_")) for key in keys) else 0.0
 
 
-def parse(data: bytes, context) -> list[WireStory]:
+def parse(data: bytes, context: Context) -> list[WireStory]:
     doc = _unwrapped(load_json(data))
     if isinstance(doc, dict):
         return [_story(doc, context, "the item")]
@@ -67,17 +72,17 @@ def parse(data: bytes, context) -> list[WireStory]:
     return [_story(item, context, f"item {number}") for number, item in enumerate(doc, start=1)]
 
 
-def _unwrapped(doc):
+def _unwrapped(doc: object) -> object:
     """The item, or the list of items, a document holds: an "items" or "data" list wraps several."""
     if isinstance(doc, dict) and "uri" not in doc:
         return next((doc[key] for key in ("items", "data") if isinstance(doc.get(key), list)), doc)
     return doc
 
 
-def _story(item, context, where: str) -> WireStory:
-    if not isinstance(item, dict):
+def _story(raw: object, context: Context, where: str) -> WireStory:
+    if not isinstance(raw, dict):
         raise FormatError(f"{where} is not a JSON object")
-    item = _lower(item)
+    item: dict[str, Any] = _lower(raw)
     # Superdesk's ninjs puts its item id (a tag: or urn:) in guid, as it has no web address yet.
     uri = _string(item.get("uri")) or _string(item.get("guid"))
     if not uri:
@@ -91,11 +96,12 @@ def _story(item, context, where: str) -> WireStory:
     descriptions = {_role(d): _string(d.get("value")) for d in _dicts(item.get("descriptions"))}
     located = _string(item.get("located"))
     near = (versioncreated or context.received).date()
-    if descriptions.get("dateline"):
+    dateline: Dateline | None
+    if dateline_text := descriptions.get("dateline"):
         originator = next(
             (_string(s.get("name")) for s in _dicts(item.get("infosources")) if _role(s) == "originator"), None
         )
-        dateline = Dateline(text=descriptions["dateline"], place=located, agency=originator)
+        dateline = Dateline(text=dateline_text, place=located, agency=originator)
     else:
         dateline = (read_dateline(paragraphs[0], near) if paragraphs else None) or (
             Dateline(text=located, place=located) if located else None
@@ -149,7 +155,7 @@ def _story(item, context, where: str) -> WireStory:
     )
 
 
-def _headlines(item: dict) -> tuple[str | None, bool, str | None]:
+def _headlines(item: dict[str, Any]) -> tuple[str | None, bool, str | None]:
     """The headline, whether the desk derived it (our own ninjs says so by role), the subheadline."""
     entries = [h for h in _dicts(item.get("headlines")) if _string(h.get("value"))]
     main = next(
@@ -167,14 +173,14 @@ def _headlines(item: dict) -> tuple[str | None, bool, str | None]:
     return None, False, subheadline
 
 
-def _headline_text(entry: dict) -> str:
+def _headline_text(entry: dict[str, Any]) -> str:
     value = entry["value"]
     if _is_markup(str(entry.get("contenttype") or ""), value):
         value = " ".join(" ".join(html_paragraphs(value, keep_titles=True)).split()) or value
     return " ".join(value.split())
 
 
-def _body(item: dict) -> list[str]:
+def _body(item: dict[str, Any]) -> list[str]:
     """Paragraphs of the first plain-text body, else of the first body with markup."""
     bodies = [
         (str(b.get("contenttype") or "").lower(), b["value"])
@@ -200,9 +206,9 @@ def _is_markup(contenttype: str, value: str) -> bool:
     return re.search(r"<[A-Za-z!/?]", value) is not None
 
 
-def _concepts(values) -> list[Subject]:
+def _concepts(values: object) -> list[Subject]:
     """Subjects or genres: 2.x name/uri/literal, 1.x name/scheme/code."""
-    concepts = []
+    concepts: list[Subject] = []
     for value in _dicts(values):
         code = value.get("code")
         code = str(code) if isinstance(code, (str, int)) and not isinstance(code, bool) and str(code).strip() else None
@@ -216,7 +222,7 @@ def _concepts(values) -> list[Subject]:
     return concepts
 
 
-def _lower(value):
+def _lower(value: Any) -> Any:
     if isinstance(value, dict):
         return {str(key).lower(): _lower(item) for key, item in value.items()}
     if isinstance(value, list):
@@ -224,19 +230,19 @@ def _lower(value):
     return value
 
 
-def _role(entry: dict) -> str | None:
+def _role(entry: dict[str, Any]) -> str | None:
     return entry.get("role") if isinstance(entry.get("role"), str) else None
 
 
-def _dicts(value) -> list[dict]:
+def _dicts(value: object) -> list[dict[str, Any]]:
     return [item for item in value if isinstance(item, dict)] if isinstance(value, list) else []
 
 
-def _string(value) -> str | None:
+def _string(value: object) -> str | None:
     return value.strip() if isinstance(value, str) and value.strip() else None
 
 
-def _number(value, low: int, high: int) -> int | None:
+def _number(value: object, low: int, high: int) -> int | None:
     """An integer from a number or a numeric string, when within bounds."""
     if isinstance(value, str) and re.fullmatch(r"[0-9]{1,9}", value.strip()):
         value = int(value)
@@ -259,7 +265,7 @@ class _Unpaired(Exception):
     """A string holds an unpaired surrogate: load_json finds where, for its reason."""
 
 
-def load_json(data: bytes):
+def load_json(data: bytes) -> Any:
     """The JSON document, its strings repaired where UTF-8 went through CP1252 on the way. UTF-8
     (with or without a byte-order mark), UTF-16 and UTF-32 as JSON allows; undeclared CP1252 or
     Latin-1, which some agencies send, read as such. NUL is taken out of strings. FormatError for
@@ -288,7 +294,7 @@ def load_json(data: bytes):
         ) from None
 
 
-def _repaired(value, depth: int):
+def _repaired(value: Any, depth: int) -> Any:
     if isinstance(value, str):
         # A surrogate is not ASCII, and most strings are, which Python knows without looking.
         if not value.isascii() and _SURROGATE.search(value):
@@ -306,7 +312,7 @@ def _repaired(value, depth: int):
     return value
 
 
-def _unpaired_at(value, path: str) -> str | None:
+def _unpaired_at(value: object, path: str) -> str | None:
     """Where the first string holding an unpaired surrogate is, as "headlines[0].value"."""
     if isinstance(value, str):
         return path if _SURROGATE.search(value) else None

@@ -42,17 +42,21 @@ import datetime as dt
 import re
 import unicodedata
 import urllib.parse
-from typing import NamedTuple
+from typing import TYPE_CHECKING, NamedTuple, TypeGuard
 
 from lxml import etree
 
 from wiredesk.formats import markup, xml
+from wiredesk.formats.context import Context
 from wiredesk.formats.errors import FormatError
 from wiredesk.formats.markup import clean, inline_text
 from wiredesk.formats.shared import VERSION_MAX, derive_headline, read_dateline, whole_number
 from wiredesk.formats.times import parse_time
 from wiredesk.formats.xml import Children, every, first, local
 from wiredesk.story import Dateline, Subject, WireStory
+
+if TYPE_CHECKING:  # the package, which imports this module, defines Head
+    from wiredesk.formats import Head
 
 FORMAT = "nitf"
 SUBJECT_CODES = "http://cv.iptc.org/newscodes/subjectcode/"
@@ -67,7 +71,7 @@ _STATUSES = {
 }
 
 
-def parse(data: bytes, context) -> list[WireStory]:
+def parse(data: bytes, context: Context) -> list[WireStory]:
     root = xml.load(data)
     if local(root.tag) != "nitf":
         raise FormatError(f"this is not NITF: the root element is <{local(root.tag)}>, not <nitf>")
@@ -78,7 +82,7 @@ def parse(data: bytes, context) -> list[WireStory]:
     top, paragraphs = read_body(document, place=attribute(docdata.first("evloc"), "city"))
     headline = top.headline
     derived = headline is None
-    if derived:
+    if headline is None:
         if not paragraphs:
             raise FormatError("the NITF document has neither a headline (hl1 or title) nor body text")
         headline = derive_headline(paragraphs[0])
@@ -108,8 +112,7 @@ def parse(data: bytes, context) -> list[WireStory]:
     notes.extend(top.notes)
 
     du_key = docdata.first("du-key")
-    version = attribute(du_key, "version")
-    version = whole_number(version, VERSION_MAX)
+    version = whole_number(attribute(du_key, "version"), VERSION_MAX)
     copyright_ = docdata.first("doc.copyright")
     rights = docdata.first("doc.rights")
     holder = attribute(copyright_, "holder") or attribute(rights, "owner")
@@ -192,7 +195,8 @@ def read_embedded(container: etree._Element, place: str | None = None) -> tuple[
     a NITF document, an XHTML page or fragment, or text, which may be HTML escaped once more
     than the XML needed."""
     roots = [child for child in container if isinstance(child.tag, str)]
-    body_head, paragraphs = NO_HEAD, []
+    body_head: BodyHead = NO_HEAD
+    paragraphs: list[str] = []
     for root in roots:
         kind = xml.name(root.tag)
         if kind == "nitf":
@@ -252,7 +256,7 @@ def urgency(value: str | None) -> int | None:
 _URI = re.compile(r"^[A-Za-z][A-Za-z0-9+.\-]*:(?:[A-Za-z0-9\-._~:/?#@!$&'()*+,;=]++|%[0-9A-Fa-f]{2})++$")
 
 
-def is_uri(value: str | None) -> bool:
+def is_uri(value: str | None) -> TypeGuard[str]:
     return bool(value and _URI.match(value))
 
 
@@ -333,6 +337,6 @@ def _anpa_keyword(head: Children) -> str | None:
 NAME = "nitf"
 
 
-def score(data: bytes, head) -> float:
+def score(data: bytes, head: Head) -> float:
     """1 for XML whose root is <nitf>, in any namespace or none."""
     return 1.0 if head.root == "nitf" else 0.0

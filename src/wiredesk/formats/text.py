@@ -74,7 +74,7 @@ def repair_mojibake(text: str) -> str:
     if "Â" not in text and "Ã" not in text and "â" not in text:
         return text
 
-    def back(m: re.Match) -> str:
+    def back(m: re.Match[str]) -> str:
         try:
             raw = b"".join(c.encode("latin-1") if c in _UNDEFINED else c.encode("cp1252") for c in m.group())
             return raw.decode("utf-8")

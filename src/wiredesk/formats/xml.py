@@ -53,20 +53,21 @@ def load(data: bytes) -> etree._Element:
         raise FormatError("the XML has no root element")
     # The byte scan above cannot see declarations in UTF-16 or UTF-32; the parsed DTD can.
     dtd = root.getroottree().docinfo.internalDTD
-    if dtd is not None and any(True for _ in dtd.iterentities()):
+    # lxml-stubs 0.5.1 has no DTD.iterentities.
+    if dtd is not None and any(True for _ in dtd.iterentities()):  # type: ignore[union-attr]
         raise FormatError(_ENTITIES_REFUSED)
     return root
 
 
 @functools.lru_cache(maxsize=1024)
-def local(tag) -> str:
+def local(tag: object) -> str:
     """The tag's name without its namespace: NITF comes with and without one."""
     # Asked for every element read, of a vocabulary of a few dozen names: the cache halves the cost.
     return tag.rpartition("}")[2] if isinstance(tag, str) else ""
 
 
 @functools.lru_cache(maxsize=1024)
-def name(tag) -> str:
+def name(tag: object) -> str:
     """The tag's local name in lower case, which elements are matched by: agencies' files do not
     always keep the standard's case (<Header>, <ItemMeta>)."""
     return tag.rpartition("}")[2].lower() if isinstance(tag, str) else ""
@@ -85,9 +86,9 @@ class Children:
 
     def __init__(self, element: etree._Element | None):
         self.element = element
-        self._named = named = {}
-        # A slice is one call into lxml; iterchildren() costs about as much per child.
-        for child in element[:] if element is not None else ():
+        self._named: dict[str, list[etree._Element]] = {}
+        named = self._named
+        for child in children(element) if element is not None else ():
             if key := name(child.tag):  # entities have no name
                 named.setdefault(key, []).append(child)
 
@@ -102,7 +103,7 @@ class Children:
 def first(element: etree._Element | None, wanted: str) -> etree._Element | None:
     """The first child element called `wanted` (in lower case), in any namespace or none."""
     if element is not None:
-        for child in element[:]:
+        for child in children(element):
             if name(child.tag) == wanted:
                 return child
     return None
@@ -114,4 +115,10 @@ def every(element: etree._Element | None, wanted: str) -> list[etree._Element]:
         return []
     # The parents asked hold few children, mostly the ones wanted: looking at each in Python is
     # quicker than setting up lxml's matching iterator, which costs about a microsecond.
-    return [child for child in element[:] if name(child.tag) == wanted]
+    return [child for child in children(element) if name(child.tag) == wanted]
+
+
+def children(element: etree._Element) -> list[etree._Element]:
+    """The element's children (elements, comments, entities) as a list, in one call into lxml:
+    iterchildren() costs about as much per child."""
+    return element[:]  # type: ignore[index,return-value]  # lxml-stubs 0.5.1 types indexing by int only

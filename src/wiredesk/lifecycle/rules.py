@@ -169,8 +169,7 @@ def decide(
 
     # An advisory with no story text is not an article; on a live story it is only a note.
     if not incoming.paragraphs:
-        reason = "no story text (an advisory or a notice)"
-        return Decision(Outcome.KEPT if live else Outcome.HELD, number, reason)
+        return Decision(Outcome.KEPT if live else Outcome.HELD, number, "no story text (an advisory or a notice)")
 
     if known is not None and known.state == State.DUPLICATE:
         return Decision(Outcome.DUPLICATE, number, "a new version of a duplicate")
