@@ -222,3 +222,11 @@ def test_any_plain_copy_is_read_or_refused_with_a_reason_never_a_crash(text):
 def test_the_conventions_applied_twice_change_nothing_more(text):
     for story in read_or_refuse(text):
         assert apply(story) == story
+
+
+def test_an_advisory_that_reads_as_a_correction_is_one_the_first_time():
+    # Found by the property above: the advisory's own line becomes its note, and the correction
+    # in it was seen only when the conventions ran a second time.
+    [story] = parse(b"CORRECTION: not for publication")
+    assert story.signals == ["correction"] and story.correction == "not for publication"
+    assert story.paragraphs == [] and apply(story) == story

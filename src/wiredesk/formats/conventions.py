@@ -400,8 +400,11 @@ def apply(story: WireStory) -> WireStory:
     correction = story.correction
     if kill:
         signals, correction = _unique([*signals, "kill"]), None
-    elif correction is None and ednote:
-        correction = next((note for part in ednote.split("\n\n") if (note := correction_note(part))), None)
+    elif correction is None:
+        # Read in the notes the story will carry: an advisory's own text becomes one of them below,
+        # so that applying the conventions again finds nothing more.
+        carried = "\n\n".join(filter(None, (ednote, *paragraphs))) if advisory else ednote
+        correction = next((note for part in carried.split("\n\n") if (note := correction_note(part))), None)
         if correction:
             signals = _unique([*signals, "correction"])
 
