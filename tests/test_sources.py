@@ -16,6 +16,8 @@ FLASH = (
     b'{"uri": "urn:hp:flash", "urgency": 1, "headline": "Blast at refinery", "body_text": "A blast hit the refinery."}'
 )
 
+SECOND_FLASH = b'{"uri": "urn:hp:flash-2", "urgency": 1, "headline": "Ferry aground", "body_text": "A ferry ran aground off the point."}'
+
 
 def write(tmp_path, text: str) -> Path:
     file = tmp_path / "sources.toml"
@@ -136,3 +138,23 @@ def test_the_file_is_asked_as_it_is_now(data):
     write(data, "[sources.hp]\n[sources.nb]\nhold_urgncy = 1\n")
     with pytest.raises(sources.ConfigError, match="unknown setting 'hold_urgncy'"):
         sources.check("nb")
+
+
+def test_a_running_desk_follows_a_policy_changed_in_the_file(data, ingest):
+    # No command runs between the edits: the desk itself reads the file again before a delivery.
+    write(data, "[sources.hp]\nhold_urgency = 1\n")
+    [held] = ingest(FLASH, source="hp")
+    assert held.outcome == "held"
+    write(data, "[sources.hp]\nname = 'Harbour Press'\n")
+    [published] = ingest(SECOND_FLASH, source="hp")
+    assert published.outcome == "published"
+    assert Source.objects.get(slug="hp").name == "Harbour Press"
+
+
+def test_a_file_broken_under_a_running_desk_leaves_the_sources_as_they_were(data, ingest, caplog):
+    write(data, "[sources.hp]\nhold_urgency = 1\n")
+    ingest(FLASH, source="hp")
+    write(data, "[sources.hp]\nhold_urgency = 'one'\n")
+    [held] = ingest(SECOND_FLASH, source="hp")
+    assert held.outcome == "held" and Source.objects.get(slug="hp").hold_urgency == 1
+    assert "hold_urgency must be a whole number" in caplog.text

@@ -21,7 +21,9 @@
 Secrets are never written here: a setting ending in `_env` names the environment variable that
 holds one.
 
-The file is the truth: each command brings the database's sources in line with it.
+The file is the truth: the database's sources are brought in line with it (`apply`) by the
+commands that change stories, and by the desk before each delivery whenever the file has changed
+(`apply_changes`).
 
 It is read in one place, `read`, into one `SourceConfig` per source: every setting typed, checked
 and given its one default there, so no reader parses the file or repeats a default. And it is
@@ -29,8 +31,8 @@ read one way: as it is now. `read` stats the file on each call and parses it aga
 modification time or size has changed, so everything that asks (who may deliver, the pages' seo,
 the push secrets, the mail addresses, the HTTP and FTP pollers) follows an edit without a
 restart: a poller starts, stops or re-points a source at its next turn. The time zone and the
-publishing policy are the exception that proves it: they live in the database, where `apply`
-(run by each command, and by `wiredesk run` as it starts) puts them.
+publishing policy live in the database, beside the stories they decided, and follow the file the
+same way: the next delivery after an edit is processed by the file as it is now.
 
 Who may deliver (`check`, asked before anything is stored): with the file, the sources it lists
 and the default source (WIREDESK_DEFAULT_SOURCE, for copy that names none), so a mistyped
@@ -53,6 +55,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from django.conf import settings
 from django.utils.text import slugify
 
+from wiredesk.db import writing
 from wiredesk.models import Source
 
 # Polls of `url` or `ftp`: a second apart would be a siege, not a schedule.
@@ -249,10 +252,30 @@ def _check_ftp(where: str, url: str) -> None:
 
 def apply(file: Path | None = None) -> int:
     """Bring the database's sources in line with the file; returns how many it names."""
-    listed = read(file).sources
-    for config in listed.values():
-        Source.objects.update_or_create(slug=config.slug, defaults=config.columns())
-    return len(listed)
+    global _applied
+    found = read(file)
+    with writing():
+        for config in found.sources.values():
+            Source.objects.update_or_create(slug=config.slug, defaults=config.columns())
+    if file is None:
+        _applied = found
+    return len(found.sources)
+
+
+# The file as this process last applied it (read() gives the same object while it is unchanged).
+_applied: SourcesFile | None = None
+
+
+def apply_changes() -> None:
+    """`apply`, if the file changed since this process last applied it. A broken file is said
+    once and changes nothing: the sources keep the settings they had."""
+    try:
+        found = read()
+    except ConfigError as exc:
+        _log_once(str(exc))
+        return
+    if found is not _applied:
+        apply()
 
 
 def slug_for(name: str | None) -> str:

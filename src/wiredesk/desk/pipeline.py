@@ -129,6 +129,8 @@ def process(delivery_id: int, *, again: bool = False) -> list[Result]:
     A delivery already processed is left alone unless `again` (an operator re-running it).
     """
     try:
+        # The source's time zone and policy as sources.toml says now, in a running desk too.
+        sources.apply_changes()
         # Reading the copy is most of the work and needs no lock: it is done first, so that the
         # transaction (on SQLite, the one writer there may be at a time) holds only the writing.
         delivery = Delivery.objects.select_related("source").get(pk=delivery_id)
