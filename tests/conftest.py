@@ -31,7 +31,7 @@ def ingest(db):
     from wiredesk.desk import pipeline
 
     def ingest(data: bytes, source="ians", received_at=None):
-        delivery = pipeline.receive(data, source=source, transport="test", received_at=received_at)
+        delivery = pipeline.receive(data, source=source, transport="cli", received_at=received_at)
         # The same bytes again are the delivery they were stored as, run again as the CLI does.
         return pipeline.process(delivery.pk, again=delivery.again)
 

@@ -17,7 +17,7 @@ MINUTE = dt.timedelta(minutes=1)
 
 def deliver(source="hp", at=NOW, data=None, quarantined=False):
     with time_machine.travel(at, tick=False):
-        delivery = pipeline.receive(data or story_copy(f"Story at {at:%H:%M:%S}"), source=source, transport="test")
+        delivery = pipeline.receive(data or story_copy(f"Story at {at:%H:%M:%S}"), source=source, transport="cli")
     if quarantined:
         Delivery.objects.filter(pk=delivery.pk).update(status=Delivery.Status.QUARANTINED, error="unreadable")
     return delivery

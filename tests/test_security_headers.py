@@ -77,7 +77,7 @@ def publish() -> dict[str, tuple[str, int]]:
     """A story of each kind a reader meets, and every kind of page: each address and its status."""
 
     def ingest(data: bytes):
-        return pipeline.process(pipeline.receive(data, source="hp", transport="test").pk)
+        return pipeline.process(pipeline.receive(data, source="hp", transport="cli").pk)
 
     [story] = ingest(
         ninjs(
