@@ -7,7 +7,7 @@ import sys
 
 import pytest
 import time_machine
-from conftest import NOW, desk_env, story_copy
+from conftest import NOW, desk_env, migrated, story_copy
 
 from wiredesk.desk import health, pipeline
 from wiredesk.models import Delivery
@@ -246,6 +246,7 @@ def data(tmp_path):
     env = {**desk_env(), "WIREDESK_DATA": str(tmp_path)}
     story = tmp_path / "story.txt"
     story.write_bytes(story_copy())
+    migrated(tmp_path)
     subprocess.run(
         [sys.executable, "-m", "wiredesk.app.cli", "ingest", "--source", "ians", str(story)],
         env=env,
