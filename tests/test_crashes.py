@@ -52,7 +52,7 @@ def restart_and_sweep() -> int:
 @pytest.mark.django_db(transaction=True)
 @pytest.mark.parametrize("step", STEPS)
 def test_a_worker_killed_publishing_a_new_story_loses_nothing_and_publishes_once(step, monkeypatch):
-    delivery = pipeline.receive(FIRST, source="hp", transport="test")
+    delivery = pipeline.receive(FIRST, source="hp", transport="cli")
     monkeypatch.setattr(*STEPS[step])
     with pytest.raises(WorkerKilled):
         pipeline.process(delivery.pk)
@@ -71,8 +71,8 @@ def test_a_worker_killed_publishing_a_new_story_loses_nothing_and_publishes_once
 @pytest.mark.django_db(transaction=True)
 @pytest.mark.parametrize("step", [s for s in STEPS if s != "while looking for duplicates"])
 def test_a_worker_killed_during_an_update_leaves_the_published_text_until_the_sweep(step, monkeypatch):
-    pipeline.process(pipeline.receive(FIRST, source="hp", transport="test").pk)
-    update = pipeline.receive(UPDATE, source="hp", transport="test")
+    pipeline.process(pipeline.receive(FIRST, source="hp", transport="cli").pk)
+    update = pipeline.receive(UPDATE, source="hp", transport="cli")
     monkeypatch.setattr(*STEPS[step])
     with pytest.raises(WorkerKilled):
         pipeline.process(update.pk)

@@ -10,7 +10,7 @@ from wiredesk.desk import pipeline
 
 @pytest.mark.django_db(transaction=True)
 def test_the_published_article_gives_back_the_agency_copy_exactly(live_server, chromium):
-    delivery = pipeline.receive(SEED.read_bytes(), source="ians", transport="test")
+    delivery = pipeline.receive(SEED.read_bytes(), source="ians", transport="cli")
     [result] = pipeline.process(delivery.pk)
 
     page = chromium.new_page()
@@ -30,7 +30,7 @@ def test_script_in_agency_copy_is_not_executed_in_the_browser(live_server, chrom
         b"Alert test\n\nOSLO (HP) - A page showed <script>window.pwned = 1</script> "
         b'and <img src=x onerror="window.pwned = 2"> as text.\n'
     )
-    [result] = pipeline.process(pipeline.receive(copy, source="hp", transport="test").pk)
+    [result] = pipeline.process(pipeline.receive(copy, source="hp", transport="cli").pk)
     page = chromium.new_page()
     page.goto(live_server.url + result.url)
     assert page.evaluate("window.pwned") is None

@@ -7,7 +7,7 @@ import sys
 
 import pytest
 import time_machine
-from conftest import NOW, desk_env, story_copy
+from conftest import NOW, desk_env, migrated, story_copy
 
 from wiredesk.desk import health, pipeline
 from wiredesk.models import Delivery
@@ -17,7 +17,7 @@ MINUTE = dt.timedelta(minutes=1)
 
 def deliver(source="hp", at=NOW, data=None, quarantined=False):
     with time_machine.travel(at, tick=False):
-        delivery = pipeline.receive(data or story_copy(f"Story at {at:%H:%M:%S}"), source=source, transport="test")
+        delivery = pipeline.receive(data or story_copy(f"Story at {at:%H:%M:%S}"), source=source, transport="cli")
     if quarantined:
         Delivery.objects.filter(pk=delivery.pk).update(status=Delivery.Status.QUARANTINED, error="unreadable")
     return delivery
@@ -246,6 +246,7 @@ def data(tmp_path):
     env = {**desk_env(), "WIREDESK_DATA": str(tmp_path)}
     story = tmp_path / "story.txt"
     story.write_bytes(story_copy())
+    migrated(tmp_path)
     subprocess.run(
         [sys.executable, "-m", "wiredesk.app.cli", "ingest", "--source", "ians", str(story)],
         env=env,

@@ -7,7 +7,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from conftest import SEED, Hub, desk_env
+from conftest import SEED, Hub, desk_env, migrated
 
 pytestmark = pytest.mark.embedded
 
@@ -15,6 +15,7 @@ WIREDESK = str(Path(sys.executable).parent / "wiredesk")
 
 
 def ingest(data_dir, *args):
+    migrated(data_dir)
     env = desk_env()
     result = subprocess.run(
         [WIREDESK, "ingest", "--data", str(data_dir), *args], env=env, capture_output=True, text=True
@@ -62,6 +63,7 @@ def test_the_embedded_database_is_sqlite_in_wal_mode(tmp_path):
 
 def test_a_command_that_publishes_tells_the_websub_hub_before_it_ends(tmp_path):
     hub = Hub()
+    migrated(tmp_path)
     try:
         result = subprocess.run(
             [WIREDESK, "ingest", "--data", str(tmp_path), "--source", "ians", str(SEED)],

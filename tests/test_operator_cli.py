@@ -7,7 +7,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from conftest import desk_env, story_copy
+from conftest import desk_env, migrated, story_copy
 
 pytestmark = pytest.mark.embedded
 
@@ -15,6 +15,7 @@ WIREDESK = str(Path(sys.executable).parent / "wiredesk")
 
 
 def wiredesk(data_dir, *args):
+    migrated(data_dir)
     env = desk_env()
     return subprocess.run([WIREDESK, *args, "--data", str(data_dir)], env=env, capture_output=True, text=True)
 

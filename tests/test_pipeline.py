@@ -62,7 +62,7 @@ def test_unreadable_copy_is_kept_in_quarantine_with_its_reason(ingest):
 
 
 def test_a_bug_met_while_processing_quarantines_the_delivery_instead_of_crashing(db, monkeypatch):
-    delivery = pipeline.receive(story_copy(), source="hp", transport="test")
+    delivery = pipeline.receive(story_copy(), source="hp", transport="cli")
 
     def broken(*args, **kwargs):
         raise RuntimeError("parser exploded")
@@ -84,7 +84,7 @@ def test_processing_a_delivery_again_changes_nothing(ingest):
 
 
 def test_a_delivery_keeps_the_exact_bytes_and_their_digest(db):
-    delivery = pipeline.receive(story_copy(), source="hp", transport="test")
+    delivery = pipeline.receive(story_copy(), source="hp", transport="cli")
     stored = Delivery.objects.get(pk=delivery.pk)
     assert bytes(stored.data) == story_copy()
     assert stored.sha256 == pipeline.hashlib.sha256(story_copy()).hexdigest()
@@ -109,7 +109,7 @@ def test_a_killed_story_leaves_the_site_and_its_versions_are_kept(client, ingest
 def test_times_without_an_offset_are_read_in_the_source_time_zone(db):
     Source.objects.create(slug="pti", name="PTI", time_zone="Asia/Kolkata")
     item = b'{"uri": "urn:x:1", "headline": "Zone", "body_text": "Text.", "versioncreated": "2024-07-01T12:00:00"}'
-    delivery = pipeline.receive(item, source="pti", transport="test")
+    delivery = pipeline.receive(item, source="pti", transport="cli")
     [result] = pipeline.process(delivery.pk)
     assert result.outcome == "published"
     version = Story.objects.get().current

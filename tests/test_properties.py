@@ -38,7 +38,7 @@ def seen_after(deliveries: list[bytes]) -> tuple:
     with transaction.atomic():
         with time_machine.travel(NOW, tick=False):
             for data in deliveries:
-                pipeline.process(pipeline.receive(data, source="hp", transport="test").pk)
+                pipeline.process(pipeline.receive(data, source="hp", transport="cli").pk)
         story = Story.objects.select_related("current").get()
         seen = tuple(
             (story.is_visible(when), story.current.canonical.paragraphs if story.is_visible(when) else None)

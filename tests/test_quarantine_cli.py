@@ -8,7 +8,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from conftest import desk_env, story_copy
+from conftest import desk_env, migrated, story_copy
 
 pytestmark = pytest.mark.embedded
 
@@ -22,6 +22,7 @@ HOSTILE = b"\x00\x1b[2J\x1b]0;owned\x07 not \xc2\x9b31m a story \xe2\x80\xae\r\n
 
 
 def wiredesk(data_dir, *args):
+    migrated(data_dir)
     return subprocess.run([WIREDESK, *args, "--data", str(data_dir)], env=desk_env(), capture_output=True, text=True)
 
 

@@ -71,7 +71,7 @@ def _act(step: dict) -> list[str]:
         delivery = pipeline.receive(
             data.encode(step.get("encoding", "utf-8")),
             source=step.get("source", "wire"),
-            transport=step.get("transport", "test"),
+            transport=step.get("transport", "cli"),
         )
         return [str(result.outcome) for result in pipeline.process(delivery.pk, again=delivery.again)]
     if "operator" in step:

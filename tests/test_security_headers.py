@@ -12,7 +12,7 @@ import sys
 
 import lxml.html
 import pytest
-from conftest import REPO, desk_env, story_copy
+from conftest import REPO, desk_env, migrated, story_copy
 from django.conf import settings as django_settings
 from django.test import Client, override_settings
 from django.utils.csp import build_policy
@@ -77,7 +77,7 @@ def publish() -> dict[str, tuple[str, int]]:
     """A story of each kind a reader meets, and every kind of page: each address and its status."""
 
     def ingest(data: bytes):
-        return pipeline.process(pipeline.receive(data, source="hp", transport="test").pk)
+        return pipeline.process(pipeline.receive(data, source="hp", transport="cli").pk)
 
     [story] = ingest(
         ninjs(
@@ -208,6 +208,8 @@ def test_hsts_is_sent_over_https_behind_a_tls_proxy_and_never_otherwise(pages, t
 
 
 def test_check_deploy_warns_only_of_what_the_readme_explains(tmp_path):
+    # A data folder as deployed: migrated, which keeps the secret key there.
+    migrated(tmp_path)
     env = {**desk_env(), "WIREDESK_DATA": str(tmp_path), "DJANGO_SETTINGS_MODULE": "wiredesk.config.settings"}
     # Set in this process for Playwright (conftest's chromium), and rightly an error in deployment.
     env.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)

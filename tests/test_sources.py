@@ -6,7 +6,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from conftest import desk_env
+from conftest import desk_env, migrated
 
 from wiredesk.config import sources
 from wiredesk.models import Source
@@ -67,6 +67,7 @@ def test_a_mistake_is_named_and_nothing_is_applied(db, tmp_path, text, says):
 
 
 def _run(data, *args):
+    migrated(data)
     env = desk_env()
     return subprocess.run([WIREDESK, *args, "--data", str(data)], env=env, capture_output=True, text=True)
 

@@ -71,6 +71,16 @@ def test_identical_stores_at_once_store_one_delivery():
     assert Delivery.objects.count() == 1 and Story.objects.count() == 1
 
 
+def test_a_store_by_a_transport_the_desk_does_not_know_is_refused_and_stores_nothing():
+    with pytest.raises(ValueError, match="'carrier-pigeon' is not a transport: inbox, http, ftp, sftp, push, smtp"):
+        store(story_copy(), source="hp", transport="carrier-pigeon")
+    assert not Delivery.objects.exists()
+    # Every transport's own value is one.
+    for number, transport in enumerate(Delivery.Transport.values):
+        assert not store(story_copy(f"Story {number}"), source="hp", transport=transport).again
+    assert sorted(Delivery.objects.values_list("transport", flat=True)) == sorted(Delivery.Transport.values)
+
+
 def test_deliveries_too_large_to_read_are_each_their_own():
     for size in (MAX_BYTES + 1, MAX_BYTES + 2):
         stored = store(b"", source="hp", transport="ftp", size=size)

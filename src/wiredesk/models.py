@@ -54,8 +54,20 @@ class Delivery(models.Model):
         # Quarantined, then set aside for good by an operator: no longer waiting for a fix.
         DISMISSED = "dismissed"
 
+    class Transport(models.TextChoices):
+        """The way the bytes came: the values the transports pass to the store step."""
+
+        INBOX = "inbox", "inbox folder"
+        HTTP = "http", "HTTP poll"
+        FTP = "ftp", "FTP or FTPS fetch"
+        SFTP = "sftp", "SFTP fetch"
+        PUSH = "push", "HTTP push"
+        SMTP = "smtp", "mail over SMTP"
+        CLI = "cli", "wiredesk ingest"
+        DEMO = "demo", "the demo wire"
+
     source = models.ForeignKey(Source, on_delete=models.PROTECT, related_name="deliveries")
-    transport = models.CharField(max_length=20)  # inbox, cli, demo ...
+    transport = models.CharField(max_length=20, choices=Transport)
     filename = models.CharField(max_length=500, blank=True)
     data = models.BinaryField()
     sha256 = models.CharField(max_length=64, db_index=True)

@@ -27,6 +27,7 @@ def main(argv: list[str] | None = None) -> int:
     if not getattr(args, "command", None):
         parser.print_help()
         return 2
+    _configure(args)
     try:
         return args.command(args)
     except BrokenPipeError:
@@ -173,7 +174,7 @@ def cmd_parse(args) -> int:
 
 
 def cmd_ingest(args) -> int:
-    _django(args)
+    _django(publishes=True)
     from wiredesk.config import sources
     from wiredesk.desk import pipeline
 
@@ -205,7 +206,7 @@ def cmd_ingest(args) -> int:
 
 
 def cmd_reprocess(args) -> int:
-    _django(args)
+    _django(publishes=True)
     from wiredesk.desk import actions, pipeline
 
     try:
@@ -224,7 +225,7 @@ def cmd_reprocess(args) -> int:
 
 
 def cmd_audit(args) -> int:
-    _django(args)
+    _django()
     from wiredesk.desk import pipeline
 
     count, differences = pipeline.audit()
@@ -238,7 +239,7 @@ def cmd_audit(args) -> int:
 
 
 def cmd_story(args) -> int:
-    _django(args, emergency=True)
+    _django(publishes=True, emergency=True)
     from wiredesk.desk import actions
 
     try:
@@ -265,7 +266,7 @@ def cmd_story(args) -> int:
 
 
 def cmd_quarantine_list(args) -> int:
-    _django(args)
+    _django()
     from wiredesk.desk import actions
 
     waiting = list(actions.quarantined())
@@ -311,7 +312,7 @@ def cmd_quarantine_list(args) -> int:
 
 
 def cmd_quarantine_show(args) -> int:
-    _django(args)
+    _django()
     from wiredesk.desk import actions
 
     try:
@@ -342,7 +343,8 @@ def cmd_quarantine_show(args) -> int:
 
 
 def cmd_quarantine_dismiss(args) -> int:
-    _django(args)
+    # Sets deliveries aside: no story changes, so the sources' settings play no part.
+    _django()
     from wiredesk.desk import actions
 
     try:
@@ -359,21 +361,15 @@ def cmd_quarantine_dismiss(args) -> int:
 
 
 def cmd_run(args) -> int:
-    _django(args)
-    from django.conf import settings
-
+    _django(migrate=True, publishes=True)
     from wiredesk.app import runner
 
-    if args.host not in settings.ALLOWED_HOSTS and args.host not in ("0.0.0.0", "::"):
-        settings.ALLOWED_HOSTS.append(args.host)
-    if args.host in ("0.0.0.0", "::"):
-        settings.ALLOWED_HOSTS.append("*")
     runner.run(args.host, args.port, workers=args.workers, web_workers=args.web_workers)
     return 0
 
 
 def cmd_sources(args) -> int:
-    _django(args)
+    _django()
     from wiredesk.desk import health
 
     reports = health.report()
@@ -418,7 +414,8 @@ def cmd_render(args) -> int:
             stop.set()
 
         threading.Thread(target=wait_for_signal, name="signals", daemon=True).start()
-    _django(args)
+    # The tree is what readers get: the sources' settings as the file has them now govern it.
+    _django(publishes=True)
     from django.conf import settings
 
     from wiredesk.publish import static
@@ -435,12 +432,12 @@ def cmd_render(args) -> int:
 
 
 def cmd_migrate(args) -> int:
-    _django(args, verbosity=1)
+    _django(migrate=True, verbosity=1)
     return 0
 
 
 def cmd_demo(args) -> int:
-    _django(args)
+    _django(migrate=True, publishes=True)
     from wiredesk import demo
 
     counts = demo.load()
@@ -448,22 +445,57 @@ def cmd_demo(args) -> int:
     return 0
 
 
-def _django(args, verbosity: int = 0, *, emergency: bool = False) -> None:
-    """Point Django at the data folder, set it up, and bring the database schema up to date.
-    A mistake in the configuration stops the command, unless it is an `emergency` one."""
+def _configure(args) -> None:
+    """Set, from the command's arguments, the environment the settings are read from: here only,
+    and before Django is set up, so that settings are never changed once read, and the processes
+    the desk starts inherit them (wiredesk.app.processes.child_environment)."""
     if args.data:
         os.environ["WIREDESK_DATA"] = str(Path(args.data).resolve())
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "wiredesk.config.settings")
-    import django
-    from django.core.management import call_command
+    if args.command is cmd_run:
+        from wiredesk.app.processes import free_port, site_address
 
+        # --port 0 is any free port: chosen now, so that the site's address can name it.
+        args.port = args.port or free_port(args.host)
+        os.environ["WIREDESK_HOST"] = args.host
+        if not os.environ.get("WIREDESK_BASE_URL"):
+            # The pages name the address they are served at.
+            os.environ["WIREDESK_BASE_URL"] = site_address(args.host, args.port)
+
+
+def _django(*, migrate: bool = False, publishes: bool = False, emergency: bool = False, verbosity: int = 0) -> None:
+    """Set Django up for a command. Those that `migrate` (migrate, run, demo) make the data folder
+    and bring the database up to date; any other refuses, touching nothing, while the database
+    needs migrating. A mistake in the configuration stops the command, unless it is an
+    `emergency` one; the commands that publish or change stories apply sources.toml first."""
+    import django
+
+    if migrate:
+        from wiredesk.config import data
+
+        # Before the settings are read: they read the secret key kept there.
+        data.make(data.folder())
+    else:
+        _refuse_unmigrated()
     django.setup()
-    call_command("migrate", verbosity=verbosity, interactive=False)
+    if migrate:
+        from django.core.management import call_command
+
+        call_command("migrate", verbosity=verbosity, interactive=False)
+    elif _pending_migrations():
+        _needs_migrating()
     from wiredesk import filing
     from wiredesk.config import sources
 
     try:
-        sources.apply()
+        if publishes:
+            # What is published, and how, follows the sources' settings (a hold rule, a time zone,
+            # a name), kept in the database: brought in line with the file before anything is.
+            # The other commands only read, and leave the database as they found it; `sources`
+            # reads the file itself, as it is now.
+            sources.apply()
+        elif sources.path().exists():
+            sources.read(sources.path())
         filing.check()
     except (sources.ConfigError, filing.ConfigError) as exc:
         if not emergency:
@@ -474,6 +506,46 @@ def _django(args, verbosity: int = 0, *, emergency: bool = False) -> None:
         # Said once: the pages the command renders would each say it again, in the log.
         for module in (sources, filing):
             logging.getLogger(module.__name__).setLevel(logging.CRITICAL)
+
+
+def _refuse_unmigrated() -> None:
+    """Stop, before Django is set up (which opens the task queue's file there), when there is no
+    data folder, or no embedded database in it, yet."""
+    from django.conf import settings
+
+    if not settings.DATA_DIR.is_dir():
+        print(
+            f"wiredesk: there is no data folder at {settings.DATA_DIR}: "
+            f"run `wiredesk migrate --data {settings.DATA_DIR}` to make one",
+            file=sys.stderr,
+        )
+        sys.exit(1)
+    database = settings.DATABASES["default"]
+    if database["ENGINE"] == "django.db.backends.sqlite3" and not Path(database["NAME"]).exists():
+        _needs_migrating()
+
+
+def _pending_migrations() -> bool:
+    from django.db import connection
+    from django.db.migrations.executor import MigrationExecutor
+
+    executor = MigrationExecutor(connection)
+    return bool(executor.migration_plan(executor.loader.graph.leaf_nodes()))
+
+
+def _needs_migrating() -> None:
+    from django.conf import settings
+
+    database = settings.DATABASES["default"]
+    where = database["NAME"]
+    if database["ENGINE"] != "django.db.backends.sqlite3":
+        # Named as in DATABASE_URL, without the user and password.
+        where = f"{database.get('HOST') or 'localhost'}:{database.get('PORT') or 'default port'}/{where}"
+    print(
+        f"wiredesk: the database at {where} needs migrating: run `wiredesk migrate --data {settings.DATA_DIR}`",
+        file=sys.stderr,
+    )
+    sys.exit(1)
 
 
 def _absolute(url: str) -> str:

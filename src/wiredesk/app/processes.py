@@ -67,6 +67,16 @@ def free_port(host: str) -> int:
         return probe.getsockname()[1]
 
 
+def site_address(host: str, port: int) -> str:
+    """The address of the site served on host:port, as this machine reaches it."""
+    shown = f"[{host}]" if ":" in host else host
+    return f"http://{_WILDCARD_SEEN_AS.get(shown, shown)}:{port}"
+
+
+# A desk serving on every address is reached on this machine at the loopback one.
+_WILDCARD_SEEN_AS = {"0.0.0.0": "127.0.0.1", "[::]": "[::1]"}
+
+
 class Child:
     """A process of the desk's, started from `command()`."""
 
@@ -178,12 +188,12 @@ class Renderer(Child):
         return [sys.executable, "-m", "wiredesk.app.cli", "render", "--follow"]
 
 
-def child_environment(allowed_hosts: list[str]) -> dict[str, str]:
-    """The desk's environment for its processes: the same data folder and settings, the hosts
-    `wiredesk run` added for its own address, and its own process id (see `outlive_no_desk`)."""
+def child_environment() -> dict[str, str]:
+    """The desk's environment for its processes: every setting as the command set it before
+    Django was set up (its data folder, host and address among them), so that they are set up
+    alike, and its own process id (see `outlive_no_desk`)."""
     return {
         **os.environ,
-        "WIREDESK_ALLOWED_HOSTS": ",".join(allowed_hosts),
         DESK_PID: str(os.getpid()),
         "DJANGO_SETTINGS_MODULE": os.environ.get("DJANGO_SETTINGS_MODULE", "wiredesk.config.settings"),
     }

@@ -11,7 +11,6 @@ from __future__ import annotations
 import contextlib
 import errno
 import logging
-import os
 import socket
 import threading
 from pathlib import Path
@@ -20,7 +19,7 @@ from django.conf import settings
 from django.db import close_old_connections
 from huey.contrib.djhuey import HUEY
 
-from wiredesk.app.processes import Renderer, WebServer, child_environment, free_port
+from wiredesk.app.processes import Renderer, WebServer, child_environment, site_address
 from wiredesk.db import thread_connections
 from wiredesk.desk import pipeline
 from wiredesk.publish import pagecache, static
@@ -47,20 +46,16 @@ def _every(seconds: float, stop: threading.Event, job) -> threading.Thread:
 
 
 def run(host: str, port: int, workers: int = 2, web_workers: int = 2, announce=print) -> None:
+    """Serve on host:port, a port chosen already (the site's address, set before Django was,
+    names it: see wiredesk.app.cli)."""
     shown_host = f"[{host}]" if ":" in host else host
-    # --port 0 is any free port: chosen now, so that the site's address can name it.
-    port = port or free_port(host)
     _refuse_taken(host, port, f"{shown_host}:{port}")
-    served = f"http://{_WILDCARD_SEEN_AS.get(shown_host, shown_host)}:{port}"
-    if not os.environ.get("WIREDESK_BASE_URL"):
-        # The pages name the address they are served at. The renderer and the web server read
-        # it, as every setting, from the environment they are given.
-        os.environ["WIREDESK_BASE_URL"] = settings.WIREDESK["BASE_URL"] = served
+    served = site_address(host, port)
     base_url = settings.WIREDESK["BASE_URL"]
     inbox = Inbox(settings.INBOX_DIR, settings.ARCHIVE_DIR, settings.ERROR_DIR)
     with contextlib.ExitStack() as running:  # whatever started is stopped, last started first
         # First, while this process has no other thread: children are started by fork and exec.
-        environment = child_environment(settings.ALLOWED_HOSTS)
+        environment = child_environment()
         server = WebServer(host, port, web_workers, environment)
         _start(server.start, "the web server")
         running.callback(server.stop)
@@ -124,10 +119,6 @@ def run(host: str, port: int, workers: int = 2, web_workers: int = 2, announce=p
         )
         consumer.run()
     announce("wiredesk stopped.", flush=True)
-
-
-# A desk serving on every address is reached on this machine at the loopback one.
-_WILDCARD_SEEN_AS = {"0.0.0.0": "127.0.0.1", "[::]": "[::1]"}
 
 
 def _refuse_taken(host: str, port: int, shown: str) -> None:

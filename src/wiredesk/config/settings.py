@@ -6,37 +6,30 @@ Every variable is listed in the README's configuration table.
 import base64
 import hashlib
 import os
-import secrets
 from pathlib import Path
 from urllib.parse import urlsplit
 
 import dj_database_url
 from django.utils.csp import CSP
 
+from wiredesk.config import data
+
 
 def _env_bool(name: str, default: bool = False) -> bool:
     return os.environ.get(name, str(default)).strip().lower() in {"1", "true", "yes", "on"}
 
 
-DATA_DIR = Path(os.environ.get("WIREDESK_DATA", "var")).resolve()
-DATA_DIR.mkdir(parents=True, exist_ok=True)
+# Read, never made here: importing the settings writes nothing (`wiredesk migrate` makes it).
+DATA_DIR = data.folder()
 INBOX_DIR = DATA_DIR / "inbox"
 ARCHIVE_DIR = DATA_DIR / "archive"
 ERROR_DIR = DATA_DIR / "error"
 
-
-def _secret_key() -> str:
-    if key := os.environ.get("WIREDESK_SECRET_KEY"):
-        return key
-    # Generated once per data folder, so sessions survive restarts without any set-up.
-    path = DATA_DIR / "secret_key"
-    if not path.exists():
-        path.write_text(secrets.token_urlsafe(50))
-        path.chmod(0o600)
-    return path.read_text().strip()
-
-
-SECRET_KEY = _secret_key()
+# Nothing here signs anything: the site has no sessions, no form tokens and no signed cookies (every
+# page is public), so a command that only parses or reads runs without a key. Empty, Django refuses
+# it at its first use, which would say at once where one is needed, rather than sign with a key no
+# other process shares; the commands that create the database keep one in the data folder.
+SECRET_KEY = data.secret_key(DATA_DIR)
 DEBUG = _env_bool("WIREDESK_DEBUG")
 ALLOWED_HOSTS = [
     h.strip() for h in os.environ.get("WIREDESK_ALLOWED_HOSTS", "localhost,127.0.0.1,[::1]").split(",") if h.strip()
@@ -45,6 +38,12 @@ _base_url = os.environ.get("WIREDESK_BASE_URL", "http://127.0.0.1:8000").rstrip(
 # The static tree is rendered for the site's own address, so Django must answer to it.
 if _base_host := urlsplit(_base_url).hostname:
     ALLOWED_HOSTS.append(f"[{_base_host}]" if ":" in _base_host else _base_host)
+# The address `wiredesk run` serves on, which it sets from its --host: requests naming it are
+# answered, and when it serves on every address, requests naming any host.
+if _run_host := os.environ.get("WIREDESK_HOST"):
+    _answered = "*" if _run_host in ("0.0.0.0", "::") else _run_host
+    if _answered not in ALLOWED_HOSTS:
+        ALLOWED_HOSTS.append(_answered)
 
 # Behind a proxy that ends TLS (deploy/nginx.conf sets X-Forwarded-Proto, replacing whatever a
 # client sent), pages must know they were asked for over https: canonical links, feeds and

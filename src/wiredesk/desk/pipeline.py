@@ -93,6 +93,10 @@ def receive(
     once that they hold no copy), the delivery is stored quarantined with it as the reason; and
     when it was refused `unread` (`data` empty), never processed, `size` saying how large what
     came was. Transports call this through `transports.store`."""
+    if transport not in Delivery.Transport.values:
+        # A way in the desk does not know of is a mistake in the code that calls this, not copy
+        # to quarantine: refused before anything is stored.
+        raise ValueError(f"{transport!r} is not a transport: {', '.join(Delivery.Transport.values)}")
     now = timezone.now()
     sha256 = hashlib.sha256(data).hexdigest()
     with writing():

@@ -7,9 +7,6 @@ on SQLite too, where it cannot exist: so the index is made here, per database, o
 import django.db.models.deletion
 from django.db import migrations, models
 
-from wiredesk.publish.search import searchable
-from wiredesk.story import WireStory as CanonicalStory
-
 # English stemming on both: porter on SQLite, the "english" configuration on PostgreSQL (see
 # wiredesk.publish.search for what other languages would need).
 INDEX = {
@@ -60,11 +57,22 @@ def run(statements):
     return operation
 
 
+# The marks the engines put around matches in snippets, taken out of the indexed text.
+_UNMARKED = str.maketrans({"\x02": " ", "\x03": " "})
+
+
+def _searchable(content: dict) -> tuple[str, str]:
+    """The headline and text a stored version's content is indexed under: frozen here as this
+    migration ran it (wiredesk.publish.search.searchable), so that a later change there cannot
+    change what this migration does."""
+    return content["headline"].translate(_UNMARKED), "\n\n".join(content["paragraphs"]).translate(_UNMARKED)
+
+
 def index_live_stories(apps, schema_editor):
     SearchEntry = apps.get_model("wiredesk", "SearchEntry")
     stories = apps.get_model("wiredesk", "Story").objects.filter(state="live", current__isnull=False)
     for story in stories.select_related("current").iterator():
-        headline, body = searchable(CanonicalStory.from_dict(story.current.content))
+        headline, body = _searchable(story.current.content)
         SearchEntry.objects.create(story_id=story.pk, headline=headline, body=body)
 
 
