@@ -79,7 +79,7 @@ SECURE_CSP = {
     "frame-ancestors": [CSP.NONE],
 }
 # Powerful features the pages never use, denied to them and to any frame
-# (wiredesk.publish.views.permissions_policy). Only features browsers know: an unknown one is
+# (wiredesk.publish.middleware.permissions_policy). Only features browsers know: an unknown one is
 # an error in the console.
 PERMISSIONS_POLICY = ", ".join(
     f"{feature}=()"
