@@ -494,8 +494,8 @@ def _django(*, migrate: bool = False, publishes: bool = False, emergency: bool =
             # The other commands only read, and leave the database as they found it; `sources`
             # reads the file itself, as it is now.
             sources.apply()
-        elif sources.path().exists():
-            sources.read(sources.path())
+        else:
+            sources.read()  # checked all the same: a mistake stops the command
         filing.check()
     except (sources.ConfigError, filing.ConfigError) as exc:
         if not emergency:
