@@ -4,14 +4,14 @@ BIN := $(VENV)/bin
 DATA ?= var
 PORT ?= 8000
 
-.PHONY: run test check test-sqlite test-postgres test-quality bench bench-peers setup browser nginx wrk node clean
+.PHONY: run test check test-sqlite test-postgres test-quality bench bench-peers setup browser nginx systemd wrk node clean
 
 run: setup
 	$(BIN)/wiredesk migrate --data $(DATA)
 	$(BIN)/wiredesk demo --data $(DATA)
 	$(BIN)/wiredesk run --data $(DATA) --port $(PORT)
 
-test: setup browser nginx node
+test: setup browser nginx systemd node
 	$(BIN)/wiredesk migrate --data $(DATA)
 	$(BIN)/wiredesk demo --data $(DATA)
 	$(MAKE) --no-print-directory test-sqlite test-quality test-postgres
@@ -88,6 +88,9 @@ browser:
 
 nginx:
 	@scripts/ensure-nginx
+
+systemd:
+	@scripts/ensure-systemd-analyze
 
 wrk:
 	@scripts/ensure-wrk
