@@ -264,7 +264,9 @@ def test_three_hosts_share_the_work_survive_a_kill_and_follow_each_others_kills(
             text=True,
         )
         assert killed.returncode == 0, killed.stderr
+        committed = time.monotonic()
         wait_for(lambda: not any(host.article(story_id, slug).exists() for host in hosts), timeout=5)
+        print(f"the kill left all three trees {time.monotonic() - committed:.2f} s after the command ended")
         for host in hosts:
             assert json.loads(host.data.joinpath("site.state", "state.json").read_text())["mark"]
     finally:
