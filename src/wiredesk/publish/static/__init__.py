@@ -28,13 +28,16 @@ of sections changes, every front is rendered again, and when a section goes, eve
 page leaves the tree. The state beside the tree records which stories each front in it lists, so
 a story an update moves to another section leaves its old section's front too.
 
-When: `changed` is called inside the transaction that changes a story. It leaves a mark in the
-work folder beside the tree before the commit, and once the transaction commits the pages are
-written: by the renderer process if one follows the tree (`follow`, under `wiredesk run`, which
-takes every mark there is in one pass and holds the follower lock in the work folder for as long
-as it follows; an article readers may no longer see leaves the tree at the commit all the same),
-else at once, by the process that committed. A crash between the commit and the writing leaves
-the mark, which the sweep (`catch_up`) finds. The sweep also renders stories whose publication
+When: `changed` is called inside the transaction that changes a story. It writes a mark in the
+database in that transaction, and once the transaction commits the pages are written: by the
+renderer process if one follows the tree (`follow`, under `wiredesk run`, which takes every mark
+newer than the last it rendered in one pass and holds the follower lock in the work folder for
+as long as it follows; an article readers may no longer see leaves the committing host's tree at
+the commit all the same, and every other host's at its follower's next look, before that pass
+renders anything), else at once, by the process that committed. Every host's follower renders
+every host's marks, so a kill through any host leaves every tree. A crash between the commit
+and the writing leaves the mark newer than the tree's last, for the next pass or the sweep
+(`catch_up`). The sweep also renders stories whose publication
 time (an embargo) has come since its last run, and the news sitemap when stories age out of it,
 since nothing else happens at those times. And it rebuilds the whole tree when what every page
 is made of besides the stories has changed: wiredesk's code and templates (an upgrade), the
@@ -47,7 +50,7 @@ and rendering them through Django), `files` (the tree's files and the work folde
 """
 
 from wiredesk.publish.static.files import tree
-from wiredesk.publish.static.marks import catch_up, changed, follow, followed, render_pending
-from wiredesk.publish.static.plan import RenderError, rebuild, write
+from wiredesk.publish.static.marks import catch_up, changed, follow, followed, rebuild, render_pending
+from wiredesk.publish.static.plan import RenderError, write
 
 __all__ = ["RenderError", "catch_up", "changed", "follow", "followed", "rebuild", "render_pending", "tree", "write"]
