@@ -73,6 +73,11 @@ def _parser() -> argparse.ArgumentParser:
         help="load an archive of agency files (folders, tar or zip files) as the inbox would; resumable",
     )
     p.add_argument("paths", metavar="PATH", nargs="+")
+    p.add_argument(
+        "--source-folders",
+        action="store_true",
+        help="the first folder on the way to a file (inside an archive too) names its source, as in the inbox",
+    )
     p.add_argument("--json", action="store_true", help="one JSON line per story, as ingest prints")
     p.set_defaults(command=cmd_import)
 
@@ -242,7 +247,13 @@ def cmd_import(args) -> int:
     # No monitor thread: the import forks its readers, which a thread makes unsafe.
     tqdm.monitor_interval = 0
     with tqdm(desc="import", unit=" files", file=sys.stderr, disable=None) as bar:
-        summary = importing.run([Path(p) for p in args.paths], source=source, report=report, progress=bar.update)
+        summary = importing.run(
+            [Path(p) for p in args.paths],
+            source=source,
+            by_folder=args.source_folders,
+            report=report,
+            progress=bar.update,
+        )
     counts = ", ".join(f"{n:,} {outcome}" for outcome, n in sorted(summary.outcomes.items())) or "no stories"
     rate = summary.stories / summary.seconds if summary.seconds else 0.0
     print(

@@ -32,6 +32,7 @@ from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from wiredesk.config import sources
 from wiredesk.db import writing
 from wiredesk.desk import pipeline
 from wiredesk.lifecycle import Outcome
@@ -63,18 +64,20 @@ def run(
     paths: list[Path],
     *,
     source: str | None,
+    by_folder: bool = False,
     report: Callable[[str, pipeline.Result], None],
     progress: Callable[[int], None],
 ) -> Summary:
-    """Import every file under `paths`; `report` is told each story's result (with the file's
-    name), `progress` how many more files are done."""
+    """Import every file under `paths`, from `source`, or `by_folder` from the source the first
+    folder on the way names (inside an archive too), as in the inbox; `report` is told each
+    story's result (with the file's name), `progress` how many more files are done."""
     summary, started = Summary(), time.monotonic()
     # Forked before this process starts any thread; the readers need nothing but the bytes.
     readers = ProcessPoolExecutor(os.cpu_count() or 1, mp_context=multiprocessing.get_context("fork"))
     read = functools.partial(readers.map, chunksize=READ_CHUNK)
     with readers, _standing_in_for_the_renderer() as rendering:
         for chunk in _chunks(archive.entries(paths)):
-            stored = _store(chunk, source, summary)
+            stored = _store(chunk, functools.partial(_source_of, source, by_folder, {}), summary)
             results = pipeline.process_many(list(dict.fromkeys(pk for _, pk, _ in stored)), read=read)
             for name, pk, refused in stored:
                 # Bytes met twice (the same file twice in an archive) are one delivery, reported once.
@@ -95,28 +98,48 @@ def _chunks(entries: Iterator[archive.Entry]) -> Iterator[list[archive.Entry]]:
         yield chunk
 
 
+def _source_of(
+    default: str | None, by_folder: bool, known: dict[str, tuple[str | None, str | None]], entry: archive.Entry
+) -> tuple[str | None, str | None]:
+    """The source of a file, and why it is refused when its folder names no source the desk knows
+    (it is then kept under the default source, unread)."""
+    if not by_folder or not entry.folders:
+        return default, None
+    folder = entry.folders[0]
+    if folder not in known:
+        try:
+            known[folder] = sources.check(folder), None
+        except sources.UnknownSource as exc:
+            known[folder] = default, f"its folder {folder}: {exc}"
+    return known[folder]
+
+
 def _store(
-    chunk: list[archive.Entry], source: str | None, summary: Summary
+    chunk: list[archive.Entry],
+    source_of: Callable[[archive.Entry], tuple[str | None, str | None]],
+    summary: Summary,
 ) -> list[tuple[str, int, list[pipeline.Result]]]:
     """Store the chunk's files, committed together before any is read. Returns each file's name,
     delivery and, for a file refused unread, its result."""
     stored = []
     with writing():
         for entry in chunk:
+            source, refusal = source_of(entry)
+            problem = entry.problem or refusal
             kept = store.store(
-                entry.data,
+                b"" if problem else entry.data,
                 source=source,
                 transport="import",
                 label=entry.name[-store.FILENAME_LENGTH :],
-                problem=entry.problem,
-                size=entry.size if entry.problem else None,
-                unread=entry.problem is not None,
+                problem=problem,
+                size=entry.size if problem else None,
+                unread=problem is not None,
                 queue=False,
             )
             summary.stored += not kept.again
             refused = (
                 [pipeline.Result(delivery=kept.pk, outcome=Outcome.QUARANTINED, error=kept.delivery.error)]
-                if entry.problem and not kept.again
+                if problem and not kept.again
                 else []
             )
             stored.append((entry.name, kept.pk, refused))

@@ -3,7 +3,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("wiredesk", "0010_delivery_transport_choices"),
+        ("wiredesk", "0011_band_window"),
     ]
 
     operations = [
