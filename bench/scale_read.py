@@ -80,14 +80,16 @@ def pages() -> list[tuple[str, str]]:
     return listed
 
 
-def search_words() -> list[tuple[str, str]]:
-    """The commonest and the rarest word of the newest story's text, as search finds them."""
+def search_words(common: str | None, rare: str | None) -> list[tuple[str, str]]:
+    """Searches for a common and a rare word: those given, else the commonest and the rarest
+    word of the newest story's text (a corpus's rare words may be common across the site: name
+    one with --rare)."""
     from wiredesk.publish import queries
 
     newest = queries.live_stories().select_related("current").first()
     words = Counter(w.strip(".,").lower() for w in newest.current.canonical.body_text.split() if w.isalpha())
-    common = words.most_common(1)[0][0]
-    rare = min(words, key=lambda w: (words[w], -len(w)))
+    common = common or words.most_common(1)[0][0]
+    rare = rare or min(words, key=lambda w: (words[w], -len(w)))
     return [("search, common word", f"/search/?q={common}"), ("search, rare word", f"/search/?q={rare}")]
 
 
@@ -121,9 +123,7 @@ def time_pages(cases, runs: int) -> list[dict]:
                 times.append(elapsed * 1000)
         times.sort()
         p95 = times[min(len(times) - 1, round(0.95 * (len(times) - 1)))]
-        rows.append(
-            {"page": label, "url": url, "median_ms": statistics.median(times), "p95_ms": p95, "runs": runs}
-        )
+        rows.append({"page": label, "url": url, "median_ms": statistics.median(times), "p95_ms": p95, "runs": runs})
     return rows
 
 
@@ -132,6 +132,8 @@ def main() -> None:
     parser.add_argument("--data", help="the data folder (default: $WIREDESK_DATA); PostgreSQL: set DATABASE_URL")
     parser.add_argument("--runs", type=int, default=9, help="timed runs per page")
     parser.add_argument("--search-runs", type=int, default=21, help="timed runs per search")
+    parser.add_argument("--common", help="a word most stories hold")
+    parser.add_argument("--rare", help="a word few stories hold")
     parser.add_argument("--json", action="store_true", help="one JSON object per page instead of a table")
     args = parser.parse_args()
     _setup(args.data)
@@ -139,7 +141,7 @@ def main() -> None:
 
     from wiredesk.models import Story
 
-    rows = time_pages(pages(), args.runs) + time_pages(search_words(), args.search_runs)
+    rows = time_pages(pages(), args.runs) + time_pages(search_words(args.common, args.rare), args.search_runs)
     stories = Story.objects.visible().count()
     if args.json:
         for row in rows:

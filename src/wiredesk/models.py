@@ -115,9 +115,7 @@ class Story(models.Model):
     source = models.ForeignKey(Source, on_delete=models.PROTECT, related_name="stories")
     uri = models.CharField(max_length=500)
     slug = models.SlugField(max_length=80, allow_unicode=False)
-    state = models.CharField(
-        max_length=10, choices=[(s.value, s.value) for s in State], default=State.HELD
-    )
+    state = models.CharField(max_length=10, choices=[(s.value, s.value) for s in State], default=State.HELD)
     reason = models.TextField(blank=True)  # why it is held, withheld, killed or a duplicate
     desk_hold = models.BooleanField(default=False)  # an operator held it; only an operator releases it
     duplicate_of = models.ForeignKey("self", null=True, blank=True, on_delete=models.SET_NULL, related_name="copies")
