@@ -112,20 +112,24 @@ def _instant(moment: dt.datetime):
     return connection.ops.adapt_datetimefield_value(moment)
 
 
-def _day_start(stored: str | None, zone: str) -> str | None:
-    """SQLite's `day_start`: the start, in UTC as SQLite keeps times, of the site's day that
-    holds a stored time (SQLite knows no time zones)."""
-    if stored is None:
-        return None
-    local = dt.datetime.fromisoformat(stored).replace(tzinfo=dt.UTC).astimezone(timezone.get_current_timezone())
-    return _instant(day_bounds(local.date())[0])
+def _day_start(zone: dt.tzinfo):
+    """SQLite's `wiredesk_day_start` (SQLite knows no time zones): the start of the day in `zone`
+    that holds a stored time, as SQLite keeps times (text, in UTC). Called once a day listed."""
+
+    def day_start(stored: str | None) -> str | None:
+        if stored is None:
+            return None
+        local = dt.datetime.fromisoformat(stored).replace(tzinfo=dt.UTC).astimezone(zone)
+        return str(day_bounds(local.date(), zone)[0].replace(tzinfo=None))
+
+    return day_start
 
 
-def day_bounds(date: dt.date) -> tuple[dt.datetime, dt.datetime]:
-    """A day of the site's time zone (settings.TIME_ZONE) as the instants it starts and ends.
-    At either end of the calendar (0001-01-01 east of UTC, 9999-12-31 anywhere) one falls
-    outside the years a datetime holds: OverflowError."""
-    zone = timezone.get_current_timezone()
+def day_bounds(date: dt.date, zone: dt.tzinfo | None = None) -> tuple[dt.datetime, dt.datetime]:
+    """A day of the site's time zone (settings.TIME_ZONE; or of `zone`) as the instants, in UTC,
+    it starts and ends. At either end of the calendar (0001-01-01 east of UTC, 9999-12-31
+    anywhere) one falls outside the years a datetime holds: OverflowError."""
+    zone = zone or timezone.get_current_timezone()
     start, end = (
         dt.datetime.combine(bound, dt.time(), tzinfo=zone).astimezone(dt.UTC)
         for bound in (date, date + dt.timedelta(days=1))
@@ -134,7 +138,7 @@ def day_bounds(date: dt.date) -> tuple[dt.datetime, dt.datetime]:
 
 
 _DAY_START = {
-    "sqlite": "wiredesk_day_start({moment}, %s)",
+    "sqlite": "wiredesk_day_start({moment})",
     "postgresql": "(date_trunc('day', {moment} AT TIME ZONE %s) AT TIME ZONE %s)",
 }
 
@@ -149,9 +153,9 @@ class Days:
 
     @cached_property
     def _starts(self) -> list[dt.datetime]:
-        zone = str(timezone.get_current_timezone())
+        zone = timezone.get_current_timezone()
         day = _DAY_START[connection.vendor]
-        zones = [zone] * day.count("%s")
+        zones = [str(zone)] * day.count("%s")
         first = day.format(moment=f"(SELECT MAX(published_at) FROM {_STORY} WHERE state = %s AND published_at <= %s)")
         step = day.format(
             moment=f"(SELECT MAX(published_at) FROM {_STORY} WHERE state = %s AND published_at < days.start)"
@@ -165,7 +169,7 @@ class Days:
             SELECT start FROM days WHERE start IS NOT NULL"""
         with connection.cursor() as cursor:
             if connection.vendor == "sqlite":
-                connection.connection.create_function("wiredesk_day_start", 2, _day_start, deterministic=True)
+                connection.connection.create_function("wiredesk_day_start", 1, _day_start(zone), deterministic=True)
             cursor.execute(sql, [State.LIVE, _instant(self.now), *zones, State.LIVE, *zones])
             rows = cursor.fetchall()
         if connection.vendor == "sqlite":
