@@ -398,3 +398,10 @@ def test_a_word_most_stories_hold_is_ranked_among_its_newest_matches_and_counted
         assert (search("tide report 1").count, search("tide report 1").more) == (1, False)
     doc = page(client, "/search/", q="tide")
     assert doc.xpath("string(//p[@class='count'])") == "More than 3 results for “tide”, the newest first found"
+
+
+def test_days_at_either_end_of_the_calendar_bound_nothing(publish, settings):
+    settings.TIME_ZONE = "Asia/Tokyo"  # 0001-01-01 starts before the year 1 in UTC
+    publish(item("urn:t:fjord", "Fjord ferry timetable"))
+    assert found("fjord", since=dt.date(1, 1, 1), until=dt.date(9999, 12, 31)) == ["urn:t:fjord"]
+    assert found("fjord", since=dt.date(9999, 12, 31)) == found("fjord", until=dt.date(1, 1, 1)) == []

@@ -125,16 +125,17 @@ def _day_start(zone: dt.tzinfo):
     return day_start
 
 
+def day_start(date: dt.date, zone: dt.tzinfo | None = None) -> dt.datetime:
+    """When a day of the site's time zone (settings.TIME_ZONE; or of `zone`) starts, in UTC.
+    OverflowError for a day at either end of the calendar (0001-01-01 east of UTC) whose start
+    falls outside the years a datetime holds."""
+    return dt.datetime.combine(date, dt.time(), tzinfo=zone or timezone.get_current_timezone()).astimezone(dt.UTC)
+
+
 def day_bounds(date: dt.date, zone: dt.tzinfo | None = None) -> tuple[dt.datetime, dt.datetime]:
-    """A day of the site's time zone (settings.TIME_ZONE; or of `zone`) as the instants, in UTC,
-    it starts and ends. At either end of the calendar (0001-01-01 east of UTC, 9999-12-31
-    anywhere) one falls outside the years a datetime holds: OverflowError."""
-    zone = zone or timezone.get_current_timezone()
-    start, end = (
-        dt.datetime.combine(bound, dt.time(), tzinfo=zone).astimezone(dt.UTC)
-        for bound in (date, date + dt.timedelta(days=1))
-    )
-    return start, end
+    """When a day of the site's time zone starts and ends, in UTC (see day_start; 9999-12-31
+    has no end: OverflowError)."""
+    return day_start(date, zone), day_start(date + dt.timedelta(days=1), zone)
 
 
 _DAY_START = {

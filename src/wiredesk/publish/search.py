@@ -125,14 +125,24 @@ def search(
         stories = stories.filter(section=section)
     if source:
         stories = stories.filter(source__slug=source)
-    # By day in SQL, not by instants computed here: any date a reader types is a valid filter.
-    if since:
-        stories = stories.filter(published_at__date__gte=since)
-    if until:
-        stories = stories.filter(published_at__date__lte=until)
+    # As instants, so that each match is compared on its index column. A day whose bound a
+    # datetime cannot hold (before the year 1, after 9999) bounds nothing: any date a reader
+    # types is a valid filter.
+    if since and (start := _start_of(since)):
+        stories = stories.filter(published_at__gte=start)
+    if until and (end := _start_of(until, days=1)):
+        stories = stories.filter(published_at__lt=end)
     found = terms(query)
     matches = _Matches(_ENGINES[connection.vendor], found, stories) if found else []
     return Results(Paginator(matches, PAGE_SIZE).get_page(page))
+
+
+def _start_of(day: dt.date, days: int = 0) -> dt.datetime | None:
+    """When the day `days` after `day` starts in the site's time zone; None past the calendar."""
+    try:
+        return queries.day_start(day + dt.timedelta(days=days))
+    except OverflowError:
+        return None
 
 
 @dataclass(frozen=True)
