@@ -112,17 +112,17 @@ def _instant(moment: dt.datetime):
     return connection.ops.adapt_datetimefield_value(moment)
 
 
-def _day_start(zone: dt.tzinfo):
+def _sqlite_day_start(zone: dt.tzinfo):
     """SQLite's `wiredesk_day_start` (SQLite knows no time zones): the start of the day in `zone`
     that holds a stored time, as SQLite keeps times (text, in UTC). Called once a day listed."""
 
-    def day_start(stored: str | None) -> str | None:
+    def start_of(stored: str | None) -> str | None:
         if stored is None:
             return None
         local = dt.datetime.fromisoformat(stored).replace(tzinfo=dt.UTC).astimezone(zone)
-        return str(day_bounds(local.date(), zone)[0].replace(tzinfo=None))
+        return str(day_start(local.date(), zone).replace(tzinfo=None))
 
-    return day_start
+    return start_of
 
 
 def day_start(date: dt.date, zone: dt.tzinfo | None = None) -> dt.datetime:
@@ -170,7 +170,9 @@ class Days:
             SELECT start FROM days WHERE start IS NOT NULL"""
         with connection.cursor() as cursor:
             if connection.vendor == "sqlite":
-                connection.connection.create_function("wiredesk_day_start", 1, _day_start(zone), deterministic=True)
+                connection.connection.create_function(
+                    "wiredesk_day_start", 1, _sqlite_day_start(zone), deterministic=True
+                )
             cursor.execute(sql, [State.LIVE, _instant(self.now), *zones, State.LIVE, *zones])
             rows = cursor.fetchall()
         if connection.vendor == "sqlite":
