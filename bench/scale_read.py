@@ -5,7 +5,7 @@ afresh within 1.5x of its 10k time and under 50 ms, and search p95 under 100 ms 
 rare words. This bench times one database as it is: load one (the data folder's SQLite, or
 DATABASE_URL's PostgreSQL) with `bench/corpus.py` or the pipeline, then
 
-    python bench/scale_read.py --data DIR [--runs 9] [--search-runs 21] [--json]
+    python bench/scale_read.py --data DIR [--runs 9] [--search-runs 21] [--common W --rare W] [--json]
 
 and compare the tables of two sizes side by side. Each page is asked through Django's whole
 stack (middleware, URL routing, templates) with the kept pages emptied before every request, so
@@ -13,8 +13,8 @@ each time is a page rendered afresh; the first request of each page is a warm-up
 counted. Every page must answer 200 (or the bench stops and says which did not).
 
 Which section, source, topic, place, day and article are asked is read from the database: the
-newest visible story's, so that every listing is a full one; search asks the commonest word of
-the newest story's text (matching a large share of all stories) and the rarest.
+newest visible story's, so that every listing is a full one (and the oldest story's article);
+search asks bench/corpus.py's common and rare words, or those named with --common and --rare.
 """
 
 from __future__ import annotations
@@ -25,7 +25,6 @@ import os
 import statistics
 import sys
 import time
-from collections import Counter
 from pathlib import Path
 
 
@@ -81,15 +80,12 @@ def pages() -> list[tuple[str, str]]:
 
 
 def search_words(common: str | None, rare: str | None) -> list[tuple[str, str]]:
-    """Searches for a common and a rare word: those given, else the commonest and the rarest
-    word of the newest story's text (a corpus's rare words may be common across the site: name
-    one with --rare)."""
-    from wiredesk.publish import queries
+    """Searches for a common and a rare word: those given, else bench/corpus.py's (a word in
+    nearly every story, and one in one story in 5,000)."""
+    sys.path.insert(0, str(Path(__file__).parent))
+    import corpus
 
-    newest = queries.live_stories().select_related("current").first()
-    words = Counter(w.strip(".,").lower() for w in newest.current.canonical.body_text.split() if w.isalpha())
-    common = common or words.most_common(1)[0][0]
-    rare = rare or min(words, key=lambda w: (words[w], -len(w)))
+    common, rare = common or corpus.COMMON_WORD, rare or corpus.RARE_WORD
     return [("search, common word", f"/search/?q={common}"), ("search, rare word", f"/search/?q={rare}")]
 
 
@@ -132,8 +128,8 @@ def main() -> None:
     parser.add_argument("--data", help="the data folder (default: $WIREDESK_DATA); PostgreSQL: set DATABASE_URL")
     parser.add_argument("--runs", type=int, default=9, help="timed runs per page")
     parser.add_argument("--search-runs", type=int, default=21, help="timed runs per search")
-    parser.add_argument("--common", help="a word most stories hold")
-    parser.add_argument("--rare", help="a word few stories hold")
+    parser.add_argument("--common", help="a word most stories hold (default: corpus.py's)")
+    parser.add_argument("--rare", help="a word few stories hold (default: corpus.py's)")
     parser.add_argument("--json", action="store_true", help="one JSON object per page instead of a table")
     args = parser.parse_args()
     _setup(args.data)
