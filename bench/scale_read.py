@@ -82,10 +82,11 @@ def pages() -> list[tuple[str, str]]:
 def search_words(common: str | None, rare: str | None) -> list[tuple[str, str]]:
     """Searches for a common and a rare word: those given, else bench/corpus.py's (a word in
     nearly every story, and one in one story in 5,000)."""
-    sys.path.insert(0, str(Path(__file__).parent))
-    import corpus
+    if not (common and rare):
+        sys.path.insert(0, str(Path(__file__).parent))
+        import corpus
 
-    common, rare = common or corpus.COMMON_WORD, rare or corpus.RARE_WORD
+        common, rare = common or corpus.COMMON_WORD, rare or corpus.RARE_WORD
     return [("search, common word", f"/search/?q={common}"), ("search, rare word", f"/search/?q={rare}")]
 
 
