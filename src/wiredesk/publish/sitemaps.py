@@ -6,7 +6,7 @@ from django.conf import settings
 from django.contrib.sitemaps import Sitemap
 from django.contrib.sitemaps import views as sitemap_views
 from django.core.paginator import EmptyPage, Page, PageNotAnInteger
-from django.db.models import Max, Min, Q
+from django.db.models import Q
 from django.db.models.fields.json import KeyTransform
 from django.shortcuts import render
 from django.urls import path, reverse
@@ -53,9 +53,10 @@ class _StoredPages:
 
     def __init__(self, stories, limit: int):
         self.stories, self.limit = stories, limit
-        bounds = Story.objects.aggregate(first=Min("pk"), last=Max("pk"))
-        self.first, last = bounds["first"] or 0, bounds["last"] or 0
-        self.num_pages = max(1, -(-(last - self.first + 1) // limit)) if bounds["first"] else 1
+        # Two seeks: SQLite reads the whole table for a MIN and a MAX asked together.
+        numbers = Story.objects.order_by("pk").values_list("pk", flat=True)
+        self.first, last = numbers.first(), numbers.last()
+        self.num_pages = 1 if self.first is None else max(1, -(-(last - self.first + 1) // limit))
 
     def page(self, number) -> Page:
         try:
