@@ -112,7 +112,10 @@ class Listing(Paginator):
         number = self.validate_number(number)
         bottom = (number - 1) * self.per_page
         numbers = list(self.object_list.values_list("pk", flat=True)[bottom : bottom + self.per_page])
-        return self._get_page(list(self.object_list.filter(pk__in=numbers)), number, self)
+        # Unordered, so that the database looks each one up by its number rather than walking
+        # the listing's index to find them; put back in the listing's order here.
+        rows = {story.pk: story for story in self.object_list.filter(pk__in=numbers).order_by()}
+        return self._get_page([rows[pk] for pk in numbers if pk in rows], number, self)
 
 
 def _instant(moment: dt.datetime):

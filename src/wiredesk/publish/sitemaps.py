@@ -6,14 +6,14 @@ from django.conf import settings
 from django.contrib.sitemaps import Sitemap
 from django.contrib.sitemaps import views as sitemap_views
 from django.core.paginator import EmptyPage, Page, PageNotAnInteger
-from django.db.models import Q
+from django.db.models import OuterRef, Q, Subquery
 from django.db.models.fields.json import KeyTransform
 from django.shortcuts import render
 from django.urls import path, reverse
 from django.utils import timezone
 
 from wiredesk.config import sources
-from wiredesk.models import Story
+from wiredesk.models import Story, StoryVersion
 from wiredesk.publish import queries
 from wiredesk.publish.pagecache import NEWS_WINDOW
 from wiredesk.publish.xmlsafe import xml_safe
@@ -96,8 +96,14 @@ class NewsSitemap(_Live):
             .filter(published_at__gte=now - self.window)
             # The language alone of each story's copy, read out of its JSON by the database:
             # a page lists up to a thousand stories, and reading each one's copy would cost more
-            # than the rest of the page.
-            .annotate(language=KeyTransform("language", "current__content"))
+            # than the rest of the page. A subquery, which counting the stories leaves out.
+            .annotate(
+                language=Subquery(
+                    StoryVersion.objects.filter(pk=OuterRef("current")).values(
+                        language=KeyTransform("language", "content")
+                    )
+                )
+            )
             .only("pk", "slug", "headline", "published_at", "updated_at")
             .order_by("-published_at", "-pk")
         )
