@@ -289,3 +289,10 @@ def test_an_article_sitemap_page_keeps_its_stories_when_one_before_it_is_killed(
         assert locs(fetch(client, "/sitemaps/articles.xml", URLSET)) == [url_of("urn:hp:story-1")]
         assert locs(fetch(client, "/sitemaps/articles.xml?p=2", URLSET)) == second
         assert client.get("/sitemaps/articles.xml?p=x").status_code == 404
+
+
+def test_the_article_sitemap_of_a_site_with_no_story_is_one_empty_page(client, db):
+    # As on any site before its first story: a page, with nothing to list.
+    response = client.get("/sitemaps/articles.xml")
+    assert response.status_code == 200 and response.content.count(b"<url>") == 0
+    assert client.get("/sitemaps/articles.xml?p=2").status_code == 404

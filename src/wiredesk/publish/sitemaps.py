@@ -65,7 +65,7 @@ class _StoredPages:
             raise PageNotAnInteger("That page number is not an integer") from None
         if not 1 <= number <= self.num_pages:
             raise EmptyPage("That page contains no results")
-        start = self.first + (number - 1) * self.limit
+        start = (self.first or 0) + (number - 1) * self.limit
         return Page(self.stories.filter(pk__gte=start, pk__lt=start + self.limit), number, self)
 
 
