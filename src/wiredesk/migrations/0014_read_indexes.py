@@ -20,7 +20,7 @@ def analyze(apps, schema_editor):
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("wiredesk", "0010_delivery_transport_choices"),
+        ("wiredesk", "0013_import_transport"),
     ]
 
     operations = [
