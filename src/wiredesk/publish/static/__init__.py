@@ -47,7 +47,18 @@ and rendering them through Django), `files` (the tree's files and the work folde
 """
 
 from wiredesk.publish.static.files import tree
-from wiredesk.publish.static.marks import catch_up, changed, follow, followed, render_pending
+from wiredesk.publish.static.marks import catch_up, changed, deferred, follow, followed, render_pending
 from wiredesk.publish.static.plan import RenderError, rebuild, write
 
-__all__ = ["RenderError", "catch_up", "changed", "follow", "followed", "rebuild", "render_pending", "tree", "write"]
+__all__ = [
+    "RenderError",
+    "catch_up",
+    "changed",
+    "deferred",
+    "follow",
+    "followed",
+    "rebuild",
+    "render_pending",
+    "tree",
+    "write",
+]

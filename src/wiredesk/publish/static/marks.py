@@ -63,7 +63,7 @@ def changed(*story_ids: int) -> None:
     def committed():
         for mark in marks:
             mark.rename(mark.with_suffix(""))
-        if followed():
+        if followed() or _deferring:
             # The renderer rewrites the pages listing them in its next pass; an article readers
             # may no longer see leaves the tree now, so nginx sends its address to Django at once.
             hidden = set(story_ids) - set(Story.objects.visible().filter(pk__in=story_ids).values_list("pk", flat=True))
@@ -75,6 +75,25 @@ def changed(*story_ids: int) -> None:
     # robust: the stories are committed whatever happens to their pages; a failure is logged
     # and its marks stay for the sweep.
     transaction.on_commit(committed, robust=True)
+
+
+# Set while a command leaves its changes' pages to one pass at its end (`deferred`).
+_deferring = False
+
+
+@contextlib.contextmanager
+def deferred():
+    """For a command that commits many changes one after another (`wiredesk ingest`): meanwhile
+    they are left marked, as for a follower, and the pages are written in one pass at the end
+    (by the follower, if one runs). Marks a failure leaves behind are taken by the next pass."""
+    global _deferring
+    _deferring = True
+    try:
+        yield
+    finally:
+        _deferring = False
+    if not followed():
+        render_pending()
 
 
 def render_pending() -> int:
