@@ -233,6 +233,9 @@ class TextBand(models.Model):
 
     story = models.ForeignKey(Story, on_delete=models.CASCADE, related_name="bands")
     band = models.CharField(max_length=24, db_index=True)
+    # When the text was filed: bands older than lifecycle.duplicates.WINDOW_DAYS are let go
+    # (desk.upkeep), which keeps the table to a window's worth of stories.
+    filed_at = models.DateTimeField(default=timezone.now, db_index=True)
 
     def __str__(self):
         return f"{self.story_id} {self.band}"

@@ -29,6 +29,11 @@ THRESHOLD = 0.5
 # 42 bands of 3 rows: texts overlapping 0.5 share a band with probability 1 - (1 - 0.5**3)**42
 # = 0.996; at 0.1 only 4 pairs in 100 become candidates, and the exact overlap rules those out.
 BANDS, ROWS = 42, 3
+# How long a text stays filed under its bands. Refiled copy and a second feed's copy of a story
+# come within hours or days of the first; keeping every story's 42 bands for ever would make the
+# band table the largest in the database (42 rows a story: 42 million at a million stories).
+# Copy repeated after longer is published again, unless its id (or a name it goes by) finds it.
+WINDOW_DAYS = 30
 # One text holding this much of another's shingles holds all of it, give or take a corrected word:
 # the later is the earlier with more added.
 CONTAINED = 0.9
