@@ -7,7 +7,6 @@ import contextlib
 import datetime as dt
 import io
 import itertools
-import math
 import os
 from collections.abc import Callable, Iterable
 from pathlib import Path
@@ -16,6 +15,7 @@ from urllib.parse import unquote_to_bytes, urlsplit
 from django.conf import settings
 from django.core.handlers.base import BaseHandler
 from django.core.handlers.wsgi import WSGIRequest
+from django.core.paginator import Paginator
 from django.http import HttpResponseBase
 from django.urls import reverse
 from django.utils import timezone
@@ -75,16 +75,16 @@ def rebuild(progress: Callable[[int, int], None] | None = None) -> int:
             # The tree now holds older articles than any pass knows of: the next pass that retires
             # a section's older pages looks for them all (`held`).
             files.save_state({**files.read_state(), "rebuilding": done, "held": {}})
-        if progress:
-            progress(min(done["articles"], total), total)
         if not chunk:
             break
+        if progress:
+            progress(min(done["articles"], total), total)
     with files.locked():
         run = Pass(fresh=True, site=site)
         run.run(set())
         count = _clear(run.kept)
         state = files.read_state()
-        del state["rebuilding"]
+        state.pop("rebuilding", None)
         state.setdefault("caught_up", timezone.now().isoformat())
         state["made_of"] = made_of
         files.save_state(state)
@@ -364,4 +364,5 @@ def _shows(kind: str, slug: str, newest: dict[str, list[Story]]) -> tuple[list[i
         blocks = (story.pk for stories in newest.values() for story in stories)
         return list(dict.fromkeys([*live.values_list("pk", flat=True)[:SHOWN], *blocks])), None
     listed = live.filter(**{"section": {"section": slug}, "source": {"source__slug": slug}}.get(kind, {}))
-    return list(listed.values_list("pk", flat=True)[:SHOWN]), math.ceil(listed.count() / queries.PAGE_SIZE)
+    # Counted as the views count (their first page says "Page 1 of N").
+    return list(listed.values_list("pk", flat=True)[:SHOWN]), Paginator(listed, queries.PAGE_SIZE).num_pages
