@@ -4,14 +4,14 @@ BIN := $(VENV)/bin
 DATA ?= var
 PORT ?= 8000
 
-.PHONY: run test check test-sqlite test-postgres test-quality bench bench-peers setup browser nginx wrk node clean
+.PHONY: run test check test-sqlite test-postgres test-quality bench bench-peers setup browser nginx systemd wrk node clean
 
 run: setup
 	$(BIN)/wiredesk migrate --data $(DATA)
 	$(BIN)/wiredesk demo --data $(DATA)
 	$(BIN)/wiredesk run --data $(DATA) --port $(PORT)
 
-test: setup browser nginx node
+test: setup browser nginx systemd node
 	$(BIN)/wiredesk migrate --data $(DATA)
 	$(BIN)/wiredesk demo --data $(DATA)
 	$(MAKE) --no-print-directory test-sqlite test-quality test-postgres
@@ -26,7 +26,7 @@ check: setup
 
 test-sqlite:
 	@echo "== the suite on SQLite"
-	env -u DATABASE_URL $(BIN)/pytest -m "not quality"
+	env -u DATABASE_URL $(BIN)/pytest -m "not quality and not postgres"
 
 # The page quality gates (axe-core, Lighthouse, the Nu HTML checker, schema.org): the pages are
 # the same on either database, so they run once, not in the two runs above.
@@ -88,6 +88,9 @@ browser:
 
 nginx:
 	@scripts/ensure-nginx
+
+systemd:
+	@scripts/ensure-systemd-analyze
 
 wrk:
 	@scripts/ensure-wrk

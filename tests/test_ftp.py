@@ -2,7 +2,6 @@
 
 import contextlib
 import ftplib
-import json
 import logging
 import random
 import socket
@@ -20,10 +19,11 @@ from pyftpdlib.servers import FTPServer
 from wiredesk.config import sources
 from wiredesk.config.sources import SourceConfig
 from wiredesk.desk import health
+from wiredesk.desk.leases import Leases
 from wiredesk.models import Delivery, Story
 from wiredesk.transports import folder, ftp
 from wiredesk.transports.ftp import Poller
-from wiredesk.transports.polling import Limits, StateFile
+from wiredesk.transports.polling import Limits
 
 pytestmark = [
     # The poller's threads use connections of their own, which see only committed rows.
@@ -125,8 +125,8 @@ def server(tmp_path, password):
 
 
 @pytest.fixture
-def state(tmp_path):
-    return StateFile(tmp_path / "ftp-state.json")
+def state():
+    return Leases("ftp")
 
 
 def site(server, slug="hp", **settings) -> SourceConfig:
@@ -136,7 +136,7 @@ def site(server, slug="hp", **settings) -> SourceConfig:
 
 
 def poller(state, *sites, limits=LIMITS, **kwargs) -> Poller:
-    return Poller(list(sites), state=state, limits=limits, rng=random.Random(1), **kwargs)
+    return Poller(list(sites), leases=state, limits=limits, rng=random.Random(1), **kwargs)
 
 
 def headlines() -> list[str]:
@@ -334,7 +334,7 @@ def test_a_crash_between_storing_and_deleting_gives_no_second_delivery(server, s
     with pytest.raises(Killed):
         poller(state, site(server)).poll("hp")
     assert Delivery.objects.count() == 1 and server.names() == ["cranes.txt"]
-    restarted = poller(StateFile(state.path), site(server))
+    restarted = poller(Leases("ftp"), site(server))
     result = restarted.poll("hp")
     assert (result.status, result.deliveries, result.error) == ("nothing", [], None)
     assert Delivery.objects.count() == 1 and Story.objects.count() == 1
@@ -481,9 +481,8 @@ def test_plain_ftp_is_refused_by_a_server_that_requires_tls(tls_server, state):
     assert result.status == "error" and result.error.startswith("logging in as hp: 550")
 
 
-def test_the_state_file_is_kept_apart_from_the_http_pollers(settings, tmp_path):
-    settings.DATA_DIR = tmp_path
-    assert Poller([]).state.path == tmp_path / "ftp-state.json"
+def test_the_poll_state_is_kept_apart_from_the_http_pollers():
+    assert Poller([]).leases.transport == "ftp"
 
 
 def test_the_configured_sources_and_their_defaults(tmp_path):
@@ -535,7 +534,7 @@ def test_the_state_saved_names_what_waits_for_a_delete(tmp_path, password, state
     try:
         server.put("cranes.txt", story_copy())
         poller(state, site(server)).poll("hp")
-        saved = json.loads(state.path.read_text())["hp"]
+        saved = state.get("hp")
         delivery = Delivery.objects.get()
         assert saved["pending"]["cranes.txt"]["delivery"] == delivery.pk
         assert saved["pending"]["cranes.txt"]["size"] == delivery.size
@@ -545,12 +544,12 @@ def test_the_state_saved_names_what_waits_for_a_delete(tmp_path, password, state
 
 
 def test_a_source_added_to_the_sources_file_is_polled_and_one_taken_out_stops_without_a_restart(
-    server, state, settings
+    server, state, settings, tmp_path
 ):
-    settings.DATA_DIR = state.path.parent
+    settings.DATA_DIR = tmp_path
     file = settings.DATA_DIR / "sources.toml"
     file.write_text('[sources.ians]\nname = "IANS"\n')  # nothing to pull yet
-    desk = Poller.from_config(state=state, limits=LIMITS, rng=random.Random(1), reload_every=0.05)
+    desk = Poller.from_config(leases=state, limits=LIMITS, rng=random.Random(1), reload_every=0.05)
     desk.start()
     try:
         server.put("cranes.txt", story_copy())

@@ -1,20 +1,22 @@
 """HTTP(S) polling, against a real HTTP server on localhost run by each test."""
 
+import datetime as dt
 import http.server
-import json
 import random
 import threading
 import time
 
 import pytest
+from django.utils import timezone
 
 from wiredesk.config import sources
 from wiredesk.config.sources import SourceConfig
-from wiredesk.desk import health
+from wiredesk.desk import health, leases
+from wiredesk.desk.leases import Leases
 from wiredesk.models import Delivery, Story
 from wiredesk.transports import polling
 from wiredesk.transports.http_poll import Poller
-from wiredesk.transports.polling import Limits, StateFile
+from wiredesk.transports.polling import Limits
 
 pytestmark = [
     # The poller's threads use connections of their own, which see only committed rows.
@@ -86,12 +88,12 @@ def site():
 
 
 @pytest.fixture
-def state(tmp_path):
-    return StateFile(tmp_path / "poll-state.json")
+def state():
+    return Leases("http")
 
 
 def poller(state, *feeds, limits=Limits(timeout=2, deadline=5)):  # noqa: B008 (Limits is frozen)
-    return Poller(list(feeds), state=state, limits=limits, rng=random.Random(1))
+    return Poller(list(feeds), leases=state, limits=limits, rng=random.Random(1))
 
 
 def test_the_first_poll_stores_a_delivery_and_publishes_it(site, state):
@@ -102,7 +104,7 @@ def test_the_first_poll_stores_a_delivery_and_publishes_it(site, state):
     assert (delivery.transport, delivery.filename, delivery.source.slug) == ("http", site.url("/feed"), "hp")
     assert delivery.status == Delivery.Status.PROCESSED
     assert Story.objects.get().current.canonical.headline == "Harbour cranes return to service"
-    saved = json.loads(state.path.read_text())["hp"]
+    saved = state.get("hp")
     assert saved["errors"] == 0 and saved["urls"][site.url("/feed")]["sha256"] == delivery.sha256
 
 
@@ -265,13 +267,46 @@ def test_one_source_is_never_polled_twice_at_once(site, state):
     assert site.hits["/feed"] == 1 and Delivery.objects.count() == 1
 
 
-def test_the_state_survives_a_restart_and_a_broken_file_starts_afresh(tmp_path):
-    path = tmp_path / "poll-state.json"
-    StateFile(path).put("hp", {"errors": 2, "urls": {"http://x/": {"etag": '"a"'}}})
-    assert StateFile(path).get("hp")["urls"]["http://x/"]["etag"] == '"a"'
-    assert [p.name for p in tmp_path.iterdir()] == ["poll-state.json"]  # no temporary file left
-    path.write_text("{not json")
-    assert StateFile(path).get("hp") == {}
+def test_a_source_is_polled_by_the_host_holding_its_lease_and_taken_over_with_its_state_when_it_lapses(site):
+    body = atom("Harbour cranes return to service")
+    site.routes["/feed"] = lambda request: (
+        (304, {}, b"")
+        if request.get("If-None-Match") == '"v1"'
+        else (200, {"ETag": '"v1"', "Content-Length": str(len(body))}, body)
+    )
+    config = SourceConfig("hp", url=site.url("/feed"), interval=60)
+    host_a, host_b = (
+        Poller([config], leases=Leases("http", holder=name), limits=Limits(timeout=2, deadline=5)) for name in "ab"
+    )
+    assert host_a.poll("hp").status == "new"
+    assert host_b.poll("hp") is None  # a holds the lease: b neither fetches nor stores
+    assert site.hits["/feed"] == 1
+    # a dies: its lease lapses TERM intervals after its last renewal, and b takes the source over
+    # with a's validators, so the unchanged feed answers 304 and nothing is stored again.
+    lapsed = timezone.now() + dt.timedelta(seconds=60 * leases.TERM + 1)
+    assert not host_b.leases.take("hp", 60, now=lapsed - dt.timedelta(seconds=2))
+    assert host_b.leases.take("hp", 60, now=lapsed)
+    assert host_b.poll("hp").status == "not-modified"
+    assert site.requests[-1][1]["If-None-Match"] == '"v1"'
+    assert host_a.poll("hp") is None and not host_a.leases.put("hp", {"errors": 9})  # a, back, holds nothing
+    assert host_b.leases.get("hp")["errors"] == 0
+    assert Delivery.objects.count() == 1
+
+
+def test_a_host_stopping_gives_its_leases_back_for_another_to_take_at_once(site, settings, tmp_path):
+    settings.DATA_DIR = tmp_path
+    site.serve("/feed", atom("Harbour cranes return to service"))
+    (tmp_path / "sources.toml").write_text(f'[sources.hp]\nurl = "{site.url("/feed")}"\n')
+    host_a = Poller.from_config(leases=Leases("http", holder="a"), limits=Limits(timeout=2, deadline=5))
+    host_a.start()
+    try:
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline and not site.hits.get("/feed"):
+            time.sleep(0.05)
+    finally:
+        host_a.stop(timeout=5)
+    assert site.hits["/feed"] == 1
+    assert Leases("http", holder="b").take("hp", 60)
 
 
 def test_the_configured_interval_has_a_floor_and_a_default(tmp_path):
@@ -323,7 +358,7 @@ def test_the_next_poll_is_counted_from_the_start_of_a_slow_one(site, state):
     site.serve("/wire.atom", atom("Cranes return"))
     p = Poller(
         [SourceConfig("hp", url=site.url("/wire.atom"), interval=60)],
-        state=state,
+        leases=state,
         limits=Limits(timeout=2, deadline=5),
         rng=random.Random(1),
         clock=lambda: next(clock),
@@ -332,8 +367,10 @@ def test_the_next_poll_is_counted_from_the_start_of_a_slow_one(site, state):
     assert 1054 <= result.state["next_poll"] <= 1060
 
 
-def test_a_source_added_removed_or_changed_in_the_sources_file_is_followed_while_polling(site, state, settings):
-    settings.DATA_DIR = state.path.parent
+def test_a_source_added_removed_or_changed_in_the_sources_file_is_followed_while_polling(
+    site, state, settings, tmp_path
+):
+    settings.DATA_DIR = tmp_path
     file = settings.DATA_DIR / "sources.toml"
     for path, title in (
         ("/a", "Cranes return"),
@@ -348,7 +385,7 @@ def test_a_source_added_removed_or_changed_in_the_sources_file_is_followed_while
     state.put("afp", {"next_poll": now + 1, "errors": 0})
     file.write_text(f'[sources.hp]\nurl = "{site.url("/a")}"\n[sources.afp]\nurl = "{site.url("/b")}"\n')
     desk = Poller.from_config(
-        state=state, limits=Limits(timeout=2, deadline=5), rng=random.Random(1), reload_every=0.05
+        leases=state, limits=Limits(timeout=2, deadline=5), rng=random.Random(1), reload_every=0.05
     )
     assert sorted(desk.configs) == ["afp", "hp"]
     desk.start()

@@ -110,4 +110,6 @@ def test_ingest_writes_the_static_tree_once_at_the_end_of_its_files(tmp_path):
     for line in lines:
         assert (site / line["url"].split("/", 3)[3] / "index.html").exists()
     assert b"Ferries cancelled" in (site / "index.html").read_bytes()
-    assert not list((tmp_path / "data" / "site.state" / "pending").iterdir())
+    with sqlite3.connect(tmp_path / "data" / "wiredesk.sqlite3") as db:
+        [(newest,)] = db.execute("SELECT max(id) FROM wiredesk_changemark")
+    assert json.loads((tmp_path / "data" / "site.state" / "state.json").read_text())["mark"] == newest

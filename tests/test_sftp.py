@@ -14,10 +14,11 @@ from conftest import AgencyServer, story_copy
 from wiredesk.config import sources
 from wiredesk.config.sources import SourceConfig
 from wiredesk.desk import health
+from wiredesk.desk.leases import Leases
 from wiredesk.models import Delivery, Story
 from wiredesk.transports import folder
 from wiredesk.transports.ftp import Poller
-from wiredesk.transports.polling import Limits, StateFile
+from wiredesk.transports.polling import Limits
 
 pytestmark = [
     pytest.mark.django_db(transaction=True),
@@ -114,13 +115,13 @@ def server(tmp_path, settings, monkeypatch):
 
 
 @pytest.fixture
-def state(tmp_path):
-    return StateFile(tmp_path / "ftp-state.json")
+def state():
+    return Leases("ftp")
 
 
 def poll(server, state, **settings):
     site = SourceConfig("hp", **{"ftp": server.url(), "ftp_password_env": "HP_SFTP_PASSWORD", **settings})
-    return Poller([site], state=state, limits=LIMITS, rng=random.Random(1)).poll("hp")
+    return Poller([site], leases=state, limits=LIMITS, rng=random.Random(1)).poll("hp")
 
 
 def copy(headline: str) -> bytes:
@@ -191,7 +192,7 @@ def test_a_file_over_the_limit_is_left_on_the_server_and_the_others_are_taken(se
     server.put("a.txt", copy("Cranes return to service"), age=60)
     site = SourceConfig("hp", ftp=server.url(), ftp_password_env="HP_SFTP_PASSWORD")
     result = Poller(
-        [site], state=state, limits=Limits(timeout=5, deadline=5, max_bytes=1000), rng=random.Random(1)
+        [site], leases=state, limits=Limits(timeout=5, deadline=5, max_bytes=1000), rng=random.Random(1)
     ).poll("hp")
     assert result.status == "new" and "out/big.xml: 2007 bytes, more than the limit of 1000" in result.error
     assert server.names() == ["big.xml"] and Delivery.objects.get().filename == "out/a.txt"

@@ -28,7 +28,7 @@ from django.test import Client
 from django.utils import timezone
 
 from wiredesk.desk import actions
-from wiredesk.models import Story
+from wiredesk.models import ChangeMark, Story
 from wiredesk.publish import caching, static, websub
 from wiredesk.publish.sitemaps import ArticleSitemap, NewsSitemap
 from wiredesk.publish.static import files, fingerprint, marks, plan
@@ -125,7 +125,7 @@ def test_a_published_story_is_written_with_its_fronts_feeds_and_sitemaps(
     for scope in ("/feeds/", "/section/news/", "/source/ians/"):
         assert {scope + name for name in ("rss.xml", "atom.xml", "feed.json")} <= held
     assert (tree / "index.html.gz").exists() and not (tree / "robots.txt.gz").exists()  # too small to pack
-    assert not list((tree.parent / "site.state" / "pending").iterdir())
+    assert files.read_state()["mark"] == ChangeMark.objects.latest("pk").pk  # every mark rendered
 
 
 def test_a_kill_takes_the_story_off_every_page_of_the_tree(db, tree, ingest, django_capture_on_commit_callbacks):
@@ -227,19 +227,57 @@ def test_an_embargo_reaches_the_tree_at_the_sweep_after_its_time(db, tree, inges
 def test_a_kill_whose_worker_died_before_writing_is_caught_up_by_the_sweep(db, tree, ingest):
     [result] = ingest(story_copy())
     static.rebuild()
-    pending = tree.parent / "site.state" / "pending"
-    for mark in pending.iterdir():
-        mark.unlink()
     actions.kill(Story.objects.get(), "legal")  # its commit is never reported: the worker died
     page = tree / result.url.lstrip("/") / "index.html"
-    [mark] = pending.iterdir()
-    static.catch_up()
-    assert page.exists()  # a transaction this young may still be running
-    old = time.time() - marks.STALE_MARK - 1
-    os.utime(mark, (old, old))
+    assert page.exists()
     static.catch_up()
     assert not page.exists() and result.url not in assert_tree_is_djangos(tree)
-    assert not list(pending.iterdir())
+    assert files.read_state()["mark"] == ChangeMark.objects.latest("pk").pk
+
+
+def test_a_mark_whose_transaction_commits_after_a_newer_ones_is_rendered_all_the_same(db, tree, ingest):
+    publish(2, ingest=ingest, hours_ago=1)
+    late = publish(8, "Sport", ingest=ingest, hours_ago=1)[0]  # older than the six its section's pages list
+    [early] = ingest(ninjs("urn:t:dam", "Cracks found in the dam", "NORDHAVEN (HP) - Cracks."), source="hp")
+    static.rebuild()
+    actions.kill(Story.objects.get(uri=late.uri), "legal")
+    actions.kill(Story.objects.get(uri=early.uri), "legal")
+    first = ChangeMark.objects.order_by("-pk")[1]
+    # PostgreSQL numbered the first kill's mark before the second's, which committed first.
+    ChangeMark.objects.filter(pk=first.pk).delete()
+    assert static.render_pending() == 1
+    assert not (tree / early.url.lstrip("/")).exists() and (tree / late.url.lstrip("/")).exists()
+    ChangeMark.objects.create(pk=first.pk, story_id=first.story_id, created_at=first.created_at)  # it commits
+    assert static.render_pending() == 1
+    assert late.url not in assert_tree_is_djangos(tree)
+    assert files.read_state()["gaps"] == {}
+
+
+def test_a_kill_through_one_host_leaves_every_hosts_tree(db, ingest, settings, tmp_path):
+    [result] = ingest(story_copy())
+    trees = [tmp_path / host / "site" for host in ("a", "b", "c")]
+    for tree in trees:
+        settings.WIREDESK = {**settings.WIREDESK, "STATIC_TREE": tree}
+        static.rebuild()
+        assert result.url in assert_tree_is_djangos(tree)
+    actions.kill(Story.objects.get(), "legal")  # through host a, whose commit its own tree heard of
+    for tree in trees:
+        settings.WIREDESK = {**settings.WIREDESK, "STATIC_TREE": tree}
+        static.render_pending()  # each host's follower, at its next look
+        assert result.url not in assert_tree_is_djangos(tree)
+
+
+def test_marks_older_than_any_follower_lags_are_pruned_and_a_tree_that_slept_longer_is_rebuilt(
+    db, tree, ingest, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks(execute=True):
+        [result] = ingest(story_copy())
+    static.catch_up()
+    assert ChangeMark.objects.exists()
+    (tree / "stray.html").write_text("left by a tree that slept")
+    static.catch_up(now=timezone.now() + marks.MARK_AGE + dt.timedelta(minutes=1))
+    assert not ChangeMark.objects.exists()
+    assert not (tree / "stray.html").exists() and result.url in assert_tree_is_djangos(tree)
 
 
 # A stand-in for the renderer process (`static.follow`): it holds the follower lock until its stdin closes.
@@ -255,7 +293,6 @@ def test_while_a_renderer_follows_commits_leave_it_their_marks_and_take_only_hid
     with django_capture_on_commit_callbacks(execute=True):
         [killed] = ingest(story_copy())
     assert not static.followed() and killed.url in assert_tree_is_djangos(tree)  # no follower: rendered at once
-    pending = tree.parent / "site.state" / "pending"
     lock = tree.parent / "site.state" / "follower"
     with subprocess.Popen(
         [sys.executable, "-c", FOLLOWER, lock], stdin=subprocess.PIPE, stdout=subprocess.PIPE
@@ -265,7 +302,7 @@ def test_while_a_renderer_follows_commits_leave_it_their_marks_and_take_only_hid
         with django_capture_on_commit_callbacks(execute=True):
             [new] = ingest(ninjs("urn:t:new", "Brand new story", "PORT SALVIN (HP) - New."), source="hp")
             actions.kill(Story.objects.get(uri=killed.uri), "legal")
-        assert len(list(pending.iterdir())) == 2  # left for the renderer
+        assert ChangeMark.objects.filter(pk__gt=files.read_state()["mark"]).count() == 2  # left for the renderer
         assert not (tree / killed.url.lstrip("/")).exists()  # hidden: taken down at once
         assert not (tree / new.url.lstrip("/")).exists()
         renderer.stdin.close()
@@ -576,7 +613,7 @@ def test_deferred_changes_are_written_in_one_pass_at_the_end_and_a_kill_leaves_a
     assert rendered.count("/") == 1  # one pass
     held = assert_tree_is_djangos(tree)
     assert {result.url for result in news} <= held and killed.url not in held
-    assert not list((tree.parent / "site.state" / "pending").iterdir())
+    assert files.read_state()["mark"] == ChangeMark.objects.latest("pk").pk  # every mark rendered
 
 
 # nginx in front --------------------------------------------------------------------------------

@@ -313,3 +313,36 @@ class SiteVersion(models.Model):
 
     def __str__(self):
         return f"site version {self.number}"
+
+
+class PollLease(models.Model):
+    """Which host polls a pulled source (HTTP, FTP, SFTP) now, until when, and what its polls
+    remember (validators, digests, files stored but not yet deleted, errors, the next poll's
+    time): one row per source and transport. In the database, not a host's files, so that when
+    the holder dies the host that takes the source over carries on where it stopped, without
+    fetching and storing everything again. See wiredesk.desk.leases."""
+
+    source = models.SlugField()
+    transport = models.CharField(max_length=20)
+    holder = models.CharField(max_length=200, blank=True)
+    expires_at = models.DateTimeField(null=True)
+    state = models.JSONField(default=dict)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["source", "transport"], name="polllease_source_transport")]
+
+    def __str__(self):
+        return f"{self.source} {self.transport}: {self.holder or 'free'}"
+
+
+class ChangeMark(models.Model):
+    """A change readers can see, written in the transaction that made it (publish.changes): each
+    host's static tree renders every mark newer than the last it rendered, so a kill through any
+    host leaves every host's tree. Pruned after publish.static.marks.MARK_AGE."""
+
+    id = models.BigAutoField(primary_key=True)
+    story = models.ForeignKey(Story, on_delete=models.CASCADE, related_name="+")
+    created_at = models.DateTimeField(default=timezone.now, db_index=True)
+
+    def __str__(self):
+        return f"mark {self.pk}: story {self.story_id}"

@@ -180,9 +180,11 @@ STATIC_URL = "/static/"
 STATIC_ROOT = DATA_DIR / "static"
 
 # The queue only speeds things up; the database stays the source of truth (see pipeline.sweep).
+# On Redis it is shared by every host of one site, and named so that two sites (or the suite's
+# runs) on one Redis never take each other's tasks.
 _redis_url = os.environ.get("WIREDESK_REDIS_URL")
 HUEY = {
-    "name": "wiredesk",
+    "name": os.environ.get("WIREDESK_QUEUE", "wiredesk"),
     "immediate": False,
     "huey_class": "huey.RedisHuey" if _redis_url else "huey.SqliteHuey",
     # The queue's file is not the record: a task lost to a power cut is found by the sweep, so

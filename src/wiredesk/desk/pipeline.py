@@ -9,6 +9,7 @@ twice on the same delivery gives the same stories once.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import hashlib
 import logging
@@ -484,15 +485,49 @@ def _slug(headline: str) -> str:
 
 def sweep(grace: dt.timedelta = dt.timedelta(seconds=2)) -> int:
     """Process deliveries that were stored but never processed: the queue lost them, or a worker
-    died. Returns how many it found."""
+    died. Returns how many it found. Several hosts sweep one database: each delivery is taken by
+    one of them (`_taken`), and the others pass it by."""
     stale = list(
         Delivery.objects.filter(status=Delivery.Status.RECEIVED, received_at__lt=timezone.now() - grace)
         .order_by("received_at")
         .values_list("pk", flat=True)[:500]
     )
     for pk in stale:
-        process(pk)
+        with _taken(pk) as mine:
+            if mine:
+                process(pk)
     return len(stale)
+
+
+# The sweep's advisory locks on PostgreSQL are this plus the delivery's id: "wd" in ASCII in the
+# top bits of the 64-bit key, so as not to meet another program's locks.
+SWEEP_LOCKS = 0x7764 << 48
+
+
+@contextlib.contextmanager
+def _taken(pk: int):
+    """Whether this host's sweep has the delivery to itself, held until the block ends.
+
+    On PostgreSQL, a session's advisory lock on the delivery, tried without waiting: a delivery
+    another host is sweeping is passed by, and one it swept meanwhile is found processed by
+    `process` at a single read. Not `SELECT ... FOR UPDATE SKIP LOCKED`: a row lock lasts one
+    transaction, and `process` applies a large delivery in many (its batches), each of which
+    moves the site's version on; held in one, the batches would keep every host's writers
+    waiting for the whole delivery. The lock goes with the connection if the host dies.
+    On SQLite one writer at a time already keeps two sweeps from applying a story twice.
+    """
+    if connection.vendor != "postgresql":
+        yield True
+        return
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_try_advisory_lock(%s)", [SWEEP_LOCKS + pk])
+        mine = cursor.fetchone()[0]
+    try:
+        yield mine
+    finally:
+        if mine:
+            with contextlib.suppress(DatabaseError), connection.cursor() as cursor:
+                cursor.execute("SELECT pg_advisory_unlock(%s)", [SWEEP_LOCKS + pk])
 
 
 def reprocess(delivery_ids: list[int] | None = None) -> list[Result]:

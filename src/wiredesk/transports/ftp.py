@@ -23,9 +23,10 @@ any point loses no delivery: what was not stored is still on the server.
 What is remembered, and where:
 
 - A file stored but not yet deleted or moved (the delete was refused, the connection dropped)
-  is kept in DATA/ftp-state.json by name, size and modify time. While the listing shows it
-  unchanged, later polls only retry the delete or move: no second fetch, no second delivery.
-- The state file is written after the poll, so a kill between `receive` and that write forgets
+  is kept in the source's poll state (in the database, beside its lease: polling.py) by name,
+  size and modify time. While the listing shows it unchanged, later polls, by whichever host
+  holds the source, only retry the delete or move: no second fetch, no second delivery.
+- The state is written after the poll, so a kill between `receive` and that write forgets
   the file. The database does not: bytes this source already delivered are not stored again
   (`transports.store`), only deleted or moved.
 
@@ -353,7 +354,6 @@ class Ftp:
     limits: Limits
     context: ssl.SSLContext | None
     name = TRANSPORT
-    state_file = "ftp-state.json"
 
     def settings(self, config: SourceConfig) -> tuple | None:
         if not config.ftp:

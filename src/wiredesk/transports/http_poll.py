@@ -13,8 +13,9 @@ pages deep, each page a delivery of its own.
 The schedule (a thread per source, the interval with jitter, backoff after a failure, sources
 added, removed or re-pointed in sources.toml followed while running) is transports/polling.py's,
 shared with the FTP poller. What a poll needs to remember (validators, digests, errors, when to
-poll next) lives in DATA/poll-state.json: losing it costs one redundant fetch per URL, which the
-pipeline answers `unchanged`.
+poll next) lives in the database beside the source's lease (polling.py), so it follows the source
+to whichever host polls it: losing it costs one redundant fetch per URL, stored as the delivery
+it already is.
 """
 
 from __future__ import annotations
@@ -49,7 +50,7 @@ _REDIRECTS = (301, 302, 303, 307, 308)
 
 
 class FetchError(Exception):
-    """Why a fetch gave no usable response, in words for the log and the state file."""
+    """Why a fetch gave no usable response, in words for the log and the poll state."""
 
 
 @dataclass(frozen=True)
@@ -214,7 +215,6 @@ class Http:
 
     limits: Limits
     name = TRANSPORT
-    state_file = "poll-state.json"
 
     def settings(self, config: SourceConfig) -> tuple | None:
         return (config.url, config.interval) if config.url else None

@@ -14,32 +14,31 @@ RELOAD_EVERY seconds, and a source added starts its schedule, a source removed e
 `ftp` settings, its `interval`) starts afresh with them, polled within a tenth of its interval.
 A broken file changes nothing until it is mended: the sources go on as they were.
 
-What a poll needs to remember (validators, digests, files stored but not yet deleted, errors,
-when to poll next) lives in a state file per transport under DATA, rewritten atomically.
+Several hosts may run pollers on one database: each source is polled by the one holding its
+lease (desk/leases.py), which every source's thread takes or renews every RENEW of an interval,
+and what a poll needs to remember (validators, digests, files stored but not yet deleted,
+errors, when to poll next) lives beside the lease, so it follows the source to the host that
+takes it over. One host alone holds every lease, and polls as it always did.
 """
 
 from __future__ import annotations
 
-import copy
+import contextlib
 import datetime as dt
-import json
 import logging
-import os
 import random
-import tempfile
 import threading
 import time
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Protocol
 
-from django.conf import settings
-from django.db import close_old_connections
+from django.db import DatabaseError, close_old_connections
 
 from wiredesk.config import sources
 from wiredesk.config.sources import SourceConfig
 from wiredesk.db import thread_connections
-from wiredesk.desk import health
+from wiredesk.desk import health, leases
+from wiredesk.desk.leases import Leases
 from wiredesk.transports.store import MAX_BYTES
 
 log = logging.getLogger(__name__)
@@ -54,6 +53,8 @@ BACKOFF_CAP = 900.0
 RELOAD_EVERY = 1.0
 # Bytes read at a time, over any protocol.
 CHUNK = 65536
+# Seconds within which a poll under way hears that the poller stops.
+STOP_LOOK = 0.1
 
 
 @dataclass(frozen=True)
@@ -96,8 +97,7 @@ class PollResult:
 class Transport(Protocol):
     """A way of polling a source, as `Poller` asks it."""
 
-    name: str  # names the threads and the log, and the state file, DATA/<name>-state.json
-    state_file: str
+    name: str  # names the threads, the log and the sources' leases
 
     def settings(self, config: SourceConfig) -> tuple | None:
         """What of the source's config this transport polls by; None for a source it does not poll."""
@@ -126,45 +126,13 @@ def delay(interval: float, errors: int, rng: random.Random | None = None) -> flo
     return interval * (rng or random).uniform(1 - JITTER, 1)
 
 
-class StateFile:
-    """Every polled source's state, in one JSON file replaced whole on each change: losing it
-    costs a redundant fetch or two, never a delivery (the store step knows the bytes)."""
-
-    def __init__(self, path: Path):
-        self.path = path
-        self._lock = threading.Lock()
-        try:
-            self._states = json.loads(path.read_text(encoding="utf-8"))
-        except FileNotFoundError:
-            self._states = {}
-        except (OSError, ValueError) as exc:
-            log.error("polling: %s is unreadable (%s); polling starts afresh", path, exc)
-            self._states = {}
-
-    def get(self, slug: str) -> dict:
-        with self._lock:
-            return copy.deepcopy(self._states.get(slug, {}))
-
-    def put(self, slug: str, state: dict) -> None:
-        with self._lock:
-            self._states[slug] = copy.deepcopy(state)
-            text = json.dumps(self._states, indent=1, sort_keys=True)
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-            with tempfile.NamedTemporaryFile(
-                "w", encoding="utf-8", dir=self.path.parent, prefix=f".{self.path.name}.", delete=False
-            ) as tmp:
-                tmp.write(text)
-                tmp.flush()
-                os.fsync(tmp.fileno())
-            os.replace(tmp.name, self.path)
-
-
 class Poller:
     """Polls each source the transport polls, in a thread of its own, until `stop`.
 
     `configs`: the sources to poll; None for those of sources.toml, followed as it changes (a
-    ConfigError if it is broken when the poller is made). `clock`: wall-clock seconds, as the
-    next poll's time outlives a restart.
+    ConfigError if it is broken when the poller is made). `leases`: the sources' leases and
+    state, as this host holds them. `clock`: wall-clock seconds, as the next poll's time
+    outlives a restart.
     """
 
     def __init__(
@@ -172,7 +140,7 @@ class Poller:
         transport: Transport,
         configs: list[SourceConfig] | None = None,
         *,
-        state: StateFile | None = None,
+        leases: Leases | None = None,
         clock=time.time,
         rng: random.Random | None = None,
         reload_every: float = RELOAD_EVERY,
@@ -180,8 +148,7 @@ class Poller:
         self.transport = transport
         self.live = configs is None
         self.configs = self._configured() if configs is None else {c.slug: c for c in configs}
-        # A file per transport: StateFile rewrites its file whole, so two pollers cannot share one.
-        self.state = state or StateFile(Path(settings.DATA_DIR) / transport.state_file)
+        self.leases = leases or Leases(transport.name)
         self.clock = clock
         self.rng = rng or random.Random()
         self.reload_every = reload_every
@@ -261,57 +228,112 @@ class Poller:
                 self._schedule(slug, fresh=True)
 
     def poll(self, slug: str) -> PollResult | None:
-        """Poll the source now; None, at once, if a poll of it is already under way, or if it is
-        not polled (any longer)."""
+        """Poll the source now; None, at once, if a poll of it is already under way, if it is not
+        polled (any longer), or if another host holds its lease."""
+        config = self.configs.get(slug)
+        if config is None or not self.leases.take(slug, config.interval):
+            return None
+        return self._poll(slug, config)
+
+    def _poll(self, slug: str, config: SourceConfig) -> PollResult | None:
+        """Poll the source, whose lease this host has just taken or renewed."""
         busy = self._busy.setdefault(slug, threading.Lock())
         if not busy.acquire(blocking=False):
             return None
         try:
-            config = self.configs.get(slug)
-            if config is None:
-                return None
-            state = self.state.get(slug)
+            state = self.leases.get(slug)
             started = self.clock()
-            try:
-                result = self.transport.poll(config, state, self._stop)
-            except Exception as exc:
-                # A database outage or a bug must not end this source's thread: back off, try again.
-                log.exception("%s: polling %s failed", self.name, slug)
-                result = PollResult(
-                    status="error", error=f"internal error: {type(exc).__name__}: {exc}", state=state
-                ).counted()
+            with self._kept(slug, config.interval) as stop:
+                try:
+                    result = self.transport.poll(config, state, stop)
+                except Exception as exc:
+                    # A database outage or a bug must not end this source's thread: back off, try again.
+                    log.exception("%s: polling %s failed", self.name, slug)
+                    result = PollResult(
+                        status="error", error=f"internal error: {type(exc).__name__}: {exc}", state=state
+                    ).counted()
             # From the start: a poll that took a while does not push the next one later.
             result.state["next_poll"] = started + delay(config.interval, result.state["errors"], self.rng)
-            self.state.put(slug, result.state)
+            if not self.leases.put(slug, result.state):
+                # What it stored is stored once whoever stores it again (transports.store).
+                log.warning("%s: %s was taken over by another host during a poll; its state is theirs", self.name, slug)
             try:
                 health.attempted(slug, self.transport.health_name(config), self.transport.health_error(result))
             except Exception:
-                # The database may be what failed; the poll state file still holds the error.
                 log.exception("%s: the health of %s could not be recorded", self.name, slug)
             return result
         finally:
             busy.release()
             close_old_connections()
 
+    @contextlib.contextmanager
+    def _kept(self, slug: str, interval: float):
+        """Keep the source's lease while a poll runs, however long it takes (an FTP backlog);
+        yields the poll's stop, set when the poller stops or the lease is lost, so that a poll
+        another host has taken over ends after the file under way."""
+        done, stop = threading.Event(), threading.Event()
+
+        def keep():
+            with thread_connections():
+                renewed = time.monotonic()
+                while not done.wait(STOP_LOOK):
+                    if self._stop.is_set():
+                        stop.set()
+                    if time.monotonic() - renewed < interval * leases.RENEW:
+                        continue
+                    renewed = time.monotonic()
+                    try:
+                        if not self.leases.take(slug, interval):
+                            log.warning("%s: %s was taken over by another host; this poll ends", self.name, slug)
+                            stop.set()
+                    except DatabaseError:
+                        log.exception("%s: the lease of %s could not be renewed", self.name, slug)
+
+        keeper = threading.Thread(target=keep, name=f"{self.name}-{slug}-lease", daemon=True)
+        keeper.start()
+        try:
+            yield stop
+        finally:
+            done.set()
+            keeper.join()
+
     def _run(self, slug: str, stop: threading.Event, fresh: bool) -> None:
         with thread_connections():
             config = self.configs.get(slug)
             if config is None:
                 return  # taken out of sources.toml as it was started
-            interval = config.interval
             # A first start, or a source added or changed, spreads the sources over a fraction of
-            # their interval.
-            due = None if fresh else self.state.get(slug).get("next_poll")
-            longest = max(BACKOFF_CAP, interval)  # a clock set back waits no longer
-            wait = min(max(0.0, due - self.clock()), longest) if due else self.rng.uniform(0, JITTER * interval)
-            while not stop.wait(wait):
-                try:
-                    result = self.poll(slug)
-                except OSError:
-                    # The state file could not be written (a full disk): the thread lives on.
-                    log.exception("%s: the poll state of %s could not be saved", self.name, slug)
-                    result = None
-                config = self.configs.get(slug)
-                if config is None:
-                    return  # taken out of sources.toml while it was polled
-                wait = max(0.0, result.state["next_poll"] - self.clock()) if result else config.interval
+            # their interval, and polls then; a restart carries on the schedule in the state.
+            wait = self.rng.uniform(0, JITTER * config.interval) if fresh else 0.0
+            try:
+                while not stop.wait(wait):
+                    config = self.configs.get(slug)
+                    if config is None:
+                        return  # taken out of sources.toml while it was polled
+                    try:
+                        wait, fresh = self._turn(slug, config, fresh)
+                    except DatabaseError:
+                        # The leases are in the database: while it is away, no host polls.
+                        log.exception("%s: the lease of %s could not be taken", self.name, slug)
+                        wait = config.interval * leases.RENEW
+            finally:
+                # Stopping, or the source is polled no longer (or afresh): another host, or
+                # this one's new thread, takes it at its next look.
+                with contextlib.suppress(DatabaseError):
+                    self.leases.release(slug)
+
+    def _turn(self, slug: str, config: SourceConfig, fresh: bool) -> tuple[float, bool]:
+        """One look at the source: take or renew its lease, and poll it if it is due. Returns
+        the seconds to the next look, and whether the source still waits for its fresh poll."""
+        look = config.interval * leases.RENEW
+        if not self.leases.take(slug, config.interval):
+            return look, fresh  # another host polls it
+        due = None if fresh else self.leases.get(slug).get("next_poll")
+        ahead = due - self.clock() if due is not None else 0.0
+        # A next poll further off than any schedule makes (a clock set back) is not waited for.
+        if 0 < ahead <= max(BACKOFF_CAP, config.interval):
+            return min(ahead, look), False
+        result = self._poll(slug, config)
+        if result is None:
+            return look, fresh
+        return min(max(0.0, result.state["next_poll"] - self.clock()), look), False

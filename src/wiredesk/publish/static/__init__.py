@@ -44,19 +44,22 @@ after each the state records how far it went, so that a rebuild killed midway ca
 there (started again from the first if what pages are made of changed meanwhile). At the end it
 removes every file Django would not serve, reading the articles' folder a chunk at a time.
 
-When: `changed` is called inside the transaction that changes a story. It leaves a mark in the
-work folder beside the tree before the commit, and once the transaction commits the pages are
-written: by the renderer process if one follows the tree (`follow`, under `wiredesk run`, which
-takes every mark there is in one pass and holds the follower lock in the work folder for as long
-as it follows; an article readers may no longer see leaves the tree at the commit all the same),
-else at once, by the process that committed, or, for a command that commits many changes one
-after another (`wiredesk ingest`), in one pass at its end (`deferred`). A crash between the
-commit and the writing leaves the mark, which the sweep (`catch_up`) finds. The sweep also
-renders stories whose publication time (an embargo) has come since its last run, and the news
-sitemap when stories age out of it, since nothing else happens at those times. And it rebuilds
-the whole tree when what every page is made of besides the stories has changed: wiredesk's code
-and templates (an upgrade), the site's settings, or the sources and sections files (a source's
-seo setting, a section's name), which are read without a restart.
+When: `changed` is called inside the transaction that changes a story. It writes a mark in the
+database in that transaction, and once the transaction commits the pages are written: by the
+renderer process if one follows the tree (`follow`, under `wiredesk run`, which takes every mark
+newer than the last it rendered in one pass and holds the follower lock in the work folder for
+as long as it follows; an article readers may no longer see leaves the committing host's tree at
+the commit all the same, and every other host's at its follower's next look, before that pass
+renders anything), else at once, by the process that committed, or, for a command that commits
+many changes one after another (`wiredesk ingest`), in one pass at its end (`deferred`). Every
+host's follower renders every host's marks, so a kill through any host leaves every tree. A
+crash between the commit and the writing leaves the mark newer than the tree's last, for the
+next pass or the sweep (`catch_up`). The sweep also renders stories whose publication time (an
+embargo) has come since its last run, and the news sitemap when stories age out of it, since
+nothing else happens at those times. And it rebuilds the whole tree when what every page is
+made of besides the stories has changed: wiredesk's code and templates (an upgrade), the site's
+settings, or the sources and sections files (a source's seo setting, a section's name), which
+are read without a restart.
 
 Here: `marks` (when: the marks, the follower, the sweep), `plan` (which pages a change reaches,
 and rendering them through Django), `files` (the tree's files and the work folder beside it),
@@ -64,8 +67,8 @@ and rendering them through Django), `files` (the tree's files and the work folde
 """
 
 from wiredesk.publish.static.files import tree
-from wiredesk.publish.static.marks import catch_up, changed, deferred, follow, followed, render_pending
-from wiredesk.publish.static.plan import RenderError, rebuild, write
+from wiredesk.publish.static.marks import catch_up, changed, deferred, follow, followed, rebuild, render_pending
+from wiredesk.publish.static.plan import RenderError, write
 
 __all__ = [
     "RenderError",

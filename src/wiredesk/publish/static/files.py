@@ -25,7 +25,7 @@ def tree() -> Path:
 def work() -> Path:
     # Beside the tree, not in it, so nginx cannot serve it.
     folder = tree().with_name(tree().name + ".state")
-    (folder / "pending").mkdir(parents=True, exist_ok=True)
+    folder.mkdir(parents=True, exist_ok=True)
     return folder
 
 
