@@ -103,20 +103,20 @@ def _clear(kept: set[Path]) -> int:
         with os.scandir(articles) as entries:
             for names in itertools.batched((entry.name for entry in entries), CHUNK):
                 count += _clear_articles(articles, names)
-    folders = []
+    folders = [articles]
     for folder, subfolders, names in os.walk(root):
         here = Path(folder)
-        if here == root and "story" in subfolders:
-            subfolders.remove("story")
-            folders.append(articles)
-        folders.append(here)
+        if here == root:
+            subfolders[:] = [name for name in subfolders if name != articles.name]
+        else:
+            folders.append(here)
         for name in names:
             file = here / name
             if file in kept:
                 count += 1
             elif not (file.suffix == ".gz" and file.with_suffix("") in kept):
                 file.unlink()
-    for folder in sorted(folders[1:], reverse=True):
+    for folder in sorted(folders, reverse=True):  # each folder before the one holding it
         with contextlib.suppress(OSError):
             folder.rmdir()  # only if empty
     return count
@@ -130,7 +130,7 @@ def _clear_articles(articles: Path, names: Iterable[str]) -> int:
     count = 0
     for name in names:
         slug = slugs.get(int(name)) if name.isdigit() else None
-        if slug is None:
+        if slug is None or not (articles / name).is_dir():
             files.remove(articles / name)
             continue
         page = files.at(reverse("article", args=[int(name), slug]))
