@@ -54,18 +54,20 @@ def rebuild(progress: Callable[[int, int], None] | None = None) -> int:
 
     The articles go in chunks by id, each under the lock, so that passes for changes meanwhile
     wait for one chunk, not for the whole tree. After each, the state records the last id done: a
-    rebuild stopped (killed) carries on from there, unless what pages are made of has changed
-    since, when it starts over."""
+    rebuild stopped (killed) carries on from there, and two at once share the chunks, unless what
+    pages are made of has changed since, when it starts over."""
     made_of = fingerprint.made_of()  # before rendering: a change meanwhile brings another rebuild
     site = _Site()
-    with files.locked():
-        done = files.read_state().get("rebuilding")
-    if not done or done.get("made_of") != made_of:
-        done = {"made_of": made_of, "after": 0, "articles": 0}
+    done = {"made_of": made_of, "after": 0, "articles": 0}
     visible = Story.objects.visible()
     total = visible.count()
     while True:
         with files.locked():
+            # Where a rebuild stopped, or where another (the sweep's, beside `wiredesk render`)
+            # has got to: they share the work.
+            recorded = files.read_state().get("rebuilding")
+            if recorded and recorded["made_of"] == made_of and recorded["after"] > done["after"]:
+                done = recorded
             chunk = list(visible.filter(pk__gt=done["after"]).order_by("pk").only("pk", "slug", "section")[:CHUNK])
             run = Pass(fresh=True, site=site)
             for story in chunk:
