@@ -70,3 +70,32 @@ def test_an_action_that_calls_only_the_fan_out_takes_a_kill_everywhere(
     assert not any(b"Cranes back" in f.read_bytes() for f in tree.rglob("*") if f.is_file() and f.suffix != ".gz")
     # The tree is asked as nginx would: by the base URL's host.
     assert Client().get(article).status_code == 410
+
+
+def test_a_batch_moves_the_site_on_once_at_its_end_for_every_story_changed(db, ingest, tree):
+    from wiredesk.models import ChangeMark, SiteVersion
+
+    ingest(item("urn:hp:cranes", "Cranes back", "The cranes worked again on Monday."), source="hp")
+    ingest(item("urn:hp:ferry", "Ferry late", "The ferry ran two hours late on Monday."), source="hp")
+    stories = list(Story.objects.order_by("pk"))
+    before = SiteVersion.objects.get().number
+    earlier = ChangeMark.objects.count()  # the ingests' own
+    with writing(), changes.batch():
+        for story in stories * 2:
+            changes.story_changed(story)
+        assert SiteVersion.objects.get().number == before  # not yet: at the batch's end
+        assert ChangeMark.objects.count() == earlier
+    assert SiteVersion.objects.get().number == before + 1
+    marks = ChangeMark.objects.order_by("pk")[earlier:]
+    assert sorted(mark.story_id for mark in marks) == [s.pk for s in stories]
+
+
+def test_a_batch_left_by_an_error_moves_nothing_on(db, ingest, tree):
+    from wiredesk.models import SiteVersion
+
+    ingest(item("urn:hp:cranes", "Cranes back", "The cranes worked again on Monday."), source="hp")
+    before = SiteVersion.objects.get().number
+    with pytest.raises(RuntimeError), writing(), changes.batch():
+        changes.story_changed(Story.objects.get())
+        raise RuntimeError("a bug")
+    assert SiteVersion.objects.get().number == before

@@ -114,3 +114,40 @@ def test_times_without_an_offset_are_read_in_the_source_time_zone(db):
     assert result.outcome == "published"
     version = Story.objects.get().current
     assert version.canonical.versioncreated == dt.datetime(2024, 7, 1, 6, 30, tzinfo=dt.UTC)
+
+
+def backlog(count: int) -> list[int]:
+    return [
+        pipeline.receive(
+            story_copy(f"Harbour story {n}", paragraphs=(f"Story {n} of the harbour.",)), source="hp", transport="inbox"
+        ).pk
+        for n in range(count)
+    ]
+
+
+def test_a_task_takes_the_backlog_behind_its_delivery_in_one_transaction(db):
+    from wiredesk.models import SiteVersion
+
+    first, *others = backlog(4)
+    [result] = pipeline.process_waiting(first)
+    assert result.outcome == "published"
+    assert set(Delivery.objects.values_list("status", "stories_done")) == {("processed", 1)}
+    assert Story.objects.filter(state="live").count() == 4
+    assert SiteVersion.objects.get().number == 1  # one fan-out for the four
+    assert pipeline.process_waiting(others[0]) == []  # its own task finds it done
+
+
+def test_a_delivery_a_bug_meets_in_a_backlog_is_quarantined_alone(db, monkeypatch):
+    ids = backlog(3)
+    apply = pipeline._apply
+
+    def buggy(delivery, wire):
+        if "story 1" in wire.story.headline:
+            raise KeyError("a bug")
+        return apply(delivery, wire)
+
+    monkeypatch.setattr(pipeline, "_apply", buggy)
+    results = pipeline.process_many(ids)
+    assert [r.outcome for pk in ids for r in results[pk]] == ["published", "quarantined", "published"]
+    assert "internal error: KeyError" in Delivery.objects.get(pk=ids[1]).error
+    assert Story.objects.count() == 2

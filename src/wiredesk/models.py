@@ -65,6 +65,7 @@ class Delivery(models.Model):
         SMTP = "smtp", "mail over SMTP"
         CLI = "cli", "wiredesk ingest"
         DEMO = "demo", "the demo wire"
+        IMPORT = "import", "wiredesk import"
 
     source = models.ForeignKey(Source, on_delete=models.PROTECT, related_name="deliveries")
     transport = models.CharField(max_length=20, choices=Transport)

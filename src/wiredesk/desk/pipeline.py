@@ -13,6 +13,7 @@ import contextlib
 import datetime as dt
 import hashlib
 import logging
+import threading
 import time
 from dataclasses import dataclass
 
@@ -133,43 +134,102 @@ def process(delivery_id: int, *, again: bool = False) -> list[Result]:
 
     A delivery already processed is left alone unless `again` (an operator re-running it).
     """
-    try:
-        # The source's time zone and policy as sources.toml says now, in a running desk too.
-        sources.apply_changes()
-        # Reading the copy is most of the work and needs no lock: it is done first, so that the
-        # transaction (on SQLite, the one writer there may be at a time) holds only the writing.
-        delivery = Delivery.objects.select_related("source").get(pk=delivery_id)
-        if delivery.status != Delivery.Status.RECEIVED and not again:
-            return []
+    return process_many([delivery_id], again=again)[delivery_id]
+
+
+def process_waiting(delivery_id: int) -> list[Result]:
+    """Process a delivery and, in the same transactions, the deliveries stored after it that still
+    wait (a backlog: a folder left for a weekend, a feed that sent a day at once), up to BACKLOG
+    of them; their own tasks then find them done. Returns the named delivery's results."""
+    with _claimed_waiting(delivery_id) as taken:
+        return process_many(taken)[delivery_id]
+
+
+def process_many(delivery_ids: list[int], *, again: bool = False, read=map) -> dict[int, list[Result]]:
+    """Process deliveries in the order given, as `process` does each, with their results by id.
+
+    Reading the copy is most of the work and needs no lock: all of it is done first (through
+    `read`, a map: an import passes a process pool's), so that the transactions (on SQLite, the
+    one writer there may be at a time) hold only the writing. Small deliveries then share a
+    transaction, up to BATCH stories, each in a savepoint of its own: one a bug meets is rolled
+    back and quarantined alone, and each delivery's status and stories_done are its own."""
+    # The source's time zone and policy as sources.toml says now, in a running desk too.
+    sources.apply_changes()
+    found = Delivery.objects.select_related("source").in_bulk(delivery_ids)
+    results: dict[int, list[Result]] = {pk: [] for pk in delivery_ids}
+    waiting = [found[pk] for pk in dict.fromkeys(delivery_ids) if pk in found]
+    waiting = [d for d in waiting if again or d.status == Delivery.Status.RECEIVED]
+    for delivery in waiting:
         if delivery.unread:
             # Its bytes were never read (see receive): there is nothing to run again.
-            return [Result(delivery=delivery.pk, outcome=Outcome.QUARANTINED, error=delivery.error)]
-        try:
-            copies, problem = (
-                [_Copy.of(story) for story in formats.parse(bytes(delivery.data), _context(delivery))],
-                None,
-            )
-        except formats.FormatError as exc:
-            copies, problem = [], str(exc)
-        if problem is not None:
-            with writing():
-                delivery = _locked_delivery(delivery_id)
-                if delivery.status != Delivery.Status.RECEIVED and not again:
-                    return []  # another worker took it meanwhile
-                return [_quarantine(delivery, problem)]
-        return _apply_in_batches(delivery_id, copies, again=again, was=delivery.status)
-    except DatabaseError:
-        # Not the delivery's fault: it stays `received` and the sweep tries again.
-        raise
+            results[delivery.pk] = [Result(delivery=delivery.pk, outcome=Outcome.QUARANTINED, error=delivery.error)]
+    readable = [d for d in waiting if not d.unread]
+    readings = read(_read, [(bytes(d.data), d.source.slug, d.received_at, d.source.time_zone) for d in readable])
+    together: list[tuple[Delivery, list[_Copy] | str]] = []
+    size = 0
+    for delivery, reading in zip(readable, readings):
+        stories = len(reading) if isinstance(reading, list) else 1
+        if together and size + stories > BATCH:
+            results.update(_apply_together(together, again=again))
+            together, size = [], 0
+        if stories > BATCH:
+            # A large delivery goes alone, a batch per transaction, counting its stories done.
+            results[delivery.pk] = _apply_in_batches(delivery, reading, again=again)
+        else:
+            together.append((delivery, reading))
+            size += stories
+    if together:
+        results.update(_apply_together(together, again=again))
+    return results
+
+
+def _read(args: tuple[bytes, str, dt.datetime, str]) -> list[_Copy] | str:
+    """The copies in a delivery's bytes, or why none can be read. A plain function of plain data,
+    so that a process pool can run it."""
+    data, source, received, zone = args
+    try:
+        return [_Copy.of(story) for story in formats.parse(data, formats.Context(source, received, zone))]
+    except formats.FormatError as exc:
+        return str(exc)
     except Exception as exc:
         # A bug met by this delivery must not stop the desk: keep it aside with the reason.
-        log.exception("delivery %s failed", delivery_id)
-        with writing():
-            delivery = Delivery.objects.get(pk=delivery_id)
-            return [_quarantine(delivery, f"internal error: {type(exc).__name__}: {exc}")]
+        log.exception("reading a delivery of %s failed", source)
+        return _internal(exc)
 
 
-def _apply_in_batches(delivery_id: int, copies: list[_Copy], *, again: bool, was: str) -> list[Result]:
+def _internal(exc: Exception) -> str:
+    return f"internal error: {type(exc).__name__}: {exc}"
+
+
+def _apply_together(readings: list[tuple[Delivery, list[_Copy] | str]], *, again: bool) -> dict[int, list[Result]]:
+    results: dict[int, list[Result]] = {}
+    with writing(), changes.batch():
+        locked = _locked_deliveries([d.pk for d, _ in readings])
+        for read, reading in readings:
+            delivery = locked.get(read.pk)
+            if delivery is None or (delivery.status != Delivery.Status.RECEIVED and not again):
+                results[read.pk] = []  # another worker took it meanwhile
+                continue
+            try:
+                with transaction.atomic():
+                    if isinstance(reading, str):
+                        results[read.pk] = [_quarantine(delivery, reading)]
+                        continue
+                    begin = 0 if again else delivery.stories_done
+                    results[read.pk] = [_apply(delivery, wire) for wire in reading[begin:]]
+                    _done(delivery, len(reading), was=read.status)
+            except DatabaseError:
+                # Not the delivery's fault: it stays `received` and the sweep tries again.
+                log.exception("delivery %s: the database failed; the sweep tries again", read.pk)
+                results[read.pk] = []
+            except Exception as exc:
+                log.exception("delivery %s failed", read.pk)
+                delivery.refresh_from_db()
+                results[read.pk] = [_quarantine(delivery, _internal(exc))]
+    return results
+
+
+def _apply_in_batches(read: Delivery, copies: list[_Copy] | str, *, again: bool) -> list[Result]:
     """Apply the copies BATCH at a time, a transaction each, so that a delivery of thousands of
     stories never keeps other sources' deliveries (or a push waiting to be stored) out for long.
     The delivery counts the stories done: one interrupted (a crash, a restart) is taken up where
@@ -177,36 +237,76 @@ def _apply_in_batches(delivery_id: int, copies: list[_Copy], *, again: bool, was
     it to the first. An operator's `again` starts from the first story."""
     results: list[Result] = []
     begin = None
-    while True:
-        with writing():
-            delivery = _locked_delivery(delivery_id)
-            if begin is None:
-                if delivery.status != Delivery.Status.RECEIVED and not again:
-                    return results  # another worker took it meanwhile
-                begin = 0 if again else delivery.stories_done
-            elif delivery.stories_done != begin:
-                return results
-            end = min(begin + BATCH, len(copies))
-            results += [_apply(delivery, wire) for wire in copies[begin:end]]
-            delivery.stories_done = end
-            fields = ["stories_done"]
+    try:
+        while True:
+            with writing(), changes.batch():
+                delivery = _locked_deliveries([read.pk])[read.pk]
+                if begin is None:
+                    if delivery.status != Delivery.Status.RECEIVED and not again:
+                        return results  # another worker took it meanwhile
+                    begin = 0 if again else delivery.stories_done
+                elif delivery.stories_done != begin:
+                    return results
+                end = min(begin + BATCH, len(copies))
+                results += [_apply(delivery, wire) for wire in copies[begin:end]]
+                if end == len(copies):
+                    _done(delivery, end, was=read.status)
+                else:
+                    delivery.stories_done = end
+                    delivery.save(update_fields=["stories_done"])
             if end == len(copies):
-                if was == Delivery.Status.QUARANTINED:
-                    transaction.on_commit(lambda: recovered.send(sender=Delivery, delivery=delivery), robust=True)
-                delivery.status, delivery.error, delivery.processed_at = Delivery.Status.PROCESSED, "", timezone.now()
-                fields += ["status", "error", "processed_at"]
-            delivery.save(update_fields=fields)
-        if end == len(copies):
-            return results
-        begin = end
-        if connection.vendor == "sqlite":
-            # Writers in other processes (a push, taken by the web server) wait in SQLite's busy
-            # handler, which looks again only every 100 ms: a gap shorter than that, they miss.
-            time.sleep(BATCH_GAP)
+                return results
+            begin = end
+            if connection.vendor == "sqlite":
+                # Writers in other processes (a push, taken by the web server) wait in SQLite's busy
+                # handler, which looks again only every 100 ms: a gap shorter than that, they miss.
+                time.sleep(BATCH_GAP)
+    except DatabaseError:
+        raise
+    except Exception as exc:
+        log.exception("delivery %s failed", read.pk)
+        with writing():
+            return [_quarantine(Delivery.objects.get(pk=read.pk), _internal(exc))]
 
 
-def _locked_delivery(delivery_id: int) -> Delivery:
-    return Delivery.objects.select_for_update().select_related("source").get(pk=delivery_id)
+def _done(delivery: Delivery, stories: int, *, was: str) -> None:
+    if was == Delivery.Status.QUARANTINED:
+        transaction.on_commit(lambda: recovered.send(sender=Delivery, delivery=delivery), robust=True)
+    delivery.stories_done = stories
+    delivery.status, delivery.error, delivery.processed_at = Delivery.Status.PROCESSED, "", timezone.now()
+    delivery.save(update_fields=["stories_done", "status", "error", "processed_at"])
+
+
+def _locked_deliveries(delivery_ids: list[int]) -> dict[int, Delivery]:
+    # In id order, so that two workers locking overlapping sets (PostgreSQL) never deadlock.
+    locked = Delivery.objects.select_for_update().select_related("source").filter(pk__in=delivery_ids)
+    return {d.pk: d for d in locked.order_by("pk")}
+
+
+# Deliveries one task takes into its transactions, its own and those waiting after it.
+BACKLOG = 50
+_claims_lock = threading.Lock()
+_claims: set[int] = set()
+
+
+@contextlib.contextmanager
+def _claimed_waiting(delivery_id: int):
+    """The delivery and those stored after it still waiting, that no other worker of this process
+    has taken meanwhile: theirs is already under way. Workers of other processes may take the
+    same; the lock each takes on its deliveries, and their status, decide who does them."""
+    later = (
+        Delivery.objects.filter(status=Delivery.Status.RECEIVED, pk__gt=delivery_id)
+        .order_by("pk")
+        .values_list("pk", flat=True)[: BACKLOG * 2]
+    )
+    with _claims_lock:
+        taken = [delivery_id] + [pk for pk in later if pk not in _claims][: BACKLOG - 1]
+        _claims.update(taken)
+    try:
+        yield taken
+    finally:
+        with _claims_lock:
+            _claims.difference_update(taken)
 
 
 @dataclass(frozen=True)
@@ -264,6 +364,7 @@ def _apply(delivery: Delivery, wire: _Copy) -> Result:
             if incoming.paragraphs and decision.state in (State.LIVE, State.HELD):
                 _file_text(
                     story,
+                    created,
                     wire.bands
                     if incoming is wire.story
                     else duplicates.bands(duplicates.shingles(incoming.paragraphs)),
@@ -370,23 +471,21 @@ def _pending_kill(source: Source, incoming: WireStory, now: dt.datetime) -> str 
     if incoming.pubstatus == "canceled":
         return None
     keys = [key for key in incoming.keys if not key.startswith("topics:")]
-    kill = (
-        (
-            StoryKey.objects.filter(
-                source=source,
-                role=StoryKey.Role.TARGET,
-                key__in=keys,
-                created_at__gte=now - NOTICE_WINDOW,
-                story__state=State.KILLED,
-            )
-            .select_related("story")
-            .order_by("-story_id")
-            .first()
+    if not keys:
+        return None
+    # The uri alone: this runs for every new story, and making its two rows models cost more than the query.
+    return (
+        StoryKey.objects.filter(
+            source=source,
+            role=StoryKey.Role.TARGET,
+            key__in=keys,
+            created_at__gte=now - NOTICE_WINDOW,
+            story__state=State.KILLED,
         )
-        if keys
-        else None
+        .order_by("-story_id")
+        .values_list("story__uri", flat=True)
+        .first()
     )
-    return kill.story.uri if kill else None
 
 
 def _file_keys(story: Story, incoming: WireStory, now: dt.datetime, *, created: bool) -> None:
@@ -469,10 +568,13 @@ def _original_of(wire: _Copy, *, updating: int | None = None) -> Story | None:
     )
 
 
-def _file_text(story: Story, bands: list[str]) -> None:
+def _file_text(story: Story, created: bool, bands: list[str]) -> None:
     """File the text readers see under its bands, so a later copy of it is recognised."""
-    TextBand.objects.filter(story=story).delete()
-    TextBand.objects.bulk_create([TextBand(story=story, band=band) for band in bands])
+    if not created:  # a story made just now has none to replace
+        TextBand.objects.filter(story=story).delete()
+    # ignore_conflicts, though no constraint can conflict: the database then sends no ids back,
+    # which nothing reads and which cost half of filing the bands.
+    TextBand.objects.bulk_create([TextBand(story=story, band=band) for band in bands], ignore_conflicts=True)
 
 
 def _slug(headline: str) -> str:
@@ -492,10 +594,10 @@ def sweep(grace: dt.timedelta = dt.timedelta(seconds=2)) -> int:
         .order_by("received_at")
         .values_list("pk", flat=True)[:500]
     )
-    for pk in stale:
-        with _taken(pk) as mine:
-            if mine:
-                process(pk)
+    for first in range(0, len(stale), BACKLOG):
+        with contextlib.ExitStack() as held:
+            mine = [pk for pk in stale[first : first + BACKLOG] if held.enter_context(_taken(pk))]
+            process_many(mine)
     return len(stale)
 
 

@@ -8,4 +8,4 @@ from wiredesk.desk import pipeline
 
 @task
 def process_delivery(delivery_id: int) -> list[dict]:
-    return [result.as_dict() for result in pipeline.process(delivery_id)]
+    return [result.as_dict() for result in pipeline.process_waiting(delivery_id)]
