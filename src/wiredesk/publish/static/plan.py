@@ -15,7 +15,6 @@ from urllib.parse import unquote_to_bytes, urlsplit
 from django.conf import settings
 from django.core.handlers.base import BaseHandler
 from django.core.handlers.wsgi import WSGIRequest
-from django.core.paginator import Paginator
 from django.http import HttpResponseBase
 from django.urls import reverse
 from django.utils import timezone
@@ -367,4 +366,4 @@ def _shows(kind: str, slug: str, newest: dict[str, list[Story]]) -> tuple[list[i
         return list(dict.fromkeys([*live.values_list("pk", flat=True)[:SHOWN], *blocks])), None
     listed = live.filter(**{"section": {"section": slug}, "source": {"source__slug": slug}}.get(kind, {}))
     # Counted as the views count (their first page says "Page 1 of N").
-    return list(listed.values_list("pk", flat=True)[:SHOWN]), Paginator(listed, queries.PAGE_SIZE).num_pages
+    return list(listed.values_list("pk", flat=True)[:SHOWN]), queries.Listing(listed).num_pages
