@@ -1,13 +1,16 @@
 """Sitemaps and robots.txt: what crawlers may find, read from the database on every request."""
 
 from functools import wraps
+from xml.sax.saxutils import escape
 
 from django.conf import settings
 from django.contrib.sitemaps import Sitemap
 from django.contrib.sitemaps import views as sitemap_views
+from django.contrib.sites.shortcuts import get_current_site
 from django.core.paginator import EmptyPage, Page, PageNotAnInteger
 from django.db.models import OuterRef, Q, Subquery
 from django.db.models.fields.json import KeyTransform
+from django.http import Http404, HttpResponse
 from django.shortcuts import render
 from django.urls import path, reverse
 from django.utils import timezone
@@ -146,6 +149,27 @@ def undated(view):
     return inner
 
 
+@sitemap_views.x_robots_tag  # as Django's own sitemap views: a sitemap is for crawlers, not results
+def article_sitemap(request):
+    """A page of the article sitemap, written out line by line: through Django's sitemap view and
+    template, ten thousand URLs took half a second (a template loop and a `reverse` for each),
+    where the same XML written here takes a few hundredths."""
+    try:
+        page = ArticleSitemap().paginator.page(request.GET.get("p", 1))
+    except (EmptyPage, PageNotAnInteger):
+        raise Http404("No such page of the article sitemap") from None
+    origin = escape(f"{request.scheme}://{get_current_site(request).domain}")
+    # Every article's address is this, its number and its slug (an ASCII slug: nothing to escape).
+    articles = origin + reverse("article", kwargs={"story_id": 0, "slug": "x"}).removesuffix("0/x/")
+    zone = timezone.get_current_timezone()
+    lines = ['<?xml version="1.0" encoding="UTF-8"?>\n<urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">\n']
+    for pk, slug, updated in page.object_list.values_list("pk", "slug", "updated_at"):
+        lastmod = f"    <lastmod>{updated.astimezone(zone).isoformat()}</lastmod>\n" if updated else ""
+        lines.append(f"  <url>\n    <loc>{articles}{pk}/{slug}/</loc>\n{lastmod}  </url>\n")
+    lines.append("</urlset>\n")
+    return HttpResponse("".join(lines), content_type="application/xml")
+
+
 def robots_txt(request):
     return render(
         request,
@@ -160,7 +184,9 @@ urlpatterns = [
     path(
         "sitemap.xml", sitemap_views.index, {"sitemaps": SITEMAPS, "sitemap_url_name": "sitemap"}, name="sitemap-index"
     ),
-    # Ahead of the general pattern, which would serve it without its news tags.
+    # Ahead of the general pattern: the news sitemap has tags of its own, and the article
+    # sitemap is written out directly.
+    path("sitemaps/articles.xml", article_sitemap, name="article-sitemap"),
     path(
         "sitemaps/news.xml",
         undated(sitemap_views.sitemap),
@@ -171,7 +197,7 @@ urlpatterns = [
         "sitemaps/<slug:section>.xml",
         undated(sitemap_views.sitemap),
         {
-            "sitemaps": {"fronts": FrontsSitemap, "articles": ArticleSitemap},
+            "sitemaps": {"fronts": FrontsSitemap},
             "template_name": "wiredesk/sitemaps/urlset.xml",
         },
         name="sitemap",

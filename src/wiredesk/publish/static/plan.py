@@ -235,17 +235,16 @@ class Pass:
 
     def _sitemaps(self, stories: list[Story], every: bool, started) -> None:
         """The sitemaps a change can reach. The tree holds the first page of each: the article
-        sitemap's lists the stories first stored (in id order), the news sitemap's those of its
+        sitemap's lists the first block of ids stored, the news sitemap's the stories of its
         window; the index counts every sitemap's pages, which any change may move."""
-        limit = ArticleSitemap.limit
-        last = list(ArticleSitemap().items().values_list("pk", flat=True)[limit - 1 : limit])
+        first = ArticleSitemap().paginator.first
         news_at = self.state.get("news_at")
         # A story published before the news sitemap was last written, less its window, was out
         # of it then and is now.
         since = news_at and dt.datetime.fromisoformat(news_at) - NewsSitemap.window
         reached = {
             "fronts": every,
-            "articles": every or any(not last or story.pk <= last[0] for story in stories),
+            "articles": every or first is None or any(story.pk < first + ArticleSitemap.limit for story in stories),
             "news": every or not since or any((story.published_at or since) >= since for story in stories),
         }
         if every:
