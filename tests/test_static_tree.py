@@ -6,7 +6,6 @@ read the site through it, as readers would.
 """
 
 import datetime as dt
-import getpass
 import gzip
 import hashlib
 import http.client
@@ -20,6 +19,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+import nginx as nginx_server
 import pytest
 import time_machine
 from conftest import REPO, SEED, Hub, desk_env, migrated, story_copy
@@ -33,7 +33,6 @@ from wiredesk.publish import caching, static, websub
 from wiredesk.publish.sitemaps import ArticleSitemap, NewsSitemap
 from wiredesk.publish.static import files, fingerprint, marks, plan
 
-NGINX = shutil.which("nginx") or "/usr/sbin/nginx"
 CONF = REPO / "deploy" / "nginx.conf"
 
 
@@ -672,8 +671,6 @@ class Site:
 @pytest.fixture(scope="session")
 def nginx(live_server, tmp_path_factory):
     """A real nginx with deploy/nginx.conf as shipped, in front of Django's live server."""
-    if not os.path.exists(NGINX):
-        pytest.fail("nginx is not installed: scripts/ensure-nginx installs it (make test runs it)")
     root = tmp_path_factory.mktemp("nginx")
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
@@ -683,47 +680,14 @@ def nginx(live_server, tmp_path_factory):
         tree=root / "site",
         django=live_server.url.split("://", 1)[1].replace("localhost", "127.0.0.1"),
     )
-    (root / "wiredesk.conf").write_text(
+    conf = (
         CONF.read_text()
         .replace("@LISTEN@", site.nginx)
         .replace("@TREE@", str(site.tree))
         .replace("@UPSTREAM@", site.django)
     )
-    # Everything nginx writes stays in `root`; as root, its workers read the tree as its owner.
-    temp_paths = "\n".join(
-        f"{kind}_temp_path {root / kind};" for kind in ("client_body", "proxy", "fastcgi", "uwsgi", "scgi")
-    )
-    (root / "nginx.conf").write_text(f"""
-daemon off;
-worker_processes 1;
-{f"user {getpass.getuser()};" if os.geteuid() == 0 else ""}
-pid {root / "nginx.pid"};
-error_log {root / "error.log"};
-events {{ worker_connections 64; }}
-http {{
-access_log off;
-{temp_paths}
-include {root / "wiredesk.conf"};
-}}
-""")
-    process = subprocess.Popen(
-        [NGINX, "-p", str(root), "-c", str(root / "nginx.conf"), "-e", str(root / "error.log")],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    deadline = time.monotonic() + 10
-    while True:
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=1).close()
-            break
-        except OSError:
-            if process.poll() is not None or time.monotonic() > deadline:
-                process.kill()
-                pytest.fail(f"nginx did not start:\n{(root / 'error.log').read_text()}")
-            time.sleep(0.02)
-    yield site
-    process.terminate()
-    process.wait(timeout=10)
+    with nginx_server.running(root, conf, port):
+        yield site
 
 
 @pytest.fixture
