@@ -357,10 +357,12 @@ def _apply(delivery: Delivery, wire: _Copy) -> Result:
         created = story is None
         if created:
             story = Story(source=source, uri=incoming.uri, slug=_slug(incoming.headline), section=section_for(incoming))
+        if decision.state is not None:
+            _decide_row(story, incoming, decision, now, original)
         version = _store(story, delivery, incoming, decision)
         _file_keys(story, incoming, now, created=created)
         if decision.state is not None:
-            _show(story, version, incoming, decision, now, original)
+            _show(story, version, created=created)
             if incoming.paragraphs and decision.state in (State.LIVE, State.HELD):
                 _file_text(
                     story,
@@ -510,6 +512,7 @@ def _text_of(story: Story) -> duplicates.Text:
 
 def _store(story: Story, delivery: Delivery, incoming: WireStory, decision) -> StoryVersion:
     if story.pk is None:
+        # Inserted once, as decided (_decide_row): only the version it shows is left to set.
         story.state = decision.state or State.HELD
         story.save()
     return StoryVersion.objects.create(
@@ -523,12 +526,9 @@ def _store(story: Story, delivery: Delivery, incoming: WireStory, decision) -> S
     )
 
 
-def _show(
-    story: Story, version: StoryVersion, incoming: WireStory, decision, now: dt.datetime, original: Story | None
-) -> None:
-    """Carry the decision out on the story row: its state, the version readers see, its times."""
+def _decide_row(story: Story, incoming: WireStory, decision, now: dt.datetime, original: Story | None) -> None:
+    """Carry the decision out on the story row, before it is stored: its state and its times."""
     story.state, story.reason = decision.state, decision.reason
-    story.show(version)
     if decision.outcome == Outcome.DUPLICATE:
         story.duplicate_of = story.duplicate_of or original
     if decision.state == State.LIVE:
@@ -541,8 +541,14 @@ def _show(
             story.published_at = story.updated_at = min(incoming.firstcreated or now, now)
         else:
             story.updated_at = max(min(incoming.versioncreated or now, now), story.published_at)
-    story.save()
-    changes.story_changed(story)
+
+
+def _show(story: Story, version: StoryVersion, *, created: bool) -> None:
+    """Make the stored version the one readers see, and send the change out. A story `created`
+    just now was inserted with the rest of its row: the version needed its id first."""
+    story.show(version)
+    story.save(update_fields=["current", "headline"] if created else None)
+    changes.story_changed(story, new=created)
 
 
 def _original_of(wire: _Copy, *, updating: int | None = None) -> Story | None:
