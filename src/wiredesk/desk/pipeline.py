@@ -578,9 +578,16 @@ def _file_text(story: Story, created: bool, bands: list[str]) -> None:
     """File the text readers see under its bands, so a later copy of it is recognised."""
     if not created:  # a story made just now has none to replace
         TextBand.objects.filter(story=story).delete()
-    # ignore_conflicts, though no constraint can conflict: the database then sends no ids back,
-    # which nothing reads and which cost half of filing the bands.
-    TextBand.objects.bulk_create([TextBand(story=story, band=band) for band in bands], ignore_conflicts=True)
+    # One plain statement for its forty-odd rows: bulk_create made a model and prepared each value
+    # of each row first, four times the cost of the insert itself, and sent back ids nothing reads.
+    filed_at = connection.ops.adapt_datetimefield_value(timezone.now())
+    with connection.cursor() as cursor:
+        cursor.executemany(_FILE_BANDS, [(story.pk, band, filed_at) for band in bands])
+
+
+_FILE_BANDS = "INSERT INTO {} ({}, {}, {}) VALUES (%s, %s, %s)".format(
+    *map(connection.ops.quote_name, (TextBand._meta.db_table, "story_id", "band", "filed_at"))
+)
 
 
 def _slug(headline: str) -> str:
