@@ -555,8 +555,11 @@ def _original_of(wire: _Copy, *, updating: int | None = None) -> Story | None:
     """A story already on the site (or held for it) that is the same story as the copy. Copy that
     says it updates a story of its source (`updating`, the source's id) may open with a new lede under a new headline:
     then overlapping text is enough."""
-    # Through the band index first: joining from the stories would read every story's bands.
-    filed = TextBand.objects.filter(band__in=wire.bands).values("story_id")
+    # Through the band index first: joining from the stories would read every story's bands. Most
+    # copy shares no band with any story, and then the stories' query is not even built.
+    filed = list(TextBand.objects.filter(band__in=wire.bands).values_list("story_id", flat=True))
+    if not filed:
+        return None
     candidates = (
         Story.objects.filter(pk__in=filed, state__in=(State.LIVE, State.HELD)).select_related("current").order_by("pk")
     )
