@@ -205,6 +205,7 @@ def _apply_together(readings: list[tuple[Delivery, list[_Copy] | str]], *, again
     results: dict[int, list[Result]] = {}
     with writing(), changes.batch():
         locked = _locked_deliveries([d.pk for d, _ in readings])
+        targets = _kill_targets({d.source_id for d, _ in readings})
         for read, reading in readings:
             delivery = locked.get(read.pk)
             if delivery is None or (delivery.status != Delivery.Status.RECEIVED and not again):
@@ -216,7 +217,7 @@ def _apply_together(readings: list[tuple[Delivery, list[_Copy] | str]], *, again
                         results[read.pk] = [_quarantine(delivery, reading)]
                         continue
                     begin = 0 if again else delivery.stories_done
-                    results[read.pk] = [_apply(delivery, wire) for wire in reading[begin:]]
+                    results[read.pk] = [_apply(delivery, wire, targets) for wire in reading[begin:]]
                     _done(delivery, len(reading), was=read.status)
             except DatabaseError:
                 # Not the delivery's fault: it stays `received` and the sweep tries again.
@@ -248,7 +249,8 @@ def _apply_in_batches(read: Delivery, copies: list[_Copy] | str, *, again: bool)
                 elif delivery.stories_done != begin:
                     return results
                 end = min(begin + BATCH, len(copies))
-                results += [_apply(delivery, wire) for wire in copies[begin:end]]
+                targets = _kill_targets({delivery.source_id})
+                results += [_apply(delivery, wire, targets) for wire in copies[begin:end]]
                 if end == len(copies):
                     _done(delivery, end, was=read.status)
                 else:
@@ -340,7 +342,8 @@ def _quarantine(delivery: Delivery, reason: str) -> Result:
     return Result(delivery=delivery.pk, outcome=Outcome.QUARANTINED, error=reason)
 
 
-def _apply(delivery: Delivery, wire: _Copy) -> Result:
+def _apply(delivery: Delivery, wire: _Copy, targets: set[tuple[int, str]]) -> Result:
+    """Apply one copy; `targets` are _kill_targets of the transaction's sources."""
     incoming, source, now = wire.story, delivery.source, timezone.now()
     story, original = _story_for(source, wire, now)
     if story is not None and story.current:
@@ -351,7 +354,7 @@ def _apply(delivery: Delivery, wire: _Copy) -> Result:
         now=now,
         policy=source.policy,
         duplicate_of=original and original.uri,
-        killed_by=None if story else _pending_kill(source, incoming, now),
+        killed_by=None if story else _pending_kill(source, incoming, now, targets),
     )
     if decision.stored:
         created = story is None
@@ -360,7 +363,7 @@ def _apply(delivery: Delivery, wire: _Copy) -> Result:
         if decision.state is not None:
             _decide_row(story, incoming, decision, now, original)
         version = _store(story, delivery, incoming, decision)
-        _file_keys(story, incoming, now, created=created)
+        _file_keys(story, incoming, now, created=created, targets=targets)
         if decision.state is not None:
             _show(story, version, created=created)
             if incoming.paragraphs and decision.state in (State.LIVE, State.HELD):
@@ -468,12 +471,26 @@ def _updated_story(source: Source, wire: _Copy, now: dt.datetime) -> Story | Non
 UPDATE_WINDOW, UPDATE_CANDIDATES = dt.timedelta(days=1), 50
 
 
-def _pending_kill(source: Source, incoming: WireStory, now: dt.datetime) -> str | None:
+def _kill_targets(source_ids: set[int]) -> set[tuple[int, str]]:
+    """The names that kills received before their story gave, as (source id, name), for the
+    sources of a transaction's deliveries: read once, as few are, so that the many new stories
+    that bear none of them need no query of their own for a pending kill. Kills filed in the
+    transaction add theirs (_file_keys)."""
+    return set(
+        StoryKey.objects.filter(
+            source_id__in=source_ids, role=StoryKey.Role.TARGET, created_at__gte=timezone.now() - NOTICE_WINDOW
+        ).values_list("source_id", "key")
+    )
+
+
+def _pending_kill(
+    source: Source, incoming: WireStory, now: dt.datetime, targets: set[tuple[int, str]]
+) -> str | None:
     """A kill received before the story it names: its uri, when it names this story."""
     if incoming.pubstatus == "canceled":
         return None
     keys = [key for key in incoming.keys if not key.startswith("topics:")]
-    if not keys:
+    if not any((source.pk, key) in targets for key in keys):
         return None
     # The uri alone: this runs for every new story, and making its two rows models cost more than the query.
     return (
@@ -490,12 +507,15 @@ def _pending_kill(source: Source, incoming: WireStory, now: dt.datetime) -> str 
     )
 
 
-def _file_keys(story: Story, incoming: WireStory, now: dt.datetime, *, created: bool) -> None:
+def _file_keys(
+    story: Story, incoming: WireStory, now: dt.datetime, *, created: bool, targets: set[tuple[int, str]]
+) -> None:
     """File the names the story goes by; a kill that found no story (it `created` one) files the
-    names it gave, so the story is killed when it comes."""
+    names it gave, so the story is killed when it comes (and adds them to the `targets` known)."""
     rows = [(StoryKey.Role.NAME, key) for key in incoming.keys]
     if incoming.pubstatus == "canceled" and created:
         rows += [(StoryKey.Role.TARGET, key) for key in incoming.targets]
+        targets.update((story.source_id, key[:200]) for key in incoming.targets)
     StoryKey.objects.bulk_create(
         [
             StoryKey(story=story, source_id=story.source_id, role=role, key=key[:200], created_at=now)
