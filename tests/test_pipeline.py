@@ -188,3 +188,30 @@ def test_a_kill_ahead_of_its_story_in_an_earlier_transaction_keeps_it_off(db):
     [result] = pipeline.process(pipeline.receive(KILLED_STORY, source="wire", transport="inbox").pk)
     assert result.outcome == "killed"
     assert not Story.objects.visible().exists()
+
+
+def test_a_new_story_is_written_once_and_nothing_is_taken_back_for_it(db):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from wiredesk.filing import topic_rows
+    from wiredesk.models import SearchEntry, StoryTopic
+
+    pk = pipeline.receive(story_copy(), source="hp", transport="inbox").pk
+    with CaptureQueriesContext(connection) as queries:
+        [result] = pipeline.process(pk)
+    assert result.outcome == "published"
+    sql = [query["sql"] for query in queries.captured_queries]
+    # Inserted with its final state, then given the version it shows (which needs its id).
+    assert [s.split(" ", 3)[:3] for s in sql if '"wiredesk_story" ' in s and not s.startswith("SELECT")] == [
+        ["INSERT", "INTO", '"wiredesk_story"'],
+        ["UPDATE", '"wiredesk_story"', "SET"],
+    ]
+    assert not [s for s in sql if s.startswith("DELETE")]
+    story = Story.objects.get()
+    assert (story.state, story.headline, story.current.version) == ("live", "Harbour cranes return to service", 1)
+    assert SearchEntry.objects.get(story=story).headline == "Harbour cranes return to service"
+    assert set(StoryTopic.objects.filter(story=story).values_list("kind", "slug", "name")) == set(
+        topic_rows(story.current.canonical)
+    )
+    assert StoryTopic.objects.filter(story=story).exists()  # a place at least: PORT SALVIN
