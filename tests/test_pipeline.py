@@ -153,7 +153,6 @@ def test_a_delivery_a_bug_meets_in_a_backlog_is_quarantined_alone(db, monkeypatc
     assert Story.objects.count() == 2
 
 
-
 # A kill that cites the story's message number, sent before the story (which has another id).
 KILL_FIRST = b"""\x01kpw0433 1 ec 20
 Eds-Advisory

@@ -483,9 +483,7 @@ def _kill_targets(source_ids: set[int]) -> set[tuple[int, str]]:
     )
 
 
-def _pending_kill(
-    source: Source, incoming: WireStory, now: dt.datetime, targets: set[tuple[int, str]]
-) -> str | None:
+def _pending_kill(source: Source, incoming: WireStory, now: dt.datetime, targets: set[tuple[int, str]]) -> str | None:
     """A kill received before the story it names: its uri, when it names this story."""
     if incoming.pubstatus == "canceled":
         return None
