@@ -141,10 +141,10 @@ def test_a_delivery_a_bug_meets_in_a_backlog_is_quarantined_alone(db, monkeypatc
     ids = backlog(3)
     apply = pipeline._apply
 
-    def buggy(delivery, wire, targets):
+    def buggy(delivery, wire, known):
         if "story 1" in wire.story.headline:
             raise KeyError("a bug")
-        return apply(delivery, wire, targets)
+        return apply(delivery, wire, known)
 
     monkeypatch.setattr(pipeline, "_apply", buggy)
     results = pipeline.process_many(ids)

@@ -104,12 +104,12 @@ def test_a_large_delivery_is_applied_in_batches_and_resumes_where_it_stopped(mon
     delivery = pipeline.receive(many_stories(35), source="hp", transport="cli")
     applied, real_apply = [], pipeline._apply
 
-    def failing_apply(delivery, copy, targets):
+    def failing_apply(delivery, copy, known):
         if len(applied) == 15:
             applied.append("crash")
             raise DatabaseError("the disk went away")
         applied.append(copy.story.uri)
-        return real_apply(delivery, copy, targets)
+        return real_apply(delivery, copy, known)
 
     monkeypatch.setattr(pipeline, "_apply", failing_apply)
     with pytest.raises(DatabaseError):

@@ -205,7 +205,9 @@ def _apply_together(readings: list[tuple[Delivery, list[_Copy] | str]], *, again
     results: dict[int, list[Result]] = {}
     with writing(), changes.batch():
         locked = _locked_deliveries([d.pk for d, _ in readings])
-        targets = _kill_targets({d.source_id for d, _ in readings})
+        known = _Known.of(
+            [(d.source_id, wire) for d, reading in readings if isinstance(reading, list) for wire in reading]
+        )
         for read, reading in readings:
             delivery = locked.get(read.pk)
             if delivery is None or (delivery.status != Delivery.Status.RECEIVED and not again):
@@ -217,7 +219,7 @@ def _apply_together(readings: list[tuple[Delivery, list[_Copy] | str]], *, again
                         results[read.pk] = [_quarantine(delivery, reading)]
                         continue
                     begin = 0 if again else delivery.stories_done
-                    results[read.pk] = [_apply(delivery, wire, targets) for wire in reading[begin:]]
+                    results[read.pk] = [_apply(delivery, wire, known) for wire in reading[begin:]]
                     _done(delivery, len(reading), was=read.status)
             except DatabaseError:
                 # Not the delivery's fault: it stays `received` and the sweep tries again.
@@ -249,8 +251,8 @@ def _apply_in_batches(read: Delivery, copies: list[_Copy] | str, *, again: bool)
                 elif delivery.stories_done != begin:
                     return results
                 end = min(begin + BATCH, len(copies))
-                targets = _kill_targets({delivery.source_id})
-                results += [_apply(delivery, wire, targets) for wire in copies[begin:end]]
+                known = _Known.of([(delivery.source_id, wire) for wire in copies[begin:end]])
+                results += [_apply(delivery, wire, known) for wire in copies[begin:end]]
                 if end == len(copies):
                     _done(delivery, end, was=read.status)
                 else:
@@ -342,10 +344,10 @@ def _quarantine(delivery: Delivery, reason: str) -> Result:
     return Result(delivery=delivery.pk, outcome=Outcome.QUARANTINED, error=reason)
 
 
-def _apply(delivery: Delivery, wire: _Copy, targets: set[tuple[int, str]]) -> Result:
-    """Apply one copy; `targets` are _kill_targets of the transaction's sources."""
+def _apply(delivery: Delivery, wire: _Copy, known: _Known) -> Result:
+    """Apply one copy; `known` is what its transaction read ahead for all of its copies."""
     incoming, source, now = wire.story, delivery.source, timezone.now()
-    story, original = _story_for(source, wire, now)
+    story, original = _story_for(source, wire, now, known)
     if story is not None and story.current:
         incoming = lifecycle.join_take(story.current.canonical, incoming)
     decision = lifecycle.decide(
@@ -354,16 +356,17 @@ def _apply(delivery: Delivery, wire: _Copy, targets: set[tuple[int, str]]) -> Re
         now=now,
         policy=source.policy,
         duplicate_of=original and original.uri,
-        killed_by=None if story else _pending_kill(source, incoming, now, targets),
+        killed_by=None if story else _pending_kill(source, incoming, now, known.kill_targets),
     )
     if decision.stored:
         created = story is None
         if created:
             story = Story(source=source, uri=incoming.uri, slug=_slug(incoming.headline), section=section_for(incoming))
+            known.uris.add((source.pk, incoming.uri))
         if decision.state is not None:
             _decide_row(story, incoming, decision, now, original)
         version = _store(story, delivery, incoming, decision)
-        _file_keys(story, incoming, now, created=created, targets=targets)
+        _file_keys(story, incoming, now, created=created, targets=known.kill_targets)
         if decision.state is not None:
             _show(story, version, created=created)
             if incoming.paragraphs and decision.state in (State.LIVE, State.HELD):
@@ -394,11 +397,13 @@ def _apply(delivery: Delivery, wire: _Copy, targets: set[tuple[int, str]]) -> Re
     return result
 
 
-def _story_for(source: Source, wire: _Copy, now: dt.datetime) -> tuple[Story | None, Story | None]:
+def _story_for(source: Source, wire: _Copy, now: dt.datetime, known: _Known) -> tuple[Story | None, Story | None]:
     """The story the copy belongs to, locked; and, when it belongs to none, the story already on
     the site that it repeats (which makes it a duplicate)."""
     incoming = wire.story
-    if story := _locked(Story.objects.filter(source=source, uri=incoming.uri)) or _named_story(source, incoming, now):
+    if story := (
+        (source.pk, incoming.uri) in known.uris and _locked(Story.objects.filter(source=source, uri=incoming.uri))
+    ) or _named_story(source, incoming, now):
         return story, None
     if not wire.bands:
         return None, None
@@ -471,16 +476,30 @@ def _updated_story(source: Source, wire: _Copy, now: dt.datetime) -> Story | Non
 UPDATE_WINDOW, UPDATE_CANDIDATES = dt.timedelta(days=1), 50
 
 
-def _kill_targets(source_ids: set[int]) -> set[tuple[int, str]]:
-    """The names that kills received before their story gave, as (source id, name), for the
-    sources of a transaction's deliveries: read once, as few are, so that the many new stories
-    that bear none of them need no query of their own for a pending kill. Kills filed in the
-    transaction add theirs (_file_keys)."""
-    return set(
-        StoryKey.objects.filter(
-            source_id__in=source_ids, role=StoryKey.Role.TARGET, created_at__gte=timezone.now() - NOTICE_WINDOW
-        ).values_list("source_id", "key")
-    )
+@dataclass
+class _Known:
+    """What one transaction reads ahead, once, for all of its copies: most are new stories, for
+    which a query each would find nothing. Copies that find a name here are looked up as before;
+    those the transaction files are added as it goes. (On SQLite a transaction is the one writer;
+    on PostgreSQL a story another worker commits meanwhile meets the uniqueness of its uri, and
+    its delivery is left to the sweep, as when two insert it at once.)"""
+
+    # (source id, uri) of the copies that are already stories.
+    uris: set[tuple[int, str]]
+    # (source id, name) that kills received before their story gave (StoryKey TARGET rows).
+    kill_targets: set[tuple[int, str]]
+
+    @classmethod
+    def of(cls, copies: list[tuple[int, _Copy]]) -> _Known:
+        sources, uris = {source for source, _ in copies}, {wire.story.uri for _, wire in copies}
+        return cls(
+            uris=set(Story.objects.filter(source_id__in=sources, uri__in=uris).values_list("source_id", "uri")),
+            kill_targets=set(
+                StoryKey.objects.filter(
+                    source_id__in=sources, role=StoryKey.Role.TARGET, created_at__gte=timezone.now() - NOTICE_WINDOW
+                ).values_list("source_id", "key")
+            ),
+        )
 
 
 def _pending_kill(source: Source, incoming: WireStory, now: dt.datetime, targets: set[tuple[int, str]]) -> str | None:
