@@ -509,7 +509,7 @@ def _pending_kill(source: Source, incoming: WireStory, now: dt.datetime, targets
     keys = [key for key in incoming.keys if not key.startswith("topics:")]
     if not any((source.pk, key) in targets for key in keys):
         return None
-    # The uri alone: this runs for every new story, and making its two rows models cost more than the query.
+    # The uri alone: making its two rows models cost more than the query.
     return (
         StoryKey.objects.filter(
             source=source,
