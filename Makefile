@@ -46,6 +46,7 @@ bench: setup nginx wrk
 	$(BIN)/python bench/publish_latency.py
 	$(BIN)/python bench/serving.py
 	$(BIN)/python bench/soak.py
+	$(BIN)/python bench/scale.py --sizes 10000,100000
 
 # Superdesk's feed parsers timed beside ours on the same files (bench/peers.py), from a throwaway
 # virtualenv on our Python. superdesk-core 2.5.3 pins Python 3.8-era packages (lxml<4.7, celery

@@ -22,6 +22,7 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import fcntl
+import json
 import os
 import re
 import resource
@@ -144,9 +145,13 @@ def main() -> None:
     parser.add_argument("--root", type=Path, help="where data and corpus go (default: a temporary folder)")
     parser.add_argument("--keep", action="store_true", help="keep the data folders")
     parser.add_argument("--only", type=int, help=argparse.SUPPRESS)  # one N, in a process of its own
+    parser.add_argument("--json", action="store_true", help=argparse.SUPPRESS)  # with --only: bench/scale.py's
     args = parser.parse_args()
     if args.only:
         f = measure(args.only, args.live, args.root)
+        if args.json:
+            print(json.dumps(f))
+            return
         print(
             f"{args.only:>8} {f['import /s']:>9.0f} {f['import cpu ms']:>7.1f} {f['backlog /s']:>10.0f} "
             f"{f['backlog cpu ms']:>7.1f} {f['trickle /s']:>10.0f} {f['trickle cpu ms']:>7.1f}",

@@ -6,6 +6,7 @@ import subprocess
 import sys
 import threading
 import time
+import uuid
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from urllib.parse import parse_qs
@@ -57,6 +58,28 @@ def immediate_tasks():
 
     with override_settings(TASKS={"default": {"BACKEND": "django.tasks.backends.immediate.ImmediateBackend"}}):
         yield
+
+
+# The Redis these machines and CI run; WIREDESK_TEST_REDIS_URL names another.
+REDIS_URL = os.environ.get("WIREDESK_TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
+
+
+@pytest.fixture
+def redis_queue():
+    """(client, name): a queue name of its own on the Redis at REDIS_URL, its keys removed
+    afterwards. Without Redis the test fails, saying so: a queue never tried against a server is
+    not known to work."""
+    import redis
+
+    client = redis.Redis.from_url(REDIS_URL, socket_connect_timeout=2)
+    try:
+        client.ping()
+    except redis.RedisError as exc:
+        pytest.fail(f"Redis does not answer at {REDIS_URL} ({exc}): start it (Debian: apt-get install redis-server)")
+    name = f"wiredesktest{uuid.uuid4().hex}"  # letters and digits: RedisHuey's keys keep no others
+    yield client, name
+    client.delete(*(f"huey.{kind}.{name}" for kind in ("redis", "schedule", "results", "counters")))
+    client.close()
 
 
 def desk_env() -> dict:

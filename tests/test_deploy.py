@@ -1,25 +1,21 @@
 """What deploy/ ships for several hosts: the systemd unit, checked as systemd reads it, and the
 balancer's nginx configuration, run in front of stand-ins for the hosts."""
 
-import getpass
 import http.server
-import os
 import shutil
-import socket
 import subprocess
 import sys
 import threading
-import time
 import urllib.error
 import urllib.request
 from pathlib import Path
 
+import nginx
 import pytest
 from conftest import REPO
 
 from wiredesk.app.processes import free_port
 
-NGINX = shutil.which("nginx") or "/usr/sbin/nginx"
 DEPLOY = REPO / "deploy"
 
 pytestmark = pytest.mark.nodb  # touches no database: run once
@@ -82,47 +78,16 @@ class StandIn:
 @pytest.fixture
 def balancer(tmp_path):
     """deploy/nginx-balancer.conf in front of three stand-in hosts; yields (address, hosts)."""
-    if not os.path.exists(NGINX):
-        pytest.fail("nginx is not installed: scripts/ensure-nginx installs it (make test runs it)")
     hosts = [StandIn(name) for name in ("a", "b", "c")]
     port = free_port("127.0.0.1")
-    (tmp_path / "balancer.conf").write_text(
+    balancer = (
         (DEPLOY / "nginx-balancer.conf")
         .read_text()
         .replace("@LISTEN@", f"127.0.0.1:{port}")
         .replace("@HOSTS@", " ".join(f"server {host.address};" for host in hosts))
     )
-    temp_paths = "\n".join(
-        f"{kind}_temp_path {tmp_path / kind};" for kind in ("client_body", "proxy", "fastcgi", "uwsgi", "scgi")
-    )
-    (tmp_path / "nginx.conf").write_text(f"""
-daemon off;
-worker_processes 1;
-{f"user {getpass.getuser()};" if os.geteuid() == 0 else ""}
-pid {tmp_path / "nginx.pid"};
-error_log {tmp_path / "error.log"};
-events {{ worker_connections 64; }}
-http {{
-access_log off;
-{temp_paths}
-include {tmp_path / "balancer.conf"};
-}}
-""")
-    command = [NGINX, "-p", str(tmp_path), "-c", str(tmp_path / "nginx.conf"), "-e", str(tmp_path / "error.log")]
-    tested = subprocess.run([*command, "-t"], capture_output=True, text=True)
-    assert tested.returncode == 0, tested.stderr
-    process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    deadline = time.monotonic() + 10
-    while True:
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=1).close()
-            break
-        except OSError:
-            assert process.poll() is None and time.monotonic() < deadline, (tmp_path / "error.log").read_text()
-            time.sleep(0.02)
-    yield f"http://127.0.0.1:{port}", hosts
-    process.terminate()
-    process.wait(timeout=10)
+    with nginx.running(tmp_path, balancer, port):
+        yield f"http://127.0.0.1:{port}", hosts
     for host in hosts:
         host.close()
 

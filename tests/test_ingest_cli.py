@@ -98,3 +98,18 @@ def test_ingest_takes_any_source_when_sources_toml_accepts_unknown_ones(tmp_path
     (tmp_path / "sources.toml").write_text("accept_unknown_sources = true\n\n[sources.hp]\n", encoding="utf-8")
     status, [line], _ = ingest(tmp_path, "--source", "ians", str(SEED))
     assert (status, line["outcome"]) == (0, "published")
+
+
+def test_ingest_writes_the_static_tree_once_at_the_end_of_its_files(tmp_path):
+    first, second = tmp_path / "first.txt", tmp_path / "second.txt"
+    first.write_bytes(b"Storm warning\n\nOSLO (HP) - Forecasters warned of a storm.\n")
+    second.write_bytes(b"Ferries cancelled\n\nBERGEN (HP) - The morning ferries stayed in port.\n")
+    status, lines, _ = ingest(tmp_path / "data", str(first), str(second))
+    assert status == 0 and [line["outcome"] for line in lines] == ["published", "published"]
+    site = tmp_path / "data" / "site"
+    for line in lines:
+        assert (site / line["url"].split("/", 3)[3] / "index.html").exists()
+    assert b"Ferries cancelled" in (site / "index.html").read_bytes()
+    with sqlite3.connect(tmp_path / "data" / "wiredesk.sqlite3") as db:
+        [(newest,)] = db.execute("SELECT max(id) FROM wiredesk_changemark")
+    assert json.loads((tmp_path / "data" / "site.state" / "state.json").read_text())["mark"] == newest

@@ -2,35 +2,15 @@
 machines and CI run on 127.0.0.1:6379 (WIREDESK_TEST_REDIS_URL names another). Without one the
 test fails, saying so: a queue never tried against a server is not known to work."""
 
-import os
-import uuid
-
 import pytest
-import redis
-from conftest import desk_env, story_copy
+from conftest import REDIS_URL, desk_env, story_copy
 from running_desk import rows, start, stop, wait_for
 
 pytestmark = pytest.mark.embedded  # a desk of its own, on its embedded database, once
 
-REDIS_URL = os.environ.get("WIREDESK_TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
 
-
-@pytest.fixture
-def queue():
-    """A queue name of its own on the Redis at REDIS_URL, its keys removed afterwards."""
-    client = redis.Redis.from_url(REDIS_URL, socket_connect_timeout=2)
-    try:
-        client.ping()
-    except redis.RedisError as exc:
-        pytest.fail(f"Redis does not answer at {REDIS_URL} ({exc}): start it (Debian: apt-get install redis-server)")
-    name = f"wiredesktest{uuid.uuid4().hex}"  # letters and digits: RedisHuey's keys keep no others
-    yield client, name
-    client.delete(*(f"huey.{kind}.{name}" for kind in ("redis", "schedule", "results", "counters")))
-    client.close()
-
-
-def test_a_delivery_is_processed_through_a_queue_on_redis(tmp_path, queue):
-    client, name = queue
+def test_a_delivery_is_processed_through_a_queue_on_redis(tmp_path, redis_queue):
+    client, name = redis_queue
     env = {
         **desk_env(),
         "WIREDESK_REDIS_URL": REDIS_URL,

@@ -383,3 +383,25 @@ def test_the_result_pages_have_stable_urls(publish, client, monkeypatch):
     assert not third.xpath("//a[@rel='next']")
     assert "Page 3 of 3" in third.text_content()
     assert third.xpath("//ol[@class='results']/@start") == ["5"]
+
+
+def test_a_word_most_stories_hold_is_ranked_among_its_newest_matches_and_counted_that_far(publish, client, monkeypatch):
+    monkeypatch.setattr(search_module, "CANDIDATES", 3)
+    # The oldest stored holds the word in its headline, and would rank first among all five.
+    publish(item("urn:t:0", "Tide tide tide", "OSLO (HP) - The tide, the tide and the tide again."))
+    for n in range(1, 5):
+        publish(item(f"urn:t:{n}", f"Report {n}", f"OSLO (HP) - Report {n} mentions the tide once."))
+    with time_machine.travel(NOW + dt.timedelta(minutes=1), tick=False):
+        results = search("tide")
+        assert (results.count, results.more) == (3, True)
+        assert sorted(hit.story.uri for hit in results.hits) == ["urn:t:2", "urn:t:3", "urn:t:4"]
+        assert (search("tide report 1").count, search("tide report 1").more) == (1, False)
+    doc = page(client, "/search/", q="tide")
+    assert doc.xpath("string(//p[@class='count'])") == "More than 3 results for “tide”, the newest first found"
+
+
+def test_days_at_either_end_of_the_calendar_bound_nothing(publish, settings):
+    settings.TIME_ZONE = "Asia/Tokyo"  # 0001-01-01 starts before the year 1 in UTC
+    publish(item("urn:t:fjord", "Fjord ferry timetable"))
+    assert found("fjord", since=dt.date(1, 1, 1), until=dt.date(9999, 12, 31)) == ["urn:t:fjord"]
+    assert found("fjord", since=dt.date(9999, 12, 31)) == found("fjord", until=dt.date(1, 1, 1)) == []

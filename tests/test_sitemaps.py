@@ -277,3 +277,22 @@ def test_control_characters_in_a_headline_do_not_break_the_news_sitemap(client, 
         ingest(b"<nitf/>")
         news = fetch(client, "/sitemaps/news.xml", NEWS)
     assert news.xpath("//news:title/text()", namespaces=NS) == ["Formfeed headline"]
+
+
+def test_an_article_sitemap_page_keeps_its_stories_when_one_before_it_is_killed(client, ingest, monkeypatch):
+    monkeypatch.setattr(ArticleSitemap, "limit", 2)
+    for n in range(5):
+        publish(ingest, NOW + dt.timedelta(minutes=n), f"urn:hp:story-{n}", f"Story number {n} of five")
+    with time_machine.travel(NOW + dt.timedelta(hours=1), tick=False):
+        second = locs(fetch(client, "/sitemaps/articles.xml?p=2", URLSET))
+        actions.kill(Story.objects.get(uri="urn:hp:story-0"), reason="legal")
+        assert locs(fetch(client, "/sitemaps/articles.xml", URLSET)) == [url_of("urn:hp:story-1")]
+        assert locs(fetch(client, "/sitemaps/articles.xml?p=2", URLSET)) == second
+        assert client.get("/sitemaps/articles.xml?p=x").status_code == 404
+
+
+def test_the_article_sitemap_of_a_site_with_no_story_is_one_empty_page(client, db):
+    # As on any site before its first story: a page, with nothing to list.
+    response = client.get("/sitemaps/articles.xml")
+    assert response.status_code == 200 and response.content.count(b"<url>") == 0
+    assert client.get("/sitemaps/articles.xml?p=2").status_code == 404

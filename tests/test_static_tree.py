@@ -6,7 +6,6 @@ read the site through it, as readers would.
 """
 
 import datetime as dt
-import getpass
 import gzip
 import hashlib
 import http.client
@@ -20,9 +19,10 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+import nginx as nginx_server
 import pytest
 import time_machine
-from conftest import REPO, Hub, story_copy
+from conftest import REPO, SEED, Hub, desk_env, migrated, story_copy
 from django.conf import settings as django_settings
 from django.test import Client
 from django.utils import timezone
@@ -30,9 +30,9 @@ from django.utils import timezone
 from wiredesk.desk import actions
 from wiredesk.models import ChangeMark, Story
 from wiredesk.publish import caching, static, websub
-from wiredesk.publish.static import files, marks
+from wiredesk.publish.sitemaps import ArticleSitemap, NewsSitemap
+from wiredesk.publish.static import files, fingerprint, marks, plan
 
-NGINX = shutil.which("nginx") or "/usr/sbin/nginx"
 CONF = REPO / "deploy" / "nginx.conf"
 
 
@@ -408,6 +408,235 @@ def test_a_refused_host_is_an_error_not_a_page_gone(db, tree, ingest, settings):
     assert (tree / result.url.lstrip("/") / "index.html").exists()
 
 
+# What a pass renders: the pages a change reaches, whatever the number of stories ---------------
+
+
+@pytest.fixture
+def rendered(monkeypatch):
+    """The addresses the tree's passes ask Django for, as they ask."""
+    asked = []
+    real = plan._Site.get
+
+    def get(site, path):
+        asked.append(path)
+        return real(site, path)
+
+    monkeypatch.setattr(plan._Site, "get", get)
+    return asked
+
+
+def test_a_kill_far_down_the_listings_renders_a_listing_only_when_its_number_of_pages_moves(
+    db, tree, ingest, rendered, django_capture_on_commit_callbacks
+):
+    # 61 stories: three pages of 30; the oldest are on no listing's first page nor in any feed.
+    publish(61, ingest=ingest, hours_ago=72)
+    static.rebuild()
+    oldest = list(Story.objects.order_by("published_at")[:2])
+    rendered.clear()
+    with django_capture_on_commit_callbacks(execute=True):
+        actions.kill(oldest[0], "legal")  # 60 left: two pages
+    assert_tree_is_djangos(tree)
+    fronts = {"/latest/", "/section/news/", "/source/hp/"}
+    assert fronts <= set(rendered) and "/" not in rendered and "/feeds/rss.xml" not in rendered
+    assert "/sitemaps/news.xml" not in rendered  # three days old: out of the news sitemap's window
+    rendered.clear()
+    with django_capture_on_commit_callbacks(execute=True):
+        actions.kill(oldest[1], "legal")  # 59: still two pages
+    assert_tree_is_djangos(tree)
+    assert set(rendered) == {oldest[1].get_absolute_url(), "/sitemap.xml", "/sitemaps/articles.xml"}
+
+
+def test_a_new_story_renders_its_own_section_and_source_but_no_other(
+    db, tree, ingest, rendered, django_capture_on_commit_callbacks
+):
+    publish(3, ingest=ingest, hours_ago=1)
+    publish(2, "Sport", ingest=ingest, hours_ago=1)
+    static.rebuild()
+    rendered.clear()
+    with django_capture_on_commit_callbacks(execute=True):
+        [new] = ingest(ninjs("urn:t:new", "Brand new story", "PORT SALVIN (HP) - New."), source="hp")
+    held = assert_tree_is_djangos(tree)
+    assert {new.url, "/", "/latest/", "/section/news/", "/source/hp/", "/sitemaps/news.xml"} <= set(rendered)
+    assert not any(path.startswith("/section/sport/") for path in rendered)
+    assert "/robots.txt" not in rendered and "/sitemaps/fronts.xml" not in rendered
+    assert "/section/sport/" in held
+
+
+def test_the_article_sitemap_is_rendered_only_for_a_story_on_its_first_page(
+    db, tree, ingest, rendered, monkeypatch, django_capture_on_commit_callbacks
+):
+    monkeypatch.setattr(ArticleSitemap, "limit", 4)  # Django's pages and the tree's alike
+    publish(9, ingest=ingest, hours_ago=72)
+    static.rebuild()
+    stories = list(Story.objects.order_by("pk"))
+    rendered.clear()
+    with django_capture_on_commit_callbacks(execute=True):
+        actions.kill(stories[6], "legal")  # on the second page, which only Django serves
+    assert "/sitemaps/articles.xml" not in rendered and "/sitemap.xml" in rendered
+    assert_tree_is_djangos(tree)
+    with django_capture_on_commit_callbacks(execute=True):
+        actions.kill(stories[1], "legal")
+    assert "/sitemaps/articles.xml" in rendered
+    assert stories[1].get_absolute_url().encode() not in (tree / "sitemaps/articles.xml").read_bytes()
+    assert_tree_is_djangos(tree)
+
+
+def test_the_news_sitemap_is_rendered_for_a_story_that_leaves_its_window(db, tree, ingest, rendered):
+    [story] = publish(1, ingest=ingest)
+    static.rebuild()
+    assert story.url.encode() in (tree / "sitemaps/news.xml").read_bytes()
+    later = timezone.now() + NewsSitemap.window + dt.timedelta(minutes=5)
+    with time_machine.travel(later, tick=False):
+        static.catch_up()
+        assert story.url.encode() not in (tree / "sitemaps/news.xml").read_bytes()
+        assert_tree_is_djangos(tree)
+
+
+def test_after_a_section_is_cleared_its_older_pages_are_known_without_reading_the_tree(
+    db, tree, ingest, monkeypatch, django_capture_on_commit_callbacks
+):
+    publish(9, ingest=ingest, hours_ago=1)
+    static.rebuild()  # every article in the tree
+    with django_capture_on_commit_callbacks(execute=True):
+        [first] = ingest(ninjs("urn:t:first", "First new story", "PORT SALVIN (HP) - New."), source="hp")
+    newest = Story.objects.visible().filter(section="news").order_by("-published_at", "-pk")[:6]
+    assert sorted(files.read_state()["held"]["news"]) == sorted(story.pk for story in newest)
+    real = os.scandir
+
+    def scandir(path="."):
+        assert isinstance(path, int) or Path(path) != tree / "story", "a pass read through every article"
+        return real(path)
+
+    monkeypatch.setattr(plan.os, "scandir", scandir)
+    with django_capture_on_commit_callbacks(execute=True):
+        [second] = ingest(ninjs("urn:t:second", "Second new story", "PORT SALVIN (HP) - Newer."), source="hp")
+    articles = {p for p in assert_tree_is_djangos(tree) if p.startswith("/story/")}
+    assert second.url in articles and len(articles) == 6
+
+
+# The whole tree again ----------------------------------------------------------------------------
+
+
+def test_a_rebuild_stopped_midway_carries_on_where_it_stopped(db, tree, ingest, rendered, monkeypatch):
+    publish(7, ingest=ingest, hours_ago=1)
+    monkeypatch.setattr(plan, "CHUNK", 3)
+    told = []
+
+    def stop_after_two_chunks(done, total):
+        told.append((done, total))
+        if len(told) == 2:
+            raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        static.rebuild(stop_after_two_chunks)
+    assert told == [(3, 7), (6, 7)]
+    stories = list(Story.objects.order_by("pk"))
+    assert files.read_state()["rebuilding"]["after"] == stories[5].pk
+    rendered.clear()
+    assert static.rebuild(lambda done, total: told.append((done, total))) > 7
+    assert told[2:] == [(7, 7)]
+    articles = [path for path in rendered if path.startswith("/story/")]
+    # The last story, then the section's six newest for its front: none of the first six again but those.
+    assert articles[0] == stories[6].get_absolute_url()
+    held = assert_tree_is_djangos(tree)
+    assert {story.get_absolute_url() for story in stories} <= held
+    assert "rebuilding" not in files.read_state()
+
+
+def test_two_rebuilds_at_once_share_the_articles(db, tree, ingest, rendered, monkeypatch):
+    publish(9, ingest=ingest, hours_ago=1)
+    monkeypatch.setattr(plan, "CHUNK", 3)
+    stories = list(Story.objects.order_by("pk"))
+
+    def stop(done, total):
+        raise KeyboardInterrupt
+
+    def meanwhile(done, total):
+        if done == 3:  # the sweep's rebuild starts beside this one, and is stopped after a chunk
+            with pytest.raises(KeyboardInterrupt):
+                static.rebuild(stop)
+            rendered.clear()
+
+    static.rebuild(meanwhile)
+    articles = [path for path in rendered if path.startswith("/story/")]
+    # The last chunk, then the section's six newest for its front: the second chunk is not done again.
+    assert articles[:3] == [story.get_absolute_url() for story in stories[6:]]
+    assert {story.get_absolute_url() for story in stories} <= assert_tree_is_djangos(tree)
+
+
+def test_a_rebuild_stopped_then_made_of_other_things_starts_over(db, tree, ingest, rendered, monkeypatch):
+    publish(4, ingest=ingest, hours_ago=1)
+    monkeypatch.setattr(plan, "CHUNK", 3)
+
+    def stop(done, total):
+        raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        static.rebuild(stop)
+    monkeypatch.setattr(fingerprint, "made_of", lambda: "other templates")
+    rendered.clear()
+    static.rebuild()
+    first = Story.objects.order_by("pk").first()
+    assert rendered[0] == first.get_absolute_url()
+    assert files.read_state()["made_of"] == "other templates"
+
+
+def test_a_rebuild_clears_articles_readers_cannot_see_and_addresses_that_moved(
+    db, tree, ingest, monkeypatch, django_capture_on_commit_callbacks
+):
+    publish(3, ingest=ingest, hours_ago=1)
+    static.rebuild()
+    killed, kept, _ = Story.objects.order_by("pk")
+    with django_capture_on_commit_callbacks(execute=True):
+        actions.kill(killed, "legal")
+    stale = {
+        tree / "story" / str(kept.pk + 100),  # a file, where a story's folder would be
+        tree / killed.get_absolute_url().lstrip("/") / "index.html",
+        tree / "story" / str(kept.pk) / "old-slug" / "index.html",
+        tree / kept.get_absolute_url().lstrip("/") / ".index.html.x1",
+    }
+    for file in stale:
+        file.parent.mkdir(parents=True, exist_ok=True)
+        file.write_text("stale")
+    monkeypatch.setattr(plan, "CHUNK", 1)  # the folder read a story at a time
+    static.rebuild()
+    assert not any(file.exists() for file in stale) and not (tree / "story" / str(killed.pk)).exists()
+    assert kept.get_absolute_url() in assert_tree_is_djangos(tree) and tree.is_dir()
+
+
+@pytest.mark.embedded
+def test_wiredesk_render_says_how_far_it_got(tmp_path):
+    migrated(tmp_path)
+    wiredesk = Path(sys.executable).parent / "wiredesk"
+    env = desk_env()
+    subprocess.run([wiredesk, "ingest", "--data", str(tmp_path), str(SEED)], env=env, check=True, capture_output=True)
+    result = subprocess.run([wiredesk, "render", "--data", str(tmp_path)], env=env, capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr
+    assert result.stderr.splitlines()[-1] == "static tree: 1 of 1 articles"
+    assert result.stdout.startswith("static tree: ") and (tmp_path / "site" / "index.html").exists()
+
+
+# Many changes, one pass ----------------------------------------------------------------------
+
+
+def test_deferred_changes_are_written_in_one_pass_at_the_end_and_a_kill_leaves_at_its_commit(
+    db, tree, ingest, rendered, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks(execute=True):
+        [killed] = ingest(story_copy())
+    with static.deferred():
+        with django_capture_on_commit_callbacks(execute=True):
+            news = publish(3, ingest=ingest)
+            actions.kill(Story.objects.get(uri=killed.uri), "legal")
+        assert not (tree / killed.url.lstrip("/")).exists()  # at its commit
+        assert not any((tree / result.url.lstrip("/")).exists() for result in news)
+        rendered.clear()
+    assert rendered.count("/") == 1  # one pass
+    held = assert_tree_is_djangos(tree)
+    assert {result.url for result in news} <= held and killed.url not in held
+    assert files.read_state()["mark"] == ChangeMark.objects.latest("pk").pk  # every mark rendered
+
+
 # nginx in front --------------------------------------------------------------------------------
 
 
@@ -442,8 +671,6 @@ class Site:
 @pytest.fixture(scope="session")
 def nginx(live_server, tmp_path_factory):
     """A real nginx with deploy/nginx.conf as shipped, in front of Django's live server."""
-    if not os.path.exists(NGINX):
-        pytest.fail("nginx is not installed: scripts/ensure-nginx installs it (make test runs it)")
     root = tmp_path_factory.mktemp("nginx")
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
@@ -453,47 +680,14 @@ def nginx(live_server, tmp_path_factory):
         tree=root / "site",
         django=live_server.url.split("://", 1)[1].replace("localhost", "127.0.0.1"),
     )
-    (root / "wiredesk.conf").write_text(
+    conf = (
         CONF.read_text()
         .replace("@LISTEN@", site.nginx)
         .replace("@TREE@", str(site.tree))
         .replace("@UPSTREAM@", site.django)
     )
-    # Everything nginx writes stays in `root`; as root, its workers read the tree as its owner.
-    temp_paths = "\n".join(
-        f"{kind}_temp_path {root / kind};" for kind in ("client_body", "proxy", "fastcgi", "uwsgi", "scgi")
-    )
-    (root / "nginx.conf").write_text(f"""
-daemon off;
-worker_processes 1;
-{f"user {getpass.getuser()};" if os.geteuid() == 0 else ""}
-pid {root / "nginx.pid"};
-error_log {root / "error.log"};
-events {{ worker_connections 64; }}
-http {{
-access_log off;
-{temp_paths}
-include {root / "wiredesk.conf"};
-}}
-""")
-    process = subprocess.Popen(
-        [NGINX, "-p", str(root), "-c", str(root / "nginx.conf"), "-e", str(root / "error.log")],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    deadline = time.monotonic() + 10
-    while True:
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=1).close()
-            break
-        except OSError:
-            if process.poll() is not None or time.monotonic() > deadline:
-                process.kill()
-                pytest.fail(f"nginx did not start:\n{(root / 'error.log').read_text()}")
-            time.sleep(0.02)
-    yield site
-    process.terminate()
-    process.wait(timeout=10)
+    with nginx_server.running(root, conf, port):
+        yield site
 
 
 @pytest.fixture

@@ -23,12 +23,10 @@ from urllib.parse import urlsplit, urlunsplit
 
 import psycopg
 import pytest
-import redis
-from conftest import desk_env, story_copy
+from conftest import REDIS_URL, desk_env, story_copy
 from running_desk import WIREDESK, wait_for
 from test_ftp import PASSWORD, Server
 from test_http_poll import Site
-from test_redis_queue import REDIS_URL
 
 from wiredesk.desk import leases
 from wiredesk.transports import push
@@ -73,19 +71,6 @@ def database():
     yield urlunsplit(parts._replace(path=f"/{name}"))
     with psycopg.connect(url, autocommit=True) as server:
         server.execute(f"DROP DATABASE {name} WITH (FORCE)")
-
-
-@pytest.fixture
-def queue():
-    client = redis.Redis.from_url(REDIS_URL, socket_connect_timeout=2)
-    try:
-        client.ping()
-    except redis.RedisError as exc:
-        pytest.fail(f"Redis does not answer at {REDIS_URL} ({exc}): start it (Debian: apt-get install redis-server)")
-    name = f"wiredesktest{uuid.uuid4().hex}"
-    yield name
-    client.delete(*(f"huey.{kind}.{name}" for kind in ("redis", "schedule", "results", "counters")))
-    client.close()
 
 
 class Host:
@@ -151,7 +136,9 @@ def free_port() -> int:
     return free_port("127.0.0.1")
 
 
-def test_three_hosts_share_the_work_survive_a_kill_and_follow_each_others_kills(tmp_path, database, queue, monkeypatch):
+def test_three_hosts_share_the_work_survive_a_kill_and_follow_each_others_kills(
+    tmp_path, database, redis_queue, monkeypatch
+):
     site = Site()
     feed = [f"feed{n}" for n in range(3)]
     site.routes["/feed"] = lambda request: (200, {}, atom(feed))
@@ -162,7 +149,7 @@ def test_three_hosts_share_the_work_survive_a_kill_and_follow_each_others_kills(
         **desk_env(),
         "DATABASE_URL": database,
         "WIREDESK_REDIS_URL": REDIS_URL,
-        "WIREDESK_QUEUE": queue,
+        "WIREDESK_QUEUE": redis_queue[1],
         "WIREDESK_SWEEP_SECONDS": "1",
         "HP_FTP_PASSWORD": PASSWORD,
         "PUSHER_SECRET": PUSH_SECRET,

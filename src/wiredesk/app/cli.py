@@ -7,6 +7,7 @@ import json
 import logging
 import os
 import sys
+import time
 import unicodedata
 from pathlib import Path
 
@@ -14,6 +15,8 @@ from wiredesk import __version__
 
 # How much lower than the desk's the renderer's CPU priority is (see `render --follow`).
 RENDERER_NICENESS = 10
+# `wiredesk render` says how far it got at most this often.
+PROGRESS_SECONDS = 5.0
 # How much of a quarantined delivery `quarantine show` prints: enough to see what came.
 SHOWN_BYTES = 1024
 # Characters a terminal acts on (controls, escape sequences), or that hide or reorder what it shows
@@ -191,6 +194,7 @@ def cmd_ingest(args) -> int:
     _django(publishes=True)
     from wiredesk.config import sources
     from wiredesk.desk import pipeline
+    from wiredesk.publish import static
 
     try:
         source = sources.check(args.source)
@@ -198,24 +202,26 @@ def cmd_ingest(args) -> int:
         print(f"wiredesk: {exc}", file=sys.stderr)
         return 2
     status = 0
-    for name in args.files:
-        path = Path(name)
-        try:
-            data = path.read_bytes()
-        except OSError as exc:
-            _fail(path, exc.strerror or str(exc))
-            status = 1
-            continue
-        delivery = pipeline.receive(data, source=source, transport="cli", filename=str(path))
-        # The same bytes again are the delivery they were stored as: run again, each story comes
-        # out as it stands (`unchanged`), as a second delivery of them did before.
-        for result in pipeline.process(delivery.pk, again=delivery.again):
-            line = {"file": str(path), **result.as_dict()}
-            if result.url:
-                line["url"] = _absolute(result.url)
-            print(json.dumps(line, ensure_ascii=False), flush=True)
-            if result.error:
+    # The tree in one pass at the end, not one a file (a story taken down leaves it at its commit).
+    with static.deferred():
+        for name in args.files:
+            path = Path(name)
+            try:
+                data = path.read_bytes()
+            except OSError as exc:
+                _fail(path, exc.strerror or str(exc))
                 status = 1
+                continue
+            delivery = pipeline.receive(data, source=source, transport="cli", filename=str(path))
+            # The same bytes again are the delivery they were stored as: run again, each story comes
+            # out as it stands (`unchanged`), as a second delivery of them did before.
+            for result in pipeline.process(delivery.pk, again=delivery.again):
+                line = {"file": str(path), **result.as_dict()}
+                if result.url:
+                    line["url"] = _absolute(result.url)
+                print(json.dumps(line, ensure_ascii=False), flush=True)
+                if result.error:
+                    status = 1
     return status
 
 
@@ -485,7 +491,16 @@ def cmd_render(args) -> int:
         os.nice(RENDERER_NICENESS)
         static.follow(stop, settings.WIREDESK["SWEEP_SECONDS"])
         return 0
-    count = static.rebuild()
+    said = 0.0
+
+    def progress(done: int, total: int) -> None:
+        nonlocal said
+        # A line every few seconds, and the last: enough to see it move, and where it stopped.
+        if time.monotonic() - said >= PROGRESS_SECONDS or done == total:
+            said = time.monotonic()
+            print(f"static tree: {done:,} of {total:,} articles", file=sys.stderr, flush=True)
+
+    count = static.rebuild(progress)
     print(f"static tree: {count} pages in {static.tree()}")
     return 0
 

@@ -11,16 +11,13 @@ same rules, at the pace of a bulk load.
 - Killed and run again on the same paths, it stores nothing twice (the files already stored are
   the deliveries they were), leaves what was processed alone, and processes the rest: the result
   is that of one run.
-- The static tree is rendered once, at the end: meanwhile the import stands in for the renderer
-  (it holds the follower lock, see publish/static/marks.py), so each commit leaves its marks
-  and takes the articles readers may no longer see out of the tree at once. When a desk runs on
-  the same folder, its renderer holds that lock and follows the import's commits itself.
+- The static tree is rendered at the end (static.deferred): meanwhile each commit leaves its
+  marks and takes the articles readers may no longer see out of the tree at once. When a desk
+  runs on the same folder, its renderer follows the import's commits itself.
 """
 
 from __future__ import annotations
 
-import contextlib
-import fcntl
 import functools
 import itertools
 import multiprocessing
@@ -32,17 +29,19 @@ from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from wiredesk import db
 from wiredesk.config import sources
 from wiredesk.db import writing
 from wiredesk.desk import pipeline
 from wiredesk.lifecycle import Outcome
 from wiredesk.publish import static
-from wiredesk.publish.static import files
 from wiredesk.transports import archive, store
 
 # Files stored in one transaction and then processed together: large enough that the pool's
 # readers stay busy, small enough that a kill loses little work.
 CHUNK = 500
+# Files between two updates of the planner's statistics (db.optimize): under a tenth of a second each.
+STATISTICS_EVERY = 10_000
 # Deliveries a reader in the pool takes at a time: fewer round trips, still an even share.
 READ_CHUNK = 16
 
@@ -75,21 +74,23 @@ def run(
     # Forked before this process starts any thread; the readers need nothing but the bytes.
     readers = ProcessPoolExecutor(os.cpu_count() or 1, mp_context=multiprocessing.get_context("fork"))
     read = functools.partial(readers.map, chunksize=READ_CHUNK)
-    with readers, _standing_in_for_the_renderer() as rendering:
-        for chunk in _chunks(archive.entries(paths)):
-            stored = _store(chunk, functools.partial(_source_of, source, by_folder, {}), summary)
-            results = pipeline.process_many(list(dict.fromkeys(pk for _, pk, _ in stored)), read=read)
-            for name, pk, refused in stored:
-                # Bytes met twice (the same file twice in an archive) are one delivery, reported once.
-                for result in refused or results.pop(pk, []):
-                    summary.outcomes[result.outcome] += 1
-                    report(name, result)
-            summary.files += len(chunk)
-            progress(len(chunk))
-        summary.seconds = time.monotonic() - started
-        if rendering:
-            static.render_pending()
-            summary.render_seconds = time.monotonic() - started - summary.seconds
+    with readers:
+        with static.deferred():
+            for chunk in _chunks(archive.entries(paths)):
+                stored = _store(chunk, functools.partial(_source_of, source, by_folder, {}), summary)
+                results = pipeline.process_many(list(dict.fromkeys(pk for _, pk, _ in stored)), read=read)
+                for name, pk, refused in stored:
+                    # Bytes met twice (the same file twice in an archive) are one delivery, reported once.
+                    for result in refused or results.pop(pk, []):
+                        summary.outcomes[result.outcome] += 1
+                        report(name, result)
+                summary.files += len(chunk)
+                progress(len(chunk))
+                if summary.files % STATISTICS_EVERY < len(chunk):
+                    # A database that grows from nothing in one run has no statistics to plan by.
+                    db.optimize()
+            summary.seconds = time.monotonic() - started
+        summary.render_seconds = time.monotonic() - started - summary.seconds
     return summary
 
 
@@ -144,16 +145,3 @@ def _store(
             )
             stored.append((entry.name, kept.pk, refused))
     return stored
-
-
-@contextlib.contextmanager
-def _standing_in_for_the_renderer() -> Iterator[bool]:
-    """Hold the static tree's follower lock, if no renderer does: commits then leave their marks
-    for one pass at the end, rather than each rendering a pass. Yields whether it holds it."""
-    with open(files.work() / "follower", "a") as follower:
-        try:
-            fcntl.flock(follower, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            yield False  # a desk's renderer follows the commits
-            return
-        yield True

@@ -21,7 +21,7 @@ from huey.contrib.djhuey import HUEY
 
 from wiredesk.app.processes import Renderer, WebServer, child_environment, site_address
 from wiredesk.db import thread_connections
-from wiredesk.desk import pipeline
+from wiredesk.desk import pipeline, upkeep
 from wiredesk.publish import pagecache, static
 from wiredesk.transports import email, ftp, http_poll
 from wiredesk.transports.inbox import Inbox, watch
@@ -75,6 +75,7 @@ def run(host: str, port: int, workers: int = 2, web_workers: int = 2, announce=p
         # Embargoes lift with no event to say so: the site's version moves on within a sweep
         # (the renderer's own sweep brings the static tree up), and Django serves it meanwhile.
         _every(settings.WIREDESK["SWEEP_SECONDS"], stop, pagecache.catch_up)
+        _every(upkeep.EVERY_SECONDS, stop, upkeep.run)
         for child in (server, renderer):
             _every(settings.WIREDESK["SWEEP_SECONDS"], stop, child.keep_running)
         # Feeds polled over HTTP(S) and folders over FTP(S): one thread a source, so a slow

@@ -53,6 +53,8 @@ READ_PARAMETERS = ("page", "p")
 def changed(now: dt.datetime | None = None) -> None:
     """Call inside the transaction that changes what readers see."""
     now = now or timezone.now()
+    # Each MIN is one seek into the (state, published_at) index (Story.Meta): this runs in the
+    # one-writer transaction of every change, so it must not grow with the stories kept.
     live = Story.objects.filter(state=State.LIVE)
     moments = [
         live.filter(published_at__gt=now).aggregate(at=Min("published_at"))["at"],

@@ -24,12 +24,15 @@ import re
 import unicodedata
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import cached_property
 from itertools import islice
 from urllib.parse import urlencode
 
 from django.core.paginator import Page, Paginator
 from django.core.validators import slug_re
 from django.db import connection
+from django.db.models import Exists, OuterRef
+from django.db.models.expressions import RawSQL
 from django.http import HttpResponseBadRequest
 from django.shortcuts import render
 from django.utils.html import escape
@@ -41,6 +44,8 @@ from wiredesk.publish import queries
 from wiredesk.story import WireStory
 
 PAGE_SIZE = 20
+# How many of a query's matches, the newest, are ranked and counted (see _Matches).
+CANDIDATES = 1000
 # Beyond these a query is no reader's: the rest is ignored rather than sent to the database.
 MAX_LENGTH = 500
 MAX_TERMS = 16
@@ -74,6 +79,11 @@ class Results:
     @property
     def count(self) -> int:
         return self.page.paginator.count
+
+    @property
+    def more(self) -> bool:
+        """Whether more stories match than were ranked and counted (CANDIDATES)."""
+        return bool(getattr(self.page.paginator.object_list, "more", False))
 
 
 def searchable(wire: WireStory) -> tuple[str, str]:
@@ -118,14 +128,24 @@ def search(
         stories = stories.filter(section=section)
     if source:
         stories = stories.filter(source__slug=source)
-    # By day in SQL, not by instants computed here: any date a reader types is a valid filter.
-    if since:
-        stories = stories.filter(published_at__date__gte=since)
-    if until:
-        stories = stories.filter(published_at__date__lte=until)
+    # As instants, so that each match is compared on its index column. A day whose bound a
+    # datetime cannot hold (before the year 1, after 9999) bounds nothing: any date a reader
+    # types is a valid filter.
+    if since and (start := _start_of(since)):
+        stories = stories.filter(published_at__gte=start)
+    if until and (end := _start_of(until, days=1)):
+        stories = stories.filter(published_at__lt=end)
     found = terms(query)
     matches = _Matches(_ENGINES[connection.vendor], found, stories) if found else []
     return Results(Paginator(matches, PAGE_SIZE).get_page(page))
+
+
+def _start_of(day: dt.date, days: int = 0) -> dt.datetime | None:
+    """When the day `days` after `day` starts in the site's time zone; None past the calendar."""
+    try:
+        return queries.day_start(day + dt.timedelta(days=days))
+    except OverflowError:
+        return None
 
 
 @dataclass(frozen=True)
@@ -135,8 +155,6 @@ class _Engine:
     key: str
     rank: str  # higher is better
     snippet: str
-    # The key as the visible-stories filter names it (see _Matches).
-    scope_key: str
 
 
 def _fts5(found):
@@ -154,13 +172,9 @@ def _tsquery(found):
 
 
 _ENGINES = {
-    # "+rowid", not "rowid", in the filter: given a rowid constraint, FTS5 would run the match
-    # once for every visible story (milliseconds a query per thousand stories); the unary plus
-    # leaves it to run the match once and filter what it finds.
     "sqlite": _Engine(
         _fts5,
-        key="rowid",
-        scope_key="+rowid",
+        key="wiredesk_searchentry_fts.rowid",
         # The headline weighs ten times the text.
         rank="-bm25(wiredesk_searchentry_fts, 10.0, 1.0)",
         snippet=f"snippet(wiredesk_searchentry_fts, 1, char({ord(OPEN)}), char({ord(CLOSE)}), '…', 32)",
@@ -168,8 +182,7 @@ _ENGINES = {
     # ts_rank's default weights count a headline word (A) 1.0 and a word of the text (B) 0.4.
     "postgresql": _Engine(
         _tsquery,
-        key="story_id",
-        scope_key="story_id",
+        key="wiredesk_searchentry.story_id",
         rank="ts_rank(vector, query)",
         snippet=(
             f'ts_headline(\'english\', body, query, \'StartSel="{OPEN}", StopSel="{CLOSE}", MaxWords=20,'
@@ -181,36 +194,56 @@ _ENGINES = {
 
 class _Matches:
     """The matching stories as a sequence a Paginator can count and slice: each page asks the
-    database for its rows only, and for its snippets only."""
+    database for its rows only, and for its snippets only.
+
+    A common word matches most of a million stories, and ranking them all to show twenty costs as
+    much as reading them: so the matches ranked are the newest CANDIDATES (the newest stored
+    first, which both engines read off their index in that order and stop), and the count stops
+    there too (`more` says there were more). A rare word's matches are all of them."""
 
     def __init__(self, engine: _Engine, found: list[str], stories):
         self.engine = engine
         self.matching, self.params = engine.matching(found)
-        scope, scope_params = stories.values("pk").query.sql_with_params()
-        self.matching += f" AND {engine.scope_key} IN ({scope})"
+        # Whether each match may be seen, asked of its story row by its key: one lookup a match,
+        # never a list of every visible story.
+        scope, scope_params = stories.filter(pk=RawSQL(engine.key, ())).values("pk").query.sql_with_params()
+        self.matching += f" AND EXISTS ({scope})"
         self.params += list(scope_params)
 
-    def _rows(self, select: str, tail: str = "", params=()) -> list[tuple]:
+    def _rows(self, sql: str, params=()) -> list[tuple]:
         with connection.cursor() as cursor:
-            cursor.execute(f"SELECT {select} FROM {self.matching} {tail}", [*self.params, *params])
+            cursor.execute(sql, [*self.params, *params])
             return cursor.fetchall()
 
+    def _candidates(self, select: str, limit: int) -> str:
+        return f"SELECT {select} FROM {self.matching} ORDER BY {self.engine.key} DESC LIMIT {int(limit)}"
+
+    @cached_property
+    def _counted(self) -> int:
+        return self._rows(f"SELECT COUNT(*) FROM ({self._candidates('1', CANDIDATES + 1)}) AS candidates")[0][0]
+
     def count(self) -> int:
-        return self._rows("COUNT(*)")[0][0]
+        return min(self._counted, CANDIDATES)
+
+    @property
+    def more(self) -> bool:
+        return self._counted > CANDIDATES
 
     def __getitem__(self, window: slice) -> list[Hit]:
         key = self.engine.key
         # Equal ranks fall back to the story filed last, so that the pages never overlap.
         ranked = self._rows(
-            f"{key}, {self.engine.rank}",
-            "ORDER BY 2 DESC, 1 DESC LIMIT %s OFFSET %s",
+            f"SELECT found, rank FROM ({self._candidates(f'{key} AS found, {self.engine.rank} AS rank', CANDIDATES)})"
+            " AS candidates ORDER BY rank DESC, found DESC LIMIT %s OFFSET %s",
             [window.stop - window.start, window.start],
         )
         ids = [story_id for story_id, _ in ranked]
         if not ids:
             return []
         marks = ", ".join(["%s"] * len(ids))
-        snippets = dict(self._rows(f"{key}, {self.engine.snippet}", f"AND {key} IN ({marks})", ids))
+        snippets = dict(
+            self._rows(f"SELECT {key}, {self.engine.snippet} FROM {self.matching} AND {key} IN ({marks})", ids)
+        )
         stories = Story.objects.select_related("source").in_bulk(ids)
         # A story re-indexed between the two queries may no longer match: it has no snippet then.
         return [
@@ -264,9 +297,9 @@ def page(request):
             "results": results,
             # The page's own address without its page number, in one order, so each page has one URL.
             "address": urlencode(asked),
+            # Each agency asked whether it has a story to show: one index seek each.
             "sources": (
-                Source.objects.filter(stories__in=Story.objects.visible())
-                .distinct()
+                Source.objects.filter(Exists(Story.objects.visible().filter(source=OuterRef("pk"))))
                 .order_by("name")
                 .values_list("slug", "name")
             ),

@@ -7,8 +7,6 @@ from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.core.paginator import Paginator
-from django.db.models import Count
-from django.db.models.functions import TruncDate
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -22,7 +20,7 @@ from wiredesk.filing import place_slug, topics
 from wiredesk.lifecycle import State
 from wiredesk.models import Source, Story, StoryTopic
 from wiredesk.publish import queries
-from wiredesk.publish.queries import filed_under, live_stories, sections
+from wiredesk.publish.queries import Days, Listing, day_bounds, filed_under, live_stories, sections
 
 # Inside <script>, agency text with "</script" or "<!--" would end or derail the element: as
 # \u escapes, <, > and & mean the same to any JSON reader and nothing to the HTML parser.
@@ -45,13 +43,14 @@ _BYLINE_ROLE = re.compile(
 )
 
 
-def _listing(request, items, template="wiredesk/front.html", *, title=None, feeds=None, may_be_empty=False, **context):
-    """One page of a listing (`?page=N`). Empty, it is a 404 unless it may be empty, so that a
-    mistyped or emptied address does not pass for a page.
+def _listing(
+    request, paginator, template="wiredesk/front.html", *, title=None, feeds=None, may_be_empty=False, **context
+):
+    """One page of a listing (`?page=N`; past the last, the last). Empty, it is a 404 unless it
+    may be empty, so that a mistyped or emptied address does not pass for a page.
 
     `feeds` names the listing's feed scope and slug, as in ("section", "sport").
     """
-    paginator = Paginator(items, queries.PAGE_SIZE)
     if not (paginator.count or may_be_empty):
         raise Http404("Nothing to list")
     if feeds:
@@ -81,13 +80,13 @@ def home(request):
 
 
 def latest(request):
-    return _listing(request, live_stories(), title="Latest stories", may_be_empty=True)
+    return _listing(request, Listing(live_stories()), title="Latest stories", may_be_empty=True)
 
 
 def section(request, slug):
     return _listing(
         request,
-        live_stories().filter(section=slug),
+        Listing(live_stories().filter(section=slug)),
         title=filing.section_name(slug),
         feeds=("section", slug),
         current_section=slug,
@@ -96,46 +95,32 @@ def section(request, slug):
 
 def source(request, slug):
     agency = get_object_or_404(Source, slug=slug)
-    return _listing(request, live_stories().filter(source=agency), title=agency.name, feeds=("source", slug))
+    return _listing(request, Listing(live_stories().filter(source=agency)), title=agency.name, feeds=("source", slug))
 
 
 def topic(request, slug):
     stories, name = filed_under(StoryTopic.Kind.TOPIC, slug)
-    return _listing(request, stories, title=name, feeds=("topic", slug))
+    return _listing(request, Listing(stories), title=name, feeds=("topic", slug))
 
 
 def place(request, slug):
     stories, name = filed_under(StoryTopic.Kind.PLACE, slug)
-    return _listing(request, stories, title=name)
+    return _listing(request, Listing(stories), title=name)
 
 
 def archive(request):
     # Days and times are the site's (settings.TIME_ZONE, the current zone), as on every page.
-    days = (
-        Story.objects.visible()
-        .annotate(day=TruncDate("published_at"))
-        .values("day")
-        .annotate(stories=Count("pk"))
-        .order_by("-day")
-    )
-    return _listing(request, days, "wiredesk/archive.html", title="Archive")
+    return _listing(request, Paginator(Days(), queries.PAGE_SIZE), "wiredesk/archive.html", title="Archive")
 
 
 def archive_day(request, year, month, day):
-    zone = timezone.get_current_timezone()
     try:
         date = dt.date(int(year), int(month), int(day))
-        # The day's bounds as the database compares them, in UTC. At either end of the calendar
-        # (0001-01-01 east of UTC, 9999-12-31 anywhere) one falls outside the years a datetime
-        # holds: no story was published on such a day.
-        start, end = (
-            dt.datetime.combine(bound, dt.time(), tzinfo=zone).astimezone(dt.UTC)
-            for bound in (date, date + dt.timedelta(days=1))
-        )
+        start, end = day_bounds(date)
     except (ValueError, OverflowError):
         raise Http404("No such day") from None
     stories = live_stories().filter(published_at__gte=start, published_at__lt=end)
-    return _listing(request, stories, title=dateformat.format(date, "l j F Y"))
+    return _listing(request, Listing(stories), title=dateformat.format(date, "l j F Y"))
 
 
 def not_found(request, exception):

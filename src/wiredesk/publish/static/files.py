@@ -100,7 +100,14 @@ def replace(file: Path, data: bytes, stamp: float) -> None:
 
 
 def remove_story(pk: int) -> None:
-    folder = tree() / "story" / str(pk)
-    for file in folder.rglob("index.html"):
-        drop(file)  # each page before its folder, so nginx never finds half of one
-    shutil.rmtree(folder, ignore_errors=True)
+    remove(tree() / "story" / str(pk))
+
+
+def remove(path: Path) -> None:
+    """A file or a folder of the tree, gone."""
+    if path.is_dir() and not path.is_symlink():
+        for file in path.rglob("index.html"):
+            drop(file)  # each page before its folder, so nginx never finds half of one
+        shutil.rmtree(path, ignore_errors=True)
+    else:
+        path.unlink(missing_ok=True)

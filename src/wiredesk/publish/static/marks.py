@@ -12,6 +12,7 @@ it comes, or for STALE_MARK seconds, after which its transaction was rolled back
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import fcntl
 import logging
@@ -68,7 +69,9 @@ def changed(*story_ids: int) -> None:
     marks = ChangeMark.objects.bulk_create([ChangeMark(story_id=pk) for pk in story_ids])
 
     def committed():
-        if followed():
+        if _deferred is not None:
+            _deferred.append(min(mark.pk for mark in marks))
+        if followed() or _deferred is not None:
             # The renderer rewrites the pages listing them in its next pass; an article readers
             # may no longer see leaves the tree now, so nginx sends its address to Django at once.
             _take_down(set(story_ids))
@@ -78,6 +81,27 @@ def changed(*story_ids: int) -> None:
     # robust: the stories are committed whatever happens to their pages; a failure is logged
     # and the marks wait for the next pass or the sweep.
     transaction.on_commit(committed, robust=True)
+
+
+# While a command leaves its changes' pages to one pass at its end (`deferred`): the first mark
+# of each of its changes.
+_deferred: list[int] | None = None
+
+
+@contextlib.contextmanager
+def deferred():
+    """For a command that commits many changes one after another (`wiredesk ingest`): meanwhile
+    they are left marked, as for a follower, and the pages are written in one pass at the end
+    (by the follower, if one runs). Marks a failure leaves behind are taken by the next pass."""
+    global _deferred
+    _deferred = firsts = []
+    try:
+        yield
+    finally:
+        _deferred = None
+    if firsts and not followed():
+        while render_pending(first=min(firsts)) >= PASS_MARKS:
+            pass  # a pass takes at most PASS_MARKS marks
 
 
 def _take_down(story_ids: set[int]) -> None:
@@ -122,16 +146,16 @@ def _waiting(gaps: dict, seen: set[int], last: int | None, newest: int) -> dict:
     return {str(pk): waiting[pk] for pk in sorted(waiting)[-MOST_GAPS:]}
 
 
-def rebuild() -> int:
-    """Render the whole tree again (plan.rebuild), which then holds every mark committed before
-    it began. Returns the number of files in the tree."""
+def rebuild(progress=None) -> int:
+    """Render the whole tree again (plan.rebuild, told of its `progress`), which then holds every
+    mark committed before it began. Returns the number of files in the tree."""
     now = timezone.now()
     newest = ChangeMark.objects.aggregate(at=Max("pk"))["at"]
     settled = ChangeMark.objects.filter(created_at__lt=now - dt.timedelta(seconds=STALE_MARK)).aggregate(at=Max("pk"))[
         "at"
     ]
     recent = set(ChangeMark.objects.filter(pk__gt=settled or 0).values_list("pk", flat=True))
-    count = plan.rebuild()
+    count = plan.rebuild(progress)
     if newest is not None:
         with files.locked():
             state = files.read_state()
