@@ -141,13 +141,76 @@ def test_a_delivery_a_bug_meets_in_a_backlog_is_quarantined_alone(db, monkeypatc
     ids = backlog(3)
     apply = pipeline._apply
 
-    def buggy(delivery, wire):
+    def buggy(delivery, wire, known):
         if "story 1" in wire.story.headline:
             raise KeyError("a bug")
-        return apply(delivery, wire)
+        return apply(delivery, wire, known)
 
     monkeypatch.setattr(pipeline, "_apply", buggy)
     results = pipeline.process_many(ids)
     assert [r.outcome for pk in ids for r in results[pk]] == ["published", "quarantined", "published"]
     assert "internal error: KeyError" in Delivery.objects.get(pk=ids[1]).error
     assert Story.objects.count() == 2
+
+
+# A kill that cites the story's message number, sent before the story (which has another id).
+KILL_FIRST = b"""\x01kpw0433 1 ec 20
+Eds-Advisory
+\x02ATTENTION EDITORS =
+
+Editors are asked not to use kpw 0412. The toll decision has been
+deferred. A new story will follow.
+
+\x03251159 Nov 26
+\x04"""
+KILLED_STORY = b"""\x01kpw0412 4 ec 30
+Tolls
+\x02Tolls rise on the coast road =
+
+BRANNOCK, Nov 25 (KPW) - Tolls on the coast road will rise by a
+tenth from January.
+
+\x03250959 Nov 26
+\x04"""
+
+
+def test_a_kill_ahead_of_its_story_in_the_same_backlog_keeps_it_off(db):
+    # One transaction for both: the names the kill gave are known to the story that follows it.
+    ids = [pipeline.receive(data, source="wire", transport="inbox").pk for data in (KILL_FIRST, KILLED_STORY)]
+    results = pipeline.process_many(ids)
+    assert [r.outcome for pk in ids for r in results[pk]] == ["killed", "killed"]
+    assert not Story.objects.visible().exists()
+
+
+def test_a_kill_ahead_of_its_story_in_an_earlier_transaction_keeps_it_off(db):
+    pipeline.process(pipeline.receive(KILL_FIRST, source="wire", transport="inbox").pk)
+    [result] = pipeline.process(pipeline.receive(KILLED_STORY, source="wire", transport="inbox").pk)
+    assert result.outcome == "killed"
+    assert not Story.objects.visible().exists()
+
+
+def test_a_new_story_is_written_once_and_nothing_is_taken_back_for_it(db):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from wiredesk.filing import topic_rows
+    from wiredesk.models import SearchEntry, StoryTopic
+
+    pk = pipeline.receive(story_copy(), source="hp", transport="inbox").pk
+    with CaptureQueriesContext(connection) as queries:
+        [result] = pipeline.process(pk)
+    assert result.outcome == "published"
+    sql = [query["sql"] for query in queries.captured_queries]
+    # Inserted with its final state, then given the version it shows (which needs its id).
+    assert [s.split(" ", 3)[:3] for s in sql if '"wiredesk_story" ' in s and not s.startswith("SELECT")] == [
+        ["INSERT", "INTO", '"wiredesk_story"'],
+        ["UPDATE", '"wiredesk_story"', "SET"],
+    ]
+    assert not [s for s in sql if s.startswith("DELETE")]
+    story = Story.objects.get()
+    assert (story.state, story.headline, story.current.version) == ("live", "Harbour cranes return to service", 1)
+    assert SearchEntry.objects.get(story=story).headline == "Harbour cranes return to service"
+    assert set(StoryTopic.objects.filter(story=story).values_list("kind", "slug", "name")) == set(
+        topic_rows(story.current.canonical)
+    )
+    assert StoryTopic.objects.filter(story=story).exists()  # a place at least: PORT SALVIN

@@ -104,12 +104,12 @@ def test_a_large_delivery_is_applied_in_batches_and_resumes_where_it_stopped(mon
     delivery = pipeline.receive(many_stories(35), source="hp", transport="cli")
     applied, real_apply = [], pipeline._apply
 
-    def failing_apply(delivery, copy):
+    def failing_apply(delivery, copy, known):
         if len(applied) == 15:
             applied.append("crash")
             raise DatabaseError("the disk went away")
         applied.append(copy.story.uri)
-        return real_apply(delivery, copy)
+        return real_apply(delivery, copy, known)
 
     monkeypatch.setattr(pipeline, "_apply", failing_apply)
     with pytest.raises(DatabaseError):
@@ -128,7 +128,7 @@ def test_a_large_delivery_is_applied_in_batches_and_resumes_where_it_stopped(mon
 def test_a_push_is_stored_between_the_batches_of_a_large_delivery(monkeypatch):
     monkeypatch.setattr(pipeline, "BATCH", 5)
     real_apply = pipeline._apply
-    monkeypatch.setattr(pipeline, "_apply", lambda d, c: (time.sleep(0.02), real_apply(d, c))[1])
+    monkeypatch.setattr(pipeline, "_apply", lambda d, c, t: (time.sleep(0.02), real_apply(d, c, t))[1])
     big = pipeline.receive(many_stories(60), source="hp", transport="cli")
 
     def process():

@@ -164,9 +164,11 @@ class Story(models.Model):
         self.current = version
         self.headline = version.canonical.headline
 
-    def file_topics(self) -> None:
-        """File the story under its current version's topics and place."""
-        StoryTopic.objects.filter(story=self).delete()
+    def file_topics(self, *, new: bool = False) -> None:
+        """File the story under its current version's topics and place; a `new` story (inserted
+        in this transaction) has none filed to take back."""
+        if not new:
+            StoryTopic.objects.filter(story=self).delete()
         StoryTopic.objects.bulk_create(
             [
                 StoryTopic(story=self, kind=kind, slug=slug, name=name, published_at=self.published_at)

@@ -30,10 +30,11 @@ from wiredesk.publish import pagecache, search, static
 _batched: contextvars.ContextVar[list[int] | None] = contextvars.ContextVar("batched", default=None)
 
 
-def story_changed(story: Story) -> None:
-    """Call inside the transaction that changed `story`; readers see the change once it commits."""
-    story.file_topics()
-    search.index(story)
+def story_changed(story: Story, *, new: bool = False) -> None:
+    """Call inside the transaction that changed `story`; readers see the change once it commits.
+    A story inserted in this transaction is `new`: nothing is filed under it yet to replace."""
+    story.file_topics(new=new)
+    search.index(story, new=new)
     batched = _batched.get()
     if batched is None:
         _site_changed([story.pk])

@@ -91,13 +91,16 @@ def searchable(wire: WireStory) -> tuple[str, str]:
     return wire.headline.translate(_UNMARKED), wire.body_text.translate(_UNMARKED)
 
 
-def index(story: Story) -> None:
+def index(story: Story, *, new: bool = False) -> None:
     """Bring the story's search entry in step with it: its current version while it is live (an
-    embargoed story included, as the search leaves it out until its time), none otherwise."""
+    embargoed story included, as the search leaves it out until its time), none otherwise. A
+    `new` story (inserted in this transaction) has no entry yet. Every caller holds the story's
+    row lock, so no other transaction makes its entry between the update and the insert."""
     if story.state == State.LIVE and story.current is not None:
         headline, body = searchable(story.current.canonical)
-        SearchEntry.objects.update_or_create(story=story, defaults={"headline": headline, "body": body})
-    else:
+        if new or not SearchEntry.objects.filter(story=story).update(headline=headline, body=body):
+            SearchEntry.objects.create(story=story, headline=headline, body=body)
+    elif not new:
         SearchEntry.objects.filter(story=story).delete()
 
 
