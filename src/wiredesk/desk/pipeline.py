@@ -486,8 +486,11 @@ class _Known:
 
     # (source id, uri) of the copies that are already stories.
     uris: set[tuple[int, str]]
-    # (source id, name) that kills received before their story gave (StoryKey TARGET rows).
-    kill_targets: set[tuple[int, str]]
+    # (source id, name) that kills received before their story gave (StoryKey TARGET rows). None
+    # on PostgreSQL: there another worker may commit such a kill while this transaction runs, and
+    # read once at its start it would be missed for as long as the transaction lasts (up to
+    # BATCH stories), so each new story asks at its own turn.
+    kill_targets: set[tuple[int, str]] | None
 
     @classmethod
     def of(cls, copies: list[tuple[int, _Copy]]) -> _Known:
@@ -498,16 +501,21 @@ class _Known:
                 StoryKey.objects.filter(
                     source_id__in=sources, role=StoryKey.Role.TARGET, created_at__gte=timezone.now() - NOTICE_WINDOW
                 ).values_list("source_id", "key")
-            ),
+            )
+            if connection.vendor == "sqlite"
+            else None,
         )
 
 
-def _pending_kill(source: Source, incoming: WireStory, now: dt.datetime, targets: set[tuple[int, str]]) -> str | None:
-    """A kill received before the story it names: its uri, when it names this story."""
+def _pending_kill(
+    source: Source, incoming: WireStory, now: dt.datetime, targets: set[tuple[int, str]] | None
+) -> str | None:
+    """A kill received before the story it names: its uri, when it names this story. `targets`,
+    when known, are the names such kills gave (see _Known)."""
     if incoming.pubstatus == "canceled":
         return None
     keys = [key for key in incoming.keys if not key.startswith("topics:")]
-    if not any((source.pk, key) in targets for key in keys):
+    if not keys or (targets is not None and not any((source.pk, key) in targets for key in keys)):
         return None
     # The uri alone: making its two rows models cost more than the query.
     return (
@@ -525,14 +533,15 @@ def _pending_kill(source: Source, incoming: WireStory, now: dt.datetime, targets
 
 
 def _file_keys(
-    story: Story, incoming: WireStory, now: dt.datetime, *, created: bool, targets: set[tuple[int, str]]
+    story: Story, incoming: WireStory, now: dt.datetime, *, created: bool, targets: set[tuple[int, str]] | None
 ) -> None:
     """File the names the story goes by; a kill that found no story (it `created` one) files the
     names it gave, so the story is killed when it comes (and adds them to the `targets` known)."""
     rows = [(StoryKey.Role.NAME, key) for key in incoming.keys]
     if incoming.pubstatus == "canceled" and created:
         rows += [(StoryKey.Role.TARGET, key) for key in incoming.targets]
-        targets.update((story.source_id, key[:200]) for key in incoming.targets)
+        if targets is not None:
+            targets.update((story.source_id, key[:200]) for key in incoming.targets)
     StoryKey.objects.bulk_create(
         [
             StoryKey(story=story, source_id=story.source_id, role=role, key=key[:200], created_at=now)
