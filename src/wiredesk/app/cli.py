@@ -75,7 +75,7 @@ def _parser() -> argparse.ArgumentParser:
         parents=[common, source],
         help="load an archive of agency files (folders, tar or zip files) as the inbox would; resumable",
     )
-    p.add_argument("paths", metavar="PATH", nargs="+")
+    p.add_argument("paths", metavar="PATH", nargs="+", help="a folder, or a tar or zip file, of agency copy")
     p.add_argument(
         "--source-folders",
         action="store_true",
