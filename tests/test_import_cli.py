@@ -229,6 +229,14 @@ def processed(data: Path) -> int:
         return 0
 
 
+def children(pid: int) -> set[int]:
+    """The processes `pid` started that still run (Linux's /proc)."""
+    found = set()
+    for task in Path(f"/proc/{pid}/task").iterdir():
+        found |= {int(n) for n in (task / "children").read_text().split()}
+    return found
+
+
 def test_killed_mid_run_and_run_again_it_gives_what_one_run_gives(tmp_path):
     source = many(tmp_path / "wire", 700)
     ready(tmp_path / "killed")
@@ -241,10 +249,17 @@ def test_killed_mid_run_and_run_again_it_gives_what_one_run_gives(tmp_path):
     try:
         while processed(tmp_path / "killed") == 0 and child.poll() is None:
             time.sleep(0.02)
+        readers = children(child.pid)
         os.kill(child.pid, signal.SIGKILL)
     finally:
         child.wait()
     assert 0 < processed(tmp_path / "killed") < 770  # killed mid-run: processed some, not all
+    # Its readers end with it, rather than wait for work for ever.
+    deadline = time.monotonic() + 10
+    while readers and time.monotonic() < deadline:
+        readers = {pid for pid in readers if Path(f"/proc/{pid}").exists()}
+        time.sleep(0.05)
+    assert not readers
     again = run_import(tmp_path / "killed", "--source-folders", str(source))
     assert again.returncode == 0, again.stderr
     run_import(tmp_path / "once", "--source-folders", str(source))

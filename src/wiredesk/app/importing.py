@@ -18,10 +18,13 @@ same rules, at the pace of a bulk load.
 
 from __future__ import annotations
 
+import ctypes
 import functools
 import itertools
 import multiprocessing
 import os
+import signal
+import sys
 import time
 from collections import Counter
 from collections.abc import Callable, Iterator
@@ -72,7 +75,12 @@ def run(
     story's result (with the file's name), `progress` how many more files are done."""
     summary, started = Summary(), time.monotonic()
     # Forked before this process starts any thread; the readers need nothing but the bytes.
-    readers = ProcessPoolExecutor(os.cpu_count() or 1, mp_context=multiprocessing.get_context("fork"))
+    readers = ProcessPoolExecutor(
+        os.cpu_count() or 1,
+        mp_context=multiprocessing.get_context("fork"),
+        initializer=_die_with,
+        initargs=(os.getpid(),),
+    )
     read = functools.partial(readers.map, chunksize=READ_CHUNK)
     with readers:
         with static.deferred():
@@ -92,6 +100,21 @@ def run(
             summary.seconds = time.monotonic() - started
         summary.render_seconds = time.monotonic() - started - summary.seconds
     return summary
+
+
+# prctl's request that the kernel send a signal to this process when its parent dies (Linux).
+_PR_SET_PDEATHSIG = 1
+
+
+def _die_with(importer: int) -> None:
+    """A reader's first step: end when the import does. A reader of an import killed outright
+    (SIGKILL, the OOM killer) would otherwise wait for work for ever, since it holds the other
+    end of its own queue's pipe and so never sees it close. Elsewhere than on Linux the readers
+    of a killed import have to be stopped by hand."""
+    if sys.platform == "linux":
+        ctypes.CDLL(None, use_errno=True).prctl(_PR_SET_PDEATHSIG, signal.SIGKILL)
+    if os.getppid() != importer:  # killed before the request was made
+        os._exit(1)
 
 
 def _chunks(entries: Iterator[archive.Entry]) -> Iterator[list[archive.Entry]]:
