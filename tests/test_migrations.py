@@ -18,6 +18,7 @@ MIGRATIONS = Path(__file__).resolve().parents[1] / "src" / "wiredesk" / "migrati
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
 search_migration = importlib.import_module("wiredesk.migrations.0005_search")
 topics_migration = importlib.import_module("wiredesk.migrations.0006_topics_headlines_health")
+live_topics_migration = importlib.import_module("wiredesk.migrations.0015_topics_of_live_stories")
 
 # Subjects of every kind the desk names: an agency category, Media Topics and old subject codes
 # as bare codes, uris and literals (named by IPTC's label), names of their own, one code IPTC does
@@ -84,7 +85,7 @@ def test_the_frozen_functions_give_what_todays_give(stories):
 
 
 def test_the_migrations_fill_the_rows_the_desk_keeps(stories):
-    """Run over the same stories, migrations 0005 and 0006 fill the rows the desk kept itself."""
+    """Run over the same stories, migrations 0005, 0006 and 0015 fill the rows the desk kept itself."""
 
     def kept():
         return (
@@ -100,4 +101,5 @@ def test_the_migrations_fill_the_rows_the_desk_keeps(stories):
     stories.update(headline="")
     search_migration.index_live_stories(apps, None)
     topics_migration.fill_existing_stories(apps, None)
+    live_topics_migration.drop_rows_of_stories_not_live(apps, None)
     assert kept() == desk

@@ -101,6 +101,26 @@ def test_the_topic_rows_carry_their_storys_publication_time(ingest):
         assert set(story.topics.values_list("published_at", flat=True)) == {story.published_at}
 
 
+def test_only_live_stories_are_filed_under_topics_so_a_topic_page_asks_nothing_of_the_stories(client, ingest):
+    from wiredesk.desk import actions
+
+    with time_machine.travel(NOW, tick=False):
+        ingest(ninjs("urn:t:kept", "Harbour kept", topics=["Ports"]), source="hp")
+        ingest(ninjs("urn:t:gone", "Harbour gone", topics=["Ports"]), source="hp")
+        gone = Story.objects.get(uri="urn:t:gone")
+        actions.kill(gone, "legal")
+        assert not gone.topics.exists()
+        assert headlines(client, "/topic/ports/") == ["Harbour kept"]
+        actions.hold(Story.objects.get(uri="urn:t:kept"), "check")
+        assert not StoryTopic.objects.exists()
+        assert client.get("/topic/ports/").status_code == 404
+        actions.release(Story.objects.get(uri="urn:t:kept"))
+        assert headlines(client, "/topic/ports/") == ["Harbour kept"]
+    # Read off the topic rows' index alone, the stories looked up by their number.
+    text = plan(queries.filed_under(StoryTopic.Kind.TOPIC, "ports")[0].values("pk")[:30])
+    assert "storytopic_newest" in text and not sorts(text), text
+
+
 def test_listings_page_a_bounded_depth_and_send_readers_on_to_the_archive(client, ingest, monkeypatch):
     monkeypatch.setattr(queries, "PAGE_SIZE", 2)
     monkeypatch.setattr(queries, "MAX_PAGES", 2)

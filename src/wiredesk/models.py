@@ -165,10 +165,13 @@ class Story(models.Model):
         self.headline = version.canonical.headline
 
     def file_topics(self, *, new: bool = False) -> None:
-        """File the story under its current version's topics and place; a `new` story (inserted
-        in this transaction) has none filed to take back."""
+        """File the story under its current version's topics and place while it is live (under an
+        embargo too: the rows carry its publication time), and under none otherwise; a `new`
+        story (inserted in this transaction) has none filed to take back."""
         if not new:
             StoryTopic.objects.filter(story=self).delete()
+        if self.state != State.LIVE:
+            return
         StoryTopic.objects.bulk_create(
             [
                 StoryTopic(story=self, kind=kind, slug=slug, name=name, published_at=self.published_at)
@@ -267,9 +270,11 @@ class SearchEntry(models.Model):
 
 
 class StoryTopic(models.Model):
-    """One topic or place of a story's current version, so that topic and place pages are an
-    indexed query rather than a read of every story's JSON. Kept by Story.file_topics whenever the
-    current version changes; whether the story may be seen is asked of the story."""
+    """One topic or place of a live story's current version, so that topic and place pages are
+    an indexed query rather than a read of every story's JSON. Kept by Story.file_topics on every
+    change (publish.changes): a story readers may not see has no rows, so that a topic's page is
+    read off this table's index alone, with nothing to ask of the story rows for the planner to
+    weigh (asked of them, SQLite's planner walked every visible story for a common topic)."""
 
     class Kind(models.TextChoices):
         TOPIC = "topic"
