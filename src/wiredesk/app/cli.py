@@ -192,14 +192,11 @@ def cmd_parse(args) -> int:
 
 def cmd_ingest(args) -> int:
     _django(publishes=True)
-    from wiredesk.config import sources
     from wiredesk.desk import pipeline
     from wiredesk.publish import static
 
-    try:
-        source = sources.check(args.source)
-    except sources.ConfigError as exc:
-        print(f"wiredesk: {exc}", file=sys.stderr)
+    source = _checked_source(args.source)
+    if source is None:
         return 2
     status = 0
     # The tree in one pass at the end, not one a file (a story taken down leaves it at its commit).
@@ -230,13 +227,10 @@ def cmd_import(args) -> int:
     from tqdm import tqdm
 
     from wiredesk.app import importing
-    from wiredesk.config import sources
     from wiredesk.lifecycle import Outcome
 
-    try:
-        source = sources.check(args.source)
-    except sources.ConfigError as exc:
-        print(f"wiredesk: {exc}", file=sys.stderr)
+    source = _checked_source(args.source)
+    if source is None:
         return 2
     missing = [path for path in args.paths if not os.path.lexists(path)]
     if missing:
@@ -517,6 +511,18 @@ def cmd_demo(args) -> int:
     counts = demo.load()
     print(f"demo wire: {sum(counts.values())} deliveries ({', '.join(f'{n} {o}' for o, n in sorted(counts.items()))})")
     return 0
+
+
+def _checked_source(name: str | None) -> str | None:
+    """The source copy is filed under (`--source`, or the default), or None once the reason it is
+    not one has been said."""
+    from wiredesk.config import sources
+
+    try:
+        return sources.check(name)
+    except sources.ConfigError as exc:
+        print(f"wiredesk: {exc}", file=sys.stderr)
+        return None
 
 
 def _configure(args) -> None:
