@@ -76,6 +76,8 @@ def main() -> None:
         columns = {}
         for n in sizes:
             columns[n] = measure(n, root, args.live, args.render_sample)
+            # A long run's columns as they come: a later size that fails loses no earlier one.
+            print(json.dumps({n: columns[n]}), file=sys.stderr, flush=True)
             if not args.keep:
                 shutil.rmtree(root / f"data-{n}", ignore_errors=True)
                 shutil.rmtree(root / f"wire-{n}", ignore_errors=True)

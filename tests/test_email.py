@@ -312,15 +312,15 @@ def test_a_message_the_parser_fails_on_is_kept_whole_and_quarantined(listener, q
 
 
 def test_a_failing_store_answers_451_and_stores_none_of_the_message(listener, queued, monkeypatch):
-    real, calls = pipeline.receive, []
+    real, calls = pipeline.receive_arrival, []
 
-    def receive(data, **kwargs):
-        calls.append(kwargs["filename"])
+    def receive(arrival, **kwargs):
+        calls.append(arrival.filename)
         if len(calls) == 2:
             raise DatabaseError("disk full")
-        return real(data, **kwargs)
+        return real(arrival, **kwargs)
 
-    monkeypatch.setattr(pipeline, "receive", receive)
+    monkeypatch.setattr(pipeline, "receive_arrival", receive)
     message = mail(
         "Two stories.",
         ("first.atom", atom("Ferry strike ends"), "application/atom+xml"),
@@ -349,14 +349,14 @@ def test_a_queue_that_fails_does_not_lose_the_mail(listener, monkeypatch):
 
 
 def test_stopping_lets_a_message_being_stored_be_answered(listener, queued, monkeypatch):
-    real, storing, go_on = pipeline.receive, threading.Event(), threading.Event()
+    real, storing, go_on = pipeline.receive_arrival, threading.Event(), threading.Event()
 
-    def receive(data, **kwargs):
+    def receive(arrival, **kwargs):
         storing.set()
         go_on.wait(10)
-        return real(data, **kwargs)
+        return real(arrival, **kwargs)
 
-    monkeypatch.setattr(pipeline, "receive", receive)
+    monkeypatch.setattr(pipeline, "receive_arrival", receive)
     replies = []
     sender = threading.Thread(
         target=lambda: replies.append(data_reply(listener, mail(story_copy().decode()).as_bytes(policy=policy.SMTP)))

@@ -9,7 +9,7 @@ import pytest
 from django.apps import apps
 
 from wiredesk import demo, filing
-from wiredesk.models import SearchEntry, Story, StoryTopic, StoryVersion
+from wiredesk.models import SearchEntry, Story, StoryTopic, StoryVersion, file_topics
 from wiredesk.publish import search
 from wiredesk.publish.search import searchable
 from wiredesk.story import Dateline, Subject, WireStory
@@ -68,8 +68,8 @@ def stories(ingest):
     story.current.save(update_fields=["content"])
     story.show(StoryVersion.objects.get(pk=story.current.pk))
     story.save()
-    story.file_topics()
-    search.index(story)
+    file_topics([story])
+    search.index([story])
     return Story.objects.filter(current__isnull=False).select_related("current")
 
 

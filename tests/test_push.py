@@ -312,7 +312,7 @@ def test_a_store_that_fails_is_a_503_never_a_202(client, monkeypatch):
     def database_down(*args, **kwargs):
         raise OperationalError("connection to server at 127.0.0.1 failed")
 
-    monkeypatch.setattr(pipeline, "receive", database_down)
+    monkeypatch.setattr(pipeline, "receive_arrival", database_down)
     response = post(client)
     refused(response, 503, "could not be stored (OperationalError); send it again later")
     assert response["Retry-After"]

@@ -12,7 +12,7 @@ from django.db import DatabaseError
 from wiredesk.db import thread_connections
 from wiredesk.desk import pipeline
 from wiredesk.models import Delivery, Story
-from wiredesk.transports.store import MAX_BYTES, store
+from wiredesk.transports.store import MAX_BYTES, store, store_many
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("immediate_tasks")]
 
@@ -86,6 +86,39 @@ def test_deliveries_too_large_to_read_are_each_their_own():
         stored = store(b"", source="hp", transport="ftp", size=size)
         assert not stored.again and stored.delivery.unread
     assert Delivery.objects.filter(status=Delivery.Status.QUARANTINED).count() == 2
+
+
+def test_many_stored_at_once_are_stored_as_one_at_a_time_would_store_them():
+    before = store(story_copy("Stored before"), source="hp", transport="push")
+    arrivals = [
+        pipeline.Arrival(story_copy("New"), source="hp", filename="new.txt"),
+        pipeline.Arrival(story_copy("Stored before"), source="hp", filename="before-again.txt"),
+        pipeline.Arrival(story_copy("New"), source="hp", filename="new-again.txt"),
+        pipeline.Arrival(story_copy("New"), source="ians", filename="new-other-source.txt"),
+        pipeline.Arrival(b"x" * 10, source="hp", size=MAX_BYTES + 1, filename="huge.bin"),
+        pipeline.Arrival(b"", source="hp", problem="refused unread", size=3, unread=True, filename="refused.bin"),
+        pipeline.Arrival(b"", source="hp", problem="refused unread", size=3, unread=True, filename="refused-2.bin"),
+    ]
+    new, again, twice, other, huge, refused, refused_too = store_many(arrivals, transport="import", queue=False)
+    assert (new.again, again.again, twice.again, other.again) == (False, True, True, False)
+    assert (again.pk, twice.pk) == (before.pk, new.pk) and len({new.pk, other.pk, before.pk}) == 3
+    assert (huge.delivery.unread, huge.delivery.size, huge.delivery.status) == (True, MAX_BYTES + 1, "quarantined")
+    assert bytes(huge.delivery.data) == b""
+    # Refused files hold no bytes, so no two are the same: each is its own delivery.
+    assert not refused.again and not refused_too.again and refused.pk != refused_too.pk
+    assert Delivery.objects.count() == 6
+    assert Delivery.objects.get(pk=new.pk).filename == "new.txt"
+
+
+def test_many_stored_at_once_while_another_transport_stores_the_same_bytes(monkeypatch):
+    # The bytes another transport stored between the lookup and the insert meet the constraint:
+    # then each is stored alone, as `store` stores it.
+    pushed = store(story_copy("Pushed meanwhile"), source="hp", transport="push")
+    monkeypatch.setattr(pipeline, "_stored_before", lambda rows: {})
+    arrivals = [pipeline.Arrival(story_copy(text), source="hp") for text in ("First", "Pushed meanwhile", "Last")]
+    first, meanwhile, last = store_many(arrivals, transport="import", queue=False)
+    assert (first.again, meanwhile.again, last.again) == (False, True, False)
+    assert meanwhile.pk == pushed.pk and Delivery.objects.count() == 3
 
 
 def test_a_store_logs_one_line_naming_the_transport_and_the_delivery(caplog):

@@ -160,24 +160,9 @@ class Story(models.Model):
 
     def show(self, version: StoryVersion) -> None:
         """Make `version` the one readers see (or would see, once live); save the story, then
-        call file_topics."""
+        call models.file_topics."""
         self.current = version
         self.headline = version.canonical.headline
-
-    def file_topics(self, *, new: bool = False) -> None:
-        """File the story under its current version's topics and place while it is live (under an
-        embargo too: the rows carry its publication time), and under none otherwise; a `new`
-        story (inserted in this transaction) has none filed to take back."""
-        if not new:
-            StoryTopic.objects.filter(story=self).delete()
-        if self.state != State.LIVE:
-            return
-        StoryTopic.objects.bulk_create(
-            [
-                StoryTopic(story=self, kind=kind, slug=slug, name=name, published_at=self.published_at)
-                for kind, slug, name in topic_rows(self.current.canonical)
-            ]
-        )
 
     def is_visible(self, now=None) -> bool:
         return lifecycle.rules.is_visible(self.state, self.published_at, now or timezone.now())
@@ -271,7 +256,7 @@ class SearchEntry(models.Model):
 
 class StoryTopic(models.Model):
     """One topic or place of a live story's current version, so that topic and place pages are
-    an indexed query rather than a read of every story's JSON. Kept by Story.file_topics on every
+    an indexed query rather than a read of every story's JSON. Kept by file_topics on every
     change (publish.changes): a story readers may not see has no rows, so that a topic's page is
     read off this table's index alone, with nothing to ask of the story rows for the planner to
     weigh (asked of them, SQLite's planner walked every visible story for a common topic)."""
@@ -294,6 +279,22 @@ class StoryTopic(models.Model):
 
     def __str__(self):
         return f"{self.kind} {self.slug}"
+
+
+def file_topics(stories: list[Story], *, new: bool = False) -> None:
+    """File each story under its current version's topics and place while it is live (under an
+    embargo too: the rows carry its publication time), and under none otherwise; `new` stories
+    (inserted in this transaction) have none filed to take back."""
+    if not new:
+        StoryTopic.objects.filter(story__in=[story.pk for story in stories]).delete()
+    StoryTopic.objects.bulk_create(
+        [
+            StoryTopic(story=story, kind=kind, slug=slug, name=name, published_at=story.published_at)
+            for story in stories
+            if story.state == State.LIVE
+            for kind, slug, name in topic_rows(story.current.canonical)
+        ]
+    )
 
 
 class SourceHealth(models.Model):

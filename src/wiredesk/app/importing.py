@@ -34,7 +34,6 @@ from pathlib import Path
 
 from wiredesk import db
 from wiredesk.config import sources
-from wiredesk.db import writing
 from wiredesk.desk import pipeline
 from wiredesk.lifecycle import Outcome
 from wiredesk.publish import static
@@ -145,26 +144,28 @@ def _store(
 ) -> list[tuple[str, int, list[pipeline.Result]]]:
     """Store the chunk's files, committed together before any is read. Returns each file's name,
     delivery and, for a file refused unread, its result."""
-    stored = []
-    with writing():
-        for entry in chunk:
-            source, refusal = source_of(entry)
-            problem = entry.problem or refusal
-            kept = store.store(
+    arrivals, refusals = [], []
+    for entry in chunk:
+        source, refusal = source_of(entry)
+        problem = entry.problem or refusal
+        arrivals.append(
+            pipeline.Arrival(
                 b"" if problem else entry.data,
                 source=source,
-                transport="import",
-                label=entry.name[-store.FILENAME_LENGTH :],
+                filename=entry.name[-store.FILENAME_LENGTH :],
                 problem=problem,
                 size=entry.size if problem else None,
                 unread=problem is not None,
-                queue=False,
             )
-            summary.stored += not kept.again
-            refused = (
-                [pipeline.Result(delivery=kept.pk, outcome=Outcome.QUARANTINED, error=kept.delivery.error)]
-                if problem and not kept.again
-                else []
-            )
-            stored.append((entry.name, kept.pk, refused))
+        )
+        refusals.append(problem)
+    stored = []
+    for entry, problem, kept in zip(chunk, refusals, store.store_many(arrivals, transport="import", queue=False)):
+        summary.stored += not kept.again
+        refused = (
+            [pipeline.Result(delivery=kept.pk, outcome=Outcome.QUARANTINED, error=kept.delivery.error)]
+            if problem and not kept.again
+            else []
+        )
+        stored.append((entry.name, kept.pk, refused))
     return stored

@@ -10,6 +10,7 @@ twice on the same delivery gives the same stories once.
 from __future__ import annotations
 
 import contextlib
+import copy
 import datetime as dt
 import hashlib
 import logging
@@ -28,7 +29,7 @@ from wiredesk.db import writing
 from wiredesk.filing import section_for
 from wiredesk.formats.shared import ID_LESS_FORMATS
 from wiredesk.lifecycle import Outcome, State, duplicates
-from wiredesk.models import Delivery, Source, Story, StoryKey, StoryVersion, TextBand
+from wiredesk.models import NO_BYTES_SHA256, Delivery, Source, Story, StoryKey, StoryVersion, TextBand
 from wiredesk.publish import changes
 from wiredesk.story import WireStory
 
@@ -78,6 +79,18 @@ def source_for(slug: str | None) -> Source:
     return source
 
 
+@dataclass(frozen=True)
+class Arrival:
+    """What a transport took, as `receive` stores it (see there)."""
+
+    data: bytes
+    source: str | None = None
+    filename: str = ""
+    problem: str | None = None
+    size: int | None = None
+    unread: bool = False
+
+
 def receive(
     data: bytes,
     *,
@@ -95,38 +108,98 @@ def receive(
     once that they hold no copy), the delivery is stored quarantined with it as the reason; and
     when it was refused `unread` (`data` empty), never processed, `size` saying how large what
     came was. Transports call this through `transports.store`."""
-    if transport not in Delivery.Transport.values:
-        # A way in the desk does not know of is a mistake in the code that calls this, not copy
-        # to quarantine: refused before anything is stored.
-        raise ValueError(f"{transport!r} is not a transport: {', '.join(Delivery.Transport.values)}")
-    now = timezone.now()
-    sha256 = hashlib.sha256(data).hexdigest()
+    return receive_arrival(
+        Arrival(data, source, filename, problem, size, unread), transport=transport, received_at=received_at
+    )
+
+
+def receive_arrival(arrival: Arrival, *, transport: str, received_at: dt.datetime | None = None) -> Delivery:
+    """`receive`, of what a transport took held as an Arrival."""
+    _check(transport)
     with writing():
-        source_row = source_for(source)
+        delivery = _delivery(source_for(arrival.source), transport, arrival, received_at or timezone.now())
         try:
             with transaction.atomic():
-                delivery = Delivery.objects.create(
-                    source=source_row,
-                    transport=transport,
-                    filename=filename,
-                    data=data,
-                    sha256=sha256,
-                    size=len(data) if size is None else size,
-                    received_at=received_at or now,
-                    unread=unread,
-                    **(
-                        {"status": Delivery.Status.QUARANTINED, "error": problem, "processed_at": now}
-                        if problem
-                        else {}
-                    ),
-                )
+                delivery.save(force_insert=True)
             delivery.again = False
         except IntegrityError:
             # Stored meanwhile by another transport or worker: the constraint, not a lookup first,
             # decides, so two at once cannot both store.
-            delivery = Delivery.objects.select_related("source").get(source=source_row, sha256=sha256, repeat=False)
+            delivery = Delivery.objects.select_related("source").get(
+                source=delivery.source, sha256=delivery.sha256, repeat=False
+            )
             delivery.again = True
     return delivery
+
+
+def receive_many(arrivals: list[Arrival], *, transport: str) -> list[Delivery]:
+    """`receive` for each of many arrivals (an archive's files), committed together: the bytes
+    stored before found in one query, the others inserted in one statement. The deliveries come
+    in the arrivals' order, each with `again` set as `receive` sets it."""
+    _check(transport)
+    now = timezone.now()
+    with writing():
+        sources = {slug: source_for(slug) for slug in {a.source for a in arrivals}}
+        rows = [_delivery(sources[a.source], transport, a, now) for a in arrivals]
+        # The bytes stored before, and those met twice in the arrivals, by their source and hash.
+        stored = _stored_before(rows)
+        order: list[tuple[Delivery, bool]] = []  # each arrival's delivery, and whether stored before
+        new = []
+        for row in rows:
+            key = (row.source_id, row.sha256)
+            if row.sha256 != NO_BYTES_SHA256 and key in stored:
+                order.append((stored[key], True))
+                continue
+            order.append((row, False))
+            new.append(row)
+            if row.sha256 != NO_BYTES_SHA256:
+                stored[key] = row
+        try:
+            with transaction.atomic():
+                Delivery.objects.bulk_create(new)
+        except IntegrityError:
+            # Some stored meanwhile by another transport: each as `receive` stores it.
+            return [receive_arrival(arrival, transport=transport) for arrival in arrivals]
+    deliveries = []
+    for delivery, again in order:
+        # The same bytes twice in the arrivals: the first is new, the others are not.
+        deliveries.append(copy.copy(delivery) if again else delivery)
+        deliveries[-1].again = again
+    return deliveries
+
+
+def _stored_before(rows: list[Delivery]) -> dict[tuple[int, str], Delivery]:
+    stored = {}
+    for first in range(0, len(rows), _PARAMETERS):
+        hashes = {row.sha256 for row in rows[first : first + _PARAMETERS]}
+        for delivery in Delivery.objects.select_related("source").filter(sha256__in=hashes, repeat=False):
+            stored[delivery.source_id, delivery.sha256] = delivery
+    return stored
+
+
+def _check(transport: str) -> None:
+    if transport not in Delivery.Transport.values:
+        # A way in the desk does not know of is a mistake in the code that calls this, not copy
+        # to quarantine: refused before anything is stored.
+        raise ValueError(f"{transport!r} is not a transport: {', '.join(Delivery.Transport.values)}")
+
+
+def _delivery(source: Source, transport: str, arrival: Arrival, received_at: dt.datetime) -> Delivery:
+    """The delivery an arrival is stored as, not yet saved."""
+    data, problem = arrival.data, arrival.problem
+    return Delivery(
+        source=source,
+        transport=transport,
+        filename=arrival.filename,
+        data=data,
+        sha256=hashlib.sha256(data).hexdigest(),
+        size=len(data) if arrival.size is None else arrival.size,
+        received_at=received_at,
+        unread=arrival.unread,
+        **(
+            {"status": Delivery.Status.QUARANTINED, "error": problem, "processed_at": timezone.now()} if problem else {}
+        ),
+    )
 
 
 def process(delivery_id: int, *, again: bool = False) -> list[Result]:
@@ -152,7 +225,9 @@ def process_many(delivery_ids: list[int], *, again: bool = False, read=map) -> d
     `read`, a map: an import passes a process pool's), so that the transactions (on SQLite, the
     one writer there may be at a time) hold only the writing. Small deliveries then share a
     transaction, up to BATCH stories, each in a savepoint of its own: one a bug meets is rolled
-    back and quarantined alone, and each delivery's status and stories_done are its own."""
+    back and quarantined alone, and each delivery's status and stories_done are its own. Those
+    that hold only new stories (most of a backlog or an archive) are written together, a table
+    at a time (_add_new), to the same rows."""
     # The source's time zone and policy as sources.toml says now, in a running desk too.
     sources.apply_changes()
     found = Delivery.objects.select_related("source").in_bulk(delivery_ids)
@@ -208,28 +283,136 @@ def _apply_together(readings: list[tuple[Delivery, list[_Copy] | str]], *, again
         known = _Known.of(
             [(d.source_id, wire) for d, reading in readings if isinstance(reading, list) for wire in reading]
         )
+        # Deliveries of new stories only, written together (_add_new) once a delivery that needs
+        # the database as the ones before it left it comes, or at the end.
+        new: list[tuple[Delivery, list[_Copy]]] = []
         for read, reading in readings:
             delivery = locked.get(read.pk)
             if delivery is None or (delivery.status != Delivery.Status.RECEIVED and not again):
                 results[read.pk] = []  # another worker took it meanwhile
                 continue
-            try:
-                with transaction.atomic():
-                    if isinstance(reading, str):
-                        results[read.pk] = [_quarantine(delivery, reading)]
-                        continue
-                    begin = 0 if again else delivery.stories_done
-                    results[read.pk] = [_apply(delivery, wire, known) for wire in reading[begin:]]
-                    _done(delivery, len(reading), was=read.status)
-            except DatabaseError:
-                # Not the delivery's fault: it stays `received` and the sweep tries again.
-                log.exception("delivery %s: the database failed; the sweep tries again", read.pk)
-                results[read.pk] = []
-            except Exception as exc:
-                log.exception("delivery %s failed", read.pk)
-                delivery.refresh_from_db()
-                results[read.pk] = [_quarantine(delivery, _internal(exc))]
+            if (
+                not again
+                and delivery.stories_done == 0
+                and isinstance(reading, list)
+                and _all_new(delivery, reading, known)
+            ):
+                new.append((delivery, reading))
+                continue
+            results.update(_add_new(new, known))
+            new = []
+            results[read.pk] = _apply_delivery(delivery, reading, known, again=again, was=read.status)
+        results.update(_add_new(new, known))
     return results
+
+
+def _apply_delivery(
+    delivery: Delivery, reading: list[_Copy] | str, known: _Known, *, again: bool, was: str
+) -> list[Result]:
+    """Apply one locked delivery's copies (or quarantine it with why none can be read), in a
+    savepoint of its own, counting its stories done."""
+    try:
+        with transaction.atomic():
+            if isinstance(reading, str):
+                return [_quarantine(delivery, reading)]
+            begin = 0 if again else delivery.stories_done
+            results = [_apply(delivery, wire, known) for wire in reading[begin:]]
+            _done(delivery, len(reading), was=was)
+            return results
+    except DatabaseError:
+        # Not the delivery's fault: it stays `received` and the sweep tries again.
+        log.exception("delivery %s: the database failed; the sweep tries again", delivery.pk)
+        return []
+    except Exception as exc:
+        log.exception("delivery %s failed", delivery.pk)
+        delivery.refresh_from_db()
+        return [_quarantine(delivery, _internal(exc))]
+
+
+def _all_new(delivery: Delivery, copies: list[_Copy], known: _Known) -> bool:
+    """Whether every copy in the delivery is plainly a new story, with nothing to look up one by
+    one: not a story already (by its uri), not a notice naming one or a kill, sharing no
+    signature band with any story filed (so neither a duplicate nor an update by its text). Those
+    that are are added to `known`, for the copies after them. (A kill that came before its story
+    is looked for when the story is written, as `_apply` does.)"""
+    for wire in copies:
+        incoming = wire.story
+        if (
+            (delivery.source_id, incoming.uri) in known.uris
+            or incoming.pubstatus == "canceled"
+            or _names_a_story(incoming)
+            or not known.bands.isdisjoint(wire.bands)
+            or (wire.bands and incoming.format in ID_LESS_FORMATS and lifecycle.continues_a_story(incoming))
+        ):
+            return False
+        known.uris.add((delivery.source_id, incoming.uri))
+        known.bands.update(wire.bands)
+    return True
+
+
+def _add_new(new: list[tuple[Delivery, list[_Copy]]], known: _Known) -> dict[int, list[Result]]:
+    """Apply deliveries of new stories only (_all_new) together: each table's rows for all of
+    them in a statement or two, where _apply takes a dozen for each story. The rows are those
+    _apply would write; should writing them fail, each delivery is applied alone instead."""
+    if not new:
+        return {}
+    try:
+        with transaction.atomic():
+            return _write_new(new, known)
+    except Exception:
+        log.exception("%s deliveries of new stories, written together, failed: each is applied alone", len(new))
+        return {d.pk: _apply_delivery(d, copies, known, again=False, was=d.status) for d, copies in new}
+
+
+def _write_new(new: list[tuple[Delivery, list[_Copy]]], known: _Known) -> dict[int, list[Result]]:
+    now = timezone.now()
+    copies = [(delivery, wire) for delivery, wires in new for wire in wires]
+    killed_by = _pending_kills([(d.source_id, wire.story) for d, wire in copies], now, known.kill_targets)
+    decided: list[tuple[Delivery, _Copy, lifecycle.Decision, Story | None]] = []
+    for (delivery, wire), kill in zip(copies, killed_by):
+        decision = lifecycle.decide(None, wire.story, now=now, policy=delivery.source.policy, killed_by=kill)
+        story = None
+        if decision.stored:
+            story = _new_story(delivery.source, wire)
+            _decide_row(story, wire.story, decision, now, None)
+        decided.append((delivery, wire, decision, story))
+    stored = [(d, wire, decision, story) for d, wire, decision, story in decided if story is not None]
+    stories = Story.objects.bulk_create([story for *_, story in stored])
+    versions = StoryVersion.objects.bulk_create(
+        [_version(story, d, w.story, decision, w) for d, w, decision, story in stored]
+    )
+    for story, version in zip(stories, versions):
+        story.show(version)
+    with connection.cursor() as cursor:
+        cursor.executemany(_SHOW, [(story.current_id, story.headline, story.pk) for story in stories])
+    StoryKey.objects.bulk_create(
+        [key for _, wire, _, story in stored for key in _names(story, wire.story, now)], ignore_conflicts=True
+    )
+    changes.stories_changed(stories, new=True)
+    _file_bands(
+        [
+            (story.pk, band)
+            for _, wire, _, story in stored
+            if wire.story.paragraphs and story.state in (State.LIVE, State.HELD)
+            for band in wire.bands
+        ]
+    )
+    for count, pks in _by_count(new).items():
+        Delivery.objects.filter(pk__in=pks).update(
+            stories_done=count, status=Delivery.Status.PROCESSED, error="", processed_at=now
+        )
+    results: dict[int, list[Result]] = {delivery.pk: [] for delivery, _ in new}
+    for delivery, wire, decision, story in decided:
+        results[delivery.pk].append(_result(delivery, decision, story, wire.story, now))
+    return results
+
+
+def _by_count(new: list[tuple[Delivery, list[_Copy]]]) -> dict[int, list[int]]:
+    """The deliveries' ids by how many stories each holds."""
+    counts: dict[int, list[int]] = {}
+    for delivery, wires in new:
+        counts.setdefault(len(wires), []).append(delivery.pk)
+    return counts
 
 
 def _apply_in_batches(read: Delivery, copies: list[_Copy] | str, *, again: bool) -> list[Result]:
@@ -321,11 +504,24 @@ class _Copy:
     story: WireStory
     text: duplicates.Text
     bands: list[str]
+    # What a version and a new story's row keep of it.
+    content: dict
+    fingerprint: str
+    slug: str
+    section: str
 
     @classmethod
     def of(cls, story: WireStory) -> _Copy:
         text = duplicates.Text.of(story.headline, story.paragraphs)
-        return cls(story, text, duplicates.bands(text.shingles) if text.shingles else [])
+        return cls(
+            story,
+            text,
+            duplicates.bands(text.shingles) if text.shingles else [],
+            content=story.to_dict(),
+            fingerprint=story.fingerprint(),
+            slug=_slug(story.headline),
+            section=section_for(story),
+        )
 
 
 def _context(delivery: Delivery) -> formats.Context:
@@ -361,22 +557,24 @@ def _apply(delivery: Delivery, wire: _Copy, known: _Known) -> Result:
     if decision.stored:
         created = story is None
         if created:
-            story = Story(source=source, uri=incoming.uri, slug=_slug(incoming.headline), section=section_for(incoming))
+            story = _new_story(source, wire)
             known.uris.add((source.pk, incoming.uri))
         if decision.state is not None:
             _decide_row(story, incoming, decision, now, original)
-        version = _store(story, delivery, incoming, decision)
+        version = _store(story, delivery, incoming, decision, wire)
         _file_keys(story, incoming, now, created=created, targets=known.kill_targets)
         if decision.state is not None:
             _show(story, version, created=created)
             if incoming.paragraphs and decision.state in (State.LIVE, State.HELD):
-                _file_text(
-                    story,
-                    created,
-                    wire.bands
-                    if incoming is wire.story
-                    else duplicates.bands(duplicates.shingles(incoming.paragraphs)),
+                bands = (
+                    wire.bands if incoming is wire.story else duplicates.bands(duplicates.shingles(incoming.paragraphs))
                 )
+                _file_text(story, created, bands)
+                known.bands.update(bands)
+    return _result(delivery, decision, story, incoming, now)
+
+
+def _result(delivery: Delivery, decision, story: Story | None, incoming: WireStory, now: dt.datetime) -> Result:
     result = Result(
         delivery=delivery.pk,
         outcome=decision.outcome,
@@ -432,12 +630,7 @@ _KEY_ORDER = ("number:", "headline:", "keyword:", "serial:", "topics:")
 def _named_story(source: Source, incoming: WireStory, now: dt.datetime) -> Story | None:
     """For a kill, correction, update, later take or advisory that is not under its story's id: the story it
     names, by the reference number it cites, the headline it quotes, the keyword it is filed under."""
-    if not incoming.targets or not (
-        incoming.pubstatus == "canceled"
-        or not incoming.paragraphs
-        or (incoming.take or 1) > 1
-        or {"kill", "update", "correction"} & set(incoming.signals)
-    ):
+    if not _names_a_story(incoming):
         return None
     keys = StoryKey.objects.filter(source=source, role=StoryKey.Role.NAME, created_at__gte=now - NOTICE_WINDOW)
     for kind in _KEY_ORDER:
@@ -447,6 +640,15 @@ def _named_story(source: Source, incoming: WireStory, now: dt.datetime) -> Story
         ):
             return _locked(Story.objects.filter(pk=found))
     return None
+
+
+def _names_a_story(incoming: WireStory) -> bool:
+    return bool(incoming.targets) and (
+        incoming.pubstatus == "canceled"
+        or not incoming.paragraphs
+        or (incoming.take or 1) > 1
+        or bool({"kill", "update", "correction"} & set(incoming.signals))
+    )
 
 
 def _updated_story(source: Source, wire: _Copy, now: dt.datetime) -> Story | None:
@@ -491,6 +693,9 @@ class _Known:
     # read once at its start it would be missed for as long as the transaction lasts (up to
     # BATCH stories), so each new story asks at its own turn.
     kill_targets: set[tuple[int, str]] | None
+    # The copies' signature bands that some story is filed under (TextBand), and those this
+    # transaction filed since: a copy sharing none is no story's duplicate or update by its text.
+    bands: set[str]
 
     @classmethod
     def of(cls, copies: list[tuple[int, _Copy]]) -> _Known:
@@ -504,7 +709,20 @@ class _Known:
             )
             if connection.vendor == "sqlite"
             else None,
+            bands=_filed_bands({band for _, wire in copies for band in wire.bands}),
         )
+
+
+def _filed_bands(bands: set[str]) -> set[str]:
+    wanted, filed = list(bands), set()
+    for first in range(0, len(wanted), _PARAMETERS):
+        part = wanted[first : first + _PARAMETERS]
+        filed.update(TextBand.objects.filter(band__in=part).values_list("band", flat=True).distinct())
+    return filed
+
+
+# Values in one statement's IN list: under SQLite's older limit of 999 parameters.
+_PARAMETERS = 900
 
 
 def _pending_kill(
@@ -512,24 +730,39 @@ def _pending_kill(
 ) -> str | None:
     """A kill received before the story it names: its uri, when it names this story. `targets`,
     when known, are the names such kills gave (see _Known)."""
-    if incoming.pubstatus == "canceled":
-        return None
-    keys = [key for key in incoming.keys if not key.startswith("topics:")]
-    if not keys or (targets is not None and not any((source.pk, key) in targets for key in keys)):
-        return None
+    return _pending_kills([(source.pk, incoming)], now, targets)[0]
+
+
+def _pending_kills(
+    copies: list[tuple[int, WireStory]], now: dt.datetime, targets: set[tuple[int, str]] | None
+) -> list[str | None]:
+    """_pending_kill for each (source id, copy), in one query."""
+    names = [_kill_names(source, incoming, targets) for source, incoming in copies]
+    if not any(names):
+        return [None] * len(copies)
     # The uri alone: making its two rows models cost more than the query.
-    return (
-        StoryKey.objects.filter(
-            source=source,
-            role=StoryKey.Role.TARGET,
-            key__in=keys,
-            created_at__gte=now - NOTICE_WINDOW,
-            story__state=State.KILLED,
-        )
-        .order_by("-story_id")
-        .values_list("story__uri", flat=True)
-        .first()
-    )
+    found: dict[tuple[int, str], tuple[int, str]] = {}
+    for source, key, story, uri in StoryKey.objects.filter(
+        source_id__in={source for source, _ in copies},
+        role=StoryKey.Role.TARGET,
+        key__in={key for keys in names for key in keys},
+        created_at__gte=now - NOTICE_WINDOW,
+        story__state=State.KILLED,
+    ).values_list("source_id", "key", "story_id", "story__uri"):
+        found[source, key] = max(found.get((source, key), (story, uri)), (story, uri))
+    return [
+        max((found[source, key] for key in keys if (source, key) in found), default=(None, None))[1]
+        for (source, _), keys in zip(copies, names)
+    ]
+
+
+def _kill_names(source: int, incoming: WireStory, targets: set[tuple[int, str]] | None) -> list[str]:
+    """The names under which a kill received first may wait for this copy: none when `targets`,
+    the names such kills gave (where known), holds none of them."""
+    if incoming.pubstatus == "canceled":
+        return []
+    keys = [key for key in incoming.keys if not key.startswith("topics:")]
+    return keys if targets is None or any((source, key) in targets for key in keys) else []
 
 
 def _file_keys(
@@ -537,18 +770,25 @@ def _file_keys(
 ) -> None:
     """File the names the story goes by; a kill that found no story (it `created` one) files the
     names it gave, so the story is killed when it comes (and adds them to the `targets` known)."""
-    rows = [(StoryKey.Role.NAME, key) for key in incoming.keys]
+    rows = _names(story, incoming, now)
     if incoming.pubstatus == "canceled" and created:
-        rows += [(StoryKey.Role.TARGET, key) for key in incoming.targets]
+        rows += [_key(story, StoryKey.Role.TARGET, key, now) for key in incoming.targets]
         if targets is not None:
             targets.update((story.source_id, key[:200]) for key in incoming.targets)
-    StoryKey.objects.bulk_create(
-        [
-            StoryKey(story=story, source_id=story.source_id, role=role, key=key[:200], created_at=now)
-            for role, key in rows
-        ],
-        ignore_conflicts=True,
-    )
+    StoryKey.objects.bulk_create(rows, ignore_conflicts=True)
+
+
+def _names(story: Story, incoming: WireStory, now: dt.datetime) -> list[StoryKey]:
+    """The names copy gives its story. A notice's (an advisory's "Eds-Advisory", its own number)
+    are not its story's: filed under them, the story would be found by the next notice slugged
+    alike, whatever that one names."""
+    if not incoming.paragraphs:
+        return []
+    return [_key(story, StoryKey.Role.NAME, key, now) for key in incoming.keys]
+
+
+def _key(story: Story, role: str, key: str, now: dt.datetime) -> StoryKey:
+    return StoryKey(story=story, source_id=story.source_id, role=role, key=key[:200], created_at=now)
 
 
 def _text_of(story: Story) -> duplicates.Text:
@@ -556,17 +796,29 @@ def _text_of(story: Story) -> duplicates.Text:
     return duplicates.Text.of(current.headline, current.paragraphs)
 
 
-def _store(story: Story, delivery: Delivery, incoming: WireStory, decision) -> StoryVersion:
+def _store(story: Story, delivery: Delivery, incoming: WireStory, decision, wire: _Copy) -> StoryVersion:
     if story.pk is None:
         # Inserted once, as decided (_decide_row): only the version it shows is left to set.
         story.state = decision.state or State.HELD
         story.save()
-    return StoryVersion.objects.create(
+    version = _version(story, delivery, incoming, decision, wire)
+    version.save(force_insert=True)
+    return version
+
+
+def _new_story(source: Source, wire: _Copy) -> Story:
+    return Story(source=source, uri=wire.story.uri, slug=wire.slug, section=wire.section)
+
+
+def _version(story: Story, delivery: Delivery, incoming: WireStory, decision, wire: _Copy) -> StoryVersion:
+    """The version `incoming` is stored as: the copy as read (`wire`), or what it made of the story."""
+    read = incoming is wire.story
+    return StoryVersion(
         story=story,
         version=decision.version,
         delivery=delivery,
-        content=incoming.to_dict(),
-        fingerprint=incoming.fingerprint(),
+        content=wire.content if read else incoming.to_dict(),
+        fingerprint=wire.fingerprint if read else incoming.fingerprint(),
         agency_version=incoming.version,
         versioncreated=incoming.versioncreated,
     )
@@ -578,7 +830,8 @@ def _decide_row(story: Story, incoming: WireStory, decision, now: dt.datetime, o
     if decision.outcome == Outcome.DUPLICATE:
         story.duplicate_of = story.duplicate_of or original
     if decision.state == State.LIVE:
-        story.section = section_for(incoming)
+        if story.pk is not None:  # a new story's was read with its copy
+            story.section = section_for(incoming)
         if decision.outcome == Outcome.EMBARGOED:
             story.published_at = story.updated_at = decision.publish_at
         elif story.published_at is None or story.published_at > now:
@@ -627,16 +880,23 @@ def _file_text(story: Story, created: bool, bands: list[str]) -> None:
     """File the text readers see under its bands, so a later copy of it is recognised."""
     if not created:  # a story made just now has none to replace
         TextBand.objects.filter(story=story).delete()
-    # One plain statement for its forty-odd rows: bulk_create made a model and prepared each value
-    # of each row first, four times the cost of the insert itself, and sent back ids nothing reads.
+    _file_bands([(story.pk, band) for band in bands])
+
+
+def _file_bands(rows: list[tuple[int, str]]) -> None:
+    # One plain statement for all the rows: bulk_create made a model and prepared each value of
+    # each row first, four times the cost of the insert itself, and sent back ids nothing reads.
     filed_at = connection.ops.adapt_datetimefield_value(timezone.now())
     with connection.cursor() as cursor:
-        cursor.executemany(_FILE_BANDS, [(story.pk, band, filed_at) for band in bands])
+        cursor.executemany(_FILE_BANDS, [(story, band, filed_at) for story, band in rows])
 
 
-_FILE_BANDS = "INSERT INTO {} ({}, {}, {}) VALUES (%s, %s, %s)".format(
-    *map(connection.ops.quote_name, (TextBand._meta.db_table, "story_id", "band", "filed_at"))
-)
+def _statement(template: str, model, *columns: str) -> str:
+    return template.format(*map(connection.ops.quote_name, (model._meta.db_table, *columns)))
+
+
+_FILE_BANDS = _statement("INSERT INTO {} ({}, {}, {}) VALUES (%s, %s, %s)", TextBand, "story_id", "band", "filed_at")
+_SHOW = _statement("UPDATE {} SET {} = %s, {} = %s WHERE {} = %s", Story, "current_id", "headline", "id")
 
 
 def _slug(headline: str) -> str:

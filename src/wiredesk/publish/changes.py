@@ -23,7 +23,7 @@ import contextlib
 import contextvars
 from collections.abc import Iterator
 
-from wiredesk.models import Story
+from wiredesk.models import Story, file_topics
 from wiredesk.publish import pagecache, search, static
 
 # The stories changed so far in the batch under way in this thread; None outside one.
@@ -33,13 +33,19 @@ _batched: contextvars.ContextVar[list[int] | None] = contextvars.ContextVar("bat
 def story_changed(story: Story, *, new: bool = False) -> None:
     """Call inside the transaction that changed `story`; readers see the change once it commits.
     A story inserted in this transaction is `new`: nothing is filed under it yet to replace."""
-    story.file_topics(new=new)
-    search.index(story, new=new)
+    stories_changed([story], new=new)
+
+
+def stories_changed(stories: list[Story], *, new: bool = False) -> None:
+    """story_changed for many stories at once (a bulk load's new stories), their topics and
+    search entries filed in a statement each rather than a story at a time."""
+    file_topics(stories, new=new)
+    search.index(stories, new=new)
     batched = _batched.get()
     if batched is None:
-        _site_changed([story.pk])
+        _site_changed([story.pk for story in stories])
     else:
-        batched.append(story.pk)
+        batched.extend(story.pk for story in stories)
 
 
 @contextlib.contextmanager

@@ -70,7 +70,7 @@ def filed_under(kind: str, slug: str):
     """The visible stories filed under a topic or place, newest first, and its name."""
     # Ordered by the topic rows' copy of the publication time, so the database reads the topic's
     # index newest first and stops after a page, rather than sorting all the topic's stories.
-    # Only live stories are filed under topics (Story.file_topics): what readers may see now is
+    # Only live stories are filed under topics (models.file_topics): what readers may see now is
     # the rows whose publication time has come.
     stories = (
         Story.objects.filter(topics__kind=kind, topics__slug=slug, topics__published_at__lte=timezone.now())

@@ -91,17 +91,25 @@ def searchable(wire: WireStory) -> tuple[str, str]:
     return wire.headline.translate(_UNMARKED), wire.body_text.translate(_UNMARKED)
 
 
-def index(story: Story, *, new: bool = False) -> None:
-    """Bring the story's search entry in step with it: its current version while it is live (an
-    embargoed story included, as the search leaves it out until its time), none otherwise. A
-    `new` story (inserted in this transaction) has no entry yet. Every caller holds the story's
-    row lock, so no other transaction makes its entry between the update and the insert."""
-    if story.state == State.LIVE and story.current is not None:
-        headline, body = searchable(story.current.canonical)
-        if new or not SearchEntry.objects.filter(story=story).update(headline=headline, body=body):
-            SearchEntry.objects.create(story=story, headline=headline, body=body)
-    elif not new:
-        SearchEntry.objects.filter(story=story).delete()
+def index(stories: list[Story], *, new: bool = False) -> None:
+    """Bring each story's search entry in step with it: its current version while it is live (an
+    embargoed story included, as the search leaves it out until its time), none otherwise. `new`
+    stories (inserted in this transaction) have no entry yet. Every caller holds the stories' row
+    locks, so no other transaction makes an entry between the update and the insert."""
+    live = {story.pk: story for story in stories if story.state == State.LIVE and story.current is not None}
+    entries = [SearchEntry(story=story, **_entry(story)) for story in live.values()]
+    if new:
+        SearchEntry.objects.bulk_create(entries)
+        return
+    for entry in entries:
+        if not SearchEntry.objects.filter(story=entry.story).update(headline=entry.headline, body=entry.body):
+            entry.save(force_insert=True)
+    SearchEntry.objects.filter(story__in=[story.pk for story in stories if story.pk not in live]).delete()
+
+
+def _entry(story: Story) -> dict[str, str]:
+    headline, body = searchable(story.current.canonical)
+    return {"headline": headline, "body": body}
 
 
 def terms(query: str) -> list[str]:

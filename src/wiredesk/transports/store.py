@@ -13,6 +13,7 @@ bytes to `store`, which
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -67,25 +68,54 @@ def store(
     `size` is over MAX_BYTES (`data` then empty: the bytes were not read). `keep` is what the
     transport does with what it took once it is stored (the inbox archives its file): done before
     processing is queued, so that processing finds it there."""
-    size = len(data) if size is None else size
+    arrival = _limited(pipeline.Arrival(data, source, label, problem, size, unread))
+    stored = _stored(pipeline.receive_arrival(arrival, transport=transport), transport, arrival)
+    if keep is not None:
+        keep(stored)
+    if queue:
+        _queue_once_committed(stored)
+    return stored
+
+
+def store_many(arrivals: list[pipeline.Arrival], *, transport: str, queue: bool = True) -> list[Stored]:
+    """`store` for many arrivals at once (an archive's files, `filename` their labels), stored
+    together (pipeline.receive_many)."""
+    arrivals = [_limited(arrival) for arrival in arrivals]
+    done = [
+        _stored(delivery, transport, arrival)
+        for delivery, arrival in zip(pipeline.receive_many(arrivals, transport=transport), arrivals)
+    ]
+    if queue:
+        for stored in done:
+            _queue_once_committed(stored)
+    return done
+
+
+def _limited(arrival: pipeline.Arrival) -> pipeline.Arrival:
+    """The arrival with its size, and refused unread when over MAX_BYTES."""
+    size = len(arrival.data) if arrival.size is None else arrival.size
     if size > MAX_BYTES:
-        data, problem, unread = b"", problem or too_large(size), True
-    delivery = pipeline.receive(
-        data, source=source, transport=transport, filename=label, problem=problem, size=size, unread=unread
-    )
+        return dataclasses.replace(
+            arrival, data=b"", problem=arrival.problem or too_large(size), size=size, unread=True
+        )
+    return dataclasses.replace(arrival, size=size)
+
+
+def _stored(delivery: Delivery, transport: str, arrival: pipeline.Arrival) -> Stored:
     stored = Stored(delivery, again=delivery.again)
-    what = f"{transport}: {label or f'{size:,} bytes'} from {delivery.source.slug}"
+    what = f"{transport}: {arrival.filename or f'{arrival.size:,} bytes'} from {delivery.source.slug}"
     if stored.again:
         log.info("%s is delivery %s again (%s); not stored twice", what, delivery.pk, delivery.status)
     elif delivery.status == Delivery.Status.QUARANTINED:
         log.warning("%s stored as delivery %s, quarantined: %s", what, delivery.pk, delivery.error)
     else:
         log.info("%s stored as delivery %s", what, delivery.pk)
-    if keep is not None:
-        keep(stored)
-    if queue and not stored.again and delivery.status == Delivery.Status.RECEIVED:
-        transaction.on_commit(lambda: _queue(delivery.pk))
     return stored
+
+
+def _queue_once_committed(stored: Stored) -> None:
+    if not stored.again and stored.delivery.status == Delivery.Status.RECEIVED:
+        transaction.on_commit(lambda: _queue(stored.pk))
 
 
 def _queue(pk: int) -> None:
